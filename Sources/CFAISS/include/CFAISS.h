@@ -1,0 +1,50 @@
+/// A small C API over Debian's libfaiss.a (which ships none).
+///
+/// Every function returns 0 on success; on failure it returns non-zero and
+/// `pv_faiss_last_error()` gives FAISS's own message for this thread.
+#ifndef CFAISS_H
+#define CFAISS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// An opaque FAISS index.
+typedef struct pv_faiss_index pv_faiss_index;
+
+/// The message of the last failed call on this thread ("" if none).
+const char *pv_faiss_last_error(void);
+
+/// Sets the OpenMP thread count FAISS uses.
+void pv_faiss_set_threads(int n);
+
+/// Creates an index from a FAISS factory string ("Flat", "IVF100,Flat", "HNSW32").
+/// `metric` is 0 for inner product, 1 for L2 (FAISS's METRIC_* values).
+int pv_faiss_index_factory(int d, const char *description, int metric, pv_faiss_index **out);
+void pv_faiss_index_free(pv_faiss_index *index);
+int pv_faiss_index_dimension(const pv_faiss_index *index);
+int64_t pv_faiss_index_count(const pv_faiss_index *index);
+/// 0 for inner product, 1 for L2.
+int pv_faiss_index_metric(const pv_faiss_index *index);
+int pv_faiss_index_is_trained(const pv_faiss_index *index);
+int pv_faiss_index_train(pv_faiss_index *index, int64_t n, const float *x);
+int pv_faiss_index_add(pv_faiss_index *index, int64_t n, const float *x);
+/// Searches n queries; writes n*k distances and labels (row-major).
+int pv_faiss_index_search(const pv_faiss_index *index, int64_t n, const float *x, int64_t k,
+                          float *distances, int64_t *labels);
+/// Sets a search parameter by FAISS name ("nprobe" for IVF, "efSearch" for HNSW).
+int pv_faiss_index_set_search_parameter(pv_faiss_index *index, const char *name, double value);
+int pv_faiss_write_index(const pv_faiss_index *index, const char *path);
+int pv_faiss_read_index(const char *path, pv_faiss_index **out);
+
+/// k-means with FAISS's Clustering: writes k*d centroids and returns the final objective.
+int pv_faiss_kmeans(int64_t n, int d, const float *x, int k, int niter, int nredo, int seed,
+                    float *centroids, float *objective);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

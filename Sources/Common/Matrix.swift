@@ -1,0 +1,49 @@
+/// A dense row-major float32 matrix: one embedding (or point) per row.
+public struct Matrix: Sendable, Equatable {
+    public let rows: Int
+    public let columns: Int
+    /// `rows * columns` values, row after row.
+    public var values: [Float]
+
+    public init(rows: Int, columns: Int, values: [Float]) {
+        precondition(values.count == rows * columns, "\(values.count) values for a \(rows)x\(columns) matrix")
+        self.rows = rows
+        self.columns = columns
+        self.values = values
+    }
+
+    /// Row `i` as an array.
+    public func row(_ i: Int) -> ArraySlice<Float> { values[i * columns..<(i + 1) * columns] }
+
+    /// The Euclidean norm of every row.
+    public var rowNorms: [Float] {
+        (0..<rows).map { i in
+            var sum: Float = 0
+            for v in row(i) { sum += v * v }
+            return sum.squareRoot()
+        }
+    }
+
+    /// Each row divided by its Euclidean norm (zero rows stay zero).
+    public func l2Normalized() -> Matrix {
+        var out = values
+        for (i, norm) in rowNorms.enumerated() where norm > 0 {
+            for j in i * columns..<(i + 1) * columns { out[j] /= norm }
+        }
+        return Matrix(rows: rows, columns: columns, values: out)
+    }
+
+    /// Reads a 2-D float32 `.npy` file.
+    public static func read(npy path: String) throws -> Matrix {
+        let array = try NPY.read(path)
+        guard array.dtype == .float32, array.shape.count == 2 else {
+            throw FileError(path, "expected a 2-D float32 array, found \(array.dtype.rawValue) with shape \(array.shape)")
+        }
+        return Matrix(rows: array.shape[0], columns: array.shape[1], values: array.floats)
+    }
+
+    /// Writes the matrix as a 2-D float32 `.npy` file, atomically.
+    public func write(npy path: String) throws {
+        try NPY.write(values, shape: [rows, columns], to: path)
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// NumPy `.npy` arrays (format 1.0, little-endian, C order) that `numpy.load` reads.
+///
+/// Only the element types this project stores are supported: float32 (`<f4`) and
+/// int64 (`<i8`).
+public enum NPY {
+    /// The element types an `.npy` file may hold here.
+    public enum DType: String, Sendable {
+        case float32 = "<f4"
+        case int64 = "<i8"
+
+        var size: Int { self == .float32 ? 4 : 8 }
+    }
+
+    /// A decoded array: its shape and raw little-endian element bytes.
+    public struct Array: Sendable {
+        public let dtype: DType
+        public let shape: [Int]
+        public let payload: Data
+
+        /// The elements as Float; precondition: dtype is float32.
+        public var floats: [Float] {
+            precondition(dtype == .float32, "array holds \(dtype.rawValue), not <f4")
+            return payload.withUnsafeBytes { Swift.Array($0.bindMemory(to: Float.self)) }
+        }
+
+        /// The elements as Int; precondition: dtype is int64.
+        public var ints: [Int] {
+            precondition(dtype == .int64, "array holds \(dtype.rawValue), not <i8")
+            return payload.withUnsafeBytes { $0.bindMemory(to: Int64.self).map { Int($0) } }
+        }
+    }
+
+    /// Encodes a float32 array of the given shape.
+    public static func encode(_ values: [Float], shape: [Int]) -> Data {
+        precondition(values.count == shape.reduce(1, *), "\(values.count) values do not fill shape \(shape)")
+        return header(.float32, shape) + values.withUnsafeBytes { Data($0) }
+    }
+
+    /// Encodes an int64 vector.
+    public static func encode(_ values: [Int]) -> Data {
+        header(.int64, [values.count]) + values.map { Int64($0) }.withUnsafeBytes { Data($0) }
+    }
+
+    /// Writes a float32 array atomically.
+    public static func write(_ values: [Float], shape: [Int], to path: String) throws {
+        try AtomicFile.write(encode(values, shape: shape), to: path)
+    }
+
+    /// Writes an int64 vector atomically.
+    public static func write(_ values: [Int], to path: String) throws {
+        try AtomicFile.write(encode(values), to: path)
+    }
+
+    /// Reads and validates an `.npy` file.
+    public static func read(_ path: String) throws -> Array {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path, "cannot read file")
+        }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes `.npy` bytes; `path` only names the source in errors.
+    public static func decode(_ data: Data, path: String) throws -> Array {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, bytes[0] == 0x93, Swift.Array(bytes[1...5]) == Swift.Array("NUMPY".utf8) else {
+            throw FileError(path, "not a .npy file (bad magic)")
+        }
+        let major = bytes[6]
+        let headerLength: Int
+        let headerStart: Int
+        switch major {
+        case 1:
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw FileError(path, "truncated .npy header") }
+            headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+            headerStart = 12
+        default:
+            throw FileError(path, "unsupported .npy version \(major)")
+        }
+        guard bytes.count >= headerStart + headerLength,
+            let header = String(bytes: bytes[headerStart..<headerStart + headerLength], encoding: .ascii)
+        else { throw FileError(path, "truncated .npy header") }
+        guard let descr = field("descr", in: header), let dtype = DType(rawValue: descr) else {
+            throw FileError(path, "unsupported dtype in header \(header.trimmingCharacters(in: .whitespacesAndNewlines)); expected <f4 or <i8")
+        }
+        guard field("fortran_order", in: header) == "False" else {
+            throw FileError(path, "Fortran-ordered arrays are not supported")
+        }
+        guard let shapeText = field("shape", in: header) else { throw FileError(path, "no shape in .npy header") }
+        let shape = try shapeText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { part -> Int in
+                guard let n = Int(part), n >= 0 else { throw FileError(path, "bad shape \(shapeText)") }
+                return n
+            }
+        let start = headerStart + headerLength
+        let expected = shape.reduce(1, *) * dtype.size
+        guard bytes.count - start == expected else {
+            throw FileError(path, "holds \(bytes.count - start) data bytes, shape \(shape) needs \(expected) (truncated?)")
+        }
+        return Array(dtype: dtype, shape: shape, payload: data.subdata(in: data.startIndex + start..<data.endIndex))
+    }
+
+    private static func header(_ dtype: DType, _ shape: [Int]) -> Data {
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var text = "{'descr': '\(dtype.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+        let unpadded = 10 + text.utf8.count + 1
+        text += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data([0x93] + Swift.Array("NUMPY".utf8) + [1, 0])
+        let length = UInt16(text.utf8.count)
+        data.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
+        data.append(contentsOf: Swift.Array(text.utf8))
+        return data
+    }
+
+    /// The value text of `'key': value` in a header dict (a quoted string, a word, or a tuple).
+    private static func field(_ key: String, in header: String) -> String? {
+        guard let range = header.range(of: "'\(key)':") else { return nil }
+        let rest = header[range.upperBound...].drop { $0 == " " }
+        if rest.first == "'" {
+            return String(rest.dropFirst().prefix { $0 != "'" })
+        }
+        if rest.first == "(" {
+            return String(rest.dropFirst().prefix { $0 != ")" })
+        }
+        return String(rest.prefix { $0 != "," && $0 != "}" }).trimmingCharacters(in: .whitespaces)
+    }
+}

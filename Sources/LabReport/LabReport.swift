@@ -1,0 +1,1 @@
+// Placeholder until the LabReport module lands.

@@ -1,0 +1,1 @@
+// Placeholder until the TSNE module lands.

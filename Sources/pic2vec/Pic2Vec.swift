@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `pic2vec` command: embed images, index embeddings, search, evaluate, project, serve.
+@main
+struct Pic2Vec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pic2vec",
+        abstract: "Unsupervised image search with ResNet18 embeddings and FAISS.",
+        subcommands: [])
+}
