@@ -1,2 +1,72 @@
+import Plots
+import TestSupport
 import XCTest
-@testable import Plots
+
+final class PlotsTests: XCTestCase {
+    /// The width and height stored in a PNG's IHDR chunk.
+    private func pngSize(_ path: String) throws -> (Int, Int) {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertEqual(Array(bytes[1...3]), Array("PNG".utf8))
+        let be = { (o: Int) in (0..<4).reduce(0) { $0 << 8 | Int(bytes[o + $1]) } }
+        return (be(16), be(20))
+    }
+
+    private func assertPDF(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("%PDF-"), file: file, line: line)
+        XCTAssertTrue(text.contains("%%EOF"), file: file, line: line)
+    }
+
+    func testEveryFigureKindWritesPNGAtTwicePointSizeAndPDF() throws {
+        let folder = try temporaryFolder()
+        let tile = ImageGrid.Tile(pixels: [UInt8](repeating: 200, count: 4 * 4 * 3), width: 4, height: 4, caption: "cat")
+        let figures: [(String, any Figure)] = [
+            ("bar", BarChart(title: "Counts", categories: ["a", "b"], values: [3, 5], yLabel: "images")),
+            ("hist", Histogram(title: "Norms", values: [1, 2, 2, 3], bins: 3, xLabel: "norm")),
+            ("line", LineChart(title: "P@k", series: [.init(name: "s", points: [(1, 0.5), (10, 0.4)])],
+                xLabel: "k", yLabel: "precision", logarithmicX: true)),
+            ("grid", ImageGrid(title: "Samples", tiles: [tile, tile, tile], columns: 2)),
+            ("scatter", ScatterPlot(title: "t-SNE", points: [(0, 0), (1, 1)], groups: [0, 1], groupNames: ["a", "b"])),
+            ("heat", Heatmap(title: "Clusters", rowLabels: ["0", "1"], columnLabels: ["a", "b"], values: [[1, 2], [3, 4]],
+                xLabel: "class", yLabel: "cluster")),
+        ]
+        for (name, figure) in figures {
+            let (png, pdf) = try FigureFile.write(figure, name: name, folder: folder)
+            let (w, h) = try pngSize(png)
+            XCTAssertEqual(w, Int(figure.size.width * 2), name)
+            XCTAssertEqual(h, Int(figure.size.height * 2), name)
+            try assertPDF(pdf)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).count, figures.count * 2)
+    }
+
+    func testUnwritableFolderThrowsNamingIt() throws {
+        let folder = try temporaryFolder()
+        let locked = folder + "/locked"
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false,
+            attributes: [.posixPermissions: 0o555])
+        guard getuid() != 0 else {
+            XCTAssertThrowsError(try FigureFile.write(
+                BarChart(title: "x", categories: [], values: [], yLabel: ""), name: "x", folder: "/proc/nope"))
+            return
+        }
+        XCTAssertThrowsError(try FigureFile.write(
+            BarChart(title: "x", categories: [], values: [], yLabel: ""), name: "x", folder: locked)) { error in
+            XCTAssertTrue("\(error)".contains(locked))
+        }
+    }
+
+    func testHistogramCountsEveryValueOnce() {
+        let h = Histogram(title: "", values: [0, 0.1, 0.5, 0.99, 1], bins: 2, xLabel: "")
+        XCTAssertEqual(h.counts, [2, 3])
+    }
+
+    func testLinearTicksAreRoundAndCoverTheRange() {
+        let scale = Scale.fitting([0.13, 0.87])
+        XCTAssertEqual(scale.lower, 0.0, accuracy: 1e-12)
+        XCTAssertEqual(scale.upper, 1.0, accuracy: 1e-12)
+        XCTAssertEqual(scale.ticks.count, 6)
+        XCTAssertEqual(scale.label(0.4), "0.4")
+        XCTAssertEqual(Scale(lower: 1, upper: 100, logarithmic: true).ticks, [1, 2, 5, 10, 20, 50, 100])
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// A data-to-page mapping for one axis: linear or base-10 logarithmic.
+public struct Scale: Sendable {
+    public var lower: Double
+    public var upper: Double
+    public var logarithmic: Bool
+
+    public init(lower: Double, upper: Double, logarithmic: Bool = false) {
+        precondition(!logarithmic || lower > 0, "a log scale needs a positive lower bound, got \(lower)")
+        self.lower = lower
+        self.upper = upper == lower ? lower + 1 : upper
+        self.logarithmic = logarithmic
+    }
+
+    /// A linear scale over `values` rounded outward to tick steps (including `zero` if asked).
+    public static func fitting(_ values: [Double], includingZero: Bool = false) -> Scale {
+        var low = values.min() ?? 0
+        var high = values.max() ?? 1
+        if includingZero { low = min(low, 0); high = max(high, 0) }
+        if low == high { high = low + 1 }
+        let step = niceStep((high - low) / 5)
+        return Scale(lower: (low / step).rounded(.down) * step, upper: (high / step).rounded(.up) * step)
+    }
+
+    /// Where `value` falls in [0, 1] between the bounds.
+    public func fraction(_ value: Double) -> Double {
+        logarithmic
+            ? (log10(value) - log10(lower)) / (log10(upper) - log10(lower))
+            : (value - lower) / (upper - lower)
+    }
+
+    /// Tick positions: nice round numbers (linear) or powers of ten and their 2x, 5x (log).
+    public var ticks: [Double] {
+        if logarithmic {
+            var out: [Double] = []
+            var decade = pow(10, log10(lower).rounded(.down))
+            while decade <= upper * 1.0001 {
+                for m in [1.0, 2, 5] where decade * m >= lower * 0.9999 && decade * m <= upper * 1.0001 {
+                    out.append(decade * m)
+                }
+                decade *= 10
+            }
+            return out
+        }
+        let step = Scale.niceStep((upper - lower) / 5)
+        var out: [Double] = []
+        var t = (lower / step).rounded(.up) * step
+        while t <= upper + step * 1e-6 {
+            out.append(abs(t) < step * 1e-9 ? 0 : t)
+            t += step
+        }
+        return out
+    }
+
+    /// A tick label with just enough decimals for this scale's step.
+    public func label(_ value: Double) -> String {
+        if logarithmic || value == value.rounded() && abs(value) >= 1 { return Self.integerLabel(value) }
+        let step = Scale.niceStep((upper - lower) / 5)
+        let decimals = max(0, Int(-log10(step).rounded(.down)))
+        return String(format: "%.\(decimals)f", value)
+    }
+
+    private static func integerLabel(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%g", value)
+    }
+
+    /// The 1, 2 or 5 times a power of ten nearest above `raw`.
+    static func niceStep(_ raw: Double) -> Double {
+        guard raw > 0, raw.isFinite else { return 1 }
+        let power = pow(10, log10(raw).rounded(.down))
+        let m = raw / power
+        return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * power
+    }
+}
+
+/// A rectangular plot area with an x and a y scale, its frame, grid, ticks and axis labels.
+public struct Axes {
+    public let x, y, width, height: Double
+    public let xScale: Scale
+    public let yScale: Scale
+
+    public init(x: Double, y: Double, width: Double, height: Double, xScale: Scale, yScale: Scale) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+        self.xScale = xScale
+        self.yScale = yScale
+    }
+
+    /// Page coordinates of a data point.
+    public func point(_ dx: Double, _ dy: Double) -> (Double, Double) {
+        (x + xScale.fraction(dx) * width, y + height - yScale.fraction(dy) * height)
+    }
+
+    /// Draws the grid, frame, numeric ticks (x ticks unless `xTicks` is false) and axis labels.
+    public func draw(on canvas: Canvas, xLabel: String, yLabel: String, xTicks: Bool = true) {
+        for t in yScale.ticks {
+            let (_, py) = point(xScale.lower, t)
+            canvas.line([(x, py), (x + width, py)], .lightGray, lineWidth: 0.6)
+            canvas.text(yScale.label(t), x: x - 6, y: py + 3.5, size: 10, align: .right)
+        }
+        if xTicks {
+            for t in xScale.ticks {
+                let (px, _) = point(t, yScale.lower)
+                canvas.line([(px, y), (px, y + height)], .lightGray, lineWidth: 0.6)
+                canvas.text(xScale.label(t), x: px, y: y + height + 15, size: 10, align: .center)
+            }
+        }
+        canvas.stroke(x: x, y: y, width: width, height: height, .gray, lineWidth: 0.8)
+        canvas.text(xLabel, x: x + width / 2, y: y + height + 34, size: 11, align: .center)
+        canvas.text(yLabel, x: x - 44, y: y + height / 2, size: 11, align: .center, rotated: true)
+    }
+}
+
+/// Draws a figure title centered at the top.
+func drawTitle(_ title: String, on canvas: Canvas) {
+    canvas.text(title, x: canvas.width / 2, y: 26, size: 14, align: .center, bold: true)
+}
+
+/// Draws a legend box of colored squares and names at the top-right corner of `axes`.
+func drawLegend(_ entries: [(String, Color)], on canvas: Canvas, right: Double, top: Double) {
+    guard !entries.isEmpty else { return }
+    let width = (entries.map { canvas.textWidth($0.0, size: 10) }.max() ?? 0) + 30
+    let height = Double(entries.count) * 16 + 8
+    let left = right - width - 8
+    canvas.fill(x: left, y: top + 8, width: width, height: height, Color.white.withAlpha(0.9))
+    canvas.stroke(x: left, y: top + 8, width: width, height: height, .lightGray)
+    for (i, entry) in entries.enumerated() {
+        let rowY = top + 16 + Double(i) * 16
+        canvas.fill(x: left + 8, y: rowY, width: 10, height: 10, entry.1)
+        canvas.text(entry.0, x: left + 24, y: rowY + 9, size: 10)
+    }
+}
