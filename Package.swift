@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
@@ -24,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // libjpeg's error_exit must not return: a C wrapper catches it with setjmp.
+        .target(name: "CJPEGDecode", dependencies: ["CJPEG"]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(
             name: "CFAISS",
@@ -38,7 +41,10 @@ let package = Package(
         .target(name: "Common", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "ImageData",
-            dependencies: ["Common", "CJPEG", "CPNG", .product(name: "CompressNIO", package: "compress-nio")]),
+            dependencies: [
+                "Common", "CJPEGDecode", "CPNG", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .target(
             name: "ResNet", dependencies: ["Common", "ImageData", "CBLAS", "ZIPFoundation"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]),

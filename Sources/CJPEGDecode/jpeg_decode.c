@@ -1,0 +1,95 @@
+#include "CJPEGDecode.h"
+
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+
+/// A libjpeg error manager that jumps back to p2v_jpeg_decode instead of exiting.
+typedef struct {
+    struct jpeg_error_mgr base;
+    jmp_buf jump;
+    char *message;
+} p2v_error_manager;
+
+static void p2v_error_exit(j_common_ptr cinfo) {
+    p2v_error_manager *manager = (p2v_error_manager *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, manager->message);
+    longjmp(manager->jump, 1);
+}
+
+/// Warnings (level -1) mean damaged data: treat them as errors; ignore trace messages.
+static void p2v_emit_message(j_common_ptr cinfo, int level) {
+    if (level < 0) p2v_error_exit(cinfo);
+}
+
+/// Converts one CMYK scanline to RGB; Adobe files store the channels inverted.
+static void p2v_cmyk_to_rgb(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION width, int inverted) {
+    for (JDIMENSION x = 0; x < width; x++) {
+        unsigned c = cmyk[4 * x], m = cmyk[4 * x + 1], y = cmyk[4 * x + 2], k = cmyk[4 * x + 3];
+        if (!inverted) {
+            c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k;
+        }
+        rgb[3 * x] = (unsigned char)((c * k + 127) / 255);
+        rgb[3 * x + 1] = (unsigned char)((m * k + 127) / 255);
+        rgb[3 * x + 2] = (unsigned char)((y * k + 127) / 255);
+    }
+}
+
+int p2v_jpeg_decode(const unsigned char *data, size_t size, int header_only, p2v_jpeg_result *result) {
+    struct jpeg_decompress_struct cinfo;
+    p2v_error_manager manager;
+    unsigned char *volatile pixels = NULL;
+    JSAMPLE *volatile cmyk_row = NULL;
+
+    memset(result, 0, sizeof(*result));
+    cinfo.err = jpeg_std_error(&manager.base);
+    manager.base.error_exit = p2v_error_exit;
+    manager.base.emit_message = p2v_emit_message;
+    manager.message = result->message;
+    if (setjmp(manager.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(pixels);
+        free(cmyk_row);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    result->width = (int)cinfo.image_width;
+    result->height = (int)cinfo.image_height;
+    result->components = cinfo.num_components;
+    if (header_only) {
+        jpeg_destroy_decompress(&cinfo);
+        return 0;
+    }
+
+    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    size_t width = cinfo.output_width, height = cinfo.output_height;
+    if (width == 0 || height == 0 || width > SIZE_MAX / 3 / height) {
+        snprintf(result->message, sizeof(result->message), "image size %zux%zu is out of range", width, height);
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    pixels = malloc(width * height * 3);
+    if (cmyk) cmyk_row = malloc(width * 4);
+    if (pixels == NULL || (cmyk && cmyk_row == NULL)) {
+        snprintf(result->message, sizeof(result->message), "out of memory for a %zux%zu image", width, height);
+        longjmp(manager.jump, 1);
+    }
+    while (cinfo.output_scanline < cinfo.output_height) {
+        unsigned char *target = pixels + (size_t)cinfo.output_scanline * width * 3;
+        JSAMPROW row = cmyk ? cmyk_row : target;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+        if (cmyk) p2v_cmyk_to_rgb(cmyk_row, target, cinfo.output_width, cinfo.saw_Adobe_marker);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    free(cmyk_row);
+    result->pixels = pixels;
+    return 0;
+}
