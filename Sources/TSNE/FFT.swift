@@ -1,0 +1,175 @@
+import Foundation
+
+/// Complex FFTs of one length `n` (with no prime factor above 5), applied to columns of a matrix.
+///
+/// Stockham autosort form of the Cooley-Tukey algorithm (Cooley & Tukey 1965; see Van Loan
+/// 1992, "Computational Frameworks for the Fast Fourier Transform", section 1.7), mixed radix
+/// 4, 2, 3, 5, so no bit reversal is needed. Data is split complex (separate real and
+/// imaginary arrays) and row-major: element `t` of column `c` sits at `t * rowStride + c`,
+/// so the innermost loop runs along a row, over the columns being transformed, contiguously.
+struct FFT {
+    /// The transform length.
+    let n: Int
+    /// Radices of the successive passes; their product is `n`.
+    let radices: [Int]
+    /// `cos(2 pi t / n)` and `sin(2 pi t / n)` for `t` in `0..<n`.
+    private let cosines: [Float]
+    private let sines: [Float]
+
+    /// A plan for length `n`; nil unless `n` is a positive product of 2s, 3s and 5s.
+    init?(n: Int) {
+        guard n >= 1 else { return nil }
+        var rest = n, radices = [Int]()
+        for radix in [4, 2, 3, 5] {
+            while rest % radix == 0 {
+                radices.append(radix)
+                rest /= radix
+            }
+        }
+        guard rest == 1 else { return nil }
+        self.n = n
+        self.radices = radices
+        cosines = (0..<n).map { Float(cos(2 * Double.pi * Double($0) / Double(n))) }
+        sines = (0..<n).map { Float(sin(2 * Double.pi * Double($0) / Double(n))) }
+    }
+
+    /// The smallest length of at least `minimum` that has no prime factor above 5.
+    static func smoothLength(atLeast minimum: Int) -> Int {
+        var candidate = max(1, minimum)
+        while true {
+            var rest = candidate
+            for p in [2, 3, 5] { while rest % p == 0 { rest /= p } }
+            if rest == 1 { return candidate }
+            candidate += 1
+        }
+    }
+
+    /// Transforms columns `columns` of the `n x rowStride` matrix `(re, im)` in place.
+    ///
+    /// Forward uses `exp(-2 pi i jk / n)`; inverse uses `exp(+2 pi i jk / n)` and does not divide by `n`.
+    /// `(workRe, workIm)` is scratch of the same shape; only the given columns of it are touched.
+    func transform(
+        re: UnsafeMutablePointer<Float>, im: UnsafeMutablePointer<Float>,
+        workRe: UnsafeMutablePointer<Float>, workIm: UnsafeMutablePointer<Float>,
+        rowStride: Int, columns: Range<Int>, inverse: Bool
+    ) {
+        let sign: Float = inverse ? 1 : -1
+        var (srcRe, srcIm, dstRe, dstIm) = (re, im, workRe, workIm)
+        var length = n, span = 1
+        let c0 = columns.lowerBound, width = columns.count
+        for radix in radices {
+            let m = length / radix
+            let twiddleStep = n / length
+            for p in 0..<m {
+                for q in 0..<span {
+                    let input = (q + span * p) * rowStride + c0
+                    let inputStep = span * m * rowStride
+                    let output = (q + span * radix * p) * rowStride + c0
+                    let outputStep = span * rowStride
+                    let t = p * twiddleStep
+                    switch radix {
+                    case 2:
+                        let w1 = (cosines[t], sign * sines[t])
+                        for v in 0..<width {
+                            let (ar, ai) = (srcRe[input + v], srcIm[input + v])
+                            let (br, bi) = (srcRe[input + inputStep + v], srcIm[input + inputStep + v])
+                            dstRe[output + v] = ar + br
+                            dstIm[output + v] = ai + bi
+                            let (dr, di) = (ar - br, ai - bi)
+                            dstRe[output + outputStep + v] = dr * w1.0 - di * w1.1
+                            dstIm[output + outputStep + v] = dr * w1.1 + di * w1.0
+                        }
+                    case 4:
+                        let w1 = (cosines[t], sign * sines[t])
+                        let w2 = (cosines[2 * t], sign * sines[2 * t])
+                        let w3 = (cosines[3 * t], sign * sines[3 * t])
+                        for v in 0..<width {
+                            let (a0r, a0i) = (srcRe[input + v], srcIm[input + v])
+                            let (a1r, a1i) = (srcRe[input + inputStep + v], srcIm[input + inputStep + v])
+                            let (a2r, a2i) = (srcRe[input + 2 * inputStep + v], srcIm[input + 2 * inputStep + v])
+                            let (a3r, a3i) = (srcRe[input + 3 * inputStep + v], srcIm[input + 3 * inputStep + v])
+                            let (t0r, t0i) = (a0r + a2r, a0i + a2i)
+                            let (t1r, t1i) = (a0r - a2r, a0i - a2i)
+                            let (t2r, t2i) = (a1r + a3r, a1i + a3i)
+                            // sign * i * (a1 - a3)
+                            let (t3r, t3i) = (-sign * (a1i - a3i), sign * (a1r - a3r))
+                            dstRe[output + v] = t0r + t2r
+                            dstIm[output + v] = t0i + t2i
+                            let (o1r, o1i) = (t1r + t3r, t1i + t3i)
+                            let (o2r, o2i) = (t0r - t2r, t0i - t2i)
+                            let (o3r, o3i) = (t1r - t3r, t1i - t3i)
+                            dstRe[output + outputStep + v] = o1r * w1.0 - o1i * w1.1
+                            dstIm[output + outputStep + v] = o1r * w1.1 + o1i * w1.0
+                            dstRe[output + 2 * outputStep + v] = o2r * w2.0 - o2i * w2.1
+                            dstIm[output + 2 * outputStep + v] = o2r * w2.1 + o2i * w2.0
+                            dstRe[output + 3 * outputStep + v] = o3r * w3.0 - o3i * w3.1
+                            dstIm[output + 3 * outputStep + v] = o3r * w3.1 + o3i * w3.0
+                        }
+                    case 3:
+                        let w1 = (cosines[t], sign * sines[t])
+                        let w2 = (cosines[2 * t], sign * sines[2 * t])
+                        let s = sign * Float(3.0.squareRoot() / 2)
+                        for v in 0..<width {
+                            let (a0r, a0i) = (srcRe[input + v], srcIm[input + v])
+                            let (a1r, a1i) = (srcRe[input + inputStep + v], srcIm[input + inputStep + v])
+                            let (a2r, a2i) = (srcRe[input + 2 * inputStep + v], srcIm[input + 2 * inputStep + v])
+                            let (sr, si) = (a1r + a2r, a1i + a2i)
+                            let (dr, di) = (a1r - a2r, a1i - a2i)
+                            let (mr, mi) = (a0r - sr / 2, a0i - si / 2)
+                            dstRe[output + v] = a0r + sr
+                            dstIm[output + v] = a0i + si
+                            let (o1r, o1i) = (mr - s * di, mi + s * dr)
+                            let (o2r, o2i) = (mr + s * di, mi - s * dr)
+                            dstRe[output + outputStep + v] = o1r * w1.0 - o1i * w1.1
+                            dstIm[output + outputStep + v] = o1r * w1.1 + o1i * w1.0
+                            dstRe[output + 2 * outputStep + v] = o2r * w2.0 - o2i * w2.1
+                            dstIm[output + 2 * outputStep + v] = o2r * w2.1 + o2i * w2.0
+                        }
+                    default:
+                        let w1 = (cosines[t], sign * sines[t]), w2 = (cosines[2 * t], sign * sines[2 * t])
+                        let w3 = (cosines[3 * t], sign * sines[3 * t]), w4 = (cosines[4 * t], sign * sines[4 * t])
+                        let c1 = Float(cos(2 * Double.pi / 5)), c2 = Float(cos(4 * Double.pi / 5))
+                        let s1 = sign * Float(sin(2 * Double.pi / 5)), s2 = sign * Float(sin(4 * Double.pi / 5))
+                        for v in 0..<width {
+                            let (a0r, a0i) = (srcRe[input + v], srcIm[input + v])
+                            let (a1r, a1i) = (srcRe[input + inputStep + v], srcIm[input + inputStep + v])
+                            let (a2r, a2i) = (srcRe[input + 2 * inputStep + v], srcIm[input + 2 * inputStep + v])
+                            let (a3r, a3i) = (srcRe[input + 3 * inputStep + v], srcIm[input + 3 * inputStep + v])
+                            let (a4r, a4i) = (srcRe[input + 4 * inputStep + v], srcIm[input + 4 * inputStep + v])
+                            let (b1r, b1i) = (a1r + a4r, a1i + a4i), (d1r, d1i) = (a1r - a4r, a1i - a4i)
+                            let (b2r, b2i) = (a2r + a3r, a2i + a3i), (d2r, d2i) = (a2r - a3r, a2i - a3i)
+                            let (e1r, e1i) = (a0r + c1 * b1r + c2 * b2r, a0i + c1 * b1i + c2 * b2i)
+                            let (e2r, e2i) = (a0r + c2 * b1r + c1 * b2r, a0i + c2 * b1i + c1 * b2i)
+                            // Outputs 1 and 4 are e1 +- i f1, outputs 2 and 3 are e2 +- i f2.
+                            let (f1r, f1i) = (s1 * d1r + s2 * d2r, s1 * d1i + s2 * d2i)
+                            let (f2r, f2i) = (s2 * d1r - s1 * d2r, s2 * d1i - s1 * d2i)
+                            let (o1r, o1i) = (e1r - f1i, e1i + f1r), (o4r, o4i) = (e1r + f1i, e1i - f1r)
+                            let (o2r, o2i) = (e2r - f2i, e2i + f2r), (o3r, o3i) = (e2r + f2i, e2i - f2r)
+                            dstRe[output + v] = a0r + b1r + b2r
+                            dstIm[output + v] = a0i + b1i + b2i
+                            dstRe[output + outputStep + v] = o1r * w1.0 - o1i * w1.1
+                            dstIm[output + outputStep + v] = o1r * w1.1 + o1i * w1.0
+                            dstRe[output + 2 * outputStep + v] = o2r * w2.0 - o2i * w2.1
+                            dstIm[output + 2 * outputStep + v] = o2r * w2.1 + o2i * w2.0
+                            dstRe[output + 3 * outputStep + v] = o3r * w3.0 - o3i * w3.1
+                            dstIm[output + 3 * outputStep + v] = o3r * w3.1 + o3i * w3.0
+                            dstRe[output + 4 * outputStep + v] = o4r * w4.0 - o4i * w4.1
+                            dstIm[output + 4 * outputStep + v] = o4r * w4.1 + o4i * w4.0
+                        }
+                    }
+                }
+            }
+            swap(&srcRe, &dstRe)
+            swap(&srcIm, &dstIm)
+            length = m
+            span *= radix
+        }
+        if srcRe != re {
+            for t in 0..<n {
+                let base = t * rowStride + c0
+                (re + base).update(from: srcRe + base, count: width)
+                (im + base).update(from: srcIm + base, count: width)
+            }
+        }
+    }
+}
