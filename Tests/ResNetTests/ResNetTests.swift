@@ -1,2 +1,131 @@
+import Common
+import Foundation
+import ImageData
+import TestSupport
 import XCTest
+
 @testable import ResNet
+
+/// Parity with torch on the fixtures of `benchmarks/make_resnet_fixtures.py`: a width-4
+/// network with ResNet18's topology and random batch-norm statistics, real CIFAR-10 images,
+/// and the embeddings torch computed for them.
+final class ResNetTests: XCTestCase {
+    static let fixtures = Bundle.module.resourcePath.map { $0 + "/Fixtures" } ?? "Fixtures"
+
+    func fixture(_ name: String) -> String { Self.fixtures + "/" + name }
+
+    func array(_ name: String) throws -> NPY.Array { try NPY.read(fixture(name)) }
+
+    /// The four 32x32 images and the 40x28 one, in fixture order.
+    func images() throws -> [RGBImage] {
+        let square = try array("images.npy"), odd = try array("odd.npy")
+        let pixels = square.floats.map { UInt8($0) }
+        var images = (0..<square.shape[0]).map { i in
+            RGBImage(width: 32, height: 32, pixels: Array(pixels[i * 3072..<(i + 1) * 3072]))
+        }
+        images.append(RGBImage(width: odd.shape[1], height: odd.shape[0], pixels: odd.floats.map { UInt8($0) }))
+        return images
+    }
+
+    func network(_ file: String) throws -> ResNet { try Weights.loadFile(fixture(file), label: file).network }
+
+    func checkParity(_ network: ResNet, preset: Preprocessing, batch: Int = 3, file: StaticString = #filePath, line: UInt = #line) throws {
+        let embedder = Embedder(network: network, preprocessing: preset, batchSize: batch, threads: 2)
+        let result = embedder.embed(try images())
+        let expected = try array("expected-\(preset.name).npy")
+        XCTAssertEqual([result.rows, result.columns], expected.shape, file: file, line: line)
+        assertClose(result.values, expected.floats, rtol: 1e-4, atol: 1e-4, "\(preset.name) preset", file: file, line: line)
+    }
+
+    func testTorchCheckpointMatchesTorchAtCifarPreset() throws {
+        try checkParity(try network("tiny.pth"), preset: .cifar)
+    }
+
+    func testTorchCheckpointMatchesTorchAtImagenetPreset() throws {
+        try checkParity(try network("tiny.pth"), preset: .imagenet, batch: 5)
+    }
+
+    func testHuggingFaceSafetensorsMatchTorch() throws {
+        try checkParity(try network("tiny-hf.safetensors"), preset: .cifar)
+    }
+
+    func testPrefixedSafetensorsWithClassifierMatchTorch() throws {
+        try checkParity(try network("tiny-prefixed.safetensors"), preset: .cifar, batch: 1)
+    }
+
+    func testResizeMatchesTorchAntialiasedBilinear() throws {
+        let odd = try array("odd.npy")
+        let unit = odd.floats.map { $0 / 255 }
+        for size in [20, 50] {
+            let resized = Preprocessing.resize(unit, width: odd.shape[1], height: odd.shape[0], to: size, size)
+            assertClose(resized, try array("resize-\(size).npy").floats, rtol: 1e-5, atol: 1e-6, "size \(size)")
+        }
+    }
+
+    func testPresetsNormalize() throws {
+        var out = [Float](repeating: 0, count: Preprocessing.cifar.valuesPerImage)
+        Preprocessing.cifar.write(RGBImage(width: 32, height: 32, pixels: [UInt8](repeating: 255, count: 3072)), to: &out)
+        XCTAssertEqual(Set(out), [1])
+        XCTAssertEqual(Preprocessing.preset("imagenet")?.size, 224)
+        XCTAssertNil(Preprocessing.preset("nope"))
+    }
+
+    func testForeignGlobalInCheckpointIsRejected() {
+        XCTAssertThrowsError(try WeightFile.read(fixture("evil.pth"))) { error in
+            XCTAssertTrue("\(error)".contains("evil.pth"), "\(error)")
+            XCTAssertTrue("\(error)".contains("posix.system"), "\(error)")
+        }
+    }
+
+    func testTruncatedCheckpointIsRejected() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixture("tiny.pth")))
+        let path = try temporaryFolder() + "/cut.pth"
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try WeightFile.read(path)) { error in
+            XCTAssertTrue("\(error)".contains("cut.pth") && "\(error)".contains("truncated"), "\(error)")
+        }
+    }
+
+    func testSafetensorsHeaderLargerThanFileIsRejected() throws {
+        let path = try temporaryFolder() + "/big.safetensors"
+        try Data([0xFF, 0xFF, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try WeightFile.read(path)) { error in
+            XCTAssertTrue("\(error)".contains("larger than the file"), "\(error)")
+        }
+    }
+
+    func testMissingMisshapedAndNaNTensorsAreNamed() throws {
+        let tensors = try WeightFile.read(fixture("tiny.pth"))
+        var missing = tensors
+        missing["layer3.1.bn2.running_var"] = nil
+        XCTAssertThrowsError(try ResNet(stateDict: missing, path: "w.pth")) { error in
+            XCTAssertTrue("\(error)".contains("missing tensor layer3.1.bn2.running_var"), "\(error)")
+        }
+        var misshaped = tensors
+        misshaped["layer2.0.conv1.weight"] = NamedTensor(shape: [8, 4, 3, 1], values: [Float](repeating: 0, count: 96))
+        XCTAssertThrowsError(try ResNet(stateDict: misshaped, path: "w.pth")) { error in
+            XCTAssertTrue("\(error)".contains("layer2.0.conv1.weight has shape [8, 4, 3, 1], expected [8, 4, 3, 3]"), "\(error)")
+        }
+        var poisoned = tensors
+        poisoned["bn1.bias"] = NamedTensor(shape: [4], values: [0, .nan, 0, 0])
+        XCTAssertThrowsError(try ResNet(stateDict: poisoned, path: "w.pth")) { error in
+            XCTAssertTrue("\(error)".contains("bn1.bias holds NaN"), "\(error)")
+        }
+    }
+
+    func testRandomWeightsAreDeterministicAndLabeled() throws {
+        let a = try ResNet(stateDict: ResNet.randomStateDict(seed: 7, width: 4), path: "random", isRandom: true)
+        let b = try ResNet(stateDict: ResNet.randomStateDict(seed: 7, width: 4), path: "random", isRandom: true)
+        let c = try ResNet(stateDict: ResNet.randomStateDict(seed: 8, width: 4), path: "random", isRandom: true)
+        let pictures = Array(try images().prefix(2))
+        let embed = { (network: ResNet) in Embedder(network: network, preprocessing: .cifar, batchSize: 2).embed(pictures).values }
+        XCTAssertEqual(embed(a), embed(b))
+        XCTAssertNotEqual(embed(a), embed(c))
+        XCTAssertTrue(a.isRandom)
+        XCTAssertEqual(WeightsSource("random", seed: 3).description, "random weights (seed 3)")
+        let std = ResNet.randomStateDict(seed: 1)["layer4.1.conv2.weight"].map { t in
+            (t.values.map { $0 * $0 }.reduce(0, +) / Float(t.values.count)).squareRoot()
+        }
+        XCTAssertEqual(std ?? 0, (2 / Float(512 * 9)).squareRoot(), accuracy: 1e-3)
+    }
+}

@@ -1,0 +1,253 @@
+internal import CBLAS
+import Foundation
+
+/// A 2-D convolution with its batch norm folded in (NHWC in, NHWC out), optionally
+/// followed by a residual add and ReLU.
+///
+/// Weights are stored as a GEMM matrix of `kernel * kernel * inputChannels` rows (tap
+/// row, tap column, input channel) by `outputChannels` columns, already scaled by the
+/// batch norm's `gamma / sqrt(var + eps)`; `bias` is `beta - mean * scale`.
+///
+/// The convolution is im2col + one SGEMM over the whole batch, in row chunks that stay
+/// in cache. On small maps (the late stages at 32x32 input) most taps read padding, so
+/// output positions are grouped by the set of taps that land inside the image and each
+/// group multiplies only those taps: a 3x3 convolution over a 1x1 map is its center tap.
+public struct ConvBN: Sendable {
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let inputChannels: Int
+    public let outputChannels: Int
+    /// `kernel * kernel * inputChannels` x `outputChannels`, row-major.
+    let weights: [Float]
+    let bias: [Float]
+    private let plans = PlanCache()
+
+    /// Folds batch norm `(gamma, beta, mean, variance, eps)` into a PyTorch-layout weight
+    /// (`outputChannels x inputChannels x kernel x kernel`, row-major).
+    public init(
+        torchWeight: [Float], outputChannels: Int, inputChannels: Int, kernel: Int, stride: Int, padding: Int,
+        gamma: [Float], beta: [Float], mean: [Float], variance: [Float], epsilon: Float = 1e-5
+    ) {
+        precondition(torchWeight.count == outputChannels * inputChannels * kernel * kernel, "conv weight size")
+        precondition([gamma, beta, mean, variance].allSatisfy { $0.count == outputChannels }, "batch norm size")
+        let scale = (0..<outputChannels).map { gamma[$0] / (variance[$0] + epsilon).squareRoot() }
+        let taps = kernel * kernel
+        var packed = [Float](repeating: 0, count: taps * inputChannels * outputChannels)
+        for o in 0..<outputChannels {
+            for i in 0..<inputChannels {
+                for t in 0..<taps {
+                    packed[(t * inputChannels + i) * outputChannels + o] = torchWeight[(o * inputChannels + i) * taps + t] * scale[o]
+                }
+            }
+        }
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.weights = packed
+        self.bias = (0..<outputChannels).map { beta[$0] - mean[$0] * scale[$0] }
+    }
+
+    /// The output height (or width) for an input height (or width).
+    public func outputSize(_ input: Int) -> Int { (input + 2 * padding - kernel) / stride + 1 }
+
+    /// Convolves `input`, adds `residual` (same shape as the output) if given, then ReLU if asked.
+    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, relu: Bool) -> Tensor {
+        precondition(input.channels == inputChannels, "conv expects \(inputChannels) channels, got \(input.channels)")
+        let plan = plans.plan(height: input.height, width: input.width) { makePlan(height: $0, width: $1) }
+        let outH = plan.outputHeight, outW = plan.outputWidth
+        if let residual {
+            precondition(residual.batch == input.batch && residual.height == outH && residual.width == outW
+                && residual.channels == outputChannels, "residual shape differs from the convolution's output")
+        }
+        return Tensor(batch: input.batch, height: outH, width: outW, channels: outputChannels) { output in
+            input.values.withUnsafeBufferPointer { x in
+                guard let x = x.baseAddress else { return }
+                for group in plan.groups {
+                    run(group, plan: plan, input: input, x: x, output: output, residual: residual, relu: relu)
+                }
+            }
+        }
+    }
+
+    /// One group: im2col of its positions and taps in row chunks, SGEMM, then bias, residual and ReLU.
+    private func run(
+        _ group: TapGroup, plan: ConvPlan, input: Tensor, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        residual: Tensor?, relu: Bool
+    ) {
+        let depth = group.depth(inputChannels)
+        let groupPositions = group.positions.count
+        let rows = input.batch * groupPositions
+        let chunk = max(32, min(rows, (1 << 19) / depth))
+        let direct = plan.groups.count == 1
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * depth)
+        let staging = direct ? nil : UnsafeMutablePointer<Float>.allocate(capacity: chunk * outputChannels)
+        defer {
+            columns.deallocate()
+            staging?.deallocate()
+        }
+        let outputPositions = plan.outputHeight * plan.outputWidth
+        group.weights.withUnsafeBufferPointer { w in
+            var start = 0
+            while start < rows {
+                let count = min(chunk, rows - start)
+                for r in 0..<count {
+                    let n = (start + r) / groupPositions, p = Int(group.positions[(start + r) % groupPositions])
+                    gather(x, input: input, n: n, oh: p / plan.outputWidth, ow: p % plan.outputWidth,
+                           runs: group.runs, into: columns + r * depth)
+                }
+                let product = staging ?? output + start * outputChannels
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(outputChannels), Int32(depth),
+                            1, columns, Int32(depth), w.baseAddress, Int32(outputChannels), 0, product, Int32(outputChannels))
+                for r in 0..<count {
+                    let n = (start + r) / groupPositions, p = Int(group.positions[(start + r) % groupPositions])
+                    let row = n * outputPositions + p
+                    finish(product + r * outputChannels, into: output + row * outputChannels,
+                           residualRow: residual.map { ($0, row * outputChannels) }, relu: relu)
+                }
+                start += count
+            }
+        }
+    }
+
+    /// Copies the input patch of output position (n, oh, ow) for the given tap runs; padding reads as zero.
+    @inline(__always)
+    private func gather(
+        _ x: UnsafePointer<Float>, input: Tensor, n: Int, oh: Int, ow: Int, runs: [TapRun], into destination: UnsafeMutablePointer<Float>
+    ) {
+        let c = inputChannels
+        for run in runs {
+            let out = destination + run.offset * c
+            let ih = oh * stride - padding + run.row
+            guard ih >= 0 && ih < input.height else {
+                out.update(repeating: 0, count: run.count * c)
+                continue
+            }
+            let iw0 = ow * stride - padding + run.column
+            let low = max(0, -iw0), high = max(low, min(run.count, input.width - iw0))
+            if low > 0 { out.update(repeating: 0, count: low * c) }
+            if high > low {
+                out.advanced(by: low * c).update(from: x + ((n * input.height + ih) * input.width + iw0 + low) * c, count: (high - low) * c)
+            }
+            if high < run.count { out.advanced(by: high * c).update(repeating: 0, count: (run.count - high) * c) }
+        }
+    }
+
+    /// Writes `product + bias (+ residual)`, through ReLU if asked, to one output row.
+    @inline(__always)
+    private func finish(
+        _ product: UnsafeMutablePointer<Float>, into destination: UnsafeMutablePointer<Float>,
+        residualRow: (Tensor, Int)?, relu: Bool
+    ) {
+        bias.withUnsafeBufferPointer { b in
+            if let (residual, offset) = residualRow {
+                residual.values.withUnsafeBufferPointer { r in
+                    for o in 0..<outputChannels {
+                        let v = product[o] + b[o] + r[offset + o]
+                        destination[o] = relu ? max(v, 0) : v
+                    }
+                }
+            } else {
+                for o in 0..<outputChannels {
+                    let v = product[o] + b[o]
+                    destination[o] = relu ? max(v, 0) : v
+                }
+            }
+        }
+    }
+
+    /// Groups the output positions of an input size by the taps that land inside the image.
+    private func makePlan(height: Int, width: Int) -> ConvPlan {
+        let outH = outputSize(height), outW = outputSize(width)
+        precondition(outH > 0 && outW > 0, "input \(height)x\(width) is too small for this convolution")
+        var byMask: [[Bool]: [Int32]] = [:]
+        var order: [[Bool]] = []
+        var usedTaps = 0
+        for oh in 0..<outH {
+            for ow in 0..<outW {
+                let mask = (0..<kernel * kernel).map { t in
+                    let ih = oh * stride - padding + t / kernel, iw = ow * stride - padding + t % kernel
+                    return ih >= 0 && ih < height && iw >= 0 && iw < width
+                }
+                usedTaps += mask.count { $0 }
+                if byMask[mask] == nil { order.append(mask) }
+                byMask[mask, default: []].append(Int32(oh * outW + ow))
+            }
+        }
+        let allTaps = outH * outW * kernel * kernel
+        let everything = [Bool](repeating: true, count: kernel * kernel)
+        let groups: [TapGroup]
+        if Double(usedTaps) > 0.85 * Double(allTaps) {
+            groups = [TapGroup(positions: (0..<Int32(outH * outW)).map { $0 }, mask: everything, kernel: kernel,
+                               weights: weights, rowsPerTap: inputChannels * outputChannels)]
+        } else {
+            groups = order.map { mask in
+                TapGroup(positions: byMask[mask] ?? [], mask: mask, kernel: kernel, weights: weights,
+                         rowsPerTap: inputChannels * outputChannels)
+            }
+        }
+        return ConvPlan(outputHeight: outH, outputWidth: outW, groups: groups)
+    }
+}
+
+/// A run of consecutive taps in one kernel row: `count` taps from (`row`, `column`),
+/// stored at tap slot `offset` of an im2col row.
+struct TapRun: Sendable {
+    let row: Int
+    let column: Int
+    let count: Int
+    let offset: Int
+}
+
+/// Output positions that share one set of taps, with the weight rows of those taps.
+struct TapGroup: Sendable {
+    let positions: [Int32]
+    let runs: [TapRun]
+    let taps: Int
+    /// `taps * inputChannels` x `outputChannels`, the selected taps' rows of the full matrix.
+    let weights: [Float]
+
+    init(positions: [Int32], mask: [Bool], kernel: Int, weights all: [Float], rowsPerTap: Int) {
+        let selected = mask.indices.filter { mask[$0] }
+        var runs: [TapRun] = []
+        for (slot, tap) in selected.enumerated() {
+            if let last = runs.last, last.row == tap / kernel, last.column + last.count == tap % kernel {
+                runs[runs.count - 1] = TapRun(row: last.row, column: last.column, count: last.count + 1, offset: last.offset)
+            } else {
+                runs.append(TapRun(row: tap / kernel, column: tap % kernel, count: 1, offset: slot))
+            }
+        }
+        self.positions = positions
+        self.runs = runs
+        self.taps = selected.count
+        self.weights = selected.count == mask.count ? all : selected.flatMap { all[$0 * rowsPerTap..<($0 + 1) * rowsPerTap] }
+    }
+
+    /// The im2col row length for `channels` input channels.
+    func depth(_ channels: Int) -> Int { taps * channels }
+}
+
+/// How one convolution runs on one input size.
+struct ConvPlan: Sendable {
+    let outputHeight: Int
+    let outputWidth: Int
+    let groups: [TapGroup]
+}
+
+/// Plans by input size, built once and shared by all threads.
+final class PlanCache: @unchecked Sendable {
+    private var plans: [Int: ConvPlan] = [:]
+    private let lock = NSLock()
+
+    func plan(height: Int, width: Int, make: (Int, Int) -> ConvPlan) -> ConvPlan {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = height << 32 | width
+        if let plan = plans[key] { return plan }
+        let plan = make(height, width)
+        plans[key] = plan
+        return plan
+    }
+}

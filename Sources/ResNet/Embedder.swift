@@ -1,0 +1,119 @@
+internal import CBLAS
+import Common
+import Foundation
+import ImageData
+
+/// Turns images into raw (unnormalized) ResNet embeddings, one row per image.
+///
+/// Each batch is split across `threads` workers; every worker decodes, preprocesses
+/// (NHWC) and runs its share through the network with single-threaded BLAS, so the two
+/// thread pools never compete for the cores.
+public struct Embedder: Sendable {
+    public let network: ResNet
+    public let preprocessing: Preprocessing
+    public let batchSize: Int
+    public let threads: Int
+
+    public init(network: ResNet, preprocessing: Preprocessing, batchSize: Int = 128, threads: Int = 2) {
+        precondition(batchSize > 0 && threads > 0, "batch size and threads must be positive")
+        self.network = network
+        self.preprocessing = preprocessing
+        self.batchSize = batchSize
+        self.threads = threads
+    }
+
+    /// The embedding length.
+    public var dimension: Int { network.outputDimension }
+
+    /// Embeds the first `limit` images of `dataset` (all when nil) into a matrix of
+    /// `count` x `dimension` raw embeddings, showing a progress line unless `progress` is false.
+    public func embed(_ dataset: any ImageDataset, limit: Int? = nil, progress: Bool = true) throws -> Matrix {
+        let count = min(limit ?? dataset.count, dataset.count)
+        let report = progress ? Common.Progress("embed \(dataset.name)", total: count, unit: "images") : nil
+        let matrix = try embed(count: count, report: report) { try dataset.image(at: $0) }
+        report?.finish(note: network.isRandom ? "random weights" : "")
+        return matrix
+    }
+
+    /// Embeds images held in memory.
+    public func embed(_ images: [RGBImage]) -> Matrix {
+        // The closure cannot throw, so neither can the call.
+        (try? embed(count: images.count, report: nil) { images[$0] }) ?? Matrix(rows: 0, columns: dimension, values: [])
+    }
+
+    private func embed(count: Int, report: Common.Progress?, image: @Sendable @escaping (Int) throws -> RGBImage) throws -> Matrix {
+        let dimension = self.dimension
+        let savedThreads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(savedThreads) }
+        let failure = FirstError()
+        let values = [Float](unsafeUninitializedCapacity: count * dimension) { buffer, initialized in
+            let output = SendablePointer(buffer.baseAddress)
+            var start = 0
+            while start < count && failure.error == nil {
+                let batch = min(batchSize, count - start)
+                let parts = min(threads, batch)
+                let base = start
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let low = base + batch * part / parts, high = base + batch * (part + 1) / parts
+                    do {
+                        try run(low..<high, image: image, into: output, dimension: dimension)
+                    } catch {
+                        failure.record(error)
+                    }
+                }
+                start += batch
+                report?.advance(by: batch)
+            }
+            if failure.error != nil { buffer.initialize(repeating: 0) }
+            initialized = count * dimension
+        }
+        if let error = failure.error { throw error }
+        return Matrix(rows: count, columns: dimension, values: values)
+    }
+
+    /// Embeds rows `range` on the calling thread, in forward passes small enough to keep memory bounded.
+    private func run(_ range: Range<Int>, image: (Int) throws -> RGBImage, into output: SendablePointer, dimension: Int) throws {
+        let size = preprocessing.size
+        let perPass = max(1, min(range.count, (1 << 20) / (size * size)))
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let n = min(perPass, range.upperBound - start)
+            let images = try (start..<start + n).map(image)
+            let input = Tensor(batch: n, height: size, width: size, channels: 3) { x in
+                for (i, picture) in images.enumerated() { preprocessing.write(picture, to: x + i * preprocessing.valuesPerImage) }
+            }
+            let embeddings = network(input)
+            embeddings.withUnsafeBufferPointer { source in
+                guard let source = source.baseAddress, let destination = output.pointer else { return }
+                (destination + start * dimension).update(from: source, count: n * dimension)
+            }
+            start += n
+        }
+    }
+}
+
+/// A pointer to disjoint output rows that worker threads write.
+private struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>?
+
+    init(_ pointer: UnsafeMutablePointer<Float>?) { self.pointer = pointer }
+}
+
+/// The first error any worker reports.
+private final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: Error?
+
+    var error: Error? {
+        lock.lock()
+        defer { lock.unlock() }
+        return first
+    }
+
+    func record(_ error: Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if first == nil { first = error }
+    }
+}

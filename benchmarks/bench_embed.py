@@ -1,0 +1,51 @@
+"""Speed of `pic2vec embed` against torch on the same images, in one run.
+
+torch: torchvision resnet18 (fc removed), 2 threads, inference_mode, batch 128, images
+already decoded in memory; timed: preprocessing + forward. pic2vec: the release binary,
+timed by its own sidecar (preprocessing + forward, after the folder is decoded in memory).
+Both use the same full-size random-init weights (speed does not depend on the values).
+
+Run: swift build -c release --scratch-path .build-resnet --product pic2vec
+     .venv/bin/python benchmarks/bench_embed.py [--images32 10000] [--images224 1000]
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+import torch
+
+from resnet_common import load_pixels, pic2vec_embed, preprocess, random_resnet18, rows
+
+
+def torch_rate(model, pixels, preset, batch=128):
+    with torch.inference_mode():
+        model(preprocess(pixels[:batch], preset))  # warm-up
+        start = time.perf_counter()
+        for i in range(0, len(pixels), batch):
+            model(preprocess(pixels[i:i + batch], preset))
+        return len(pixels) / (time.perf_counter() - start)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images32", type=int, default=10000)
+    parser.add_argument("--images224", type=int, default=1000)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    model = random_resnet18(seed=0)
+    with tempfile.TemporaryDirectory() as folder:
+        weights = os.path.join(folder, "resnet18-random.pth")
+        torch.save(model.state_dict(), weights)
+        for preset, count in (("cifar", args.images32), ("imagenet", args.images224)):
+            pixels = load_pixels(rows(count)[0])
+            theirs = torch_rate(model, pixels, preset)
+            _, _, sidecar = pic2vec_embed(weights, preset, count, os.path.join(folder, f"{preset}.npy"))
+            ours = sidecar["imagesPerSecond"]
+            print(f"{preset:9s} {count:6d} images: torch {theirs:8.1f} img/s, pic2vec {ours:8.1f} img/s, "
+                  f"ratio {ours / theirs:.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
