@@ -2,7 +2,8 @@ import Foundation
 
 /// A one-line progress report on standard error: done/total, rate, and ETA.
 ///
-/// Redraws at most a few times a second; `finish()` ends the line.
+/// On a terminal the line redraws in place a few times a second; elsewhere (a log file, CI) a
+/// new line is printed every few seconds. `finish()` ends the report.
 public final class Progress: @unchecked Sendable {
     private let label: String
     private let total: Int
@@ -11,6 +12,7 @@ public final class Progress: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private let lock = NSLock()
     private var done = 0
+    private let interactive = isatty(STDERR_FILENO) != 0
 
     /// Starts a report for `total` items of `unit` (for example "images").
     public init(_ label: String, total: Int, unit: String) {
@@ -28,7 +30,7 @@ public final class Progress: @unchecked Sendable {
         defer { lock.unlock() }
         done += count
         let now = Date()
-        if now.timeIntervalSince(lastDraw) >= 0.25 || done >= total {
+        if now.timeIntervalSince(lastDraw) >= (interactive ? 0.25 : 5) {
             lastDraw = now
             draw(note: note)
         }
@@ -39,16 +41,16 @@ public final class Progress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         draw(note: note)
-        FileHandle.standardError.write(Data("\n".utf8))
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
     private func draw(note: String) {
         let seconds = max(elapsed, 1e-9)
         let rate = Double(done) / seconds
         let eta = rate > 0 ? Double(total - done) / rate : 0
-        var line = "\r\(label): \(done)/\(total) \(unit), \(Self.format(rate)) \(unit)/s, ETA \(Self.clock(eta))"
+        var line = "\(label): \(done)/\(total) \(unit), \(Self.format(rate)) \(unit)/s, ETA \(Self.clock(eta))"
         if !note.isEmpty { line += ", \(note)" }
-        FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+        FileHandle.standardError.write(Data((interactive ? "\r" + line + "\u{1B}[K" : line + "\n").utf8))
     }
 
     static func format(_ rate: Double) -> String {

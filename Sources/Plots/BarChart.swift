@@ -17,7 +17,7 @@ public struct BarChart: Figure {
     public func draw(on canvas: Canvas) {
         drawTitle(title, on: canvas)
         let axes = Axes(
-            x: 70, y: 50, width: size.width - 95, height: size.height - 140,
+            x: 70, y: 50, width: size.width - 95, height: size.height - 90,
             xScale: Scale(lower: 0, upper: Double(max(categories.count, 1))),
             yScale: Scale.fitting(values.map { $0 * 1.08 }, includingZero: true))
         axes.draw(on: canvas, xLabel: "", yLabel: yLabel, xTicks: false)

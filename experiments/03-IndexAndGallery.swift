@@ -1,0 +1,66 @@
+import Common
+import Foundation
+import ImageData
+import LabReport
+import Plots
+import VectorSearch
+
+/// Experiment 03: the notebook's FAISS index and its retrieval examples.
+///
+/// Saves what the notebook saves (`faiss_index.index`, `embeddings.npy` L2-normalized, `labels.npy`)
+/// and draws retrieval grids: the query, then its k nearest other images with label and distance.
+struct IndexAndGalleryExperiment: Experiment {
+    let number = 3
+    let title = "Index and retrieval gallery"
+
+    func run(_ context: Context) async throws -> ReportSection {
+        var section = ReportSection(number: number, title: title)
+        let train = try context.dataset(.train)
+        let embeddings = try await context.embeddings(.train).l2Normalized()
+        let out = context.options.out
+        try embeddings.write(npy: out + "/embeddings.npy")
+        if let labels = train.labels { try NPY.write(labels, to: out + "/labels.npy") }
+        let index = try VectorIndex(dimension: embeddings.columns, kind: .flat, metric: .l2)
+        try index.add(embeddings)
+        try index.save(to: out + "/faiss_index.index")
+        section.paragraph(
+            "Saved `\(out)/faiss_index.index` (FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
+                + "train embeddings), `\(out)/embeddings.npy` and `\(out)/labels.npy`, as the notebook does. Each grid "
+                + "shows the query, then its nearest other images (the query itself, at distance 0, is left out) with "
+                + "their class and squared L2 distance; green frames share the query's class, red frames do not.")
+
+        var queries = [(id: 42, k: 5), (id: 999, k: 8)].filter { $0.id < train.count }
+        queries += sampleIndices(count: train.count, take: 3, seed: context.seed).map { (id: $0, k: 8) }
+        var rows: [[String]] = []
+        for query in queries {
+            let neighbors = try index.search(Matrix(rows: 1, columns: embeddings.columns,
+                values: Array(embeddings.row(query.id))), k: min(query.k + 1, index.count))
+            let hits = zip(neighbors.ids(of: 0), neighbors.distances(of: 0)).filter { $0.0 != query.id }.prefix(query.k)
+            let queryImage = try train.image(at: query.id)
+            var tiles = [ImageGrid.Tile(pixels: queryImage.pixels, width: queryImage.width, height: queryImage.height,
+                caption: "query #\(query.id)\n\(className(train, query.id))")]
+            var correct = 0
+            for (id, distance) in hits {
+                let image = try train.image(at: id)
+                let same = train.labels.map { $0[id] == $0[query.id] }
+                if same == true { correct += 1 }
+                tiles.append(ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
+                    caption: "\(className(train, id))\nd = \(String(format: "%.3f", distance))",
+                    frame: same.map { $0 ? Color.green : Color.red }))
+            }
+            try context.figure(
+                ImageGrid(title: "Query #\(query.id): top \(query.k)" + context.weightsTag, tiles: tiles,
+                    columns: tiles.count, tileSide: 96, captionLines: 2),
+                name: "03-retrieval-query-\(query.id)", caption: "Top-\(query.k) retrieval for image #\(query.id)"
+                    + context.weightsTag, in: &section)
+            rows.append([String(query.id), className(train, query.id), String(query.k),
+                train.labels == nil ? "-" : String(format: "%.2f", Double(correct) / Double(query.k))])
+        }
+        section.table(Table(headers: ["query", "class", "k", "precision"], rows: rows))
+        return section
+    }
+
+    private func className(_ dataset: any ImageDataset, _ id: Int) -> String {
+        dataset.labels.map { dataset.classNames[$0[id]] } ?? "unlabeled"
+    }
+}

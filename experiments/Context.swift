@@ -1,0 +1,124 @@
+import Common
+import Foundation
+import ImageData
+import LabReport
+import Plots
+import ResNet
+
+/// What every experiment shares: options, data, output folders, the artifact cache.
+///
+/// Expensive inputs (data sets, embeddings) are loaded once per run and cached on disk
+/// under the output folder, keyed by what they were made from.
+final class Context: @unchecked Sendable {
+    let options: RunOptions
+    let cache: ArtifactCache
+    private var splits: DataSplits?
+    private var loadedWeights: LoadedWeights?
+    private var embeddingsBySplit: [Split: Matrix] = [:]
+
+    /// A part of the data set.
+    enum Split: String {
+        case train, test
+    }
+
+    init(options: RunOptions) {
+        self.options = options
+        cache = ArtifactCache(folder: options.out)
+    }
+
+    var seed: UInt64 { options.seed }
+
+    /// The data set's train and (when present) test splits, loaded on first use.
+    func data() throws -> DataSplits {
+        if let splits { return splits }
+        var loaded = try ImageFolder.open(options.data)
+        if let limit = options.limit {
+            loaded = DataSplits(train: loaded.train.limited(to: limit), test: loaded.test?.limited(to: limit))
+        }
+        splits = loaded
+        return loaded
+    }
+
+    /// The network's weights, loaded (or downloaded) on first use.
+    func weights() async throws -> LoadedWeights {
+        if let loadedWeights { return loadedWeights }
+        let loaded = try await Weights.load(WeightsSource(options.weights, seed: options.seed))
+        loadedWeights = loaded
+        return loaded
+    }
+
+    /// How the run's weights are described in the report header.
+    var weightsDescription: String { loadedWeights?.label ?? "not used by these experiments" }
+
+    /// " (random weights)" when the run uses random weights, else "": appended to every title.
+    var weightsTag: String { loadedWeights?.isRandom == true ? " (random weights)" : "" }
+
+    /// The preprocessing preset chosen by `--preset`.
+    func preprocessing() throws -> Preprocessing {
+        guard let preset = Preprocessing.preset(options.preset) else {
+            throw FileError("--preset", "unknown preset \(options.preset); expected cifar or imagenet")
+        }
+        return preset
+    }
+
+    /// The dataset of `split`; throws when the data has no such split.
+    func dataset(_ split: Split) throws -> any ImageDataset {
+        let splits = try data()
+        switch split {
+        case .train: return splits.train
+        case .test:
+            guard let test = splits.test else { throw FileError(options.data, "has no test split") }
+            return test
+        }
+    }
+
+    /// Raw (unnormalized) embeddings of `split`, from the cache when its inputs are unchanged.
+    func embeddings(_ split: Split) async throws -> Matrix {
+        if let cached = embeddingsBySplit[split] { return cached }
+        let dataset = try dataset(split)
+        let weights = try await weights()
+        let preprocessing = try preprocessing()
+        let inputs = [
+            "data": dataset.fingerprint, "weights": weights.hash, "preset": preprocessing.name,
+            "size": String(preprocessing.size),
+        ]
+        let name = "embeddings-raw-\(split.rawValue).npy"
+        let matrix: Matrix
+        if let path = cache.lookup(name, inputs: inputs) {
+            matrix = try Matrix.read(npy: path)
+        } else {
+            let embedder = Embedder(network: weights.network, preprocessing: preprocessing)
+            let start = Date()
+            matrix = try embedder.embed(dataset)
+            embeddingSeconds[split] = Date().timeIntervalSince(start)
+            try cache.store(name, inputs: inputs) { try matrix.write(npy: $0) }
+        }
+        embeddingsBySplit[split] = matrix
+        return matrix
+    }
+
+    /// Seconds spent embedding each split in this run (absent when read from the cache).
+    private(set) var embeddingSeconds: [Split: Double] = [:]
+
+    /// Writes a figure as PNG and PDF into the figures folder and links it from `section`.
+    func figure(_ figure: some Figure, name: String, caption: String, in section: inout ReportSection) throws {
+        let (png, pdf) = try FigureFile.write(figure, name: name, folder: options.figures)
+        section.figure(png: relativeToReport(png), pdf: relativeToReport(pdf), caption: caption)
+    }
+
+    /// `path` relative to the folder that holds the report.
+    func relativeToReport(_ path: String) -> String {
+        let from = URL(fileURLWithPath: options.out).standardizedFileURL.pathComponents
+        let to = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        let shared = zip(from, to).prefix { $0 == $1 }.count
+        return (Array(repeating: "..", count: from.count - shared) + to[shared...]).joined(separator: "/")
+    }
+}
+
+extension DataSplits {
+    /// "NAME (N train + M test images)".
+    var description: String {
+        let test = self.test.map { " + \($0.count) test" } ?? ""
+        return "\(train.name) (\(train.count) train\(test) images)"
+    }
+}

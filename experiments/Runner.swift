@@ -1,0 +1,102 @@
+import ArgumentParser
+import Common
+import Foundation
+import LabReport
+
+/// The options every experiment sees.
+struct RunOptions: Sendable {
+    var data: String
+    var limit: Int?
+    var seed: UInt64
+    var out: String
+    var figures: String
+    var weights: String
+    var preset: String
+}
+
+/// `Experiments list | all | N...`: runs numbered experiments and writes the lab report.
+@main
+struct Experiments: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Pic2Vec's numbered experiments and write outputs/report.md.",
+        discussion: "Examples: `Experiments list`, `Experiments all`, `Experiments 1 --data ../shared/data/cifar10-jpeg`.")
+
+    @Argument(help: "`list`, `all`, or experiment numbers (1 or 01).")
+    var selection: [String] = ["all"]
+
+    @Option(help: "`cifar10` (official archives under cifar/, downloaded if missing) or an image folder.")
+    var data = "cifar10"
+
+    @Option(help: "Use only the first N images of each split.")
+    var limit: Int?
+
+    @Option(help: "Seed for every random choice.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Folder for artifacts and report.md.")
+    var out = "outputs"
+
+    @Option(help: "Folder for figures (PNG and PDF).")
+    var figures = "figures"
+
+    @Option(help: "ResNet18 weights: `torchvision`, `random`, or a file (.pth or .safetensors).")
+    var weights = "torchvision"
+
+    @Option(help: "Preprocessing: `cifar` (32x32) or `imagenet` (224x224).")
+    var preset = "cifar"
+
+    func validate() throws {
+        if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
+        guard selection == ["list"] || selection == ["all"] || selection.allSatisfy({ Int($0) != nil }) else {
+            throw ValidationError("expected `list`, `all`, or experiment numbers; got \(selection.joined(separator: " "))")
+        }
+        for text in selection where Int(text) != nil {
+            guard let n = Int(text), catalog.contains(where: { $0.number == n }) else {
+                throw ValidationError(
+                    "unknown experiment \(text); known: " + catalog.map { String(format: "%02d", $0.number) }.joined(separator: ", "))
+            }
+        }
+    }
+
+    func run() async throws {
+        if selection == ["list"] {
+            for experiment in catalog { print(String(format: "%02d  ", experiment.number) + experiment.title) }
+            return
+        }
+        let chosen = selection == ["all"] ? catalog : catalog.filter { e in selection.contains { Int($0) == e.number } }
+        let options = RunOptions(
+            data: data, limit: limit, seed: seed, out: out, figures: figures, weights: weights, preset: preset)
+        let context = Context(options: options)
+        var sections: [ReportSection] = []
+        for experiment in chosen {
+            log("== \(String(format: "%02d", experiment.number)) \(experiment.title)")
+            let start = Date()
+            var section = try await experiment.run(context)
+            section.seconds = Date().timeIntervalSince(start)
+            log("   done in \(String(format: "%.1f", section.seconds)) s")
+            sections.append(section)
+        }
+        let report = LabReport(header: try header(context), sections: sections)
+        let path = out + "/report.md"
+        try report.write(to: path)
+        log("wrote \(path)")
+    }
+
+    private func header(_ context: Context) throws -> LabReport.Header {
+        let splits = try context.data()
+        let formatter = ISO8601DateFormatter()
+        return LabReport.Header(
+            date: formatter.string(from: Date()),
+            commit: Shell.output("git", "rev-parse", "--short", "HEAD") ?? "unknown",
+            machine: Machine.description,
+            dataset: splits.description,
+            fingerprint: splits.train.fingerprint,
+            weights: context.weightsDescription,
+            commandLine: (["Experiments"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+    }
+}
+
+/// Prints a progress message to standard error.
+func log(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,1 +1,0 @@
-print("Experiments: not yet")
