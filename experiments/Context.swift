@@ -4,6 +4,7 @@ import ImageData
 import LabReport
 import Plots
 import ResNet
+import VectorSearch
 
 /// What every experiment shares: options, data, output folders, the artifact cache.
 ///
@@ -15,6 +16,7 @@ final class Context: @unchecked Sendable {
     private var splits: DataSplits?
     private var loadedWeights: LoadedWeights?
     private var embeddingsBySplit: [Split: Matrix] = [:]
+    private var clustering: KMeans.Result?
 
     /// A part of the data set.
     enum Split: String {
@@ -78,10 +80,7 @@ final class Context: @unchecked Sendable {
         let dataset = try dataset(split)
         let weights = try await weights()
         let preprocessing = try preprocessing()
-        let inputs = [
-            "data": dataset.fingerprint, "weights": weights.hash, "preset": preprocessing.name,
-            "size": String(preprocessing.size),
-        ]
+        let inputs = try await embeddingInputs(split)
         let name = "embeddings-raw-\(split.rawValue).npy"
         let matrix: Matrix
         if let path = cache.lookup(name, inputs: inputs) {
@@ -95,6 +94,27 @@ final class Context: @unchecked Sendable {
         }
         embeddingsBySplit[split] = matrix
         return matrix
+    }
+
+    /// What the embeddings of `split` are made from: the key of every artifact derived from them.
+    func embeddingInputs(_ split: Split) async throws -> [String: String] {
+        let preprocessing = try preprocessing()
+        return [
+            "data": try dataset(split).fingerprint, "weights": try await weights().hash, "preset": preprocessing.name,
+            "size": String(preprocessing.size),
+        ]
+    }
+
+    /// k-means with 10 clusters (the notebook's choice) on the L2-normalized train embeddings,
+    /// seeded by `--seed`; the assignments are also saved as `kmeans-assignments.npy`.
+    func clusters() async throws -> KMeans.Result {
+        if let clustering { return clustering }
+        let points = try await embeddings(.train).l2Normalized()
+        let kmeans = KMeans(clusters: 10, iterations: 25, restarts: 3, seed: Int(truncatingIfNeeded: seed))
+        let result = try kmeans.fit(points)
+        try NPY.write(result.assignments, to: options.out + "/kmeans-assignments.npy")
+        clustering = result
+        return result
     }
 
     /// Seconds spent embedding each split in this run (absent when read from the cache).

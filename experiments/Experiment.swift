@@ -19,4 +19,6 @@ let catalog: [any Experiment] = [
     DataExperiment(),
     EmbeddingsExperiment(),
     IndexAndGalleryExperiment(),
+    KMeansExperiment(),
+    TSNEExperiment(),
 ]
