@@ -53,6 +53,12 @@ let package = Package(
         .target(name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Plots", dependencies: ["Common", "CCairo"]),
         .target(name: "LabReport", dependencies: ["Common"]),
+        .target(
+            name: "SearchService",
+            dependencies: [
+                "Common", "ImageData", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]),
 
         // Executables.
         .executableTarget(
@@ -65,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "pic2vec",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE",
+                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "SearchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
@@ -80,5 +86,8 @@ let package = Package(
         .testTarget(name: "TSNETests", dependencies: ["TSNE", "TestSupport"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestSupport"]),
         .testTarget(name: "LabReportTests", dependencies: ["LabReport", "TestSupport"]),
+        .testTarget(
+            name: "SearchServiceTests",
+            dependencies: ["SearchService", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]
 )
