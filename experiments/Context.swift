@@ -15,7 +15,7 @@ final class Context: @unchecked Sendable {
     let cache: ArtifactCache
     private var splits: DataSplits?
     private var loadedWeights: LoadedWeights?
-    private var embeddingsBySplit: [Split: Matrix] = [:]
+    private var embeddingsBySplit: [String: Matrix] = [:]
     private var clustering: KMeans.Result?
 
     /// A part of the data set.
@@ -74,14 +74,17 @@ final class Context: @unchecked Sendable {
         }
     }
 
-    /// Raw (unnormalized) embeddings of `split`, from the cache when its inputs are unchanged.
-    func embeddings(_ split: Split) async throws -> Matrix {
-        if let cached = embeddingsBySplit[split] { return cached }
+    /// Raw (unnormalized) embeddings of `split` made with the run's weights (or `other` weights),
+    /// from the cache when their inputs are unchanged.
+    func embeddings(_ split: Split, with other: LoadedWeights? = nil) async throws -> Matrix {
+        let weights: LoadedWeights
+        if let other { weights = other } else { weights = try await self.weights() }
+        let key = "\(split.rawValue)-\(weights.hash)"
+        if let cached = embeddingsBySplit[key] { return cached }
         let dataset = try dataset(split)
-        let weights = try await weights()
         let preprocessing = try preprocessing()
-        let inputs = try await embeddingInputs(split)
-        let name = "embeddings-raw-\(split.rawValue).npy"
+        let inputs = try embeddingInputs(split, weights: weights)
+        let name = "embeddings-raw-\(split.rawValue)" + (other == nil ? "" : "-\(weights.hash)") + ".npy"
         let matrix: Matrix
         if let path = cache.lookup(name, inputs: inputs) {
             matrix = try Matrix.read(npy: path)
@@ -89,18 +92,22 @@ final class Context: @unchecked Sendable {
             let embedder = Embedder(network: weights.network, preprocessing: preprocessing)
             let start = Date()
             matrix = try embedder.embed(dataset)
-            embeddingSeconds[split] = Date().timeIntervalSince(start)
+            if other == nil { embeddingSeconds[split] = Date().timeIntervalSince(start) }
             try cache.store(name, inputs: inputs) { try matrix.write(npy: $0) }
         }
-        embeddingsBySplit[split] = matrix
+        embeddingsBySplit[key] = matrix
         return matrix
     }
 
     /// What the embeddings of `split` are made from: the key of every artifact derived from them.
     func embeddingInputs(_ split: Split) async throws -> [String: String] {
+        try embeddingInputs(split, weights: try await weights())
+    }
+
+    private func embeddingInputs(_ split: Split, weights: LoadedWeights) throws -> [String: String] {
         let preprocessing = try preprocessing()
         return [
-            "data": try dataset(split).fingerprint, "weights": try await weights().hash, "preset": preprocessing.name,
+            "data": try dataset(split).fingerprint, "weights": weights.hash, "preset": preprocessing.name,
             "size": String(preprocessing.size),
         ]
     }

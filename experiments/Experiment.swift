@@ -19,6 +19,8 @@ let catalog: [any Experiment] = [
     DataExperiment(),
     EmbeddingsExperiment(),
     IndexAndGalleryExperiment(),
+    NormalizationExperiment(),
+    PrecisionSweepExperiment(),
     KMeansExperiment(),
     TSNEExperiment(),
 ]
