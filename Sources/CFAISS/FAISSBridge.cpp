@@ -5,6 +5,7 @@
 #include <faiss/Clustering.h>
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexIVF.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
@@ -78,6 +79,17 @@ int pv_faiss_index_search(const pv_faiss_index *index, int64_t n, const float *x
 int pv_faiss_index_set_search_parameter(pv_faiss_index *index, const char *name, double value) {
     return guarded([&] {
         faiss::ParameterSpace().set_index_parameter(unwrap(index), name, value);
+    });
+}
+
+int pv_faiss_index_reconstruct(pv_faiss_index *index, int64_t key, float *out) {
+    return guarded([&] {
+        if (auto *ivf = dynamic_cast<faiss::IndexIVF *>(unwrap(index))) {
+            if (ivf->direct_map.type == faiss::DirectMap::NoMap) {
+                ivf->make_direct_map(true);
+            }
+        }
+        unwrap(index)->reconstruct(key, out);
     });
 }
 

@@ -1,2 +1,153 @@
+import Common
+import Foundation
+import TestSupport
 import XCTest
+
 @testable import VectorSearch
+
+final class VectorSearchTests: XCTestCase {
+    private func fixture(_ name: String) throws -> NPY.Array {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: "npy", subdirectory: "Fixtures"))
+        return try NPY.read(url.path)
+    }
+
+    private func points() throws -> Matrix {
+        let array = try fixture("points")
+        return Matrix(rows: array.shape[0], columns: array.shape[1], values: array.floats)
+    }
+
+    func testAllPairsMatchesFAISSFlatL2() throws {
+        let x = try points()
+        for blockSize in [16, 64, 512] {
+            let result = try AllPairsSearch(metric: .l2, blockSize: blockSize, threads: 2).run(x, k: 10)
+            XCTAssertEqual(result.neighbors.ids, try fixture("l2_ids").ints, "block size \(blockSize)")
+            assertClose(result.neighbors.distances, try fixture("l2_distances").floats, rtol: 1e-4, atol: 1e-3)
+        }
+    }
+
+    func testAllPairsMatchesFAISSFlatIPOnNormalizedRows() throws {
+        let x = try points().l2Normalized()
+        let result = try AllPairsSearch(metric: .innerProduct, blockSize: 32, threads: 2).run(x, k: 10)
+        XCTAssertEqual(result.neighbors.ids, try fixture("ip_ids").ints)
+        assertClose(result.neighbors.distances, try fixture("ip_distances").floats, rtol: 1e-4, atol: 1e-5)
+    }
+
+    func testGroupRankingsGiveNumpyMeanAveragePrecisionAtR() throws {
+        let x = try points()
+        let labels = try fixture("labels").ints
+        let expected = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: try XCTUnwrap(Bundle.module.url(
+                forResource: "expected", withExtension: "json", subdirectory: "Fixtures")))) as? [String: Double])
+        // 300 rows: a full sample (every threshold infinite), and small samples (sampled
+        // thresholds, including rows whose buffers overflow or come up short).
+        for sampleSize in [2048, 40, 8] {
+            var search = AllPairsSearch(metric: .l2, blockSize: 48, threads: 2, seed: 7)
+            search.sampleSize = sampleSize
+            let rankings = try XCTUnwrap(try search.run(x, k: 5, groups: labels).groupRankings)
+            var total = 0.0
+            for q in 0..<rankings.count {
+                let flags = rankings.relevance(of: q)
+                var hits = 0
+                var sum = 0.0
+                for (i, relevant) in flags.enumerated() where relevant {
+                    hits += 1
+                    sum += Double(hits) / Double(i + 1)
+                }
+                total += sum / Double(flags.count)
+            }
+            assertClose(total / Double(rankings.count), try XCTUnwrap(expected["map_at_r"]), rtol: 1e-9, "sample \(sampleSize)")
+        }
+    }
+
+    func testTournamentCoversEveryPairOnceWithDisjointRounds() {
+        for blocks in 1...9 {
+            var seen = Set<[Int]>()
+            for round in AllPairsSearch.tournament(blockCount: blocks) {
+                let members = round.flatMap { [$0.0, $0.1] }
+                XCTAssertEqual(Set(members).count, round.allSatisfy { $0.0 == $0.1 } ? round.count : members.count)
+                for pair in round { XCTAssertTrue(seen.insert([pair.0, pair.1]).inserted, "\(pair) twice") }
+            }
+            XCTAssertEqual(seen.count, blocks * (blocks + 1) / 2)
+        }
+    }
+
+    func testAllPairsRejectsBadInput() throws {
+        let x = try points()
+        XCTAssertThrowsError(try AllPairsSearch().run(x, k: 0))
+        XCTAssertThrowsError(try AllPairsSearch().run(x, k: x.rows))
+        var bad = x
+        bad.values[5 * x.columns + 3] = .nan
+        XCTAssertThrowsError(try AllPairsSearch().run(bad, k: 3)) { XCTAssertEqual($0 as? VectorSearchError, .nonFinite(row: 5)) }
+    }
+
+    func testFlatIndexSearchSaveAndLoad() throws {
+        let x = try points()
+        let index = try VectorIndex(dimension: x.columns, kind: .flat, metric: .l2, threads: 2)
+        try index.add(x)
+        XCTAssertEqual(index.count, x.rows)
+        let hits = try index.search(x, k: 11)
+        let expected = try fixture("l2_ids").ints
+        for q in 0..<x.rows { XCTAssertEqual(Array(hits.ids(of: q).filter { $0 != q }.prefix(10)), Array(expected[q * 10..<q * 10 + 10])) }
+        let path = try temporaryFolder() + "/flat.index"
+        try index.save(to: path)
+        let loaded = try VectorIndex(contentsOf: path, threads: 2)
+        XCTAssertEqual(loaded.count, x.rows)
+        XCTAssertEqual(loaded.metric, .l2)
+        XCTAssertEqual(try loaded.search(x, k: 11), hits)
+        XCTAssertEqual(try loaded.vector(7), Array(x.row(7)))
+    }
+
+    func testIVFAndHNSWFindMostTrueNeighbors() throws {
+        let x = try points()
+        let truth = try fixture("l2_ids").ints
+        for kind in [VectorIndex.Kind.ivfFlat(lists: 8, probes: 8), .hnsw(links: 16, efSearch: 64)] {
+            let index = try VectorIndex(dimension: x.columns, kind: kind, threads: 2)
+            try index.train(x)
+            try index.add(x)
+            let hits = try index.search(x, k: 11)
+            var found = 0
+            for q in 0..<x.rows { found += Set(hits.ids(of: q)).intersection(truth[q * 10..<q * 10 + 10]).count }
+            XCTAssertGreaterThan(Double(found) / Double(truth.count), 0.95, "\(kind)")
+            let path = try temporaryFolder() + "/index"
+            try index.save(to: path)
+            XCTAssertEqual(try VectorIndex(contentsOf: path, threads: 2).search(x, k: 11), hits)
+        }
+    }
+
+    func testIndexRejectsBadInput() throws {
+        let x = try points()
+        let index = try VectorIndex(dimension: x.columns, threads: 2)
+        try index.add(x)
+        XCTAssertThrowsError(try index.search(x, k: 0))
+        XCTAssertThrowsError(try index.search(x, k: x.rows + 1))
+        XCTAssertThrowsError(try index.search(Matrix(rows: 1, columns: 3, values: [1, 2, 3]), k: 1)) {
+            XCTAssertEqual($0 as? VectorSearchError, .invalidArgument("queries have dimension 3, the index has 24"))
+        }
+        XCTAssertThrowsError(try index.add(Matrix(rows: 1, columns: 24, values: [Float](repeating: .infinity, count: 24))))
+        let folder = try temporaryFolder()
+        try Data("not an index at all".utf8).write(to: URL(fileURLWithPath: folder + "/foreign.index"))
+        try index.save(to: folder + "/good.index")
+        let good = try Data(contentsOf: URL(fileURLWithPath: folder + "/good.index"))
+        try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: folder + "/truncated.index"))
+        for name in ["foreign.index", "truncated.index", "missing.index"] {
+            XCTAssertThrowsError(try VectorIndex(contentsOf: folder + "/" + name)) { error in
+                guard case .faiss(_, let message) = error as? VectorSearchError else { return XCTFail("\(error)") }
+                XCTAssertFalse(message.isEmpty)
+            }
+        }
+    }
+
+    func testKMeansIsSeededAndConsistent() throws {
+        let x = try points()
+        let first = try KMeans(clusters: 4, restarts: 2, seed: 3, threads: 2).fit(x)
+        let second = try KMeans(clusters: 4, restarts: 2, seed: 3, threads: 2).fit(x)
+        XCTAssertEqual(first.assignments, second.assignments)
+        XCTAssertEqual(first.centroids, second.centroids)
+        for i in 0..<x.rows {
+            let distances = (0..<4).map { c in zip(x.row(i), first.centroids.row(c)).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+            XCTAssertEqual(distances[first.assignments[i]], distances.min() ?? 0, accuracy: 1e-3)
+        }
+        assertClose(first.inertia, KMeans.inertia(x, centroids: first.centroids, assignments: first.assignments))
+        XCTAssertThrowsError(try KMeans(clusters: x.rows + 1, seed: 0).fit(x))
+    }
+}

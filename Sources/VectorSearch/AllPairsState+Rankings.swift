@@ -1,0 +1,165 @@
+internal import CBLAS
+import Common
+import Dispatch
+
+/// Group rankings: each row's `R` nearest others (R = other rows in its group), with a same-group flag.
+///
+/// Before the pass, a seeded sample of rows sets each row's key threshold at a
+/// quantile a little (three standard deviations) beyond `R / (n - 1)`, so the pass stores
+/// about `1.2 R` candidates per row instead of all `n - 1`. A row whose buffer overflows, or
+/// that ends with fewer than `R` candidates, is ranked exactly against all rows afterwards.
+extension AllPairsState {
+    /// Sets per-row thresholds and candidate buffers.
+    func prepareRankings(groups: [Int], sampleSeed: UInt64, sampleSize: Int, threads: Int) {
+        let groupPointer = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let codes = Dictionary(uniqueKeysWithValues: Set(groups).sorted().enumerated().map { ($1, Int32($0)) })
+        var sizes = [Int](repeating: 0, count: codes.count)
+        for i in 0..<n {
+            groupPointer[i] = codes[groups[i]] ?? 0
+            sizes[Int(groupPointer[i])] += 1
+        }
+        group = groupPointer
+        var generator = SeededGenerator(seed: sampleSeed)
+        let sample = Array((0..<n).shuffled(using: &generator).prefix(sampleSize))
+        let expected = SharedPointer<Int>(capacity: n)
+        defer { expected.base.deallocate() }
+        let groupSizes = sizes
+        let stripes = stride(from: 0, to: n, by: 256).map { $0..<min($0 + 256, n) }
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            for s in stride(from: worker, to: stripes.count, by: threads) {
+                sampleThresholds(stripes[s], sample: sample, groupSizes: groupSizes, expected: expected.base)
+            }
+        }
+        candidateStart = [Int](repeating: 0, count: n)
+        candidateCapacity = [Int32](repeating: 0, count: n)
+        var total = 0
+        for q in 0..<n {
+            candidateStart[q] = total
+            candidateCapacity[q] = Int32(expected.base[q])
+            total += expected.base[q]
+        }
+        candidates = .allocate(capacity: max(total, 1))
+        for q in 0..<n { filter[q] = max(filter[q], rankingThreshold[q]) }
+    }
+
+    /// For each row of `stripe`: the key threshold and the candidate capacity.
+    private func sampleThresholds(_ stripe: Range<Int>, sample: [Int], groupSizes: [Int], expected: UnsafeMutablePointer<Int>) {
+        let m = sample.count
+        var sampleRows = [Float](repeating: 0, count: m * d)
+        values.withUnsafeBufferPointer { x in
+            for (i, j) in sample.enumerated() { for t in 0..<d { sampleRows[i * d + t] = x[j * d + t] } }
+        }
+        var tile = [Float](repeating: 0, count: stripe.count * m)
+        values.withUnsafeBufferPointer { x in
+            guard let base = x.baseAddress else { return }
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(stripe.count), Int32(m), Int32(d), 1,
+                base + stripe.lowerBound * d, Int32(d), sampleRows, Int32(d), 0, &tile, Int32(m))
+        }
+        var keys = [Float](repeating: 0, count: m)
+        for (r, q) in stripe.enumerated() {
+            let relevant = groupSizes[Int(group?[q] ?? 0)] - 1
+            guard relevant > 0 else {
+                expected[q] = 0
+                continue
+            }
+            var count = 0
+            for (i, j) in sample.enumerated() where j != q {
+                keys[count] = bias[j] + scale * tile[r * m + i]
+                count += 1
+            }
+            let p = Double(relevant) / Double(n - 1)
+            let rank = Int((p * Double(count) + 3 * (p * (1 - p) * Double(count)).squareRoot()).rounded(.up)) + 1
+            if rank >= count {
+                rankingThreshold[q] = .infinity
+                expected[q] = n - 1
+            } else {
+                rankingThreshold[q] = Self.select(&keys, count: count, rank: rank)
+                expected[q] = min(n - 1, Int(1.1 * Double(rank) / Double(count) * Double(n - 1)) + 64)
+            }
+        }
+    }
+
+    /// The `rank`-th smallest (1-based) of `keys[0..<count]` (Hoare's quickselect, reorders `keys`).
+    static func select(_ keys: inout [Float], count: Int, rank: Int) -> Float {
+        var low = 0
+        var high = count - 1
+        let target = rank - 1
+        while low < high {
+            let pivot = keys[(low + high) / 2]
+            var i = low
+            var j = high
+            while i <= j {
+                while keys[i] < pivot { i += 1 }
+                while keys[j] > pivot { j -= 1 }
+                if i <= j {
+                    keys.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if target <= j { high = j } else if target >= i { low = i } else { break }
+        }
+        return keys[target]
+    }
+
+    /// Sorts each row's candidates and keeps the same-group flags of its `R` nearest.
+    func finishRankings(groups: [Int], threads: Int) -> GroupRankings {
+        guard let groupBase = group, let candidateBase = candidates else {
+            return GroupRankings(starts: [], lengths: [], words: [])
+        }
+        let group = SharedPointer(groupBase)
+        let candidates = SharedPointer(candidateBase)
+        var sizes = [Int: Int]()
+        for g in groups { sizes[g, default: 0] += 1 }
+        let lengths = groups.map { (sizes[$0] ?? 1) - 1 }
+        var offsets = [Int](repeating: 0, count: n)
+        var wordCount = 0
+        for q in 0..<n {
+            offsets[q] = wordCount
+            wordCount += (lengths[q] + 63) / 64
+        }
+        let starts = offsets
+        let words = SharedPointer<UInt64>(capacity: max(wordCount, 1))
+        words.base.initialize(repeating: 0, count: max(wordCount, 1))
+        defer { words.base.deallocate() }
+        let chunks = stride(from: 0, to: n, by: 512).map { $0..<min($0 + 512, n) }
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            var scratch: [UInt32] = []
+            for c in stride(from: worker, to: chunks.count, by: threads) {
+                for q in chunks[c] where lengths[q] > 0 {
+                    let used = Int(candidateCount[q])
+                    if used >= lengths[q] {
+                        scratch = Array(UnsafeBufferPointer(start: candidates.base + candidateStart[q], count: used))
+                    } else {
+                        scratch = exactCandidates(q, group: group.base)
+                    }
+                    scratch.sort()
+                    for i in 0..<lengths[q] where scratch[i] & 1 == 1 {
+                        words.base[starts[q] + i >> 6] |= 1 << UInt64(i & 63)
+                    }
+                }
+            }
+        }
+        return GroupRankings(starts: starts, lengths: lengths, words: Array(UnsafeBufferPointer(start: words.base, count: wordCount)))
+    }
+
+    /// Every other row of row q as a packed candidate (the fallback when sampling missed).
+    private func exactCandidates(_ q: Int, group: UnsafeMutablePointer<Int32>) -> [UInt32] {
+        var dots = [Float](repeating: 0, count: n)
+        values.withUnsafeBufferPointer { x in
+            guard let base = x.baseAddress else { return }
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d), 1, base, Int32(d), base + q * d, 1, 0, &dots, 1)
+        }
+        return (0..<n).filter { $0 != q }.map { Self.pack(bias[$0] + scale * dots[$0], sameGroup: group[q] == group[$0]) }
+    }
+}
+
+/// A raw buffer shared by workers that write disjoint parts of it.
+struct SharedPointer<Element>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
+
+    init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
+
+    init(capacity: Int) { base = .allocate(capacity: capacity) }
+}

@@ -1,0 +1,204 @@
+import Common
+internal import CBLAS
+import Dispatch
+
+/// The shared state of one `AllPairsSearch` pass: per-row top-k heaps, and per-row candidate
+/// buffers for group rankings.
+///
+/// Rows are ranked by a key that differs from the distance by a per-row constant:
+/// `bias[j] + scale * (x_q · x_j)` with `bias = |x|², scale = -2` under L2 (the distance is
+/// `key + |x_q|²`) and `bias = 0, scale = -1` under inner product (the similarity is `-key`).
+/// Smaller keys are nearer. Workers touch disjoint rows (see `AllPairsSearch.tournament`),
+/// so the buffers need no locks.
+final class AllPairsState: @unchecked Sendable {
+    let n: Int
+    let d: Int
+    let k: Int
+    let metric: Metric
+    let values: [Float]
+    let bias: UnsafeMutablePointer<Float>
+    let scale: Float
+    /// Max-heaps of the k best (key, id) per row, ordered by key then id.
+    let heapKeys: UnsafeMutablePointer<Float>
+    let heapIDs: UnsafeMutablePointer<Int32>
+    let heapFill: UnsafeMutablePointer<Int32>
+    /// The largest key a row still accepts: max(heap threshold, ranking threshold).
+    let filter: UnsafeMutablePointer<Float>
+    /// Ranking candidates: keys below `rankingThreshold[q]`, packed with a same-group bit.
+    let rankingThreshold: UnsafeMutablePointer<Float>
+    var group: UnsafeMutablePointer<Int32>?
+    var candidates: UnsafeMutablePointer<UInt32>?
+    var candidateStart: [Int] = []
+    var candidateCapacity: [Int32] = []
+    /// Candidates stored per row; -1 once a row's buffer overflowed (it is then ranked exactly afterwards).
+    let candidateCount: UnsafeMutablePointer<Int32>
+
+    init(points: Matrix, metric: Metric, k: Int) {
+        n = points.rows
+        d = points.columns
+        self.k = k
+        self.metric = metric
+        values = points.values
+        scale = metric == .l2 ? -2 : -1
+        bias = .allocate(capacity: n)
+        let norms = points.rowNorms
+        for i in 0..<n { bias[i] = metric == .l2 ? norms[i] * norms[i] : 0 }
+        heapKeys = .allocate(capacity: n * k)
+        heapIDs = .allocate(capacity: n * k)
+        heapFill = .allocate(capacity: n)
+        heapFill.initialize(repeating: 0, count: n)
+        filter = .allocate(capacity: n)
+        filter.initialize(repeating: .infinity, count: n)
+        rankingThreshold = .allocate(capacity: n)
+        rankingThreshold.initialize(repeating: -.infinity, count: n)
+        candidateCount = .allocate(capacity: n)
+        candidateCount.initialize(repeating: 0, count: n)
+    }
+
+    /// Frees the buffers (the pass is over).
+    func release() {
+        for pointer in [bias, heapKeys, filter, rankingThreshold] { pointer.deallocate() }
+        heapIDs.deallocate()
+        heapFill.deallocate()
+        candidateCount.deallocate()
+        group?.deallocate()
+        candidates?.deallocate()
+    }
+
+    // MARK: Tiles
+
+    /// Computes the tile `rows x columns` of the Gram matrix and offers it to both sides.
+    func process(_ rows: Range<Int>, _ columns: Range<Int>) {
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * columns.count)
+        defer { tile.deallocate() }
+        values.withUnsafeBufferPointer { x in
+            guard let base = x.baseAddress else { return }
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(columns.count), Int32(d), 1,
+                base + rows.lowerBound * d, Int32(d), base + columns.lowerBound * d, Int32(d), 0, tile,
+                Int32(columns.count))
+        }
+        scan(tile, rows: rows, columns: columns, diagonal: rows == columns)
+    }
+
+    /// Offers every tile entry to its row's and its column's lists; SIMD rejects the
+    /// entries neither side accepts. On a diagonal tile only entries above the diagonal count.
+    private func scan(_ tile: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Range<Int>, diagonal: Bool) {
+        let width = columns.count
+        let c0 = columns.lowerBound
+        let s = scale
+        for r in 0..<rows.count {
+            let q = rows.lowerBound + r
+            let line = tile + r * width
+            let rowBias = bias[q]
+            var c = diagonal ? r + 1 : 0
+            while c + 16 <= width {
+                let g = UnsafeRawPointer(line + c).loadUnaligned(as: SIMD16<Float>.self)
+                let rowKeys = UnsafeRawPointer(bias + c0 + c).loadUnaligned(as: SIMD16<Float>.self) + s * g
+                let columnKeys = SIMD16(repeating: rowBias) + s * g
+                let columnFilter = UnsafeRawPointer(filter + c0 + c).loadUnaligned(as: SIMD16<Float>.self)
+                let hits = (rowKeys .< SIMD16(repeating: filter[q])) .| (columnKeys .< columnFilter)
+                if any(hits) {
+                    for lane in 0..<16 where hits[lane] {
+                        offerPair(q, c0 + c + lane, rowKey: rowKeys[lane], columnKey: columnKeys[lane])
+                    }
+                }
+                c += 16
+            }
+            while c < width {
+                offerPair(q, c0 + c, rowKey: bias[c0 + c] + s * line[c], columnKey: rowBias + s * line[c])
+                c += 1
+            }
+        }
+    }
+
+    @inline(__always)
+    private func offerPair(_ q: Int, _ j: Int, rowKey: Float, columnKey: Float) {
+        if rowKey < filter[q] { offer(to: q, key: rowKey, id: j) }
+        if columnKey < filter[j] { offer(to: j, key: columnKey, id: q) }
+    }
+
+    /// Inserts (key, id) into row q's heap and ranking candidates where each accepts it.
+    private func offer(to q: Int, key: Float, id: Int) {
+        let heap = q * k
+        let fill = Int(heapFill[q])
+        if fill < k {
+            siftUp(heap, from: fill, key: key, id: Int32(id))
+            heapFill[q] = Int32(fill + 1)
+        } else if key < heapKeys[heap] || (key == heapKeys[heap] && Int32(id) < heapIDs[heap]) {
+            siftDown(heap, key: key, id: Int32(id))
+        }
+        if key < rankingThreshold[q], let group, let candidates {
+            let used = Int(candidateCount[q])
+            if used < Int(candidateCapacity[q]) {
+                candidates[candidateStart[q] + used] = Self.pack(key, sameGroup: group[q] == group[id])
+                candidateCount[q] = Int32(used + 1)
+            } else {
+                candidateCount[q] = -1
+                rankingThreshold[q] = -.infinity
+            }
+        }
+        let heapLimit = Int(heapFill[q]) < k ? Float.infinity : heapKeys[heap]
+        filter[q] = max(heapLimit, rankingThreshold[q])
+    }
+
+    @inline(__always)
+    private func above(_ a: Float, _ aID: Int32, _ b: Float, _ bID: Int32) -> Bool { a > b || (a == b && aID > bID) }
+
+    private func siftUp(_ heap: Int, from start: Int, key: Float, id: Int32) {
+        var i = start
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard above(key, id, heapKeys[heap + parent], heapIDs[heap + parent]) else { break }
+            heapKeys[heap + i] = heapKeys[heap + parent]
+            heapIDs[heap + i] = heapIDs[heap + parent]
+            i = parent
+        }
+        heapKeys[heap + i] = key
+        heapIDs[heap + i] = id
+    }
+
+    private func siftDown(_ heap: Int, key: Float, id: Int32) {
+        var i = 0
+        while true {
+            var child = 2 * i + 1
+            guard child < k else { break }
+            if child + 1 < k, above(heapKeys[heap + child + 1], heapIDs[heap + child + 1], heapKeys[heap + child], heapIDs[heap + child]) {
+                child += 1
+            }
+            guard above(heapKeys[heap + child], heapIDs[heap + child], key, id) else { break }
+            heapKeys[heap + i] = heapKeys[heap + child]
+            heapIDs[heap + i] = heapIDs[heap + child]
+            i = child
+        }
+        heapKeys[heap + i] = key
+        heapIDs[heap + i] = id
+    }
+
+    /// The heaps as sorted neighbor lists with FAISS-style distances.
+    func sortedNeighbors() -> Neighbors {
+        var ids = [Int](repeating: -1, count: n * k)
+        var distances = [Float](repeating: 0, count: n * k)
+        for q in 0..<n {
+            let heap = q * k
+            let order = (0..<k).sorted { (heapKeys[heap + $0], heapIDs[heap + $0]) < (heapKeys[heap + $1], heapIDs[heap + $1]) }
+            for (rank, slot) in order.enumerated() {
+                ids[heap + rank] = Int(heapIDs[heap + slot])
+                distances[heap + rank] = distance(q, key: heapKeys[heap + slot])
+            }
+        }
+        return Neighbors(queries: n, k: k, ids: ids, distances: distances)
+    }
+
+    /// The FAISS distance (clamped squared L2) or similarity of a key of row q.
+    func distance(_ q: Int, key: Float) -> Float { metric == .l2 ? max(0, key + bias[q]) : -key }
+
+    /// Orders keys as unsigned integers and stores the same-group flag in the lowest bit
+    /// (so keys one unit in the last place apart may swap: ties aside).
+    @inline(__always)
+    static func pack(_ key: Float, sameGroup: Bool) -> UInt32 {
+        let bits = key.bitPattern
+        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return (ordered & ~1) | (sameGroup ? 1 : 0)
+    }
+}

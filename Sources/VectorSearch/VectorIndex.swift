@@ -1,0 +1,154 @@
+public import Common
+internal import CFAISS
+import Foundation
+
+/// A FAISS index that owns its handle: flat, IVF-Flat or HNSW, under L2 or inner product.
+///
+/// The FAISS object is created (or read) in `init`, freed in `deinit`, and never leaves
+/// this type; every FAISS status code is checked in `check(_:_:)`, which turns failures
+/// into `VectorSearchError.faiss` carrying FAISS's own message. Files are FAISS's own
+/// format, so `faiss.read_index` in Python opens them.
+///
+/// ```swift
+/// let index = try VectorIndex(dimension: 512, kind: .flat, metric: .l2)
+/// try index.add(embeddings)
+/// let hits = try index.search(queries, k: 10)
+/// try index.save(to: "outputs/faiss_index.index")
+/// ```
+public final class VectorIndex {
+    /// The index structures offered here.
+    public enum Kind: Equatable, Sendable {
+        /// Exhaustive search (FAISS `IndexFlatL2` / `IndexFlatIP`).
+        case flat
+        /// Inverted lists over a k-means coarse quantizer: `lists` cells, `probes` visited per query.
+        case ivfFlat(lists: Int, probes: Int)
+        /// Hierarchical navigable small-world graph (Malkov & Yashunin 2018): `links` per node,
+        /// `efSearch` candidates kept while searching.
+        case hnsw(links: Int, efSearch: Int)
+
+        /// The FAISS `index_factory` description.
+        var factoryString: String {
+            switch self {
+            case .flat: "Flat"
+            case .ivfFlat(let lists, _): "IVF\(lists),Flat"
+            case .hnsw(let links, _): "HNSW\(links)"
+            }
+        }
+    }
+
+    private let handle: OpaquePointer
+    /// Threads FAISS uses for this index's work.
+    public var threads: Int
+
+    /// Creates an empty index of `dimension`-dimensional vectors.
+    public init(dimension: Int, kind: Kind = .flat, metric: Metric = .l2, threads: Int = ThreadPools.cores)
+        throws(VectorSearchError)
+    {
+        guard dimension > 0 else { throw .invalidArgument("dimension must be positive, got \(dimension)") }
+        var created: OpaquePointer?
+        try Self.check("index_factory(\(kind.factoryString))") {
+            pv_faiss_index_factory(Int32(dimension), kind.factoryString, metric.faissValue, &created)
+        }
+        guard let created else { throw .faiss(operation: "index_factory", message: "no index returned") }
+        handle = created
+        self.threads = threads
+        switch kind {
+        case .flat: break
+        case .ivfFlat(_, let probes): try setSearchParameter("nprobe", probes)
+        case .hnsw(_, let efSearch): try setSearchParameter("efSearch", efSearch)
+        }
+    }
+
+    /// Reads an index file written by this type or by FAISS in any language.
+    public init(contentsOf path: String, threads: Int = ThreadPools.cores) throws(VectorSearchError) {
+        var read: OpaquePointer?
+        try Self.check("read_index(\(path))") { pv_faiss_read_index(path, &read) }
+        guard let read else { throw .faiss(operation: "read_index(\(path))", message: "no index returned") }
+        handle = read
+        self.threads = threads
+    }
+
+    deinit { pv_faiss_index_free(handle) }
+
+    /// The vector dimension.
+    public var dimension: Int { Int(pv_faiss_index_dimension(handle)) }
+    /// How many vectors the index holds.
+    public var count: Int { Int(pv_faiss_index_count(handle)) }
+    /// The comparison the index ranks by.
+    public var metric: Metric { pv_faiss_index_metric(handle) == 0 ? .innerProduct : .l2 }
+    /// Whether the index may receive vectors (IVF needs `train` first).
+    public var isTrained: Bool { pv_faiss_index_is_trained(handle) != 0 }
+
+    /// Trains the index on `vectors` (IVF: the coarse quantizer; a no-op for flat and HNSW).
+    public func train(_ vectors: Matrix) throws(VectorSearchError) {
+        try checkInput(vectors, role: "training vectors")
+        ThreadPools.useFAISS(threads: threads)
+        try Self.check("train") { vectors.values.withUnsafeBufferPointer { pv_faiss_index_train(handle, Int64(vectors.rows), $0.baseAddress) } }
+    }
+
+    /// Adds `vectors`; their ids continue from `count`.
+    public func add(_ vectors: Matrix) throws(VectorSearchError) {
+        try checkInput(vectors, role: "vectors")
+        guard isTrained else { throw .invalidArgument("the index must be trained before vectors are added") }
+        ThreadPools.useFAISS(threads: threads)
+        try Self.check("add") { vectors.values.withUnsafeBufferPointer { pv_faiss_index_add(handle, Int64(vectors.rows), $0.baseAddress) } }
+    }
+
+    /// The `k` nearest stored vectors of every query row, searched in batches of `batchSize` rows.
+    public func search(_ queries: Matrix, k: Int, batchSize: Int = 4096) throws(VectorSearchError) -> Neighbors {
+        try checkInput(queries, role: "queries")
+        guard k > 0, k <= count else { throw .invalidArgument("k must be in 1...\(count) (the index size), got \(k)") }
+        ThreadPools.useFAISS(threads: threads)
+        var ids = [Int64](repeating: -1, count: queries.rows * k)
+        var distances = [Float](repeating: 0, count: queries.rows * k)
+        for start in stride(from: 0, to: queries.rows, by: max(batchSize, 1)) {
+            let n = min(batchSize, queries.rows - start)
+            try Self.check("search") {
+                queries.values.withUnsafeBufferPointer { q in
+                    distances.withUnsafeMutableBufferPointer { d in
+                        ids.withUnsafeMutableBufferPointer { i in
+                            pv_faiss_index_search(
+                                handle, Int64(n), q.baseAddress! + start * queries.columns, Int64(k),
+                                d.baseAddress! + start * k, i.baseAddress! + start * k)
+                        }
+                    }
+                }
+            }
+        }
+        return Neighbors(queries: queries.rows, k: k, ids: ids.map { Int($0) }, distances: distances)
+    }
+
+    /// The stored vector with id `id`.
+    public func vector(_ id: Int) throws(VectorSearchError) -> [Float] {
+        guard id >= 0, id < count else { throw .invalidArgument("vector id must be in 0..<\(count), got \(id)") }
+        var out = [Float](repeating: 0, count: dimension)
+        try Self.check("reconstruct(\(id))") { out.withUnsafeMutableBufferPointer { pv_faiss_index_reconstruct(handle, Int64(id), $0.baseAddress) } }
+        return out
+    }
+
+    /// Writes the index in FAISS's file format, atomically.
+    public func save(to path: String) throws {
+        try AtomicFile.write(to: path) { temporary in
+            try Self.check("write_index(\(path))") { pv_faiss_write_index(handle, temporary) }
+        }
+    }
+
+    /// Sets a FAISS search parameter ("nprobe", "efSearch").
+    public func setSearchParameter(_ name: String, _ value: Int) throws(VectorSearchError) {
+        try Self.check("set \(name)") { pv_faiss_index_set_search_parameter(handle, name, Double(value)) }
+    }
+
+    private func checkInput(_ vectors: Matrix, role: String) throws(VectorSearchError) {
+        guard vectors.columns == dimension else {
+            throw .invalidArgument("\(role) have dimension \(vectors.columns), the index has \(dimension)")
+        }
+        try vectors.checkFinite()
+    }
+
+    /// Runs one bridge call and turns a non-zero status into an error with FAISS's message.
+    static func check(_ operation: String, _ call: () -> Int32) throws(VectorSearchError) {
+        guard call() == 0 else {
+            throw .faiss(operation: operation, message: String(cString: pv_faiss_last_error()))
+        }
+    }
+}
