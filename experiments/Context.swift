@@ -33,7 +33,7 @@ final class Context: @unchecked Sendable {
     /// The data set's train and (when present) test splits, loaded on first use.
     func data() throws -> DataSplits {
         if let splits { return splits }
-        var loaded = try ImageFolder.open(options.data)
+        var loaded = try DataSource.open(options.data, skipBad: options.skipBad)
         if let limit = options.limit {
             loaded = DataSplits(train: loaded.train.limited(to: limit), test: loaded.test?.limited(to: limit))
         }

@@ -7,6 +7,7 @@ import LabReport
 struct RunOptions: Sendable {
     var data: String
     var limit: Int?
+    var skipBad: Bool
     var seed: UInt64
     var out: String
     var figures: String
@@ -18,6 +19,7 @@ struct RunOptions: Sendable {
 @main
 struct Experiments: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "Experiments",
         abstract: "Run Pic2Vec's numbered experiments and write outputs/report.md.",
         discussion: "Examples: `Experiments list`, `Experiments all`, `Experiments 1 --data ../shared/data/cifar10-jpeg`.")
 
@@ -29,6 +31,9 @@ struct Experiments: AsyncParsableCommand {
 
     @Option(help: "Use only the first N images of each split.")
     var limit: Int?
+
+    @Flag(help: "Skip images that cannot be decoded (with a warning and a count) instead of failing.")
+    var skipBad = false
 
     @Option(help: "Seed for every random choice.")
     var seed: UInt64 = 0
@@ -65,7 +70,8 @@ struct Experiments: AsyncParsableCommand {
         }
         let chosen = selection == ["all"] ? catalog : catalog.filter { e in selection.contains { Int($0) == e.number } }
         let options = RunOptions(
-            data: data, limit: limit, seed: seed, out: out, figures: figures, weights: weights, preset: preset)
+            data: data, limit: limit, skipBad: skipBad, seed: seed, out: out, figures: figures, weights: weights, preset: preset)
+        for folder in [out, figures] { try Self.prepareWritable(folder) }
         let context = Context(options: options)
         var sections: [ReportSection] = []
         for experiment in chosen {
@@ -80,6 +86,16 @@ struct Experiments: AsyncParsableCommand {
         let path = out + "/report.md"
         try report.write(to: path)
         log("wrote \(path)")
+    }
+
+    /// Creates `folder` if needed and checks that files can be written there, before any work starts.
+    static func prepareWritable(_ folder: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(folder, "cannot create the output folder")
+        }
+        guard access(folder, W_OK) == 0 else { throw FileError(folder, "the output folder is not writable") }
     }
 
     private func header(_ context: Context) throws -> LabReport.Header {
