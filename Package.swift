@@ -25,8 +25,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
-        // libjpeg's error_exit must not return: a C wrapper catches it with setjmp.
-        .target(name: "CJPEGDecode", dependencies: ["CJPEG"]),
+        // libjpeg and libpng report errors by longjmp: C wrappers catch them with setjmp.
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(
             name: "CFAISS",
@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "ImageData",
             dependencies: [
-                "Common", "CJPEGDecode", "CPNG", .product(name: "Crypto", package: "swift-crypto"),
+                "Common", "CImageCodecs", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .target(

@@ -1,4 +1,4 @@
-#include "CJPEGDecode.h"
+#include "CImageCodecs.h"
 
 #include <setjmp.h>
 #include <stdint.h>
@@ -38,7 +38,7 @@ static void p2v_cmyk_to_rgb(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION 
     }
 }
 
-int p2v_jpeg_decode(const unsigned char *data, size_t size, int header_only, p2v_jpeg_result *result) {
+int p2v_jpeg_decode(const unsigned char *data, size_t size, int header_only, p2v_image_result *result) {
     struct jpeg_decompress_struct cinfo;
     p2v_error_manager manager;
     unsigned char *volatile pixels = NULL;
@@ -60,7 +60,6 @@ int p2v_jpeg_decode(const unsigned char *data, size_t size, int header_only, p2v
     jpeg_read_header(&cinfo, TRUE);
     result->width = (int)cinfo.image_width;
     result->height = (int)cinfo.image_height;
-    result->components = cinfo.num_components;
     if (header_only) {
         jpeg_destroy_decompress(&cinfo);
         return 0;

@@ -1,14 +1,14 @@
-internal import CJPEGDecode
-internal import CPNG
+internal import CImageCodecs
 import Common
 import Foundation
 
 /// Decodes JPEG (libjpeg-turbo) and PNG (libpng) files to 8-bit RGB.
 ///
 /// The format is detected from the first bytes, not the file name. Gray, CMYK and YCCK
-/// JPEGs, and gray, gray+alpha, RGBA, palette and 16-bit PNGs all become RGB; alpha is
-/// dropped without compositing (as Pillow's `convert("RGB")` does). A damaged file is a
-/// `FileError` naming the path and the library's own message.
+/// JPEGs, and gray, gray+alpha, RGBA, palette and 16-bit PNGs all become RGB as Pillow's
+/// `convert("RGB")` makes them (alpha dropped, 16-bit samples cut to their high byte, no
+/// gamma correction). A damaged file is a `FileError` naming the path and the library's
+/// own message.
 public enum ImageDecoder {
     /// The file formats this decoder reads.
     public enum Format: String, Sendable {
@@ -28,7 +28,7 @@ public enum ImageDecoder {
 
     /// Reads and decodes the image file at `path`.
     public static func decode(file path: String) throws -> RGBImage {
-        try decode(readFile(path), path: path)
+        try decode(FileBytes.load(path), path: path)
     }
 
     /// Decodes an in-memory JPEG or PNG; `path` only names the source in errors.
@@ -49,12 +49,12 @@ public enum ImageDecoder {
     /// header (large metadata) reaches further.
     public static func header(ofFile path: String) throws -> Header {
         let prefix = 1 << 18
-        let (bytes, fileBytes) = try readFile(path, upTo: prefix)
+        let (bytes, fileBytes) = try FileBytes.load(path, upTo: prefix)
         do {
             let header = try decode(bytes, path: path, headerOnly: true)
             return Header(width: header.width, height: header.height, fileBytes: fileBytes)
         } catch where fileBytes > prefix {
-            let header = try decode(readFile(path), path: path, headerOnly: true)
+            let header = try decode(FileBytes.load(path), path: path, headerOnly: true)
             return Header(width: header.width, height: header.height, fileBytes: fileBytes)
         }
     }
@@ -74,81 +74,30 @@ public enum ImageDecoder {
     /// An image's size and its RGB pixels (empty when only the header was read).
     private typealias Decoded = (width: Int, height: Int, pixels: [UInt8])
 
-    /// Reads a whole file into memory.
-    static func readFile(_ path: String) throws -> [UInt8] {
-        try readFile(path, upTo: .max).bytes
-    }
-
-    /// Reads at most `limit` bytes from the start of a file; also returns the file's size.
-    static func readFile(_ path: String, upTo limit: Int) throws -> (bytes: [UInt8], fileBytes: Int) {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw FileError(path, "cannot open (\(String(cString: strerror(errno))))") }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw FileError(path, "cannot stat (\(String(cString: strerror(errno))))")
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw FileError(path, "not a regular file") }
-        let fileBytes = Int(status.st_size)
-        let size = min(fileBytes, limit)
-        var filled = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            while filled < size {
-                let got = read(descriptor, buffer.baseAddress! + filled, size - filled)
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { break }
-                filled += got
-            }
-            count = filled
-        }
-        guard filled == size else { throw FileError(path, "read \(filled) of \(size) bytes (\(String(cString: strerror(errno))))") }
-        return (bytes, fileBytes)
-    }
-
-    /// Decodes a JPEG through the C wrapper.
+    /// Decodes a JPEG or PNG through the C wrappers, which turn libjpeg's and libpng's
+    /// longjmp errors into a status and a message.
     private static func decodeJPEG(_ bytes: [UInt8], path: String, headerOnly: Bool) throws -> Decoded {
-        var result = p2v_jpeg_result()
-        let status = bytes.withUnsafeBufferPointer { p2v_jpeg_decode($0.baseAddress, $0.count, headerOnly ? 1 : 0, &result) }
-        guard status == 0 else {
+        try decode(format: .jpeg, path: path) { result in
+            bytes.withUnsafeBufferPointer { p2v_jpeg_decode($0.baseAddress, $0.count, headerOnly ? 1 : 0, &result) }
+        }
+    }
+
+    private static func decodePNG(_ bytes: [UInt8], path: String, headerOnly: Bool) throws -> Decoded {
+        try decode(format: .png, path: path) { result in
+            bytes.withUnsafeBufferPointer { p2v_png_decode($0.baseAddress, $0.count, headerOnly ? 1 : 0, maximumPixels, &result) }
+        }
+    }
+
+    /// Runs one C decode call and takes ownership of the pixels it returns.
+    private static func decode(format: Format, path: String, _ call: (inout p2v_image_result) -> Int32) throws -> Decoded {
+        var result = p2v_image_result()
+        guard call(&result) == 0 else {
             let message = withUnsafeBytes(of: result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            throw FileError(path, "corrupt JPEG: \(message)")
+            throw FileError(path, "corrupt \(format.rawValue): \(message)")
         }
         let width = Int(result.width), height = Int(result.height)
         guard let pixels = result.pixels else { return (width, height, []) }
         defer { free(pixels) }
         return (width, height, [UInt8](UnsafeBufferPointer(start: pixels, count: width * height * 3)))
-    }
-
-    /// Decodes a PNG with libpng's simplified API, reading RGBA and dropping the alpha.
-    private static func decodePNG(_ bytes: [UInt8], path: String, headerOnly: Bool) throws -> Decoded {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        defer { png_image_free(&image) }
-        func failure() -> FileError {
-            let message = withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            return FileError(path, "corrupt PNG: \(message)")
-        }
-        return try bytes.withUnsafeBytes { source in
-            guard png_image_begin_read_from_memory(&image, source.baseAddress, source.count) != 0 else { throw failure() }
-            let width = Int(image.width), height = Int(image.height)
-            guard width * height <= maximumPixels else {
-                throw FileError(path, "image is \(width)x\(height), more than \(maximumPixels) pixels")
-            }
-            if headerOnly { return (width, height, []) }
-            image.format = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
-            var rgba = [UInt8](repeating: 0, count: width * height * 4)
-            guard rgba.withUnsafeMutableBytes({ png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }) != 0 else {
-                throw failure()
-            }
-            let rgb = [UInt8](unsafeUninitializedCapacity: width * height * 3) { buffer, count in
-                for pixel in 0..<width * height {
-                    buffer[3 * pixel] = rgba[4 * pixel]
-                    buffer[3 * pixel + 1] = rgba[4 * pixel + 1]
-                    buffer[3 * pixel + 2] = rgba[4 * pixel + 2]
-                }
-                count = width * height * 3
-            }
-            return (width, height, rgb)
-        }
     }
 }

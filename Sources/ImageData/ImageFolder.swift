@@ -124,7 +124,7 @@ public enum ImageFolder {
         else { return nil }
         let imageSize = first.width * first.height * 3
         let stop = Atomic<Bool>(false)
-        let progress = paths.count >= 5000 ? Progress("Decoding \(name)", total: paths.count, unit: "images") : nil
+        let progress = paths.count >= 5000 ? Common.Progress("Decoding \(name)", total: paths.count, unit: "images") : nil
         var pixels = [UInt8](repeating: 0, count: paths.count * imageSize)
         let outcomes = pixels.withUnsafeMutableBufferPointer { block in
             parallelMap(paths.count) { row -> RowOutcome in
@@ -164,7 +164,7 @@ public enum ImageFolder {
 
     /// Reads every file's header in parallel: its image size and byte count, or the error.
     private static func checkHeaders(_ paths: [String], name: String) -> [Result<ImageDecoder.Header, FileError>] {
-        let progress = paths.count >= 5000 ? Progress("Checking \(name)", total: paths.count, unit: "images") : nil
+        let progress = paths.count >= 5000 ? Common.Progress("Checking \(name)", total: paths.count, unit: "images") : nil
         defer { progress?.finish() }
         return parallelMap(paths.count) { row in
             defer { progress?.advance() }
