@@ -1,0 +1,75 @@
+import ArgumentParser
+import Common
+import Evaluation
+import Foundation
+import VectorSearch
+
+/// `pic2vec evaluate`: leave-one-out retrieval scores of an embedding set.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Leave-one-out Precision@k and mAP@R of labeled embeddings (exact all-pairs search).",
+        discussion: """
+            Every row queries all the others (itself excluded, as in the Pic2Vec notebook); a \
+            neighbor is relevant when it has the query's label. mAP@R ranks each query's R nearest \
+            rows, R being the number of other rows with its label. JSON output: \
+            {"n": N, "precision": {"1": p, ...}, "map_at_r": m}.
+            """)
+
+    @Option(help: "Input .npy of float32 embeddings, one per row.")
+    var embeddings: String
+
+    @Option(help: "Input .npy of int64 labels, one per row.")
+    var labels: String
+
+    @Option(help: "Comma-separated k values for Precision@k.")
+    var k: String = "1,5,10,100"
+
+    @Flag(help: "L2-normalize each row first.")
+    var normalize = false
+
+    @Option(help: "Comparison: l2 or inner-product (cosine with --normalize).")
+    var metric: MetricOption = .l2
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Option(help: "Worker threads.")
+    var threads = ThreadPools.cores
+
+    private var ks: [Int] { k.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        let parts = k.split(separator: ",", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, ks.count == parts.count, ks.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--k must be a comma-separated list of positive integers, got '\(k)'")
+        }
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        let points = try EmbeddingFile.read(embeddings, normalize: normalize)
+        let labelValues = try EmbeddingFile.readLabels(labels, count: points.rows)
+        let ks = self.ks
+        let widest = ks.max() ?? 1
+        guard widest < points.rows else {
+            throw ValidationError("k = \(widest) must be below the number of rows (\(points.rows)): the query itself is left out")
+        }
+        let started = Date()
+        let result = try AllPairsSearch(metric: metric.metric, threads: threads).run(points, k: widest, groups: labelValues)
+        let ids = result.neighbors.ids
+        let precision = ks.map { RetrievalMetrics.precision(at: $0, neighbors: ids, width: widest, labels: labelValues) }
+        let mapAtR = result.groupRankings.map { rankings in
+            RetrievalMetrics.meanAveragePrecisionAtR(queries: rankings.count, relevance: rankings.relevance(of:))
+        } ?? 0
+        if json {
+            let entries = zip(ks, precision).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
+            print("{\"n\": \(points.rows), \"precision\": {\(entries)}, \"map_at_r\": \(mapAtR)}")
+        } else {
+            print("Leave-one-out retrieval over \(points.rows) rows (\(metric.rawValue)\(normalize ? ", normalized" : "")):")
+            for (k, p) in zip(ks, precision) { print("  Precision@\(k) = \(String(format: "%.4f", p))") }
+            print("  mAP@R = \(String(format: "%.4f", mapAtR))")
+            print("  (\(String(format: "%.2f", Date().timeIntervalSince(started))) s)")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Common
+import Foundation
+import VectorSearch
+
+/// `pic2vec index`: builds a FAISS index over an embedding file and saves it.
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Build a FAISS index (flat, IVF-Flat or HNSW) over N x d float32 embeddings.",
+        discussion: """
+            Writes the index in FAISS's own format (faiss.read_index opens it), atomically. Labels \
+            (--labels, or labels.npy beside the embeddings) are copied to <output>.labels.npy so \
+            that `pic2vec search` can show them.
+            """)
+
+    @Option(help: "Input .npy of float32 embeddings, one per row.")
+    var embeddings: String
+
+    @Option(help: "Index structure: flat, ivf or hnsw.")
+    var type: IndexType = .flat
+
+    @Option(help: "Comparison: l2 or inner-product (cosine with --normalize).")
+    var metric: MetricOption = .l2
+
+    @Flag(help: "L2-normalize each row before indexing.")
+    var normalize = false
+
+    @Option(help: "IVF: number of inverted lists (default 4 sqrt(N)).")
+    var lists: Int?
+
+    @Option(help: "IVF: lists visited per query.")
+    var probes = 16
+
+    @Option(help: "HNSW: links per node.")
+    var links = 32
+
+    @Option(help: "HNSW: candidates kept while searching.")
+    var efSearch = 64
+
+    @Option(help: "Labels .npy (int64, one per row); default: labels.npy beside the embeddings, if present.")
+    var labels: String?
+
+    @Option(help: "Threads FAISS may use.")
+    var threads = ThreadPools.cores
+
+    @Option(help: "Output index file.")
+    var output: String
+
+    func validate() throws {
+        guard probes > 0, links > 0, efSearch > 0, threads > 0 else {
+            throw ValidationError("--probes, --links, --ef-search and --threads must be positive")
+        }
+        if let lists, lists <= 0 { throw ValidationError("--lists must be positive") }
+    }
+
+    func run() throws {
+        let points = try EmbeddingFile.read(embeddings, normalize: normalize)
+        let kind: VectorIndex.Kind
+        switch type {
+        case .flat: kind = .flat
+        case .ivf: kind = .ivfFlat(lists: lists ?? max(1, Int(4 * Double(points.rows).squareRoot())), probes: probes)
+        case .hnsw: kind = .hnsw(links: links, efSearch: efSearch)
+        }
+        let index = try VectorIndex(dimension: points.columns, kind: kind, metric: metric.metric, threads: threads)
+        try index.train(points)
+        try index.add(points)
+        try index.save(to: output)
+        if let labelPath = try EmbeddingFile.labelsPath(explicit: labels, besideFile: embeddings) {
+            let values = try EmbeddingFile.readLabels(labelPath, count: points.rows)
+            try NPY.write(values, to: EmbeddingFile.sidecar(ofIndex: output))
+        }
+        print("Indexed \(index.count) vectors of dimension \(index.dimension) (\(type.rawValue), \(metric.rawValue)) into \(output)")
+    }
+}
+
+/// Index structures offered on the command line.
+enum IndexType: String, ExpressibleByArgument, CaseIterable {
+    case flat, ivf, hnsw
+}
+
+/// Comparisons offered on the command line.
+enum MetricOption: String, ExpressibleByArgument, CaseIterable {
+    case l2
+    case innerProduct = "inner-product"
+
+    var metric: Metric { self == .l2 ? .l2 : .innerProduct }
+}
+
+/// Reading the embedding and label files the search commands share.
+enum EmbeddingFile {
+    /// Reads a 2-D float32 `.npy`, optionally L2-normalizing its rows; rejects empty or non-finite data.
+    static func read(_ path: String, normalize: Bool) throws -> Matrix {
+        let matrix = try Matrix.read(npy: path)
+        guard matrix.rows > 0, matrix.columns > 0 else { throw FileError(path, "holds no embeddings (shape \(matrix.rows)x\(matrix.columns))") }
+        if let bad = matrix.values.firstIndex(where: { !$0.isFinite }) {
+            throw FileError(path, "row \(bad / matrix.columns) holds NaN or an infinite value")
+        }
+        return normalize ? matrix.l2Normalized() : matrix
+    }
+
+    /// Reads an int64 label vector and checks it has one label per row.
+    static func readLabels(_ path: String, count: Int) throws -> [Int] {
+        let array = try NPY.read(path)
+        guard array.dtype == .int64, array.shape.count == 1 else {
+            throw FileError(path, "expected a 1-D int64 array, found \(array.dtype.rawValue) with shape \(array.shape)")
+        }
+        guard array.shape[0] == count else { throw FileError(path, "holds \(array.shape[0]) labels for \(count) rows") }
+        return array.ints
+    }
+
+    /// The labels file to use: the explicit one, else `labels.npy` in `file`'s folder if it exists.
+    static func labelsPath(explicit: String?, besideFile file: String) throws -> String? {
+        if let explicit { return explicit }
+        let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("labels.npy").path
+        return FileManager.default.fileExists(atPath: beside) ? beside : nil
+    }
+
+    /// Where `pic2vec index` stores the labels of an index file.
+    static func sidecar(ofIndex path: String) -> String { path + ".labels.npy" }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Common
+import Foundation
+import VectorSearch
+
+/// `pic2vec kmeans`: k-means clustering of an embedding file through FAISS.
+struct KMeansCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kmeans",
+        abstract: "Cluster N x d float32 embeddings with FAISS k-means (best of several seeded restarts).")
+
+    @Option(help: "Input .npy of float32 embeddings, one per row.")
+    var embeddings: String
+
+    @Option(name: .customLong("k"), help: "Number of clusters.")
+    var clusters = 10
+
+    @Option(help: "Seed for the initial centroids.")
+    var seed = 0
+
+    @Option(help: "Lloyd iterations per restart.")
+    var iterations = 25
+
+    @Option(help: "Restarts; the lowest-inertia run is kept.")
+    var restarts = 3
+
+    @Flag(help: "L2-normalize each row first.")
+    var normalize = false
+
+    @Option(help: "Output .npy of int64 cluster assignments.")
+    var output: String?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Option(help: "Threads FAISS may use.")
+    var threads = ThreadPools.cores
+
+    func validate() throws {
+        guard clusters > 0, iterations > 0, restarts > 0, threads > 0 else {
+            throw ValidationError("--k, --iterations, --restarts and --threads must be positive")
+        }
+    }
+
+    func run() throws {
+        let points = try EmbeddingFile.read(embeddings, normalize: normalize)
+        let started = Date()
+        let result = try KMeans(clusters: clusters, iterations: iterations, restarts: restarts, seed: seed, threads: threads).fit(points)
+        let seconds = Date().timeIntervalSince(started)
+        if let output { try NPY.write(result.assignments, to: output) }
+        if json {
+            print("{\"n\": \(points.rows), \"k\": \(clusters), \"inertia\": \(result.inertia), \"seconds\": \(seconds)}")
+        } else {
+            print("k-means: \(clusters) clusters over \(points.rows) rows, inertia \(result.inertia) (\(String(format: "%.2f", seconds)) s)")
+        }
+    }
+}

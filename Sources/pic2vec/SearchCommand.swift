@@ -1,0 +1,93 @@
+import ArgumentParser
+import Common
+import Foundation
+import VectorSearch
+
+/// `pic2vec search`: the nearest stored vectors of a query, from a saved FAISS index.
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find the k nearest neighbors of a query in a FAISS index file.",
+        discussion: """
+            --query-index N uses the index's own vector N as the query and leaves it out of the \
+            results. Labels come from --labels, the index's <index>.labels.npy sidecar, or \
+            labels.npy beside the index, when one exists.
+            """)
+
+    @Option(help: "FAISS index file (pic2vec index, or faiss.write_index in Python).")
+    var index: String
+
+    @Option(help: "Use stored vector N as the query (excluded from the results).")
+    var queryIndex: Int?
+
+    @Option(name: .customShort("k"), help: "Neighbors to return.")
+    var k: Int
+
+    @Option(help: "Labels .npy (int64, one per stored vector).")
+    var labels: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Option(help: "Threads FAISS may use.")
+    var threads = ThreadPools.cores
+
+    /// Where the query vector comes from; an image query is one more case.
+    private enum Query {
+        case stored(Int)
+    }
+
+    private var query: Query? { queryIndex.map(Query.stored) }
+
+    func validate() throws {
+        guard query != nil else { throw ValidationError("give a query: --query-index N") }
+        if let queryIndex, queryIndex < 0 { throw ValidationError("--query-index must be non-negative") }
+        guard k > 0 else { throw ValidationError("-k must be positive, got \(k)") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        let loaded = try VectorIndex(contentsOf: index, threads: threads)
+        guard let query else { throw ValidationError("give a query: --query-index N") }
+        let vector: [Float]
+        let excluded: Int?
+        switch query {
+        case .stored(let id):
+            vector = try loaded.vector(id)
+            excluded = id
+        }
+        let available = loaded.count - (excluded == nil ? 0 : 1)
+        guard k <= available else {
+            throw ValidationError("-k \(k) exceeds the \(available) vectors available in \(index)")
+        }
+        let found = try loaded.search(
+            Matrix(rows: 1, columns: vector.count, values: vector), k: min(k + (excluded == nil ? 0 : 1), loaded.count))
+        let hits = zip(found.ids(of: 0), found.distances(of: 0)).filter { $0.0 != excluded && $0.0 >= 0 }.prefix(k)
+        let labelValues = try labelsForIndex(count: loaded.count)
+        if json {
+            let rows = hits.map { id, distance in
+                "{\"id\": \(id), \"label\": \(labelValues.map { String($0[id]) } ?? "null"), \"distance\": \(distance)}"
+            }
+            let queryText = excluded.map(String.init) ?? "null"
+            print("{\"query\": \(queryText), \"k\": \(k), \"neighbors\": [\(rows.joined(separator: ", "))]}")
+        } else {
+            print("rank  id        label  distance")
+            for (rank, hit) in hits.enumerated() {
+                let label = labelValues.map { String($0[hit.0]) } ?? "-"
+                print(
+                    String(rank + 1).padding(toLength: 6, withPad: " ", startingAt: 0)
+                        + String(hit.0).padding(toLength: 10, withPad: " ", startingAt: 0)
+                        + label.padding(toLength: 7, withPad: " ", startingAt: 0) + String(hit.1))
+            }
+        }
+    }
+
+    /// The labels of the indexed vectors, when a labels file is known.
+    private func labelsForIndex(count: Int) throws -> [Int]? {
+        let sidecar = EmbeddingFile.sidecar(ofIndex: index)
+        if labels == nil, FileManager.default.fileExists(atPath: sidecar) {
+            return try EmbeddingFile.readLabels(sidecar, count: count)
+        }
+        return try EmbeddingFile.labelsPath(explicit: labels, besideFile: index).map { try EmbeddingFile.readLabels($0, count: count) }
+    }
+}

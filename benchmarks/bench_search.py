@@ -1,0 +1,103 @@
+"""Times leave-one-out retrieval and k-means: pic2vec (release build) vs FAISS and scikit-learn.
+
+On the same N x 512 float32 embeddings, in one run:
+  1. leave-one-out Precision@k for k up to 100 (and mAP@R): `pic2vec evaluate` vs FAISS
+     IndexFlatL2 batched search of every row (k + 1 neighbors, the query dropped) + numpy;
+  2. k-means with 10 clusters: `pic2vec kmeans` vs scikit-learn KMeans(n_init='auto').
+Uses outputs/embeddings.npy + outputs/labels.npy when present, otherwise clustered Gaussian
+data (10 classes, fixed seed). Both sides get the same threads (--threads, default 2).
+
+    swift build -c release --scratch-path .build-search --product pic2vec
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/bench_search.py
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import faiss
+import numpy as np
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
+
+KS = (1, 2, 5, 10, 20, 50, 100)
+
+
+def dataset(rows, folder):
+    if os.path.exists("outputs/embeddings.npy") and os.path.exists("outputs/labels.npy"):
+        return "outputs/embeddings.npy", "outputs/labels.npy", "outputs/embeddings.npy"
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(10, 512)).astype(np.float32)
+    labels = rng.integers(0, 10, size=rows)
+    x = np.maximum(centers[labels] * 0.35 + rng.normal(size=(rows, 512)), 0).astype(np.float32)
+    np.save(f"{folder}/embeddings.npy", x)
+    np.save(f"{folder}/labels.npy", labels.astype(np.int64))
+    return f"{folder}/embeddings.npy", f"{folder}/labels.npy", f"synthetic clustered Gaussian ({rows} x 512, 10 classes, seed 0)"
+
+
+def timed_json(command):
+    started = time.perf_counter()
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return time.perf_counter() - started, json.loads(output)
+
+
+def reference_precision(x, labels, threads):
+    faiss.omp_set_num_threads(threads)
+    started = time.perf_counter()
+    index = faiss.IndexFlatL2(x.shape[1])
+    index.add(x)
+    ids = np.empty((len(x), max(KS)), dtype=np.int64)
+    for start in range(0, len(x), 4096):
+        _, found = index.search(x[start:start + 4096], max(KS) + 1)
+        rows = np.arange(start, start + len(found))
+        keep = found != rows[:, None]
+        # Drop the query itself (or the last neighbor if a duplicate pushed it out).
+        keep[keep.all(axis=1), -1] = False
+        ids[start:start + len(found)] = found[keep].reshape(len(found), -1)
+    relevant = labels[ids] == labels[:, None]
+    precision = {str(k): float(relevant[:, :k].mean()) for k in KS}
+    return time.perf_counter() - started, precision
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=".build-search/release/pic2vec")
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        embeddings, labels_path, source = dataset(args.rows, folder)
+        x = np.load(embeddings)
+        labels = np.load(labels_path)
+        print(f"data: {source}: {x.shape[0]} x {x.shape[1]}; threads {args.threads}")
+        threads = str(args.threads)
+        ks = ",".join(map(str, KS))
+
+        ours_eval, ours = timed_json([args.binary, "evaluate", "--embeddings", embeddings, "--labels", labels_path,
+                                      "--k", ks, "--json", "--threads", threads])
+        with threadpool_limits(limits=args.threads):
+            ref_eval, ref_precision = reference_precision(x, labels, args.threads)
+        worst = max(abs(ours["precision"][k] - ref_precision[k]) for k in ref_precision)
+        print(f"\nleave-one-out Precision@k, k = {ks}")
+        print(f"  pic2vec evaluate (+ mAP@R {ours['map_at_r']:.4f}): {ours_eval:7.2f} s   P@10 {ours['precision']['10']:.4f}")
+        print(f"  FAISS IndexFlatL2 + numpy:          {ref_eval:7.2f} s   P@10 {ref_precision['10']:.4f}")
+        print(f"  ratio {ours_eval / ref_eval:.2f}x   largest Precision@k difference {worst:.2e}")
+
+        ours_km_wall, ours_km = timed_json([args.binary, "kmeans", "--embeddings", embeddings, "--k", "10",
+                                            "--seed", str(args.seed), "--json", "--threads", threads])
+        with threadpool_limits(limits=args.threads):
+            started = time.perf_counter()
+            reference = KMeans(n_clusters=10, n_init="auto", random_state=args.seed).fit(x)
+            ref_km = time.perf_counter() - started
+        print("\nk-means, 10 clusters")
+        print(f"  pic2vec kmeans: {ours_km_wall:6.2f} s wall ({ours_km['seconds']:.2f} s clustering)   inertia {ours_km['inertia']:.6e}")
+        print(f"  scikit-learn:   {ref_km:6.2f} s                            inertia {reference.inertia_:.6e}")
+        print(f"  ratio {ours_km_wall / ref_km:.2f}x wall ({ours_km['seconds'] / ref_km:.2f}x clustering)   "
+              f"inertia ratio {ours_km['inertia'] / reference.inertia_:.5f}")
+
+
+if __name__ == "__main__":
+    main()
