@@ -1,0 +1,105 @@
+import TestSupport
+import XCTest
+
+@testable import ImageData
+
+final class ImageFolderTests: XCTestCase {
+    /// A root with train/ and test/, two classes each (folders deliberately listed out of order).
+    private func makeSplits() throws -> String {
+        let root = try temporaryFolder()
+        try write(Fixtures.rgbPNG, to: root + "/train/dog/b.png")
+        try write(Fixtures.rgbJPEG, to: root + "/train/dog/a.JPG")
+        try write(Fixtures.grayJPEG, to: root + "/train/cat/z.jpeg")
+        try write(Array("notes".utf8), to: root + "/train/cat/notes.txt")
+        try write(Fixtures.rgbPNG, to: root + "/train/.hidden/x.png")
+        try write(Fixtures.palettePNG, to: root + "/test/dog/c.png")
+        return root
+    }
+
+    func testTrainAndTestSplitsWithSortedClassesAndFiles() throws {
+        let root = try makeSplits()
+        let splits = try DataSource.open(root)
+        let train = splits.train
+        XCTAssertEqual(train.classNames, ["cat", "dog"])
+        XCTAssertEqual(train.ids, [root + "/train/cat/z.jpeg", root + "/train/dog/a.JPG", root + "/train/dog/b.png"])
+        XCTAssertEqual(train.labels, [0, 1, 1])
+        XCTAssertTrue(train is InMemoryDataset, "same-size small images sit in memory")
+        XCTAssertEqual(try train.image(at: 2).pixels, Fixtures.rgbPNGPixels)
+        let test = try XCTUnwrap(splits.test)
+        XCTAssertEqual(test.classNames, ["cat", "dog"])
+        XCTAssertEqual(test.labels, [1])
+        XCTAssertEqual(try test.images(0..<1).map(\.pixels), [Fixtures.palettePNGPixels])
+    }
+
+    func testFingerprintDependsOnContentNotLocation() throws {
+        let first = try DataSource.open(try makeSplits()).train
+        let second = try DataSource.open(try makeSplits()).train
+        XCTAssertEqual(first.fingerprint, second.fingerprint)
+        let changed = try makeSplits()
+        try write(Fixtures.grayPNG, to: changed + "/train/dog/b.png")
+        XCTAssertNotEqual(try DataSource.open(changed).train.fingerprint, first.fingerprint)
+    }
+
+    func testFlatFolderOfMixedSizesIsStreamedAndUnlabeled() throws {
+        let root = try temporaryFolder()
+        try write(Fixtures.rgbJPEG, to: root + "/b.jpg")
+        try write(Fixtures.rgbPNG, to: root + "/a.png")
+        let set = try ImageFolder.open(root, memoryBudget: 0).train
+        XCTAssertTrue(set is ImageFolderDataset)
+        XCTAssertNil(set.labels)
+        XCTAssertEqual(set.classNames, [])
+        XCTAssertEqual(set.ids.map { ($0 as NSString).lastPathComponent }, ["a.png", "b.jpg"])
+        XCTAssertEqual(try set.images(0..<2).map(\.width), [Fixtures.width, Fixtures.width])
+        let subset = set.subset([1])
+        XCTAssertEqual(subset.ids, [root + "/b.jpg"])
+        XCTAssertNotEqual(subset.fingerprint, set.fingerprint)
+    }
+
+    func testLimitSpreadsRowsOverTheSet() throws {
+        let root = try temporaryFolder()
+        for name in ["a", "b", "c", "d"] { try write(Fixtures.rgbPNG, to: root + "/\(name)/1.png") }
+        let set = try ImageFolder.open(root).train
+        XCTAssertEqual(set.limited(to: 2).labels, [0, 2])
+        XCTAssertEqual(set.limited(to: 9).count, 4)
+    }
+
+    func testCorruptFileFailsByDefaultAndIsSkippedOnRequest() throws {
+        for budget in [ImageFolder.defaultMemoryBudget, 0] {
+            let root = try temporaryFolder()
+            try write(Fixtures.rgbPNG, to: root + "/cat/a.png")
+            try write(Array(Fixtures.rgbJPEG.prefix(30)), to: root + "/cat/b.jpg")
+            try write(Array("not an image".utf8), to: root + "/dog/c.png")
+            try write(Fixtures.rgbPNG, to: root + "/dog/d.png")
+            assertThrows(root + "/cat/b.jpg", "corrupt JPEG") { try ImageFolder.open(root, memoryBudget: budget) }
+            let set = try ImageFolder.open(root, skipBad: true, memoryBudget: budget).train
+            XCTAssertEqual(set.ids, [root + "/cat/a.png", root + "/dog/d.png"])
+            XCTAssertEqual(set.labels, [0, 1])
+        }
+    }
+
+    func testStreamedSetReportsDamageWhenTheRowIsRead() throws {
+        let root = try temporaryFolder()
+        let jpeg = Fixtures.rgbJPEG
+        try write(Array(jpeg.prefix(jpeg.count - 10)), to: root + "/cut.jpg")
+        let set = try ImageFolder.open(root, memoryBudget: 0).train
+        assertThrows(root + "/cut.jpg", "corrupt JPEG") { try set.images(0..<1) }
+    }
+
+    func testBadFoldersAreClearErrors() throws {
+        let root = try temporaryFolder()
+        assertThrows(root + "/missing", "no such file or folder") { try DataSource.open(root + "/missing") }
+        assertThrows(root, "no images") { try DataSource.open(root) }
+        try write(Fixtures.rgbPNG, to: root + "/top.png")
+        try write(Fixtures.rgbPNG, to: root + "/cat/a.png")
+        assertThrows(root, "both images", "class folders") { try DataSource.open(root) }
+        try write([], to: root + "/file.png")
+        assertThrows(root + "/file.png", "not a folder") { try DataSource.open(root + "/file.png") }
+        let splits = try temporaryFolder()
+        try write(Fixtures.rgbPNG, to: splits + "/train/cat/a.png")
+        try write(Fixtures.rgbPNG, to: splits + "/test/cow/a.png")
+        assertThrows(splits + "/test/cow", "not among the training classes") { try DataSource.open(splits) }
+        let unreadable = try temporaryFolder()
+        try write(Array("x".utf8), to: unreadable + "/a.png")
+        assertThrows(unreadable, "none of its 1 images") { try ImageFolder.open(unreadable, skipBad: true) }
+    }
+}
