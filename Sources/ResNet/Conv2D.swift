@@ -12,6 +12,7 @@ import Foundation
 /// in cache. On small maps (the late stages at 32x32 input) most taps read padding, so
 /// output positions are grouped by the set of taps that land inside the image and each
 /// group multiplies only those taps: a 3x3 convolution over a 1x1 map is its center tap.
+/// Stride-1 3x3 convolutions over maps of 3x3 or more use Winograd F(2x2, 3x3) instead.
 public struct ConvBN: Sendable {
     public let kernel: Int
     public let stride: Int
@@ -21,6 +22,8 @@ public struct ConvBN: Sendable {
     /// `kernel * kernel * inputChannels` x `outputChannels`, row-major.
     let weights: [Float]
     let bias: [Float]
+    /// The Winograd F(2x2, 3x3) weights of a 3x3, stride-1, padding-1 convolution.
+    let winogradWeights: WinogradWeights?
     private let plans = PlanCache()
 
     /// Folds batch norm `(gamma, beta, mean, variance, eps)` into a PyTorch-layout weight
@@ -48,7 +51,12 @@ public struct ConvBN: Sendable {
         self.outputChannels = outputChannels
         self.weights = packed
         self.bias = (0..<outputChannels).map { beta[$0] - mean[$0] * scale[$0] }
+        self.winogradWeights = kernel == 3 && stride == 1 && padding == 1
+            ? WinogradWeights(packed: packed, inputs: inputChannels, outputs: outputChannels) : nil
     }
+
+    /// Maps with fewer output positions use tap groups: Winograd saves nothing on a 2x2 map.
+    static let winogradMinimumPositions = 9
 
     /// The output height (or width) for an input height (or width).
     public func outputSize(_ input: Int) -> Int { (input + 2 * padding - kernel) / stride + 1 }
@@ -65,6 +73,9 @@ public struct ConvBN: Sendable {
         return Tensor(batch: input.batch, height: outH, width: outW, channels: outputChannels) { output in
             input.values.withUnsafeBufferPointer { x in
                 guard let x = x.baseAddress else { return }
+                if let winogradWeights, outH * outW >= Self.winogradMinimumPositions {
+                    return winograd(input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu)
+                }
                 for group in plan.groups {
                     run(group, plan: plan, input: input, x: x, output: output, residual: residual, relu: relu)
                 }
@@ -137,7 +148,7 @@ public struct ConvBN: Sendable {
 
     /// Writes `product + bias (+ residual)`, through ReLU if asked, to one output row.
     @inline(__always)
-    private func finish(
+    func finish(
         _ product: UnsafeMutablePointer<Float>, into destination: UnsafeMutablePointer<Float>,
         residualRow: (Tensor, Int)?, relu: Bool
     ) {
