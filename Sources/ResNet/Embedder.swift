@@ -25,12 +25,12 @@ public struct Embedder: Sendable {
     /// The embedding length.
     public var dimension: Int { network.outputDimension }
 
-    /// Embeds the first `limit` images of `dataset` (all when nil) into a matrix of
-    /// `count` x `dimension` raw embeddings, showing a progress line unless `progress` is false.
+    /// Embeds `dataset` (or `dataset.limited(to: limit)`, rows spread evenly over the set)
+    /// into a matrix of one raw embedding per row, showing a progress line unless `progress` is false.
     public func embed(_ dataset: any ImageDataset, limit: Int? = nil, progress: Bool = true) throws -> Matrix {
-        let count = min(limit ?? dataset.count, dataset.count)
-        let report = progress ? Common.Progress("embed \(dataset.name)", total: count, unit: "images") : nil
-        let matrix = try embed(count: count, report: report) { try dataset.image(at: $0) }
+        let source = limit.map { dataset.limited(to: $0) } ?? dataset
+        let report = progress ? Common.Progress("embed \(source.name)", total: source.count, unit: "images") : nil
+        let matrix = try embed(count: source.count, report: report) { try source.image(at: $0) }
         report?.finish(note: network.isRandom ? "random weights" : "")
         return matrix
     }

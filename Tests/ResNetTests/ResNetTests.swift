@@ -53,6 +53,19 @@ final class ResNetTests: XCTestCase {
         try checkParity(try network("tiny-prefixed.safetensors"), preset: .cifar, batch: 1)
     }
 
+    func testEmbedderReadsDataSetsAndLimits() throws {
+        let set = TinySet(pictures: try images())
+        let embedder = Embedder(network: try network("tiny.pth"), preprocessing: .cifar, batchSize: 2)
+        let all = try embedder.embed(set, progress: false)
+        assertClose(all.values, try array("expected-cifar.npy").floats, rtol: 1e-4, atol: 1e-4)
+        let some = try embedder.embed(set, limit: 2, progress: false)
+        XCTAssertEqual(some.rows, 2)
+        XCTAssertEqual(Array(some.row(1)), Array(all.row(set.count / 2)), "limit spreads rows over the set")
+        XCTAssertThrowsError(try embedder.embed(TinySet(pictures: try images(), broken: 3), progress: false)) { error in
+            XCTAssertTrue("\(error)".contains("image 3"), "\(error)")
+        }
+    }
+
     func testResizeMatchesTorchAntialiasedBilinear() throws {
         let odd = try array("odd.npy")
         let unit = odd.floats.map { $0 / 255 }
@@ -128,4 +141,23 @@ final class ResNetTests: XCTestCase {
         }
         XCTAssertEqual(std ?? 0, (2 / Float(512 * 9)).squareRoot(), accuracy: 1e-3)
     }
+}
+
+/// A labeled in-memory data set for Embedder tests; image `broken` fails to decode.
+struct TinySet: ImageDataset {
+    let pictures: [RGBImage]
+    var broken: Int?
+    var name: String { "tiny" }
+    var count: Int { pictures.count }
+    var labels: [Int]? { Array(0..<pictures.count) }
+    var classNames: [String] { pictures.indices.map { "class \($0)" } }
+    var ids: [String] { pictures.indices.map { "image \($0)" } }
+    var fingerprint: String { "tiny" }
+
+    func image(at index: Int) throws -> RGBImage {
+        if index == broken { throw FileError("image \(index)", "cannot decode") }
+        return pictures[index]
+    }
+
+    func subset(_ rows: [Int]) -> any ImageDataset { TinySet(pictures: rows.map { pictures[$0] }) }
 }

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Common
+import Foundation
+import ImageData
+import ResNet
+
+/// `pic2vec embed`: raw ResNet18 embeddings of a data set, with labels and a sidecar.
+struct EmbedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Embed images with ResNet18 (fc removed) into an N x 512 float32 .npy.",
+        discussion: """
+            Writes the raw (unnormalized) embeddings to --output, int64 labels to --labels \
+            (default: labels.npy beside the output), and a JSON sidecar (<output>.json) with the \
+            weights hash, preprocessing and data fingerprint. Nothing is written if anything fails.
+            """)
+
+    @Option(help: "cifar10 (official archives under --cifar-root), a CIFAR-10 batch folder, or an image folder.")
+    var data: String
+
+    @Option(help: "Where --data cifar10 looks for (and downloads) the archives.")
+    var cifarRoot: String = "cifar"
+
+    @Option(help: "Which split, when the data has train and test.")
+    var split: Split = .train
+
+    @Option(help: "torchvision (download and cache), random (needs --seed), or a checkpoint/safetensors PATH.")
+    var weights: String
+
+    @Option(help: "Seed for --weights random.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Preprocessing preset: cifar (32x32, Normalize 0.5) or imagenet (224x224, ImageNet mean/std).")
+    var preset: String = "cifar"
+
+    @Option(help: "Input side in pixels, overriding the preset's.")
+    var size: Int?
+
+    @Option(help: "Embed at most this many images, spread evenly over the set.")
+    var limit: Int?
+
+    @Option(help: "Images per batch.")
+    var batch: Int = 128
+
+    @Option(help: "Worker threads.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Output .npy of float32 embeddings.")
+    var output: String
+
+    @Option(help: "Output .npy of int64 labels (default: labels.npy beside --output).")
+    var labels: String?
+
+    enum Split: String, ExpressibleByArgument, CaseIterable {
+        case train, test
+    }
+
+    func validate() throws {
+        guard Preprocessing.preset(preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
+        if let size, size < 8 { throw ValidationError("--size must be at least 8, not \(size)") }
+        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+        guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+        guard output.hasSuffix(".npy") else { throw ValidationError("--output must end in .npy") }
+    }
+
+    func run() async throws {
+        guard var preprocessing = Preprocessing.preset(preset) else { throw ValidationError("unknown preset \(preset)") }
+        if let size { preprocessing = preprocessing.resized(to: size) }
+        let splits = try DataSource.open(data, root: cifarRoot)
+        guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
+        if let limit { dataset = dataset.limited(to: limit) }
+        let loaded = try await Weights.load(WeightsSource(weights, seed: seed))
+        if loaded.isRandom { FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8)) }
+        let start = Date()
+        let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, batchSize: batch, threads: threads)
+        let embeddings = try embedder.embed(dataset)
+        let seconds = Date().timeIntervalSince(start)
+        let labelPath = labels ?? URL(fileURLWithPath: output).deletingLastPathComponent().appendingPathComponent("labels.npy").path
+        let sidecar: [String: Any] = [
+            "weights": loaded.label, "weightsHash": loaded.hash, "randomWeights": loaded.isRandom,
+            "preset": preprocessing.name, "inputSize": preprocessing.size, "mean": preprocessing.mean, "std": preprocessing.std,
+            "data": dataset.name, "dataFingerprint": dataset.fingerprint, "count": embeddings.rows,
+            "dimension": embeddings.columns, "labels": dataset.labels == nil ? NSNull() : labelPath as Any,
+            "seconds": seconds, "imagesPerSecond": Double(embeddings.rows) / max(seconds, 1e-9),
+        ]
+        let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
+        try embeddings.write(npy: output)
+        if let values = dataset.labels { try NPY.write(values, to: labelPath) }
+        try AtomicFile.write(json, to: output + ".json")
+        print("\(embeddings.rows) x \(embeddings.columns) embeddings -> \(output) (\(String(format: "%.1f", Double(embeddings.rows) / max(seconds, 1e-9))) images/s\(loaded.isRandom ? ", random weights" : ""))")
+    }
+}
