@@ -43,7 +43,7 @@ public enum ImageFolder {
             throw FileError(folder, "no images (\(extensions.sorted().map { "." + $0 }.joined(separator: ", "))) found")
         }
         let paths = listing.files.map { folder + "/" + $0 }
-        if let memory = try decodeInMemory(paths, listing: listing, name: name, skipBad: skipBad, memoryBudget: memoryBudget) {
+        if let memory = try decodeInMemory(paths, listing: listing, folder: folder, name: name, skipBad: skipBad, memoryBudget: memoryBudget) {
             return memory
         }
         let headers = checkHeaders(paths, name: name)
@@ -117,7 +117,7 @@ public enum ImageFolder {
     /// Decodes every image into one NHWC block when all share the first image's size and
     /// fit `memoryBudget`; nil when they do not (the caller streams them instead).
     private static func decodeInMemory(
-        _ paths: [String], listing: Listing, name: String, skipBad: Bool, memoryBudget: Int
+        _ paths: [String], listing: Listing, folder: String, name: String, skipBad: Bool, memoryBudget: Int
     ) throws -> InMemoryDataset? {
         guard let first = paths.lazy.compactMap({ try? ImageDecoder.header(ofFile: $0) }).first,
             paths.count * first.width * first.height * 3 <= memoryBudget
@@ -152,7 +152,7 @@ public enum ImageFolder {
         let results = outcomes.map { outcome -> Result<Void, FileError> in
             if case .failed(let error) = outcome { .failure(error) } else { .success(()) }
         }
-        let kept = try keepGood(results, folder: (paths[0] as NSString).deletingLastPathComponent, skipBad: skipBad)
+        let kept = try keepGood(results, folder: folder, skipBad: skipBad)
         if kept.count < paths.count {
             pixels = kept.flatMap { pixels[$0 * imageSize..<($0 + 1) * imageSize] }
         }
@@ -209,18 +209,15 @@ public struct ImageFolderDataset: ImageDataset {
     public let fingerprint: String
 
     init(name: String, paths: [String], relativePaths: [String], labels: [Int]?, classNames: [String], headers: [ImageDecoder.Header]) {
-        self.name = name
-        self.ids = paths
-        self.labels = labels
-        self.classNames = classNames
-        self.sizes = headers.map { ($0.width, $0.height) }
         var print = Fingerprint()
         print.update("image files \(paths.count)\nclasses \(classNames.joined(separator: "\t"))\n")
         for (row, path) in relativePaths.enumerated() {
             let header = headers[row]
             print.update("\(path)\t\(labels?[row] ?? -1)\t\(header.width)x\(header.height)\t\(header.fileBytes)\n")
         }
-        self.fingerprint = print.finalize()
+        self.init(
+            name: name, ids: paths, labels: labels, classNames: classNames, sizes: headers.map { ($0.width, $0.height) },
+            fingerprint: print.finalize())
     }
 
     private init(name: String, ids: [String], labels: [Int]?, classNames: [String], sizes: [(width: Int, height: Int)], fingerprint: String) {
