@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "SearchService",
             dependencies: [
-                "Common", "ImageData", .product(name: "Hummingbird", package: "hummingbird"),
+                "Common", "ImageData", "ResNet", "VectorSearch", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]),
 

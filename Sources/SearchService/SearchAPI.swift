@@ -109,8 +109,8 @@ public enum SearchAPI {
             maxK = min(engine.limits.maxK, engine.count - 1)
             maxUploadBytes = engine.limits.maxUploadBytes
             acceptsImages = engine.acceptsImages
-            classNames = engine.catalog.classNames
-            provenance = engine.catalog.provenance
+            classNames = engine.dataset.classNames
+            provenance = engine.provenance
         }
     }
 

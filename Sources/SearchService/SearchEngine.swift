@@ -1,48 +1,45 @@
 import Common
 import Foundation
 import ImageData
+import ResNet
+import VectorSearch
 
-/// Turns one decoded query image into a vector comparable with the indexed rows.
+/// Embeds query images exactly as the indexed rows were embedded.
 ///
-/// Implementations apply the same preprocessing preset, weights and normalization that
-/// produced the index, so an uploaded photo and an indexed image land in one space.
-public protocol QueryEmbedder: Sendable {
-    /// The embedding of `image` (any size, RGB), as the index stores its rows.
-    func embed(_ image: RGBImage) throws -> [Float]
-}
+/// The same network, preprocessing preset and normalization that produced the index: an
+/// uploaded photo of any size is resized by the preset and lands in the index's space.
+public struct QueryModel: Sendable {
+    /// The network and preprocessing.
+    public let embedder: Embedder
+    /// Whether the index holds L2-normalized rows (then queries are normalized too).
+    public let normalize: Bool
 
-/// A k-nearest-neighbour index over the catalog's rows.
-public protocol NeighborIndex: Sendable {
-    /// The number of indexed rows.
-    var count: Int { get }
-    /// The `k` rows nearest `query`, nearest first, as (row, distance) pairs.
-    func nearest(to query: [Float], k: Int) throws -> [(row: Int, distance: Float)]
-}
-
-/// What a person needs to know about each indexed row: where it came from and its class.
-public struct Catalog: Sendable {
-    /// One id per row (a file path, or "archive#row").
-    public var ids: [String]
-    /// One label per row (an index into `classNames`), or nil for an unlabeled set.
-    public var labels: [Int]?
-    /// Class names in label order.
-    public var classNames: [String]
-    /// How the embeddings were made, in words ("ResNet18, random weights, preset cifar").
-    public var provenance: String
-
-    public init(ids: [String], labels: [Int]?, classNames: [String], provenance: String) {
-        precondition(labels.map { $0.count == ids.count } ?? true, "\(labels?.count ?? 0) labels for \(ids.count) ids")
-        self.ids = ids
-        self.labels = labels
-        self.classNames = classNames
-        self.provenance = provenance
+    public init(embedder: Embedder, normalize: Bool) {
+        self.embedder = embedder
+        self.normalize = normalize
     }
 
-    /// The class name of `row`, or nil when the set is unlabeled or the label has no name.
-    public func label(of row: Int) -> String? {
-        guard let labels, labels.indices.contains(row) else { return nil }
-        let label = labels[row]
-        return classNames.indices.contains(label) ? classNames[label] : String(label)
+    /// The query vector of `image`.
+    public func vector(_ image: RGBImage) -> [Float] {
+        let embedding = embedder.embed([image])
+        return (normalize ? embedding.l2Normalized() : embedding).values
+    }
+}
+
+/// A FAISS index that concurrent requests search.
+///
+/// Unchecked: after `init` only FAISS's const operations run on the index (search and
+/// reconstruct), which FAISS documents as safe to call from several threads at once.
+final class SharedIndex: @unchecked Sendable {
+    let index: VectorIndex
+    let count: Int
+    let dimension: Int
+
+    init(_ index: VectorIndex) {
+        index.threads = 1
+        self.index = index
+        count = index.count
+        dimension = index.dimension
     }
 }
 
@@ -96,53 +93,57 @@ public struct SearchResponse: Codable, Sendable, Equatable {
     public var results: [Result]
 }
 
-/// Answers queries by row or by image against one index and its catalog.
+/// Answers queries by row or by image against one index and the data set behind it.
 public struct SearchEngine: Sendable {
-    /// Row metadata.
-    public let catalog: Catalog
+    /// The images behind the rows: ids, labels, class names, pixels.
+    public let dataset: any ImageDataset
+    /// How the embeddings were made, in words ("random weights (seed 0), preset cifar 32x32").
+    public let provenance: String
     /// Query bounds.
     public let limits: SearchLimits
-    let index: any NeighborIndex
-    let vectors: Matrix
-    let embedder: (any QueryEmbedder)?
-    let images: (any ImageDataset)?
+    let index: SharedIndex
+    let model: QueryModel?
 
     /// Creates an engine.
     ///
     /// - Parameters:
-    ///   - index: the k-NN index over `vectors`' rows.
-    ///   - vectors: the indexed rows, as the index holds them (row queries reuse them).
-    ///   - catalog: ids, labels and class names, one per row.
-    ///   - embedder: embeds uploaded images; nil disables image queries.
-    ///   - images: the data set behind the rows, for thumbnails; nil disables them.
+    ///   - index: the FAISS index over the data set's rows (row i is image i).
+    ///   - dataset: the images behind the rows.
+    ///   - model: embeds query images; nil disables image queries.
+    ///   - provenance: how the embeddings were made, shown with every answer.
     ///   - limits: the bounds on k and uploads.
     public init(
-        index: any NeighborIndex, vectors: Matrix, catalog: Catalog, embedder: (any QueryEmbedder)?,
-        images: (any ImageDataset)?, limits: SearchLimits = SearchLimits()
+        index: VectorIndex, dataset: any ImageDataset, model: QueryModel?, provenance: String,
+        limits: SearchLimits = SearchLimits()
     ) {
-        precondition(index.count == vectors.rows, "index holds \(index.count) rows, vectors \(vectors.rows)")
-        precondition(catalog.ids.count == vectors.rows, "\(catalog.ids.count) ids for \(vectors.rows) rows")
-        self.index = index
-        self.vectors = vectors
-        self.catalog = catalog
-        self.embedder = embedder
-        self.images = images
+        precondition(index.count == dataset.count, "index holds \(index.count) rows, the data set \(dataset.count) images")
+        self.index = SharedIndex(index)
+        self.dataset = dataset
+        self.model = model
+        self.provenance = provenance
         self.limits = limits
     }
 
     /// The number of indexed rows.
-    public var count: Int { vectors.rows }
+    public var count: Int { index.count }
 
-    /// Whether image queries are possible (an embedder was given).
-    public var acceptsImages: Bool { embedder != nil }
+    /// Whether image queries are possible (a query model was given).
+    public var acceptsImages: Bool { model != nil }
+
+    /// The class name of `row`, or nil when the set is unlabeled.
+    public func label(of row: Int) -> String? {
+        guard let labels = dataset.labels, labels.indices.contains(row) else { return nil }
+        let label = labels[row]
+        return dataset.classNames.indices.contains(label) ? dataset.classNames[label] : String(label)
+    }
 
     /// Parses and bounds k: an integer in 1...maxK and at most `available` rows.
     public func validK(_ text: String?, available: Int) throws(SearchError) -> Int {
-        guard let text, let k = Int(text) else {
-            throw .badRequest("k must be an integer from 1 to \(min(limits.maxK, available)), got '\(text ?? "")'")
-        }
         let upper = min(limits.maxK, available)
-        guard (1...max(1, upper)).contains(k), k <= available else {
+        guard let text, let k = Int(text) else {
+            throw .badRequest("k must be an integer from 1 to \(upper), got '\(text ?? "")'")
+        }
+        guard k >= 1, k <= upper else {
             throw .badRequest("k must be from 1 to \(upper) (index of \(count) rows, at most \(limits.maxK)), got \(k)")
         }
         return k
@@ -162,9 +163,14 @@ public struct SearchEngine: Sendable {
     /// The `k` rows nearest indexed row `row`, the row itself left out.
     public func search(row: Int, k: Int) throws(SearchError) -> SearchResponse {
         precondition((0..<count).contains(row), "row \(row) outside 0..<\(count)")
-        let found = try nearest(Array(vectors.row(row)), k: min(k + 1, count)).filter { $0.row != row }
-        let query = SearchResponse.Query(
-            kind: "index", id: row, label: catalog.label(of: row), source: catalog.ids[row])
+        let vector: [Float]
+        do {
+            vector = try index.index.vector(row)
+        } catch {
+            throw .unavailable("cannot read row \(row) from the index: \(error)")
+        }
+        let found = try nearest(vector, k: min(k + 1, count)).filter { $0.row != row }
+        let query = SearchResponse.Query(kind: "index", id: row, label: label(of: row), source: dataset.ids[row])
         return response(query, Array(found.prefix(k)), k: k)
     }
 
@@ -172,13 +178,14 @@ public struct SearchEngine: Sendable {
     ///
     /// - Parameters:
     ///   - bytes: the encoded image.
-    ///   - contentType: the declared Content-Type, checked against the bytes.
-    ///   - source: a file name for messages ("upload" when unknown).
+    ///   - contentType: the declared Content-Type (nil when unknown), checked against the bytes.
+    ///   - source: a file name for messages.
+    ///   - k: how many neighbours.
     public func search(imageBytes bytes: [UInt8], contentType: String?, source: String, k: Int) throws(SearchError)
         -> SearchResponse
     {
-        guard let embedder else {
-            throw .unavailable("image queries need the embedding model; this index has none loaded")
+        guard let model else {
+            throw .unavailable("image queries need the embedding model; this server has none loaded")
         }
         guard bytes.count <= limits.maxUploadBytes else { throw .tooLarge(limit: limits.maxUploadBytes) }
         _ = try UploadCheck.format(contentType: contentType, bytes: bytes)
@@ -188,45 +195,38 @@ public struct SearchEngine: Sendable {
         } catch {
             throw .undecodable("\(error)")
         }
-        let vector: [Float]
-        do {
-            vector = try embedder.embed(image)
-        } catch {
-            throw .undecodable("\(source): cannot embed: \(error)")
-        }
         let query = SearchResponse.Query(kind: "upload", source: source, width: image.width, height: image.height)
-        return response(query, try nearest(vector, k: k), k: k)
+        return response(query, try nearest(model.vector(image), k: k), k: k)
     }
 
     /// Image `row` of the data set behind the index.
     public func image(row: Int) throws(SearchError) -> RGBImage {
-        guard let images else {
-            throw .unavailable("the data set behind this index is not available, so no images can be shown")
-        }
+        precondition((0..<count).contains(row), "row \(row) outside 0..<\(count)")
         do {
-            return try images.image(at: row)
+            return try dataset.image(at: row)
         } catch {
-            throw .unavailable("cannot read image \(row) (\(catalog.ids[row])): \(error)")
+            throw .unavailable("cannot read image \(row): \(error)")
         }
     }
 
     func nearest(_ vector: [Float], k: Int) throws(SearchError) -> [(row: Int, distance: Float)] {
-        guard vector.count == vectors.columns else {
-            throw .unavailable("the query embedding has \(vector.count) dimensions, the index \(vectors.columns)")
+        guard vector.count == index.dimension else {
+            throw .unavailable("the query embedding has \(vector.count) dimensions, the index \(index.dimension)")
         }
+        let found: Neighbors
         do {
-            return try index.nearest(to: vector, k: k)
+            found = try index.index.search(Matrix(rows: 1, columns: vector.count, values: vector), k: k)
         } catch {
             throw .unavailable("search failed: \(error)")
         }
+        return zip(found.ids(of: 0), found.distances(of: 0)).filter { $0.0 >= 0 }.map { (row: $0.0, distance: $0.1) }
     }
 
     func response(_ query: SearchResponse.Query, _ found: [(row: Int, distance: Float)], k: Int) -> SearchResponse {
         let results = found.enumerated().map { rank, hit in
             SearchResponse.Result(
-                rank: rank + 1, id: hit.row, label: catalog.label(of: hit.row), distance: hit.distance,
-                source: catalog.ids[hit.row])
+                rank: rank + 1, id: hit.row, label: label(of: hit.row), distance: hit.distance, source: dataset.ids[hit.row])
         }
-        return SearchResponse(query: query, k: k, provenance: catalog.provenance, results: results)
+        return SearchResponse(query: query, k: k, provenance: provenance, results: results)
     }
 }

@@ -1,17 +1,19 @@
 import ArgumentParser
 import Common
 import Foundation
+import SearchService
 import VectorSearch
 
 /// `pic2vec search`: the nearest stored vectors of a query, from a saved FAISS index.
-struct SearchCommand: ParsableCommand {
+struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Find the k nearest neighbors of a query in a FAISS index file.",
         discussion: """
             --query-index N uses the index's own vector N as the query and leaves it out of the \
             results. Labels come from --labels, the index's <index>.labels.npy sidecar, or \
-            labels.npy beside the index, when one exists.
+            labels.npy beside the index, when one exists. --image FILE embeds a JPEG or PNG with \
+            the weights, preset and normalization recorded in <index>.json (or given as options).
             """)
 
     @Option(help: "FAISS index file (pic2vec index, or faiss.write_index in Python).")
@@ -19,6 +21,11 @@ struct SearchCommand: ParsableCommand {
 
     @Option(help: "Use stored vector N as the query (excluded from the results).")
     var queryIndex: Int?
+
+    @Option(help: "A JPEG or PNG to search with (any size; gray, RGBA and palette too).")
+    var image: String?
+
+    @OptionGroup var origin: IndexOriginOptions
 
     @Option(name: .customShort("k"), help: "Neighbors to return.")
     var k: Int
@@ -35,18 +42,20 @@ struct SearchCommand: ParsableCommand {
     /// Where the query vector comes from; an image query is one more case.
     private enum Query {
         case stored(Int)
+        case image(String)
     }
 
-    private var query: Query? { queryIndex.map(Query.stored) }
+    private var query: Query? { queryIndex.map(Query.stored) ?? image.map(Query.image) }
 
     func validate() throws {
-        guard query != nil else { throw ValidationError("give a query: --query-index N") }
+        guard query != nil else { throw ValidationError("give a query: --query-index N or --image FILE") }
+        guard queryIndex == nil || image == nil else { throw ValidationError("give one query: --query-index or --image") }
         if let queryIndex, queryIndex < 0 { throw ValidationError("--query-index must be non-negative") }
         guard k > 0 else { throw ValidationError("-k must be positive, got \(k)") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
-    func run() throws {
+    func run() async throws {
         let loaded = try VectorIndex(contentsOf: index, threads: threads)
         guard let query else { throw ValidationError("give a query: --query-index N") }
         let vector: [Float]
@@ -55,6 +64,11 @@ struct SearchCommand: ParsableCommand {
         case .stored(let id):
             vector = try loaded.vector(id)
             excluded = id
+        case .image(let path):
+            let description = try origin.description(forIndex: index, needsData: false)
+            let model = try await SearchSetup.queryModel(description, index: loaded, indexPath: index).model
+            vector = try SearchSetup.queryVector(imageFile: path, model: model)
+            excluded = nil
         }
         let available = loaded.count - (excluded == nil ? 0 : 1)
         guard k <= available else {

@@ -12,29 +12,31 @@ final class SearchAPITests: XCTestCase {
         var status: Int
     }
 
-    func app(_ engine: SearchEngine = Fixtures.engine()) -> some ApplicationProtocol {
-        Application(router: SearchAPI.router(engine: engine))
+    func app(_ engine: SearchEngine? = nil) async throws -> some ApplicationProtocol {
+        let engine = if let engine { engine } else { try await Fixtures.engine() }
+        return Application(router: SearchAPI.router(engine: engine))
     }
 
-    func testSearchByIndexLeavesTheQueryOutAndRanksItsClassFirst() async throws {
+    func testSearchByIndexLeavesTheQueryOutAndSortsByDistance() async throws {
         try await app().test(.router) { client in
-            try await client.execute(uri: "/api/search?index=4&k=3", method: .get) { response in
+            try await client.execute(uri: "/api/search?index=4&k=11", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[.contentType], "application/json")
                 let answer = try decodeJSON(SearchResponse.self, response)
                 XCTAssertEqual(answer.query.kind, "index")
                 XCTAssertEqual(answer.query.id, 4)
                 XCTAssertEqual(answer.query.label, "greenish")
-                XCTAssertEqual(answer.results.map(\.id), [1, 7, 10])
-                XCTAssertEqual(answer.results.map(\.rank), [1, 2, 3])
-                XCTAssertTrue(answer.results.allSatisfy { $0.label == "greenish" })
+                XCTAssertEqual(Set(answer.results.map(\.id)), Set(0..<12).subtracting([4]))
+                XCTAssertEqual(answer.results.map(\.rank), Array(1...11))
                 XCTAssertEqual(answer.results.map(\.distance), answer.results.map(\.distance).sorted())
+                XCTAssertEqual(answer.results.first { $0.id == 7 }?.label, "greenish")
+                XCTAssertEqual(answer.results.first { $0.id == 7 }?.source, "fixture/greenish/7.png")
             }
         }
     }
 
-    func testUploadAsRawBodyFindsTheMatchingClass() async throws {
-        let png = try PNGEncoder.encode(Fixtures.image(color: [40, 40, 200], width: 37, height: 23))
+    func testUploadAsRawBodyFindsTheSameImageFirst() async throws {
+        let png = try Fixtures.png(row: 5)
         try await app().test(.router) { client in
             try await client.execute(
                 uri: "/api/search?k=4", method: .post, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: png)
@@ -42,16 +44,18 @@ final class SearchAPITests: XCTestCase {
                 XCTAssertEqual(response.status, .ok)
                 let answer = try decodeJSON(SearchResponse.self, response)
                 XCTAssertEqual(answer.query.kind, "upload")
-                XCTAssertEqual(answer.query.width, 37)
-                XCTAssertEqual(answer.query.height, 23)
+                XCTAssertEqual(answer.query.width, 8)
+                XCTAssertEqual(answer.query.height, 8)
                 XCTAssertEqual(answer.results.count, 4)
-                XCTAssertEqual(answer.results.map(\.label), Array(repeating: "bluish", count: 4))
+                XCTAssertEqual(answer.results.first?.id, 5)
+                XCTAssertEqual(answer.results.first?.label, "bluish")
+                XCTAssertLessThan(answer.results.first?.distance ?? 1, 1e-5)
             }
         }
     }
 
     func testUploadAsMultipartFieldImage() async throws {
-        let png = try PNGEncoder.encode(Fixtures.image(color: [200, 40, 40]))
+        let png = try Fixtures.png(row: 3)
         let boundary = "----pic2vecTestBoundary7MA4YWxk"
         let note = "--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
         let head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"../../red.png\"\r\n"
@@ -65,7 +69,7 @@ final class SearchAPITests: XCTestCase {
                 XCTAssertEqual(response.status, .ok)
                 let answer = try decodeJSON(SearchResponse.self, response)
                 XCTAssertEqual(answer.query.source, "red.png")
-                XCTAssertEqual(answer.results.map(\.label), ["reddish", "reddish"])
+                XCTAssertEqual(answer.results.first?.id, 3)
             }
         }
     }
@@ -104,7 +108,7 @@ final class SearchAPITests: XCTestCase {
 
     func testUploadLargerThanTheCapIsRefused() async throws {
         let png = try PNGEncoder.encode(Fixtures.image(color: [10, 200, 10], width: 64, height: 64))
-        let engine = Fixtures.engine(limits: SearchLimits(maxK: 50, maxUploadBytes: png.count - 1))
+        let engine = try await Fixtures.engine(limits: SearchLimits(maxK: 50, maxUploadBytes: png.count - 1))
         try await app(engine).test(.router) { client in
             try await client.execute(
                 uri: "/api/search?k=2", method: .post, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: png)
@@ -116,8 +120,8 @@ final class SearchAPITests: XCTestCase {
     }
 
     func testUploadWithoutAnEmbedderIsUnavailable() async throws {
-        let png = try PNGEncoder.encode(Fixtures.image(color: [10, 200, 10]))
-        try await app(Fixtures.engine(embedder: false)).test(.router) { client in
+        let png = try Fixtures.png(row: 1)
+        try await app(try await Fixtures.engine(withModel: false)).test(.router) { client in
             try await client.execute(
                 uri: "/api/search?k=2", method: .post, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: png)
             ) { response in

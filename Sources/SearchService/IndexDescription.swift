@@ -1,0 +1,68 @@
+import Common
+import Foundation
+
+/// How an index's rows were made: the sidecar `<index>.json` beside a FAISS index file.
+///
+/// Enough to rebuild the query side exactly: the data set (to show images, ids and labels,
+/// checked by fingerprint), the weights (checked by hash), the preprocessing preset and
+/// whether rows were L2-normalized. Field names follow `pic2vec embed`'s sidecar.
+public struct IndexDescription: Codable, Sendable, Equatable {
+    /// The data spec the rows came from (an image folder path or "cifar10"); nil when
+    /// unknown, which allows image queries but not showing the rows.
+    public var data: String?
+    /// "train" or "test".
+    public var split: String
+    /// The `--limit` used (rows spread evenly over the set), or nil for all images.
+    public var limit: Int?
+    /// The data set's fingerprint, checked when the set is reopened (nil: not checked).
+    public var dataFingerprint: String?
+    /// "torchvision", "random" or a weight file path.
+    public var weights: String
+    /// The seed for random weights.
+    public var seed: UInt64
+    /// The weights' hash, checked when they are reloaded (nil: not checked).
+    public var weightsHash: String?
+    /// The preprocessing preset: "cifar" or "imagenet".
+    public var preset: String
+    /// The input side, when it differs from the preset's.
+    public var inputSize: Int?
+    /// Whether the indexed rows are L2-normalized.
+    public var normalized: Bool
+
+    public init(
+        data: String?, split: String = "train", limit: Int? = nil, dataFingerprint: String? = nil, weights: String,
+        seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool
+    ) {
+        self.data = data
+        self.split = split
+        self.limit = limit
+        self.dataFingerprint = dataFingerprint
+        self.weights = weights
+        self.seed = seed
+        self.weightsHash = weightsHash
+        self.preset = preset
+        self.inputSize = inputSize
+        self.normalized = normalized
+    }
+
+    /// Where the description of the index at `indexPath` lives.
+    public static func path(forIndex indexPath: String) -> String { indexPath + ".json" }
+
+    /// The description beside `indexPath`, or nil when there is none.
+    public static func read(forIndex indexPath: String) throws -> IndexDescription? {
+        let path = path(forIndex: indexPath)
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            return try JSONDecoder().decode(IndexDescription.self, from: data)
+        } catch {
+            throw FileError(path, "not an index description: \(error)")
+        }
+    }
+
+    /// Writes the description beside `indexPath`, atomically.
+    public func write(forIndex indexPath: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(self), to: Self.path(forIndex: indexPath))
+    }
+}

@@ -1,0 +1,105 @@
+import Common
+import Foundation
+import ImageData
+import ResNet
+import VectorSearch
+
+/// Opens a saved index, the data set behind it and the network that made it, as a `SearchEngine`.
+public enum SearchSetup {
+    /// What to run when the index is missing.
+    public static let buildHint = """
+        build one with `swift run -c release Experiments 3 --data PATH --weights W` (writes \
+        outputs/faiss_index.index, embeddings.npy, labels.npy) or with `pic2vec embed` then `pic2vec index`
+        """
+
+    /// Opens the index at `indexPath` as `description` says it was made.
+    ///
+    /// Checks that the files exist, that the data set has as many images as the index has
+    /// rows (and the recorded fingerprint), that the weights match the recorded hash, and,
+    /// when `labelsPath` names an existing `.npy`, that its labels are the data set's.
+    ///
+    /// - Parameters:
+    ///   - withModel: load the network for image queries (false: row queries only).
+    ///   - labelsPath: an optional labels `.npy` saved beside the index, checked when present.
+    public static func open(
+        index indexPath: String, description: IndexDescription, labelsPath: String? = nil, withModel: Bool = true,
+        limits: SearchLimits = SearchLimits()
+    ) async throws -> SearchEngine {
+        guard FileManager.default.fileExists(atPath: indexPath) else {
+            throw FileError(indexPath, "no index here; \(buildHint)")
+        }
+        let index = try VectorIndex(contentsOf: indexPath)
+        let dataset = try openDataset(description)
+        guard dataset.count == index.count else {
+            throw FileError(
+                indexPath,
+                "holds \(index.count) rows but \(description.data ?? "the data") (\(description.split)) has \(dataset.count) images; "
+                    + "pass the --data, --split and --limit the index was built with")
+        }
+        if let expected = description.dataFingerprint, expected != dataset.fingerprint {
+            throw FileError(dataset.name, "its fingerprint differs from the one recorded for \(indexPath): the data changed")
+        }
+        if let labelsPath, FileManager.default.fileExists(atPath: labelsPath) {
+            let labels = try NPY.read(labelsPath)
+            guard labels.dtype == .int64, labels.ints == dataset.labels else {
+                throw FileError(labelsPath, "these labels are not those of \(dataset.name)")
+            }
+        }
+        let model = withModel ? try await queryModel(description, index: index, indexPath: indexPath) : nil
+        let preprocessing = try preprocessing(description, indexPath: indexPath)
+        let weightsLabel = model?.label ?? "weights \(description.weights) (not loaded)"
+        let provenance = "ResNet18, \(weightsLabel), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
+            + (description.normalized ? "L2-normalized" : "raw") + " embeddings of \(dataset.name)"
+        return SearchEngine(index: index, dataset: dataset, model: model?.model, provenance: provenance, limits: limits)
+    }
+
+    /// The query model `description` names, checked against the index at `indexPath`.
+    ///
+    /// Loads the weights (checking the recorded hash) and pairs them with the recorded
+    /// preset and normalization; returns it with the weights' human-readable label.
+    public static func queryModel(_ description: IndexDescription, index: VectorIndex, indexPath: String) async throws
+        -> (model: QueryModel, label: String)
+    {
+        let preprocessing = try preprocessing(description, indexPath: indexPath)
+        let weights = try await Weights.load(WeightsSource(description.weights, seed: description.seed))
+        if let expected = description.weightsHash, expected != weights.hash {
+            throw FileError(description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)")
+        }
+        guard weights.network.outputDimension == index.dimension else {
+            throw FileError(indexPath, "has \(index.dimension)-d rows, the network gives \(weights.network.outputDimension)-d")
+        }
+        let embedder = Embedder(network: weights.network, preprocessing: preprocessing, batchSize: 1, threads: 1)
+        return (QueryModel(embedder: embedder, normalize: description.normalized), weights.label)
+    }
+
+    /// The query vector of the JPEG or PNG at `path` (any size; gray, RGBA and palette too).
+    public static func queryVector(imageFile path: String, model: QueryModel) throws -> [Float] {
+        model.vector(try ImageDecoder.decode(file: path))
+    }
+
+    /// The preprocessing `description` names.
+    static func preprocessing(_ description: IndexDescription, indexPath: String) throws -> Preprocessing {
+        guard let preset = Preprocessing.preset(description.preset) else {
+            throw FileError(IndexDescription.path(forIndex: indexPath), "unknown preset '\(description.preset)'")
+        }
+        return description.inputSize.map { preset.resized(to: $0) } ?? preset
+    }
+
+    /// The data set (split, limited) that `description` names.
+    static func openDataset(_ description: IndexDescription) throws -> any ImageDataset {
+        guard let data = description.data else {
+            throw FileError("--data", "the index description names no data set: pass the --data the index was built from")
+        }
+        let splits = try DataSource.open(data, download: false)
+        let dataset: any ImageDataset
+        switch description.split {
+        case "train": dataset = splits.train
+        case "test":
+            guard let test = splits.test else { throw FileError(data, "has no test split") }
+            dataset = test
+        default:
+            throw FileError(data, "unknown split '\(description.split)' (expected train or test)")
+        }
+        return description.limit.map { dataset.limited(to: $0) } ?? dataset
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Common
+import Foundation
+import Hummingbird
+import SearchService
+
+/// How an index's rows were made, from the command line: fills in or checks `<index>.json`.
+struct IndexOriginOptions: ParsableArguments {
+    @Option(help: "The image folder (or cifar10) the index was built from; default: from <index>.json.")
+    var data: String?
+
+    @Option(help: "The split the index was built from: train or test.")
+    var split: String?
+
+    @Option(help: "The --limit the index was built with.")
+    var limit: Int?
+
+    @Option(help: "The weights the index was built with: torchvision, random (with --seed) or a file.")
+    var weights: String?
+
+    @Option(help: "The seed for --weights random.")
+    var seed: UInt64?
+
+    @Option(help: "The preprocessing preset the index was built with: cifar or imagenet.")
+    var preset: String?
+
+    @Option(help: "The input side the index was built with, when it differs from the preset's.")
+    var size: Int?
+
+    @Flag(help: "The index holds raw embeddings (default: L2-normalized, as Experiments 3 and `index --normalize` write).")
+    var rawEmbeddings = false
+
+    /// The description of the index at `indexPath`: its sidecar, overridden by any option given.
+    ///
+    /// Throws a `FileError` naming the sidecar and the options to pass when there is no
+    /// sidecar and `--weights` (or, when `needsData`, `--data`) is missing.
+    func description(forIndex indexPath: String, needsData: Bool) throws -> IndexDescription {
+        let sidecar = IndexDescription.path(forIndex: indexPath)
+        if var stored = try IndexDescription.read(forIndex: indexPath) {
+            if let data { stored.data = data }
+            if let split { stored.split = split }
+            if let limit { stored.limit = limit }
+            if let weights { stored.weights = weights }
+            if let seed { stored.seed = seed }
+            if let preset { stored.preset = preset }
+            if let size { stored.inputSize = size }
+            if rawEmbeddings { stored.normalized = false }
+            return stored
+        }
+        guard let weights, data != nil || !needsData else {
+            throw FileError(
+                sidecar,
+                "missing, so how the index was made is unknown: pass the options it was built with, e.g. "
+                    + (needsData ? "--data ../shared/data/cifar10-jpeg " : "") + "--weights random --seed 0 --preset cifar")
+        }
+        return IndexDescription(
+            data: data, split: split ?? "train", limit: limit, weights: weights, seed: seed ?? 0, preset: preset ?? "cifar",
+            inputSize: size, normalized: !rawEmbeddings)
+    }
+}
+
+/// `pic2vec serve`: the image search page and its JSON API over a saved index.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the image search page and JSON API (Hummingbird) over a saved FAISS index.",
+        discussion: """
+            Opens <outputs>/faiss_index.index (from `Experiments 3` or `pic2vec index`), the data set \
+            behind it and the network that made it, as <index>.json records or the options below say. \
+            Routes: GET / (the page), GET /api/search?index=N&k=K, POST /api/search?k=K (a JPEG or PNG \
+            as the body or the multipart field `image`), GET /api/image/N (PNG), GET /api/info.
+            """)
+
+    @Option(help: "Address to listen on (loopback by default).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port).")
+    var port = 8080
+
+    @Option(help: "Folder holding faiss_index.index (and labels.npy, checked against the data set).")
+    var outputs = "outputs"
+
+    @Option(help: "Index file; default: <outputs>/faiss_index.index.")
+    var index: String?
+
+    @OptionGroup var origin: IndexOriginOptions
+
+    @Option(help: "Largest upload accepted, in MiB.")
+    var maxUploadMiB = 10
+
+    @Flag(help: "Do not load the network: searches by row only, no uploads.")
+    var noModel = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
+        guard (1...256).contains(maxUploadMiB) else { throw ValidationError("--max-upload-mib must be from 1 to 256") }
+    }
+
+    func run() async throws {
+        let indexPath = index ?? outputs + "/faiss_index.index"
+        guard FileManager.default.fileExists(atPath: indexPath) else {
+            throw FileError(indexPath, "no index here; \(SearchSetup.buildHint)")
+        }
+        let description = try origin.description(forIndex: indexPath, needsData: true)
+        let engine = try await SearchSetup.open(
+            index: indexPath, description: description,
+            labelsPath: URL(fileURLWithPath: indexPath).deletingLastPathComponent().appendingPathComponent("labels.npy").path,
+            withModel: !noModel,
+            limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20))
+        let host = self.host
+        let app = Application(
+            router: SearchAPI.router(engine: engine),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pic2vec"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? 0
+                let line = "Serving \(engine.count) images on http://\(host):\(bound)/ (\(engine.provenance))\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            })
+        try await app.runService()
+    }
+}
