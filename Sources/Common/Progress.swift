@@ -9,7 +9,7 @@ public final class Progress: @unchecked Sendable {
     private let total: Int
     private let unit: String
     private let start = Date()
-    private var lastDraw = Date.distantPast
+    private lazy var lastDraw = start
     private let lock = NSLock()
     private var done = 0
     private let interactive = isatty(STDERR_FILENO) != 0
