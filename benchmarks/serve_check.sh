@@ -37,7 +37,7 @@ trap cleanup EXIT
 "$BIN" index --embeddings "$WORK/emb.npy" --normalize --output "$WORK/faiss_index.index"
 
 # The upload: a test-set image the index has never seen, enlarged to 128x128 RGBA PNG.
-QUERY_SOURCE=$(find "$DATA/test/cat" -name '*.jpg' | sort | head -1)
+QUERY_SOURCE=$(find "$DATA/test/cat" -name '*.jpg' | sort | sed -n 1p)
 "$PYTHON" - "$QUERY_SOURCE" "$WORK/query.png" << 'PY'
 import sys
 from PIL import Image
