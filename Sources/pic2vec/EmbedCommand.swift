@@ -67,10 +67,10 @@ struct EmbedCommand: AsyncParsableCommand {
     func run() async throws {
         guard var preprocessing = Preprocessing.preset(preset) else { throw ValidationError("unknown preset \(preset)") }
         if let size { preprocessing = preprocessing.resized(to: size) }
+        let loaded = try await Weights.load(WeightsSource(weights, seed: seed))
         let splits = try DataSource.open(data, root: cifarRoot)
         guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
         if let limit { dataset = dataset.limited(to: limit) }
-        let loaded = try await Weights.load(WeightsSource(weights, seed: seed))
         if loaded.isRandom { FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8)) }
         let start = Date()
         let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, batchSize: batch, threads: threads)
