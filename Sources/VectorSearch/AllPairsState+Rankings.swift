@@ -20,14 +20,19 @@ extension AllPairsState {
         }
         group = groupPointer
         var generator = SeededGenerator(seed: sampleSeed)
-        let sample = Array((0..<n).shuffled(using: &generator).prefix(sampleSize))
+        let sample = Array((0..<n).shuffled(using: &generator).prefix(min(sampleSize, max(256, n / 8))))
         let expected = SharedPointer<Int>(capacity: n)
         defer { expected.base.deallocate() }
         let groupSizes = sizes
+        var sampleRows = [Float](repeating: 0, count: sample.count * d)
+        values.withUnsafeBufferPointer { x in
+            for (i, j) in sample.enumerated() { for t in 0..<d { sampleRows[i * d + t] = x[j * d + t] } }
+        }
+        let rows = sampleRows
         let stripes = stride(from: 0, to: n, by: 256).map { $0..<min($0 + 256, n) }
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             for s in stride(from: worker, to: stripes.count, by: threads) {
-                sampleThresholds(stripes[s], sample: sample, groupSizes: groupSizes, expected: expected.base)
+                sampleThresholds(stripes[s], sample: sample, sampleRows: rows, groupSizes: groupSizes, expected: expected.base)
             }
         }
         candidateStart = [Int](repeating: 0, count: n)
@@ -43,12 +48,10 @@ extension AllPairsState {
     }
 
     /// For each row of `stripe`: the key threshold and the candidate capacity.
-    private func sampleThresholds(_ stripe: Range<Int>, sample: [Int], groupSizes: [Int], expected: UnsafeMutablePointer<Int>) {
+    private func sampleThresholds(
+        _ stripe: Range<Int>, sample: [Int], sampleRows: [Float], groupSizes: [Int], expected: UnsafeMutablePointer<Int>
+    ) {
         let m = sample.count
-        var sampleRows = [Float](repeating: 0, count: m * d)
-        values.withUnsafeBufferPointer { x in
-            for (i, j) in sample.enumerated() { for t in 0..<d { sampleRows[i * d + t] = x[j * d + t] } }
-        }
         var tile = [Float](repeating: 0, count: stripe.count * m)
         values.withUnsafeBufferPointer { x in
             guard let base = x.baseAddress else { return }
@@ -126,6 +129,7 @@ extension AllPairsState {
         let chunks = stride(from: 0, to: n, by: 512).map { $0..<min($0 + 512, n) }
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             var scratch: [UInt32] = []
+            var spare: [UInt32] = []
             for c in stride(from: worker, to: chunks.count, by: threads) {
                 for q in chunks[c] where lengths[q] > 0 {
                     let used = Int(candidateCount[q])
@@ -134,7 +138,7 @@ extension AllPairsState {
                     } else {
                         scratch = exactCandidates(q, group: group.base)
                     }
-                    scratch.sort()
+                    Self.radixSort(&scratch, spare: &spare)
                     for i in 0..<lengths[q] where scratch[i] & 1 == 1 {
                         words.base[starts[q] + i >> 6] |= 1 << UInt64(i & 63)
                     }
@@ -142,6 +146,29 @@ extension AllPairsState {
             }
         }
         return GroupRankings(starts: starts, lengths: lengths, words: Array(UnsafeBufferPointer(start: words.base, count: wordCount)))
+    }
+
+    /// Sorts `values` ascending: least-significant-digit radix sort, three 11-bit passes
+    /// (`spare` is reused scratch space).
+    static func radixSort(_ values: inout [UInt32], spare: inout [UInt32]) {
+        if spare.count < values.count { spare = [UInt32](repeating: 0, count: values.count) }
+        var counts = [Int](repeating: 0, count: 2048)
+        for shift in stride(from: UInt32(0), to: 33, by: 11) {
+            for i in counts.indices { counts[i] = 0 }
+            for v in values { counts[Int(v >> shift & 2047)] += 1 }
+            var total = 0
+            for i in counts.indices { (counts[i], total) = (total, total + counts[i]) }
+            for v in values {
+                let digit = Int(v >> shift & 2047)
+                spare[counts[digit]] = v
+                counts[digit] += 1
+            }
+            values.withUnsafeMutableBufferPointer { out in
+                spare.withUnsafeBufferPointer { source in
+                    for i in out.indices { out[i] = source[i] }
+                }
+            }
+        }
     }
 
     /// Every other row of row q as a packed candidate (the fallback when sampling missed).

@@ -97,11 +97,17 @@ final class AllPairsState: @unchecked Sendable {
                 let rowKeys = UnsafeRawPointer(bias + c0 + c).loadUnaligned(as: SIMD16<Float>.self) + s * g
                 let columnKeys = SIMD16(repeating: rowBias) + s * g
                 let columnFilter = UnsafeRawPointer(filter + c0 + c).loadUnaligned(as: SIMD16<Float>.self)
-                let hits = (rowKeys .< SIMD16(repeating: filter[q])) .| (columnKeys .< columnFilter)
-                if any(hits) {
-                    for lane in 0..<16 where hits[lane] {
-                        offerPair(q, c0 + c + lane, rowKey: rowKeys[lane], columnKey: columnKeys[lane])
-                    }
+                var rowHits = Self.bits(rowKeys .< SIMD16(repeating: filter[q]))
+                var columnHits = Self.bits(columnKeys .< columnFilter)
+                while rowHits != 0 {
+                    let lane = rowHits.trailingZeroBitCount
+                    if rowKeys[lane] < filter[q] { offer(to: q, key: rowKeys[lane], id: c0 + c + lane) }
+                    rowHits &= rowHits - 1
+                }
+                while columnHits != 0 {
+                    let lane = columnHits.trailingZeroBitCount
+                    if columnKeys[lane] < filter[c0 + c + lane] { offer(to: c0 + c + lane, key: columnKeys[lane], id: q) }
+                    columnHits &= columnHits - 1
                 }
                 c += 16
             }
@@ -110,6 +116,13 @@ final class AllPairsState: @unchecked Sendable {
                 c += 1
             }
         }
+    }
+
+    /// The lanes of `mask` as the bits of an integer (lane 0 is bit 0).
+    @inline(__always)
+    private static func bits(_ mask: SIMDMask<SIMD16<Int32>>) -> UInt32 {
+        let weights = SIMD16<Int32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+        return UInt32(SIMD16<Int32>(repeating: 0).replacing(with: weights, where: mask).wrappedSum())
     }
 
     @inline(__always)

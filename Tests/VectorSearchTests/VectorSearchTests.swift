@@ -71,6 +71,15 @@ final class VectorSearchTests: XCTestCase {
         }
     }
 
+    func testRadixSortSorts() {
+        var generator = SeededGenerator(seed: 5)
+        var values = (0..<5000).map { _ in UInt32.random(in: 0...UInt32.max, using: &generator) } + [0, .max, 7, 7]
+        var spare: [UInt32] = []
+        let expected = values.sorted()
+        AllPairsState.radixSort(&values, spare: &spare)
+        XCTAssertEqual(values, expected)
+    }
+
     func testAllPairsRejectsBadInput() throws {
         let x = try points()
         XCTAssertThrowsError(try AllPairsSearch().run(x, k: 0))
