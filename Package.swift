@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "Experiments",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport",
+                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport", "SearchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "experiments"),

@@ -3,6 +3,7 @@ import Foundation
 import ImageData
 import LabReport
 import Plots
+import SearchService
 import VectorSearch
 
 /// Experiment 03: the notebook's FAISS index and its retrieval examples.
@@ -23,8 +24,15 @@ struct IndexAndGalleryExperiment: Experiment {
         let index = try VectorIndex(dimension: embeddings.columns, kind: .flat, metric: .l2)
         try index.add(embeddings)
         try index.save(to: out + "/faiss_index.index")
+        let weights = try await context.weights()
+        let preprocessing = try context.preprocessing()
+        try IndexDescription(
+            data: context.options.data, split: "train", limit: context.options.limit, dataFingerprint: train.fingerprint,
+            weights: context.options.weights, seed: context.seed, weightsHash: weights.hash, preset: preprocessing.name,
+            normalized: true
+        ).write(forIndex: out + "/faiss_index.index")
         section.paragraph(
-            "Saved `\(out)/faiss_index.index` (FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
+            "Saved `\(out)/faiss_index.index` (with `faiss_index.index.json`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
                 + "train embeddings), `\(out)/embeddings.npy` and `\(out)/labels.npy`, as the notebook does. Each grid "
                 + "shows the query, then its nearest other images (the query itself, at distance 0, is left out) with "
                 + "their class and squared L2 distance; green frames share the query's class, red frames do not.")
