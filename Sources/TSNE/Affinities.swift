@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import VectorSearch
 
 /// The symmetric sparse input affinities `P` of t-SNE, in compressed sparse rows, summing to 1.
 ///
@@ -26,17 +27,23 @@ public struct Affinities: Sendable {
     public init(data: Matrix, perplexity: Double, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws(TSNEError) {
         try TSNEError.validate(data, perplexity: perplexity)
         let k = min(data.rows - 1, Int(3 * perplexity))
-        self.init(neighbors: exactNeighbors(of: data, k: k, threads: threads), perplexity: perplexity, threads: threads)
+        let neighbors: Neighbors
+        do {
+            neighbors = try AllPairsSearch(metric: .l2, threads: threads).run(data, k: k).neighbors
+        } catch {
+            throw .invalidParameter("nearest-neighbor search failed: \(error)")
+        }
+        self.init(neighbors: neighbors, perplexity: perplexity, threads: threads)
     }
 
-    /// Calibrates and symmetrizes the affinities of a neighbor graph.
-    init(neighbors: NeighborGraph, perplexity: Double, threads: Int) {
+    /// Calibrates and symmetrizes the affinities of exact neighbor lists (squared L2 distances, self excluded).
+    init(neighbors: Neighbors, perplexity: Double, threads: Int) {
         let k = neighbors.k
-        let n = neighbors.indices.count / k
+        let n = neighbors.queries
         var conditional = [Float](repeating: 0, count: n * k)
         conditional.withUnsafeMutableBufferPointer { out in
             let shared = SharedPointer(base: out.baseAddress!)
-            neighbors.squaredDistances.withUnsafeBufferPointer { dist in
+            neighbors.distances.withUnsafeBufferPointer { dist in
                 forEachChunk(n, chunks: 8, threads: threads) { _, range in
                     for i in range {
                         let p = Self.conditionalProbabilities(
@@ -48,7 +55,7 @@ public struct Affinities: Sendable {
         }
         // Gather p_j|i (row i) and p_i|j (row j) for every neighbor pair, then merge per row.
         var rowCount = [Int](repeating: k, count: n + 1)
-        for j in neighbors.indices { rowCount[Int(j)] += 1 }
+        for j in neighbors.ids { rowCount[j] += 1 }
         var start = [Int](repeating: 0, count: n + 1)
         for i in 0..<n { start[i + 1] = start[i] + rowCount[i] }
         var fill = Array(start[0..<n])
@@ -56,7 +63,7 @@ public struct Affinities: Sendable {
         var pairValues = [Float](repeating: 0, count: start[n])
         for i in 0..<n {
             for s in i * k..<(i + 1) * k {
-                let j = Int(neighbors.indices[s])
+                let j = neighbors.ids[s]
                 pairColumns[fill[i]] = Int32(j)
                 pairValues[fill[i]] = conditional[s]
                 fill[i] += 1

@@ -21,7 +21,11 @@ final class InterpolatedRepulsion {
 
     private var fft: FFT?
     private var buffers: [UnsafeMutablePointer<Float>] = []
-    private var bufferSize = 0
+    /// Boxes per axis and their width, kept across calls while the points fit.
+    private var intervals = 0
+    private var boxWidth: Float = 0
+    /// The real spectrum of the kernel on the current grid (transposed layout, like the charges').
+    private var kernelSpectrum: [Float] = []
     /// Per-chunk private charge grids for the spreading pass.
     private var charges: [Float] = []
     /// Per point: lower grid node on each axis and the 3 + 3 Lagrange weights.
@@ -52,24 +56,55 @@ final class InterpolatedRepulsion {
             high = max(high, v)
         }
         let span = max(high - low, 1e-6)
-        let needed = max(minimumIntervals, Int((span / intervalWidth).rounded(.up)))
-        let size = FFT.smoothLength(atLeast: 6 * needed - 1)
-        let intervals = (size + 1) / 6
-        let g = 3 * intervals
-        if fft?.n != size {
+        // The grid is kept, and with it the kernel's spectrum, while it still covers the points
+        // with boxes no wider than openTSNE's (span / minimumIntervals, at most intervalWidth);
+        // a new grid leaves 5% room to grow.
+        let widest = min(intervalWidth, span / Float(minimumIntervals))
+        if fft == nil || span > Float(intervals) * boxWidth || boxWidth > widest {
+            let needed = max(minimumIntervals, Int((1.05 * span / widest).rounded(.up)))
+            let size = FFT.smoothLength(atLeast: 6 * needed - 1)
+            intervals = (size + 1) / 6
+            boxWidth = max(widest, span / Float(intervals))
             prepare(size: size)
         }
-        guard let fft else { preconditionFailure("FFT plan missing for length \(size)") }
-        let boxWidth = span / Float(intervals)
-        let spacing = Double(boxWidth) / 3
-
+        guard let fft else { preconditionFailure("no FFT plan after preparing the grid") }
+        let size = fft.n
+        let g = 3 * intervals
         locate(y, low: low, boxWidth: boxWidth, intervals: intervals)
-        let (kRe, kIm, ktRe, ktIm) = (buffers[0], buffers[1], buffers[2], buffers[3])
         let (aRe, aIm, atRe, atIm) = (buffers[4], buffers[5], buffers[6], buffers[7])
         let (bRe, bIm, btRe, btIm) = (buffers[8], buffers[9], buffers[10], buffers[11])
         spread(y, grid: g, size: size, into: [aRe, aIm, bRe, bIm])
+        forward(fft, re: aRe, im: aIm, tRe: atRe, tIm: atIm, nonzero: g)
+        forward(fft, re: bRe, im: bIm, tRe: btRe, tIm: btIm, nonzero: g)
+        let scale = 1 / Float(size * size)
+        for s in 0..<size * size {
+            let k = kernelSpectrum[s] * scale
+            atRe[s] *= k
+            atIm[s] *= k
+            btRe[s] *= k
+            btIm[s] *= k
+        }
+        inverse(fft, tRe: atRe, tIm: atIm, re: aRe, im: aIm, needed: g)
+        inverse(fft, tRe: btRe, tIm: btIm, re: bRe, im: bIm, needed: g)
+        return gather(y, size: size, potentials: [aRe, aIm, bRe, bIm], into: forces, count: n)
+    }
 
+    /// Allocates the buffers for transforms of length `size` and the kernel's spectrum for the current box width.
+    private func prepare(size: Int) {
+        if fft?.n != size {
+            fft = FFT(n: size)
+            for buffer in buffers { buffer.deallocate() }
+            buffers = (0..<14).map { _ in
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
+                buffer.initialize(repeating: 0, count: size * size)
+                return buffer
+            }
+        }
+        guard let fft else { preconditionFailure("no FFT plan for length \(size)") }
         // Kernel on the circulant grid: offsets 0..<g, then -(g-1)...-1 at the end of each axis.
+        let g = 3 * intervals
+        let spacing = Double(boxWidth) / 3
+        let (kRe, kIm, ktRe, ktIm) = (buffers[0], buffers[1], buffers[2], buffers[3])
         kRe.update(repeating: 0, count: size * size)
         kIm.update(repeating: 0, count: size * size)
         for i in 0..<size {
@@ -82,31 +117,9 @@ final class InterpolatedRepulsion {
                 kRe[i * size + j] = Float(1 / ((1 + d2) * (1 + d2)))
             }
         }
+        // The kernel is real and even, so its spectrum is real.
         forward(fft, re: kRe, im: kIm, tRe: ktRe, tIm: ktIm, nonzero: size)
-        forward(fft, re: aRe, im: aIm, tRe: atRe, tIm: atIm, nonzero: g)
-        forward(fft, re: bRe, im: bIm, tRe: btRe, tIm: btIm, nonzero: g)
-        let scale = 1 / Float(size * size)
-        for s in 0..<size * size {
-            let k = ktRe[s] * scale
-            atRe[s] *= k
-            atIm[s] *= k
-            btRe[s] *= k
-            btIm[s] *= k
-        }
-        inverse(fft, tRe: atRe, tIm: atIm, re: aRe, im: aIm, needed: g)
-        inverse(fft, tRe: btRe, tIm: btIm, re: bRe, im: bIm, needed: g)
-        return gather(y, size: size, potentials: [aRe, aIm, bRe, bIm], into: forces, count: n)
-    }
-
-    private func prepare(size: Int) {
-        fft = FFT(n: size)
-        for buffer in buffers { buffer.deallocate() }
-        buffers = (0..<14).map { _ in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
-            buffer.initialize(repeating: 0, count: size * size)
-            return buffer
-        }
-        bufferSize = size
+        kernelSpectrum = Array(UnsafeBufferPointer(start: ktRe, count: size * size))
     }
 
     /// Finds each point's box and its Lagrange weights at the nodes 1/6, 1/2, 5/6 of the box.

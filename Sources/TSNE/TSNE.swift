@@ -89,7 +89,7 @@ public struct TSNE: Sendable {
     public var threads: Int
 
     public init(
-        perplexity: Double = 30, iterations: Int = 750, earlyExaggerationIterations: Int = 250,
+        perplexity: Double = 30, iterations: Int = 1000, earlyExaggerationIterations: Int = 250,
         earlyExaggeration: Double = 12, momentum: (early: Double, late: Double) = (0.5, 0.8),
         initialization: TSNEInitialization = .pca, seed: UInt64 = 0,
         threads: Int = ProcessInfo.processInfo.activeProcessorCount
