@@ -6,7 +6,8 @@ import Foundation
 /// 1992, "Computational Frameworks for the Fast Fourier Transform", section 1.7), mixed radix
 /// 4, 2, 3, 5, so no bit reversal is needed. Data is split complex (separate real and
 /// imaginary arrays) and row-major: element `t` of column `c` sits at `t * rowStride + c`,
-/// so the innermost loop runs along a row, over the columns being transformed, contiguously.
+/// so the innermost loop runs along a row, over the columns being transformed, contiguously,
+/// 8 columns at a time as one SIMD vector.
 struct FFT {
     /// The transform length.
     let n: Int
@@ -44,7 +45,7 @@ struct FFT {
         }
     }
 
-    /// Transforms columns `columns` of the `n x rowStride` matrix `(re, im)` in place.
+    /// Transforms columns `columns` (a range of whole groups of 8) of the `n x rowStride` matrix `(re, im)` in place.
     ///
     /// Forward uses `exp(-2 pi i jk / n)`; inverse uses `exp(+2 pi i jk / n)` and does not divide by `n`.
     /// `(workRe, workIm)` is scratch of the same shape; only the given columns of it are touched.
@@ -53,6 +54,7 @@ struct FFT {
         workRe: UnsafeMutablePointer<Float>, workIm: UnsafeMutablePointer<Float>,
         rowStride: Int, columns: Range<Int>, inverse: Bool
     ) {
+        precondition(columns.lowerBound % 8 == 0 && columns.count % 8 == 0, "columns must come in aligned groups of 8")
         let sign: Float = inverse ? 1 : -1
         var (srcRe, srcIm, dstRe, dstIm) = (re, im, workRe, workIm)
         var length = n, span = 1
@@ -70,72 +72,72 @@ struct FFT {
                     switch radix {
                     case 2:
                         let w1 = (cosines[t], sign * sines[t])
-                        for v in 0..<width {
-                            let (ar, ai) = (srcRe[input + v], srcIm[input + v])
-                            let (br, bi) = (srcRe[input + inputStep + v], srcIm[input + inputStep + v])
-                            dstRe[output + v] = ar + br
-                            dstIm[output + v] = ai + bi
+                        for v in Swift.stride(from: 0, to: width, by: 8) {
+                            let (ar, ai) = (load(srcRe, input + v), load(srcIm, input + v))
+                            let (br, bi) = (load(srcRe, input + inputStep + v), load(srcIm, input + inputStep + v))
+                            store(dstRe, output + v, ar + br)
+                            store(dstIm, output + v, ai + bi)
                             let (dr, di) = (ar - br, ai - bi)
-                            dstRe[output + outputStep + v] = dr * w1.0 - di * w1.1
-                            dstIm[output + outputStep + v] = dr * w1.1 + di * w1.0
+                            store(dstRe, output + outputStep + v, dr * w1.0 - di * w1.1)
+                            store(dstIm, output + outputStep + v, dr * w1.1 + di * w1.0)
                         }
                     case 4:
                         let w1 = (cosines[t], sign * sines[t])
                         let w2 = (cosines[2 * t], sign * sines[2 * t])
                         let w3 = (cosines[3 * t], sign * sines[3 * t])
-                        for v in 0..<width {
-                            let (a0r, a0i) = (srcRe[input + v], srcIm[input + v])
-                            let (a1r, a1i) = (srcRe[input + inputStep + v], srcIm[input + inputStep + v])
-                            let (a2r, a2i) = (srcRe[input + 2 * inputStep + v], srcIm[input + 2 * inputStep + v])
-                            let (a3r, a3i) = (srcRe[input + 3 * inputStep + v], srcIm[input + 3 * inputStep + v])
+                        for v in Swift.stride(from: 0, to: width, by: 8) {
+                            let (a0r, a0i) = (load(srcRe, input + v), load(srcIm, input + v))
+                            let (a1r, a1i) = (load(srcRe, input + inputStep + v), load(srcIm, input + inputStep + v))
+                            let (a2r, a2i) = (load(srcRe, input + 2 * inputStep + v), load(srcIm, input + 2 * inputStep + v))
+                            let (a3r, a3i) = (load(srcRe, input + 3 * inputStep + v), load(srcIm, input + 3 * inputStep + v))
                             let (t0r, t0i) = (a0r + a2r, a0i + a2i)
                             let (t1r, t1i) = (a0r - a2r, a0i - a2i)
                             let (t2r, t2i) = (a1r + a3r, a1i + a3i)
                             // sign * i * (a1 - a3)
                             let (t3r, t3i) = (-sign * (a1i - a3i), sign * (a1r - a3r))
-                            dstRe[output + v] = t0r + t2r
-                            dstIm[output + v] = t0i + t2i
+                            store(dstRe, output + v, t0r + t2r)
+                            store(dstIm, output + v, t0i + t2i)
                             let (o1r, o1i) = (t1r + t3r, t1i + t3i)
                             let (o2r, o2i) = (t0r - t2r, t0i - t2i)
                             let (o3r, o3i) = (t1r - t3r, t1i - t3i)
-                            dstRe[output + outputStep + v] = o1r * w1.0 - o1i * w1.1
-                            dstIm[output + outputStep + v] = o1r * w1.1 + o1i * w1.0
-                            dstRe[output + 2 * outputStep + v] = o2r * w2.0 - o2i * w2.1
-                            dstIm[output + 2 * outputStep + v] = o2r * w2.1 + o2i * w2.0
-                            dstRe[output + 3 * outputStep + v] = o3r * w3.0 - o3i * w3.1
-                            dstIm[output + 3 * outputStep + v] = o3r * w3.1 + o3i * w3.0
+                            store(dstRe, output + outputStep + v, o1r * w1.0 - o1i * w1.1)
+                            store(dstIm, output + outputStep + v, o1r * w1.1 + o1i * w1.0)
+                            store(dstRe, output + 2 * outputStep + v, o2r * w2.0 - o2i * w2.1)
+                            store(dstIm, output + 2 * outputStep + v, o2r * w2.1 + o2i * w2.0)
+                            store(dstRe, output + 3 * outputStep + v, o3r * w3.0 - o3i * w3.1)
+                            store(dstIm, output + 3 * outputStep + v, o3r * w3.1 + o3i * w3.0)
                         }
                     case 3:
                         let w1 = (cosines[t], sign * sines[t])
                         let w2 = (cosines[2 * t], sign * sines[2 * t])
                         let s = sign * Float(3.0.squareRoot() / 2)
-                        for v in 0..<width {
-                            let (a0r, a0i) = (srcRe[input + v], srcIm[input + v])
-                            let (a1r, a1i) = (srcRe[input + inputStep + v], srcIm[input + inputStep + v])
-                            let (a2r, a2i) = (srcRe[input + 2 * inputStep + v], srcIm[input + 2 * inputStep + v])
+                        for v in Swift.stride(from: 0, to: width, by: 8) {
+                            let (a0r, a0i) = (load(srcRe, input + v), load(srcIm, input + v))
+                            let (a1r, a1i) = (load(srcRe, input + inputStep + v), load(srcIm, input + inputStep + v))
+                            let (a2r, a2i) = (load(srcRe, input + 2 * inputStep + v), load(srcIm, input + 2 * inputStep + v))
                             let (sr, si) = (a1r + a2r, a1i + a2i)
                             let (dr, di) = (a1r - a2r, a1i - a2i)
                             let (mr, mi) = (a0r - sr / 2, a0i - si / 2)
-                            dstRe[output + v] = a0r + sr
-                            dstIm[output + v] = a0i + si
+                            store(dstRe, output + v, a0r + sr)
+                            store(dstIm, output + v, a0i + si)
                             let (o1r, o1i) = (mr - s * di, mi + s * dr)
                             let (o2r, o2i) = (mr + s * di, mi - s * dr)
-                            dstRe[output + outputStep + v] = o1r * w1.0 - o1i * w1.1
-                            dstIm[output + outputStep + v] = o1r * w1.1 + o1i * w1.0
-                            dstRe[output + 2 * outputStep + v] = o2r * w2.0 - o2i * w2.1
-                            dstIm[output + 2 * outputStep + v] = o2r * w2.1 + o2i * w2.0
+                            store(dstRe, output + outputStep + v, o1r * w1.0 - o1i * w1.1)
+                            store(dstIm, output + outputStep + v, o1r * w1.1 + o1i * w1.0)
+                            store(dstRe, output + 2 * outputStep + v, o2r * w2.0 - o2i * w2.1)
+                            store(dstIm, output + 2 * outputStep + v, o2r * w2.1 + o2i * w2.0)
                         }
                     default:
                         let w1 = (cosines[t], sign * sines[t]), w2 = (cosines[2 * t], sign * sines[2 * t])
                         let w3 = (cosines[3 * t], sign * sines[3 * t]), w4 = (cosines[4 * t], sign * sines[4 * t])
                         let c1 = Float(cos(2 * Double.pi / 5)), c2 = Float(cos(4 * Double.pi / 5))
                         let s1 = sign * Float(sin(2 * Double.pi / 5)), s2 = sign * Float(sin(4 * Double.pi / 5))
-                        for v in 0..<width {
-                            let (a0r, a0i) = (srcRe[input + v], srcIm[input + v])
-                            let (a1r, a1i) = (srcRe[input + inputStep + v], srcIm[input + inputStep + v])
-                            let (a2r, a2i) = (srcRe[input + 2 * inputStep + v], srcIm[input + 2 * inputStep + v])
-                            let (a3r, a3i) = (srcRe[input + 3 * inputStep + v], srcIm[input + 3 * inputStep + v])
-                            let (a4r, a4i) = (srcRe[input + 4 * inputStep + v], srcIm[input + 4 * inputStep + v])
+                        for v in Swift.stride(from: 0, to: width, by: 8) {
+                            let (a0r, a0i) = (load(srcRe, input + v), load(srcIm, input + v))
+                            let (a1r, a1i) = (load(srcRe, input + inputStep + v), load(srcIm, input + inputStep + v))
+                            let (a2r, a2i) = (load(srcRe, input + 2 * inputStep + v), load(srcIm, input + 2 * inputStep + v))
+                            let (a3r, a3i) = (load(srcRe, input + 3 * inputStep + v), load(srcIm, input + 3 * inputStep + v))
+                            let (a4r, a4i) = (load(srcRe, input + 4 * inputStep + v), load(srcIm, input + 4 * inputStep + v))
                             let (b1r, b1i) = (a1r + a4r, a1i + a4i), (d1r, d1i) = (a1r - a4r, a1i - a4i)
                             let (b2r, b2i) = (a2r + a3r, a2i + a3i), (d2r, d2i) = (a2r - a3r, a2i - a3i)
                             let (e1r, e1i) = (a0r + c1 * b1r + c2 * b2r, a0i + c1 * b1i + c2 * b2i)
@@ -145,16 +147,16 @@ struct FFT {
                             let (f2r, f2i) = (s2 * d1r - s1 * d2r, s2 * d1i - s1 * d2i)
                             let (o1r, o1i) = (e1r - f1i, e1i + f1r), (o4r, o4i) = (e1r + f1i, e1i - f1r)
                             let (o2r, o2i) = (e2r - f2i, e2i + f2r), (o3r, o3i) = (e2r + f2i, e2i - f2r)
-                            dstRe[output + v] = a0r + b1r + b2r
-                            dstIm[output + v] = a0i + b1i + b2i
-                            dstRe[output + outputStep + v] = o1r * w1.0 - o1i * w1.1
-                            dstIm[output + outputStep + v] = o1r * w1.1 + o1i * w1.0
-                            dstRe[output + 2 * outputStep + v] = o2r * w2.0 - o2i * w2.1
-                            dstIm[output + 2 * outputStep + v] = o2r * w2.1 + o2i * w2.0
-                            dstRe[output + 3 * outputStep + v] = o3r * w3.0 - o3i * w3.1
-                            dstIm[output + 3 * outputStep + v] = o3r * w3.1 + o3i * w3.0
-                            dstRe[output + 4 * outputStep + v] = o4r * w4.0 - o4i * w4.1
-                            dstIm[output + 4 * outputStep + v] = o4r * w4.1 + o4i * w4.0
+                            store(dstRe, output + v, a0r + b1r + b2r)
+                            store(dstIm, output + v, a0i + b1i + b2i)
+                            store(dstRe, output + outputStep + v, o1r * w1.0 - o1i * w1.1)
+                            store(dstIm, output + outputStep + v, o1r * w1.1 + o1i * w1.0)
+                            store(dstRe, output + 2 * outputStep + v, o2r * w2.0 - o2i * w2.1)
+                            store(dstIm, output + 2 * outputStep + v, o2r * w2.1 + o2i * w2.0)
+                            store(dstRe, output + 3 * outputStep + v, o3r * w3.0 - o3i * w3.1)
+                            store(dstIm, output + 3 * outputStep + v, o3r * w3.1 + o3i * w3.0)
+                            store(dstRe, output + 4 * outputStep + v, o4r * w4.0 - o4i * w4.1)
+                            store(dstIm, output + 4 * outputStep + v, o4r * w4.1 + o4i * w4.0)
                         }
                     }
                 }
@@ -172,4 +174,16 @@ struct FFT {
             }
         }
     }
+}
+
+/// Eight floats at `base + offset`.
+@inline(__always)
+private func load(_ base: UnsafeMutablePointer<Float>, _ offset: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(base + offset).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// Writes eight floats at `base + offset`.
+@inline(__always)
+private func store(_ base: UnsafeMutablePointer<Float>, _ offset: Int, _ value: SIMD8<Float>) {
+    UnsafeMutableRawPointer(base + offset).storeBytes(of: value, as: SIMD8<Float>.self)
 }

@@ -68,16 +68,16 @@ final class InterpolatedRepulsion {
             prepare(size: size)
         }
         guard let fft else { preconditionFailure("no FFT plan after preparing the grid") }
-        let size = fft.n
+        let (size, pitch) = (fft.n, Self.pitch(fft.n))
         let g = 3 * intervals
         locate(y, low: low, boxWidth: boxWidth, intervals: intervals)
         let (aRe, aIm, atRe, atIm) = (buffers[4], buffers[5], buffers[6], buffers[7])
         let (bRe, bIm, btRe, btIm) = (buffers[8], buffers[9], buffers[10], buffers[11])
-        spread(y, grid: g, size: size, into: [aRe, aIm, bRe, bIm])
+        spread(y, grid: g, size: size, pitch: pitch, into: [aRe, aIm, bRe, bIm])
         forward(fft, re: aRe, im: aIm, tRe: atRe, tIm: atIm, nonzero: g)
         forward(fft, re: bRe, im: bIm, tRe: btRe, tIm: btIm, nonzero: g)
         let scale = 1 / Float(size * size)
-        for s in 0..<size * size {
+        for s in 0..<size * pitch {
             let k = kernelSpectrum[s] * scale
             atRe[s] *= k
             atIm[s] *= k
@@ -86,17 +86,18 @@ final class InterpolatedRepulsion {
         }
         inverse(fft, tRe: atRe, tIm: atIm, re: aRe, im: aIm, needed: g)
         inverse(fft, tRe: btRe, tIm: btIm, re: bRe, im: bIm, needed: g)
-        return gather(y, size: size, potentials: [aRe, aIm, bRe, bIm], into: forces, count: n)
+        return gather(y, pitch: pitch, potentials: [aRe, aIm, bRe, bIm], into: forces, count: n)
     }
 
     /// Allocates the buffers for transforms of length `size` and the kernel's spectrum for the current box width.
     private func prepare(size: Int) {
+        let pitch = Self.pitch(size)
         if fft?.n != size {
             fft = FFT(n: size)
             for buffer in buffers { buffer.deallocate() }
             buffers = (0..<14).map { _ in
-                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: size * size)
-                buffer.initialize(repeating: 0, count: size * size)
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: size * pitch)
+                buffer.initialize(repeating: 0, count: size * pitch)
                 return buffer
             }
         }
@@ -105,8 +106,8 @@ final class InterpolatedRepulsion {
         let g = 3 * intervals
         let spacing = Double(boxWidth) / 3
         let (kRe, kIm, ktRe, ktIm) = (buffers[0], buffers[1], buffers[2], buffers[3])
-        kRe.update(repeating: 0, count: size * size)
-        kIm.update(repeating: 0, count: size * size)
+        kRe.update(repeating: 0, count: size * pitch)
+        kIm.update(repeating: 0, count: size * pitch)
         for i in 0..<size {
             let di = i < g ? i : (i > size - g ? i - size : nil)
             guard let di else { continue }
@@ -114,13 +115,16 @@ final class InterpolatedRepulsion {
                 let dj = j < g ? j : (j > size - g ? j - size : nil)
                 guard let dj else { continue }
                 let d2 = (Double(di * di + dj * dj)) * spacing * spacing
-                kRe[i * size + j] = Float(1 / ((1 + d2) * (1 + d2)))
+                kRe[i * pitch + j] = Float(1 / ((1 + d2) * (1 + d2)))
             }
         }
         // The kernel is real and even, so its spectrum is real.
         forward(fft, re: kRe, im: kIm, tRe: ktRe, tIm: ktIm, nonzero: size)
-        kernelSpectrum = Array(UnsafeBufferPointer(start: ktRe, count: size * size))
+        kernelSpectrum = Array(UnsafeBufferPointer(start: ktRe, count: size * pitch))
     }
+
+    /// The row stride of the grids: `size` rounded up to whole groups of 8 columns for the FFT's vectors.
+    private static func pitch(_ size: Int) -> Int { (size + 7) / 8 * 8 }
 
     /// Finds each point's box and its Lagrange weights at the nodes 1/6, 1/2, 5/6 of the box.
     private func locate(_ y: UnsafeBufferPointer<Float>, low: Float, boxWidth: Float, intervals: Int) {
@@ -148,7 +152,7 @@ final class InterpolatedRepulsion {
     }
 
     /// Spreads the charges (1, x, y, x^2 + y^2) to the `g x g` nodes of the four output grids (row stride `size`).
-    private func spread(_ y: UnsafeBufferPointer<Float>, grid g: Int, size: Int, into grids: [UnsafeMutablePointer<Float>]) {
+    private func spread(_ y: UnsafeBufferPointer<Float>, grid g: Int, size: Int, pitch: Int, into grids: [UnsafeMutablePointer<Float>]) {
         let n = y.count / 2
         let cells = g * g * 4
         if charges.count != cells * Self.spreadChunks {
@@ -180,14 +184,14 @@ final class InterpolatedRepulsion {
                     }
                 }
             }
-            for out in grids { out.update(repeating: 0, count: size * size) }
+            for out in grids { out.update(repeating: 0, count: size * pitch) }
             let base = chargePtr.baseAddress!
             for r in 0..<g {
                 for col in 0..<g {
                     for k in 0..<4 {
                         var sum: Float = 0
                         for c in 0..<Self.spreadChunks { sum += base[c * cells + (r * g + col) * 4 + k] }
-                        grids[k][r * size + col] = sum
+                        grids[k][r * pitch + col] = sum
                     }
                 }
             }
@@ -196,7 +200,7 @@ final class InterpolatedRepulsion {
 
     /// Interpolates the four potentials back to the points; writes the forces and returns `Z`.
     private func gather(
-        _ y: UnsafeBufferPointer<Float>, size: Int, potentials: [UnsafeMutablePointer<Float>],
+        _ y: UnsafeBufferPointer<Float>, pitch: Int, potentials: [UnsafeMutablePointer<Float>],
         into forces: UnsafeMutablePointer<Float>, count n: Int
     ) -> Double {
         var partial = [Double](repeating: 0, count: Self.pointChunks)
@@ -215,7 +219,7 @@ final class InterpolatedRepulsion {
                                 let wx = weights[6 * i + a]
                                 for b in 0..<3 {
                                     let w = wx * weights[6 * i + 3 + b]
-                                    let s = (gx + a) * size + gy + b
+                                    let s = (gx + a) * pitch + gy + b
                                     phi.0 += w * p0[s]
                                     phi.1 += w * p1[s]
                                     phi.2 += w * p2[s]
@@ -243,11 +247,11 @@ final class InterpolatedRepulsion {
         _ fft: FFT, re: UnsafeMutablePointer<Float>, im: UnsafeMutablePointer<Float>,
         tRe: UnsafeMutablePointer<Float>, tIm: UnsafeMutablePointer<Float>, nonzero: Int
     ) {
-        let size = fft.n
+        let (size, pitch) = (fft.n, Self.pitch(fft.n))
         columns(fft, re: re, im: im, columns: nonzero, inverse: false)
-        transpose(re, im, into: tRe, tIm, size: size, rows: nonzero, columns: size)
-        (tRe + nonzero * size).update(repeating: 0, count: (size - nonzero) * size)
-        (tIm + nonzero * size).update(repeating: 0, count: (size - nonzero) * size)
+        transpose(re, im, into: tRe, tIm, pitch: pitch, rows: nonzero, columns: size)
+        (tRe + nonzero * pitch).update(repeating: 0, count: (size - nonzero) * pitch)
+        (tIm + nonzero * pitch).update(repeating: 0, count: (size - nonzero) * pitch)
         columns(fft, re: tRe, im: tIm, columns: size, inverse: false)
     }
 
@@ -256,27 +260,29 @@ final class InterpolatedRepulsion {
         _ fft: FFT, tRe: UnsafeMutablePointer<Float>, tIm: UnsafeMutablePointer<Float>,
         re: UnsafeMutablePointer<Float>, im: UnsafeMutablePointer<Float>, needed: Int
     ) {
-        let size = fft.n
+        let (size, pitch) = (fft.n, Self.pitch(fft.n))
         columns(fft, re: tRe, im: tIm, columns: size, inverse: true)
-        transpose(tRe, tIm, into: re, im, size: size, rows: size, columns: needed)
+        transpose(tRe, tIm, into: re, im, pitch: pitch, rows: size, columns: needed)
         columns(fft, re: re, im: im, columns: needed, inverse: true)
     }
 
-    /// Transforms columns `0..<count` along the first axis, split across threads.
+    /// Transforms columns `0..<count` along the first axis (rounded up to whole groups of 8, which
+    /// the padding of each row allows), split across threads.
     private func columns(_ fft: FFT, re: UnsafeMutablePointer<Float>, im: UnsafeMutablePointer<Float>, columns count: Int, inverse: Bool) {
         let (workRe, workIm) = (SharedPointer(base: buffers[12]), SharedPointer(base: buffers[13]))
         let (r, i) = (SharedPointer(base: re), SharedPointer(base: im))
-        forEachChunk(count, chunks: threads, threads: threads) { _, range in
+        forEachChunk((count + 7) / 8, chunks: threads, threads: threads) { _, groups in
+            guard !groups.isEmpty else { return }
             fft.transform(
                 re: r.base, im: i.base, workRe: workRe.base, workIm: workIm.base,
-                rowStride: fft.n, columns: range, inverse: inverse)
+                rowStride: Self.pitch(fft.n), columns: 8 * groups.lowerBound..<8 * groups.upperBound, inverse: inverse)
         }
     }
 
-    /// Writes `to[a][b] = from[b][a]` for `a < rows` and `b < columns`, both with row stride `size`.
+    /// Writes `to[a][b] = from[b][a]` for `a < rows` and `b < columns`, both with row stride `pitch`.
     private func transpose(
         _ fromRe: UnsafeMutablePointer<Float>, _ fromIm: UnsafeMutablePointer<Float>,
-        into toRe: UnsafeMutablePointer<Float>, _ toIm: UnsafeMutablePointer<Float>, size: Int, rows: Int, columns: Int
+        into toRe: UnsafeMutablePointer<Float>, _ toIm: UnsafeMutablePointer<Float>, pitch: Int, rows: Int, columns: Int
     ) {
         let (fr, fi, tr, ti) = (SharedPointer(base: fromRe), SharedPointer(base: fromIm), SharedPointer(base: toRe), SharedPointer(base: toIm))
         let tile = 32
@@ -287,8 +293,8 @@ final class InterpolatedRepulsion {
                     let b1 = min(columns, b0 + tile)
                     for a in a0..<a1 {
                         for b in b0..<b1 {
-                            tr.base[a * size + b] = fr.base[b * size + a]
-                            ti.base[a * size + b] = fi.base[b * size + a]
+                            tr.base[a * pitch + b] = fr.base[b * pitch + a]
+                            ti.base[a * pitch + b] = fi.base[b * pitch + a]
                         }
                     }
                 }
