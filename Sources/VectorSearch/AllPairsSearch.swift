@@ -33,6 +33,8 @@ public struct AllPairsSearch: Sendable {
     public var seed: UInt64
     /// Rows sampled to set ranking thresholds (small values exercise the exact fallback in tests).
     var sampleSize = 2048
+    /// Candidate buffer size as a multiple of the expected count (small values exercise compaction in tests).
+    var capacityScale = 1.1
 
     public init(metric: Metric = .l2, blockSize: Int = 512, threads: Int = ThreadPools.cores, seed: UInt64 = 0) {
         self.metric = metric
@@ -63,7 +65,7 @@ public struct AllPairsSearch: Sendable {
         let state = AllPairsState(points: points, metric: metric, k: k)
         defer { state.release() }
         if let groups {
-            state.prepareRankings(groups: groups, sampleSeed: seed, sampleSize: sampleSize, threads: threads)
+            state.prepareRankings(groups: groups, sampleSeed: seed, sampleSize: sampleSize, capacityScale: capacityScale, threads: threads)
         }
         let size = max(blockSize, 16)
         let blocks = stride(from: 0, to: points.rows, by: size).map { $0..<min($0 + size, points.rows) }

@@ -6,11 +6,12 @@ import Dispatch
 ///
 /// Before the pass, a seeded sample of rows sets each row's key threshold at a
 /// quantile a little (three standard deviations) beyond `R / (n - 1)`, so the pass stores
-/// about `1.2 R` candidates per row instead of all `n - 1`. A row whose buffer overflows, or
-/// that ends with fewer than `R` candidates, is ranked exactly against all rows afterwards.
+/// about `1.2 R` candidates per row instead of all `n - 1`. A row whose buffer fills keeps its
+/// `R` smallest and lowers its threshold (`compact`); a row that ends with fewer than `R`
+/// candidates (the sample overestimated its threshold's rank) is ranked exactly afterwards.
 extension AllPairsState {
     /// Sets per-row thresholds and candidate buffers.
-    func prepareRankings(groups: [Int], sampleSeed: UInt64, sampleSize: Int, threads: Int) {
+    func prepareRankings(groups: [Int], sampleSeed: UInt64, sampleSize: Int, capacityScale: Double, threads: Int) {
         let groupPointer = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         let codes = Dictionary(uniqueKeysWithValues: Set(groups).sorted().enumerated().map { ($1, Int32($0)) })
         var sizes = [Int](repeating: 0, count: codes.count)
@@ -32,15 +33,16 @@ extension AllPairsState {
         let stripes = stride(from: 0, to: n, by: 256).map { $0..<min($0 + 256, n) }
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             for s in stride(from: worker, to: stripes.count, by: threads) {
-                sampleThresholds(stripes[s], sample: sample, sampleRows: rows, groupSizes: groupSizes, expected: expected.base)
+                sampleThresholds(stripes[s], sample: sample, sampleRows: rows, groupSizes: groupSizes, capacityScale: capacityScale, expected: expected.base)
             }
         }
         candidateStart = [Int](repeating: 0, count: n)
         candidateCapacity = [Int32](repeating: 0, count: n)
+        rankedLength = (0..<n).map { Int32(sizes[Int(groupPointer[$0])] - 1) }
         var total = 0
         for q in 0..<n {
             candidateStart[q] = total
-            candidateCapacity[q] = Int32(expected.base[q])
+            candidateCapacity[q] = Int32(max(expected.base[q], Int(rankedLength[q]) + 1))
             total += expected.base[q]
         }
         candidates = .allocate(capacity: max(total, 1))
@@ -49,7 +51,8 @@ extension AllPairsState {
 
     /// For each row of `stripe`: the key threshold and the candidate capacity.
     private func sampleThresholds(
-        _ stripe: Range<Int>, sample: [Int], sampleRows: [Float], groupSizes: [Int], expected: UnsafeMutablePointer<Int>
+        _ stripe: Range<Int>, sample: [Int], sampleRows: [Float], groupSizes: [Int], capacityScale: Double,
+        expected: UnsafeMutablePointer<Int>
     ) {
         let m = sample.count
         var tile = [Float](repeating: 0, count: stripe.count * m)
@@ -77,33 +80,10 @@ extension AllPairsState {
                 rankingThreshold[q] = .infinity
                 expected[q] = n - 1
             } else {
-                rankingThreshold[q] = Self.select(&keys, count: count, rank: rank)
-                expected[q] = min(n - 1, Int(1.1 * Double(rank) / Double(count) * Double(n - 1)) + 64)
+                rankingThreshold[q] = keys.withUnsafeMutableBufferPointer { Self.select(UnsafeMutableBufferPointer(rebasing: $0[0..<count]), rank: rank) }
+                expected[q] = min(n - 1, Int(capacityScale * Double(rank) / Double(count) * Double(n - 1)) + 64)
             }
         }
-    }
-
-    /// The `rank`-th smallest (1-based) of `keys[0..<count]` (Hoare's quickselect, reorders `keys`).
-    static func select(_ keys: inout [Float], count: Int, rank: Int) -> Float {
-        var low = 0
-        var high = count - 1
-        let target = rank - 1
-        while low < high {
-            let pivot = keys[(low + high) / 2]
-            var i = low
-            var j = high
-            while i <= j {
-                while keys[i] < pivot { i += 1 }
-                while keys[j] > pivot { j -= 1 }
-                if i <= j {
-                    keys.swapAt(i, j)
-                    i += 1
-                    j -= 1
-                }
-            }
-            if target <= j { high = j } else if target >= i { low = i } else { break }
-        }
-        return keys[target]
     }
 
     /// Sorts each row's candidates and keeps the same-group flags of its `R` nearest.

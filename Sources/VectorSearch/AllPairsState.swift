@@ -30,7 +30,9 @@ final class AllPairsState: @unchecked Sendable {
     var candidates: UnsafeMutablePointer<UInt32>?
     var candidateStart: [Int] = []
     var candidateCapacity: [Int32] = []
-    /// Candidates stored per row; -1 once a row's buffer overflowed (it is then ranked exactly afterwards).
+    /// `R` per row: how many nearest others its ranking holds.
+    var rankedLength: [Int32] = []
+    /// Candidates stored per row.
     let candidateCount: UnsafeMutablePointer<Int32>
 
     init(points: Matrix, metric: Metric, k: Int) {
@@ -142,13 +144,13 @@ final class AllPairsState: @unchecked Sendable {
             siftDown(heap, key: key, id: Int32(id))
         }
         if key < rankingThreshold[q], let group, let candidates {
-            let used = Int(candidateCount[q])
-            if used < Int(candidateCapacity[q]) {
+            var used = Int(candidateCount[q])
+            if used == Int(candidateCapacity[q]) {
+                used = compact(q, candidates + candidateStart[q], used: used)
+            }
+            if key < rankingThreshold[q] {
                 candidates[candidateStart[q] + used] = Self.pack(key, sameGroup: group[q] == group[id])
                 candidateCount[q] = Int32(used + 1)
-            } else {
-                candidateCount[q] = -1
-                rankingThreshold[q] = -.infinity
             }
         }
         let heapLimit = Int(heapFill[q]) < k ? Float.infinity : heapKeys[heap]
@@ -205,6 +207,44 @@ final class AllPairsState: @unchecked Sendable {
 
     /// The FAISS distance (clamped squared L2) or similarity of a key of row q.
     func distance(_ q: Int, key: Float) -> Float { metric == .l2 ? max(0, key + bias[q]) : -key }
+
+    /// Keeps row q's `R` smallest candidates when its buffer is full, and lowers its
+    /// threshold to the largest of them; returns the new count.
+    private func compact(_ q: Int, _ buffer: UnsafeMutablePointer<UInt32>, used: Int) -> Int {
+        let keep = Int(rankedLength[q])
+        let largest = Self.select(UnsafeMutableBufferPointer(start: buffer, count: used), rank: keep)
+        rankingThreshold[q] = Self.unpack(largest)
+        return keep
+    }
+
+    /// The `rank`-th smallest (1-based) of `values` (Hoare's quickselect); reorders `values`
+    /// so that the `rank` smallest come first.
+    static func select<Value: Comparable>(_ values: UnsafeMutableBufferPointer<Value>, rank: Int) -> Value {
+        var low = 0
+        var high = values.count - 1
+        let target = rank - 1
+        while low < high {
+            let pivot = values[(low + high) / 2]
+            var i = low
+            var j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if target <= j { high = j } else if target >= i { low = i } else { break }
+        }
+        return values[target]
+    }
+
+    /// The key of a packed candidate (to within its lowest bit).
+    static func unpack(_ packed: UInt32) -> Float {
+        Float(bitPattern: packed & 0x8000_0000 != 0 ? packed & 0x7FFF_FFFF : ~packed)
+    }
 
     /// Orders keys as unsigned integers and stores the same-group flag in the lowest bit
     /// (so keys one unit in the last place apart may swap: ties aside).

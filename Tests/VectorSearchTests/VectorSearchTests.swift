@@ -39,10 +39,11 @@ final class VectorSearchTests: XCTestCase {
             JSONSerialization.jsonObject(with: Data(contentsOf: try XCTUnwrap(Bundle.module.url(
                 forResource: "expected", withExtension: "json", subdirectory: "Fixtures")))) as? [String: Double])
         // 300 rows: a full sample (every threshold infinite), and small samples (sampled
-        // thresholds, including rows whose buffers overflow or come up short).
-        for sampleSize in [2048, 40, 8] {
+        // thresholds, rows that come up short), with buffers small enough to be compacted.
+        for (sampleSize, capacityScale) in [(2048, 1.1), (40, 1.1), (8, 1.1), (40, 0.2), (8, 0.2)] {
             var search = AllPairsSearch(metric: .l2, blockSize: 48, threads: 2, seed: 7)
             search.sampleSize = sampleSize
+            search.capacityScale = capacityScale
             let rankings = try XCTUnwrap(try search.run(x, k: 5, groups: labels).groupRankings)
             var total = 0.0
             for q in 0..<rankings.count {
@@ -55,7 +56,7 @@ final class VectorSearchTests: XCTestCase {
                 }
                 total += sum / Double(flags.count)
             }
-            assertClose(total / Double(rankings.count), try XCTUnwrap(expected["map_at_r"]), rtol: 1e-9, "sample \(sampleSize)")
+            assertClose(total / Double(rankings.count), try XCTUnwrap(expected["map_at_r"]), rtol: 1e-9, "sample \(sampleSize), capacity \(capacityScale)")
         }
     }
 
