@@ -101,8 +101,8 @@ int pv_faiss_read_index(const char *path, pv_faiss_index **out) {
     return guarded([&] { *out = wrap(faiss::read_index(path)); });
 }
 
-int pv_faiss_kmeans(int64_t n, int d, const float *x, int k, int niter, int nredo, int seed, float *centroids,
-                    float *objective) {
+int pv_faiss_kmeans(int64_t n, int d, const float *x, int k, int niter, int nredo, int seed, const float *initial,
+                    float *centroids, float *objective) {
     return guarded([&] {
         faiss::ClusteringParameters params;
         params.niter = niter;
@@ -110,6 +110,9 @@ int pv_faiss_kmeans(int64_t n, int d, const float *x, int k, int niter, int nred
         params.seed = seed;
         params.max_points_per_centroid = 1 << 30;
         faiss::Clustering clustering(d, k, params);
+        if (initial != nullptr) {
+            clustering.centroids.assign(initial, initial + static_cast<size_t>(k) * d);
+        }
         faiss::IndexFlatL2 assigner(d);
         clustering.train(n, x, assigner);
         std::copy(clustering.centroids.begin(), clustering.centroids.end(), centroids);

@@ -1,8 +1,9 @@
 public import Common
 internal import CFAISS
 
-/// k-means clustering through FAISS's `Clustering` (Lloyd iterations, random initial
-/// centroids drawn with `seed`), keeping the best of `restarts` runs.
+/// k-means clustering: greedy k-means++ seeding (Arthur & Vassilvitskii, SODA 2007; with
+/// scikit-learn's `2 + ln k` candidates per step), then FAISS's `Clustering` (Lloyd
+/// iterations), keeping the lowest-inertia of `restarts` runs drawn from `seed`.
 ///
 /// ```swift
 /// let result = try KMeans(clusters: 10, seed: 42).fit(embeddings)
@@ -25,7 +26,7 @@ public struct KMeans: Sendable {
     public var seed: Int
     public var threads: Int
 
-    public init(clusters: Int, iterations: Int = 25, restarts: Int = 3, seed: Int, threads: Int = ThreadPools.cores) {
+    public init(clusters: Int, iterations: Int = 25, restarts: Int = 1, seed: Int, threads: Int = ThreadPools.cores) {
         self.clusters = clusters
         self.iterations = iterations
         self.restarts = restarts
@@ -40,6 +41,19 @@ public struct KMeans: Sendable {
         }
         guard iterations > 0, restarts > 0 else { throw .invalidArgument("iterations and restarts must be positive") }
         try points.checkFinite()
+        var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(seed)))
+        var best: Result?
+        for _ in 0..<restarts {
+            let initial = Seeding(points).centroids(clusters, using: &generator)
+            let result = try lloyd(points, from: initial)
+            if result.inertia < best?.inertia ?? .infinity { best = result }
+        }
+        guard let best else { throw .invalidArgument("k-means needs at least one restart") }
+        return best
+    }
+
+    /// Runs FAISS's Lloyd iterations from `initial` and assigns every point.
+    private func lloyd(_ points: Matrix, from initial: Matrix) throws(VectorSearchError) -> Result {
         ThreadPools.useFAISS(threads: threads)
         var centroids = [Float](repeating: 0, count: clusters * points.columns)
         var objective: Float = 0
@@ -47,8 +61,8 @@ public struct KMeans: Sendable {
             points.values.withUnsafeBufferPointer { x in
                 centroids.withUnsafeMutableBufferPointer { c in
                     pv_faiss_kmeans(
-                        Int64(points.rows), Int32(points.columns), x.baseAddress, Int32(clusters), Int32(iterations),
-                        Int32(restarts), Int32(truncatingIfNeeded: seed), c.baseAddress, &objective)
+                        Int64(points.rows), Int32(points.columns), x.baseAddress, Int32(clusters), Int32(iterations), 1,
+                        Int32(truncatingIfNeeded: seed), initial.values, c.baseAddress, &objective)
                 }
             }
         }

@@ -7,7 +7,7 @@ import VectorSearch
 struct KMeansCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmeans",
-        abstract: "Cluster N x d float32 embeddings with FAISS k-means (best of several seeded restarts).")
+        abstract: "Cluster N x d float32 embeddings: k-means++ seeding, then FAISS Lloyd iterations.")
 
     @Option(help: "Input .npy of float32 embeddings, one per row.")
     var embeddings: String
@@ -21,8 +21,8 @@ struct KMeansCommand: ParsableCommand {
     @Option(help: "Lloyd iterations per restart.")
     var iterations = 25
 
-    @Option(help: "Restarts; the lowest-inertia run is kept.")
-    var restarts = 3
+    @Option(help: "Restarts (each seeded by k-means++); the lowest-inertia run is kept.")
+    var restarts = 1
 
     @Flag(help: "L2-normalize each row first.")
     var normalize = false

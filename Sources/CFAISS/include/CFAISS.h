@@ -43,8 +43,9 @@ int pv_faiss_write_index(const pv_faiss_index *index, const char *path);
 int pv_faiss_read_index(const char *path, pv_faiss_index **out);
 
 /// k-means with FAISS's Clustering: writes k*d centroids and returns the final objective.
+/// `initial` (k*d floats, or NULL for FAISS's random draw) gives the starting centroids.
 int pv_faiss_kmeans(int64_t n, int d, const float *x, int k, int niter, int nredo, int seed,
-                    float *centroids, float *objective);
+                    const float *initial, float *centroids, float *objective);
 
 #ifdef __cplusplus
 }
