@@ -3,6 +3,7 @@ import Common
 import Foundation
 import ImageData
 import ResNet
+import SearchService
 
 /// `pic2vec embed`: raw ResNet18 embeddings of a data set, with labels and a sidecar.
 struct EmbedCommand: AsyncParsableCommand {
@@ -77,13 +78,17 @@ struct EmbedCommand: AsyncParsableCommand {
         let embeddings = try embedder.embed(dataset)
         let seconds = Date().timeIntervalSince(start)
         let labelPath = labels ?? URL(fileURLWithPath: output).deletingLastPathComponent().appendingPathComponent("labels.npy").path
-        let sidecar: [String: Any] = [
+        var sidecar: [String: Any] = [
             "weights": loaded.label, "weightsHash": loaded.hash, "randomWeights": loaded.isRandom,
             "preset": preprocessing.name, "inputSize": preprocessing.size, "mean": preprocessing.mean, "std": preprocessing.std,
             "data": dataset.name, "dataFingerprint": dataset.fingerprint, "count": embeddings.rows,
             "dimension": embeddings.columns, "labels": dataset.labels == nil ? NSNull() : labelPath as Any,
             "seconds": seconds, "imagesPerSecond": Double(embeddings.rows) / max(seconds, 1e-9),
         ]
+        let origin = IndexDescription(
+            data: data, split: split.rawValue, limit: limit, dataFingerprint: dataset.fingerprint, weights: weights, seed: seed,
+            weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false)
+        sidecar["origin"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(origin))
         let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
         try embeddings.write(npy: output)
         if let values = dataset.labels { try NPY.write(values, to: labelPath) }

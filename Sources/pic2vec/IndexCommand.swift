@@ -1,6 +1,7 @@
 import ArgumentParser
 import Common
 import Foundation
+import SearchService
 import VectorSearch
 
 /// `pic2vec index`: builds a FAISS index over an embedding file and saves it.
@@ -66,6 +67,10 @@ struct IndexCommand: ParsableCommand {
         try index.train(points)
         try index.add(points)
         try index.save(to: output)
+        if var origin = try EmbeddingFile.origin(of: embeddings) {
+            origin.normalized = normalize
+            try origin.write(forIndex: output)
+        }
         if let labelPath = try EmbeddingFile.labelsPath(explicit: labels, besideFile: embeddings) {
             let values = try EmbeddingFile.readLabels(labelPath, count: points.rows)
             try NPY.write(values, to: EmbeddingFile.sidecar(ofIndex: output))
@@ -89,6 +94,18 @@ enum MetricOption: String, ExpressibleByArgument, CaseIterable {
 
 /// Reading the embedding and label files the search commands share.
 enum EmbeddingFile {
+    /// How the rows of an embedding file were made, from the `origin` that `pic2vec embed` puts in
+    /// its `<file>.json` sidecar; nil when there is no sidecar.
+    static func origin(of path: String) throws -> IndexDescription? {
+        let sidecar = path + ".json"
+        guard let data = FileManager.default.contents(atPath: sidecar) else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let origin = object["origin"],
+            let description = try? JSONDecoder().decode(
+                IndexDescription.self, from: JSONSerialization.data(withJSONObject: origin))
+        else { throw FileError(sidecar, "has no readable \"origin\" (write it again with pic2vec embed)") }
+        return description
+    }
+
     /// Reads a 2-D float32 `.npy`, optionally L2-normalizing its rows; rejects empty or non-finite data.
     static func read(_ path: String, normalize: Bool) throws -> Matrix {
         let matrix = try Matrix.read(npy: path)
