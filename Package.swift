@@ -45,9 +45,10 @@ let package = Package(
                 "Common", "CImageCodecs", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        .target(name: "CResNetKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
-            name: "ResNet", dependencies: ["Common", "ImageData", "CBLAS", "ZIPFoundation"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+            name: "ResNet", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"])]),
         .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS"]),
         .target(name: "Evaluation", dependencies: ["Common"]),
         .target(name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),

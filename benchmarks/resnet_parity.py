@@ -5,7 +5,7 @@ pic2vec embeds 1,000 images of cifar10-jpeg/train with it at both presets, torch
 same, and this prints the max absolute error and the minimum cosine similarity per preset.
 
 Run: swift build -c release --scratch-path .build-resnet --product pic2vec
-     .venv/bin/python benchmarks/resnet_parity.py [--limit 1000]
+     .venv/bin/python benchmarks/resnet_parity.py [--limit 1000]   (PIC2VEC=path: another build)
 """
 
 import argparse
@@ -15,7 +15,10 @@ import tempfile
 import numpy as np
 import torch
 
+import resnet_common
 from resnet_common import load_pixels, pic2vec_embed, preprocess, random_resnet18, rows
+
+resnet_common.PIC2VEC = os.environ.get("PIC2VEC", resnet_common.PIC2VEC)
 
 
 def main():

@@ -1,5 +1,3 @@
-internal import CBLAS
-
 /// Winograd F(2x2, 3x3) for stride-1, padding-1 3x3 convolutions, NHWC.
 ///
 /// Each 2x2 output tile comes from a 4x4 input tile: `Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`.
@@ -8,7 +6,7 @@ internal import CBLAS
 /// Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016.
 struct WinogradWeights: Sendable {
     /// 16 matrices `inputChannels x outputChannels`, one per transformed tap `G g Gᵀ`.
-    let transformed: [Float]
+    let transformed: [GEMMWeights]
 
     /// Transforms GEMM-layout 3x3 weights (`9 * inputs` rows by `outputs` columns).
     init(packed: [Float], inputs: Int, outputs: Int) {
@@ -32,7 +30,9 @@ struct WinogradWeights: Sendable {
                 }
             }
         }
-        transformed = u
+        transformed = u.withUnsafeBufferPointer { u in
+            (0..<16).map { GEMMWeights(u.baseAddress! + $0 * inputs * outputs, rows: inputs, columns: outputs) }
+        }
     }
 }
 
@@ -40,7 +40,7 @@ extension ConvBN {
     /// Runs the convolution with Winograd F(2x2, 3x3); precondition: 3x3, stride 1, padding 1.
     func winograd(
         _ input: Tensor, weights: WinogradWeights, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        residual: Tensor?, relu: Bool
+        residual: UnsafePointer<Float>?, relu: Bool
     ) {
         let h = input.height, w = input.width, cin = inputChannels, cout = outputChannels
         let tilesW = (w + 1) / 2, perImage = (h + 1) / 2 * tilesW
@@ -58,40 +58,35 @@ extension ConvBN {
             zeros.deallocate()
         }
         var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 16)
-        weights.transformed.withUnsafeBufferPointer { u in
-            guard let u = u.baseAddress else { return }
-            var start = 0
-            while start < total {
-                let count = min(chunk, total - start)
-                for t in 0..<count {
-                    let tile = start + t, n = tile / perImage, th = tile % perImage / tilesW, tw = tile % tilesW
-                    for i in 0..<4 {
-                        for j in 0..<4 {
-                            let ih = 2 * th - 1 + i, iw = 2 * tw - 1 + j
-                            rows[4 * i + j] = ih >= 0 && ih < h && iw >= 0 && iw < w
-                                ? x + ((n * h + ih) * w + iw) * cin : UnsafePointer(zeros)
-                        }
-                    }
-                    Self.transformInput(rows, into: v + t * cin, stride: chunk * cin, channels: cin)
-                }
-                for k in 0..<16 {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(cout), Int32(cin),
-                                1, v + k * chunk * cin, Int32(cin), u + k * cin * cout, Int32(cout),
-                                0, m + k * chunk * cout, Int32(cout))
-                }
-                for t in 0..<count {
-                    let tile = start + t, n = tile / perImage, th = tile % perImage / tilesW, tw = tile % tilesW
-                    Self.transformOutput(m + t * cout, stride: chunk * cout, into: y, channels: cout)
-                    for r in 0..<2 where 2 * th + r < h {
-                        for c in 0..<2 where 2 * tw + c < w {
-                            let position = (n * h + 2 * th + r) * w + 2 * tw + c
-                            finish(y + (2 * r + c) * cout, into: output + position * cout,
-                                   residualRow: residual.map { ($0, position * cout) }, relu: relu)
-                        }
+        var start = 0
+        while start < total {
+            let count = min(chunk, total - start)
+            for t in 0..<count {
+                let tile = start + t, n = tile / perImage, th = tile % perImage / tilesW, tw = tile % tilesW
+                for i in 0..<4 {
+                    for j in 0..<4 {
+                        let ih = 2 * th - 1 + i, iw = 2 * tw - 1 + j
+                        rows[4 * i + j] = ih >= 0 && ih < h && iw >= 0 && iw < w
+                            ? x + ((n * h + ih) * w + iw) * cin : UnsafePointer(zeros)
                     }
                 }
-                start += count
+                Self.transformInput(rows, into: v + t * cin, stride: chunk * cin, channels: cin)
             }
+            for k in 0..<16 {
+                weights.transformed[k].multiply(count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout)
+            }
+            for t in 0..<count {
+                let tile = start + t, n = tile / perImage, th = tile % perImage / tilesW, tw = tile % tilesW
+                Self.transformOutput(m + t * cout, stride: chunk * cout, into: y, channels: cout)
+                for r in 0..<2 where 2 * th + r < h {
+                    for c in 0..<2 where 2 * tw + c < w {
+                        let position = (n * h + 2 * th + r) * w + 2 * tw + c
+                        finish(y + (2 * r + c) * cout, into: output + position * cout,
+                               residual: residual.map { $0 + position * cout }, relu: relu)
+                    }
+                }
+            }
+            start += count
         }
     }
 

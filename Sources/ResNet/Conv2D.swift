@@ -73,34 +73,37 @@ public struct ConvBN: Sendable {
         return Tensor(batch: input.batch, height: outH, width: outW, channels: outputChannels) { output in
             input.values.withUnsafeBufferPointer { x in
                 guard let x = x.baseAddress else { return }
-                if let winogradWeights, outH * outW >= Self.winogradMinimumPositions {
-                    return winograd(input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu)
-                }
-                for group in plan.groups {
-                    run(group, plan: plan, input: input, x: x, output: output, residual: residual, relu: relu)
+                withOptionalPointer(residual?.values) { residual in
+                    if let winogradWeights, outH * outW >= Self.winogradMinimumPositions {
+                        return winograd(input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu)
+                    }
+                    for group in plan.groups {
+                        run(group, plan: plan, input: input, x: x, output: output, residual: residual, relu: relu)
+                    }
                 }
             }
         }
     }
 
-    /// One group: im2col of its positions and taps in row chunks, SGEMM, then bias, residual and ReLU.
+    /// One group: im2col of its positions and taps in row chunks, then one GEMM per chunk
+    /// that adds the bias, and the residual and ReLU when the group covers every position.
     private func run(
         _ group: TapGroup, plan: ConvPlan, input: Tensor, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        residual: Tensor?, relu: Bool
+        residual: UnsafePointer<Float>?, relu: Bool
     ) {
-        let depth = group.depth(inputChannels)
+        let depth = group.depth(inputChannels), cout = outputChannels
         let groupPositions = group.positions.count
         let rows = input.batch * groupPositions
         let chunk = max(32, min(rows, (1 << 19) / depth))
         let direct = plan.groups.count == 1
         let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * depth)
-        let staging = direct ? nil : UnsafeMutablePointer<Float>.allocate(capacity: chunk * outputChannels)
+        let staging = direct ? nil : UnsafeMutablePointer<Float>.allocate(capacity: chunk * cout)
         defer {
             columns.deallocate()
             staging?.deallocate()
         }
         let outputPositions = plan.outputHeight * plan.outputWidth
-        group.weights.withUnsafeBufferPointer { w in
+        bias.withUnsafeBufferPointer { b in
             var start = 0
             while start < rows {
                 let count = min(chunk, rows - start)
@@ -109,14 +112,22 @@ public struct ConvBN: Sendable {
                     gather(x, input: input, n: n, oh: p / plan.outputWidth, ow: p % plan.outputWidth,
                            runs: group.runs, into: columns + r * depth)
                 }
-                let product = staging ?? output + start * outputChannels
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(outputChannels), Int32(depth),
-                            1, columns, Int32(depth), w.baseAddress, Int32(outputChannels), 0, product, Int32(outputChannels))
+                guard let staging else {
+                    group.weights.multiply(count, columns, lda: depth, into: output + start * cout, ldc: cout, bias: b.baseAddress,
+                                           residual: residual.map { $0 + start * cout }, ldr: cout, relu: relu)
+                    start += count
+                    continue
+                }
+                group.weights.multiply(count, columns, lda: depth, into: staging, ldc: cout, bias: b.baseAddress)
                 for r in 0..<count {
                     let n = (start + r) / groupPositions, p = Int(group.positions[(start + r) % groupPositions])
-                    let row = n * outputPositions + p
-                    finish(product + r * outputChannels, into: output + row * outputChannels,
-                           residualRow: residual.map { ($0, row * outputChannels) }, relu: relu)
+                    let offset = (n * outputPositions + p) * cout
+                    let source = staging + r * cout, destination = output + offset
+                    if let residual {
+                        for o in 0..<cout { destination[o] = relu ? max(source[o] + residual[offset + o], 0) : source[o] + residual[offset + o] }
+                    } else {
+                        for o in 0..<cout { destination[o] = relu ? max(source[o], 0) : source[o] }
+                    }
                 }
                 start += count
             }
@@ -146,19 +157,17 @@ public struct ConvBN: Sendable {
         }
     }
 
-    /// Writes `product + bias (+ residual)`, through ReLU if asked, to one output row.
+    /// Writes `product + bias (+ residual row)`, through ReLU if asked, to one output row.
     @inline(__always)
     func finish(
         _ product: UnsafeMutablePointer<Float>, into destination: UnsafeMutablePointer<Float>,
-        residualRow: (Tensor, Int)?, relu: Bool
+        residual: UnsafePointer<Float>?, relu: Bool
     ) {
         bias.withUnsafeBufferPointer { b in
-            if let (residual, offset) = residualRow {
-                residual.values.withUnsafeBufferPointer { r in
-                    for o in 0..<outputChannels {
-                        let v = product[o] + b[o] + r[offset + o]
-                        destination[o] = relu ? max(v, 0) : v
-                    }
+            if let residual {
+                for o in 0..<outputChannels {
+                    let v = product[o] + b[o] + residual[o]
+                    destination[o] = relu ? max(v, 0) : v
                 }
             } else {
                 for o in 0..<outputChannels {
@@ -192,11 +201,11 @@ public struct ConvBN: Sendable {
         let groups: [TapGroup]
         if Double(usedTaps) > 0.85 * Double(allTaps) {
             groups = [TapGroup(positions: (0..<Int32(outH * outW)).map { $0 }, mask: everything, kernel: kernel,
-                               weights: weights, rowsPerTap: inputChannels * outputChannels)]
+                               weights: weights, rowsPerTap: inputChannels * outputChannels, columns: outputChannels)]
         } else {
             groups = order.map { mask in
                 TapGroup(positions: byMask[mask] ?? [], mask: mask, kernel: kernel, weights: weights,
-                         rowsPerTap: inputChannels * outputChannels)
+                         rowsPerTap: inputChannels * outputChannels, columns: outputChannels)
             }
         }
         return ConvPlan(outputHeight: outH, outputWidth: outW, groups: groups)
@@ -218,9 +227,9 @@ struct TapGroup: Sendable {
     let runs: [TapRun]
     let taps: Int
     /// `taps * inputChannels` x `outputChannels`, the selected taps' rows of the full matrix.
-    let weights: [Float]
+    let weights: GEMMWeights
 
-    init(positions: [Int32], mask: [Bool], kernel: Int, weights all: [Float], rowsPerTap: Int) {
+    init(positions: [Int32], mask: [Bool], kernel: Int, weights all: [Float], rowsPerTap: Int, columns: Int) {
         let selected = mask.indices.filter { mask[$0] }
         var runs: [TapRun] = []
         for (slot, tap) in selected.enumerated() {
@@ -233,7 +242,8 @@ struct TapGroup: Sendable {
         self.positions = positions
         self.runs = runs
         self.taps = selected.count
-        self.weights = selected.count == mask.count ? all : selected.flatMap { all[$0 * rowsPerTap..<($0 + 1) * rowsPerTap] }
+        self.weights = GEMMWeights(selected.count == mask.count ? all : selected.flatMap { all[$0 * rowsPerTap..<($0 + 1) * rowsPerTap] },
+                                   rows: selected.count * rowsPerTap / columns, columns: columns)
     }
 
     /// The im2col row length for `channels` input channels.
@@ -261,4 +271,11 @@ final class PlanCache: @unchecked Sendable {
         plans[key] = plan
         return plan
     }
+}
+
+/// Calls `body` with the array's base address, or with nil for no array.
+@inline(__always)
+func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let array else { return body(nil) }
+    return array.withUnsafeBufferPointer { body($0.baseAddress) }
 }
