@@ -10,6 +10,9 @@ set shaped like random-init ResNet features (10 latent clusters in 32-D, a rando
 512-D, noise, ReLU), which the report names.
 
     .venv/bin/python benchmarks/bench_tsne.py [--pic2vec .build/release/pic2vec] [--n 50000]
+
+openTSNE runs its defaults (250 early-exaggeration + 500 iterations); pic2vec its own (250 + 750).
+`--extra "--iterations 750"` compares at openTSNE's iteration count instead.
 """
 import argparse
 import os
