@@ -1,3 +1,5 @@
+internal import CResNetKernels
+
 /// Winograd F(2x2, 3x3) for stride-1, padding-1 3x3 convolutions, NHWC.
 ///
 /// Each 2x2 output tile comes from a 4x4 input tile: `Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`.
@@ -45,7 +47,8 @@ extension ConvBN {
         let h = input.height, w = input.width, cin = inputChannels, cout = outputChannels
         let tilesW = (w + 1) / 2, perImage = (h + 1) / 2 * tilesW
         let total = input.batch * perImage
-        let chunk = max(16, min(total, (1 << 18) / max(cin, cout)))
+        // Tiles per chunk: the transformed tiles and their products stay within L2.
+        let chunk = max(Self.winogradMinimumChunk, min(total, Self.winogradChunkFloats / (16 * (cin + cout))))
         let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * chunk * cin)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * chunk * cout)
         let y = UnsafeMutablePointer<Float>.allocate(capacity: 4 * cout)
@@ -58,6 +61,8 @@ extension ConvBN {
             zeros.deallocate()
         }
         var rows = [UnsafePointer<Float>](repeating: UnsafePointer(zeros), count: 16)
+        var targets = [UnsafeMutablePointer<Float>?](repeating: nil, count: 4)
+        var shortcuts = [UnsafePointer<Float>?](repeating: nil, count: 4)
         var start = 0
         while start < total {
             let count = min(chunk, total - start)
@@ -70,25 +75,48 @@ extension ConvBN {
                             ? x + ((n * h + ih) * w + iw) * cin : UnsafePointer(zeros)
                     }
                 }
-                Self.transformInput(rows, into: v + t * cin, stride: chunk * cin, channels: cin)
+                if GEMMWeights.packs {
+                    rows.withUnsafeBufferPointer { d in
+                        d.withMemoryRebound(to: Optional<UnsafePointer<Float>>.self) {
+                            rn_winograd_input($0.baseAddress, v + t * cin, chunk * cin, Int32(cin))
+                        }
+                    }
+                } else {
+                    Self.transformInput(rows, into: v + t * cin, stride: chunk * cin, channels: cin)
+                }
             }
             for k in 0..<16 {
                 weights.transformed[k].multiply(count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout)
             }
             for t in 0..<count {
                 let tile = start + t, n = tile / perImage, th = tile % perImage / tilesW, tw = tile % tilesW
-                Self.transformOutput(m + t * cout, stride: chunk * cout, into: y, channels: cout)
+                for i in 0..<4 { (targets[i], shortcuts[i]) = (nil, nil) }
                 for r in 0..<2 where 2 * th + r < h {
                     for c in 0..<2 where 2 * tw + c < w {
                         let position = (n * h + 2 * th + r) * w + 2 * tw + c
-                        finish(y + (2 * r + c) * cout, into: output + position * cout,
-                               residual: residual.map { $0 + position * cout }, relu: relu)
+                        targets[2 * r + c] = output + position * cout
+                        shortcuts[2 * r + c] = residual.map { $0 + position * cout }
+                    }
+                }
+                if GEMMWeights.packs {
+                    bias.withUnsafeBufferPointer { b in
+                        rn_winograd_output(m + t * cout, chunk * cout, Int32(cout), b.baseAddress, targets,
+                                           residual == nil ? nil : shortcuts, relu ? 1 : 0)
+                    }
+                } else {
+                    Self.transformOutput(m + t * cout, stride: chunk * cout, into: y, channels: cout)
+                    for (i, target) in targets.enumerated() {
+                        if let target { finish(y + i * cout, into: target, residual: shortcuts[i], relu: relu) }
                     }
                 }
             }
             start += count
         }
     }
+
+    /// Floats of transformed tiles and products per chunk (2 MiB), and the fewest tiles per chunk.
+    static let winogradChunkFloats = 1 << 19
+    static let winogradMinimumChunk = 64
 
     /// `Bᵀ d B` of one 4x4 tile given as 16 channel rows, written to 16 planes `stride` apart.
     @inline(__always)
