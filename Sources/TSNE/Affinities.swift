@@ -42,7 +42,7 @@ public struct Affinities: Sendable {
         let n = neighbors.queries
         var conditional = [Float](repeating: 0, count: n * k)
         conditional.withUnsafeMutableBufferPointer { out in
-            let shared = SharedPointer(base: out.baseAddress!)
+            let shared = SharedPointer(out.baseAddress!)
             neighbors.distances.withUnsafeBufferPointer { dist in
                 forEachChunk(n, chunks: 8, threads: threads) { _, range in
                     for i in range {
@@ -149,7 +149,7 @@ public struct Affinities: Sendable {
         var partial = [Double](repeating: 0, count: chunks)
         embedding.values.withUnsafeBufferPointer { y in
             partial.withUnsafeMutableBufferPointer { out in
-                let shared = SharedPointer(base: out.baseAddress!)
+                let shared = SharedPointer(out.baseAddress!)
                 forEachChunk(count, chunks: chunks, threads: threads) { c, range in
                     var total = 0.0
                     for i in range {

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// The repulsive part of the t-SNE gradient by FFT-accelerated interpolation (FIt-SNE).
@@ -135,7 +136,7 @@ final class InterpolatedRepulsion {
         }
         nodes.withUnsafeMutableBufferPointer { nodePtr in
             weights.withUnsafeMutableBufferPointer { weightPtr in
-                let (np, wp) = (SharedPointer(base: nodePtr.baseAddress!), SharedPointer(base: weightPtr.baseAddress!))
+                let (np, wp) = (SharedPointer(nodePtr.baseAddress!), SharedPointer(weightPtr.baseAddress!))
                 forEachChunk(2 * n, chunks: Self.pointChunks, threads: threads) { _, range in
                     for s in range {
                         let u = (y[s] - low) / boxWidth
@@ -159,7 +160,7 @@ final class InterpolatedRepulsion {
             charges = [Float](repeating: 0, count: cells * Self.spreadChunks)
         }
         charges.withUnsafeMutableBufferPointer { chargePtr in
-            let shared = SharedPointer(base: chargePtr.baseAddress!)
+            let shared = SharedPointer(chargePtr.baseAddress!)
             nodes.withUnsafeBufferPointer { nodes in
                 weights.withUnsafeBufferPointer { weights in
                     forEachChunk(n, chunks: Self.spreadChunks, threads: threads) { c, range in
@@ -204,10 +205,10 @@ final class InterpolatedRepulsion {
         into forces: UnsafeMutablePointer<Float>, count n: Int
     ) -> Double {
         var partial = [Double](repeating: 0, count: Self.pointChunks)
-        let out = SharedPointer(base: forces)
+        let out = SharedPointer(forces)
         let (p0, p1, p2, p3) = (potentials[0], potentials[1], potentials[2], potentials[3])
         partial.withUnsafeMutableBufferPointer { partialPtr in
-            let sums = SharedPointer(base: partialPtr.baseAddress!)
+            let sums = SharedPointer(partialPtr.baseAddress!)
             nodes.withUnsafeBufferPointer { nodes in
                 weights.withUnsafeBufferPointer { weights in
                     forEachChunk(n, chunks: Self.pointChunks, threads: threads) { c, range in
@@ -269,8 +270,8 @@ final class InterpolatedRepulsion {
     /// Transforms columns `0..<count` along the first axis (rounded up to whole groups of 8, which
     /// the padding of each row allows), split across threads.
     private func columns(_ fft: FFT, re: UnsafeMutablePointer<Float>, im: UnsafeMutablePointer<Float>, columns count: Int, inverse: Bool) {
-        let (workRe, workIm) = (SharedPointer(base: buffers[12]), SharedPointer(base: buffers[13]))
-        let (r, i) = (SharedPointer(base: re), SharedPointer(base: im))
+        let (workRe, workIm) = (SharedPointer(buffers[12]), SharedPointer(buffers[13]))
+        let (r, i) = (SharedPointer(re), SharedPointer(im))
         forEachChunk((count + 7) / 8, chunks: threads, threads: threads) { _, groups in
             guard !groups.isEmpty else { return }
             fft.transform(
@@ -284,7 +285,7 @@ final class InterpolatedRepulsion {
         _ fromRe: UnsafeMutablePointer<Float>, _ fromIm: UnsafeMutablePointer<Float>,
         into toRe: UnsafeMutablePointer<Float>, _ toIm: UnsafeMutablePointer<Float>, pitch: Int, rows: Int, columns: Int
     ) {
-        let (fr, fi, tr, ti) = (SharedPointer(base: fromRe), SharedPointer(base: fromIm), SharedPointer(base: toRe), SharedPointer(base: toIm))
+        let (fr, fi, tr, ti) = (SharedPointer(fromRe), SharedPointer(fromIm), SharedPointer(toRe), SharedPointer(toIm))
         let tile = 32
         forEachChunk((rows + tile - 1) / tile, chunks: threads, threads: threads) { _, range in
             for aBlock in range {

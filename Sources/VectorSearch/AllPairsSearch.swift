@@ -1,6 +1,5 @@
 public import Common
 internal import CBLAS
-import Dispatch
 
 /// Exact leave-one-out k-nearest-neighbor search of every row of one set among the others.
 ///
@@ -70,9 +69,8 @@ public struct AllPairsSearch: Sendable {
         let size = max(blockSize, 16)
         let blocks = stride(from: 0, to: points.rows, by: size).map { $0..<min($0 + size, points.rows) }
         for round in Self.tournament(blockCount: blocks.count) {
-            let workers = max(min(threads, round.count), 1)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for p in stride(from: worker, to: round.count, by: workers) {
+            forEachInterleaved(round.count, workers: min(threads, round.count)) { _, items in
+                for p in items {
                     state.process(blocks[round[p].0], blocks[round[p].1])
                 }
             }

@@ -1,6 +1,5 @@
 internal import CBLAS
 import Common
-import Dispatch
 
 /// Group rankings: each row's `R` nearest others (R = other rows in its group), with a same-group flag.
 ///
@@ -31,8 +30,8 @@ extension AllPairsState {
         }
         let rows = sampleRows
         let stripes = stride(from: 0, to: n, by: 256).map { $0..<min($0 + 256, n) }
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            for s in stride(from: worker, to: stripes.count, by: threads) {
+        forEachInterleaved(stripes.count, workers: threads) { _, items in
+            for s in items {
                 sampleThresholds(stripes[s], sample: sample, sampleRows: rows, groupSizes: groupSizes, capacityScale: capacityScale, expected: expected.base)
             }
         }
@@ -107,10 +106,10 @@ extension AllPairsState {
         words.base.initialize(repeating: 0, count: max(wordCount, 1))
         defer { words.base.deallocate() }
         let chunks = stride(from: 0, to: n, by: 512).map { $0..<min($0 + 512, n) }
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+        forEachInterleaved(chunks.count, workers: threads) { _, items in
             var scratch: [UInt32] = []
             var spare: [UInt32] = []
-            for c in stride(from: worker, to: chunks.count, by: threads) {
+            for c in items {
                 for q in chunks[c] where lengths[q] > 0 {
                     let used = Int(candidateCount[q])
                     if used >= lengths[q] {
@@ -160,13 +159,4 @@ extension AllPairsState {
         }
         return (0..<n).filter { $0 != q }.map { Self.pack(bias[$0] + scale * dots[$0], sameGroup: group[q] == group[$0]) }
     }
-}
-
-/// A raw buffer shared by workers that write disjoint parts of it.
-struct SharedPointer<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
-
-    init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
-
-    init(capacity: Int) { base = .allocate(capacity: capacity) }
 }
