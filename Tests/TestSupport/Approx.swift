@@ -30,9 +30,12 @@ public func assertClose(
         "\(actual) vs \(expected). \(message())", file: file, line: line)
 }
 
-/// A fresh empty temporary folder for one test.
-public func temporaryFolder(_ name: String = #function) throws -> String {
-    let path = NSTemporaryDirectory() + "pic2vec-tests-\(name.filter(\.isLetter))-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
+extension XCTestCase {
+    /// A fresh empty temporary folder for the running test, removed with its contents when the test ends.
+    public func temporaryFolder(_ name: String = #function) throws -> String {
+        let path = NSTemporaryDirectory() + "pic2vec-tests-\(name.filter(\.isLetter))-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
 }
