@@ -42,8 +42,8 @@ let package = Package(
         .target(
             name: "ImageData",
             dependencies: [
-                "Common", "CImageCodecs", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                "Common", "CImageCodecs", .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .target(name: "CResNetKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(

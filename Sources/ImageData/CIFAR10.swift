@@ -60,7 +60,7 @@ public enum CIFAR10 {
         }
         let archivePath = root + "/" + archive.fileName
         if (try? Downloader.md5(ofFile: archivePath)) != archive.md5 {
-            try Downloader.fetch(archive.url, to: archivePath, md5: archive.md5, bytes: archive.bytes)
+            try Downloader.fetch(archive.url, to: archivePath, checksum: .md5(archive.md5), bytes: archive.bytes)
         }
         try TarArchive.extractGzip(archivePath, into: root)
         let folder = root + "/" + archive.folder

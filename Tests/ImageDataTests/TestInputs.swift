@@ -8,19 +8,6 @@ func write(_ bytes: [UInt8], to path: String) throws {
     XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "cannot write \(path)")
 }
 
-/// Asserts that `body` throws an error whose description contains every one of `parts`.
-func assertThrows<T>(
-    _ parts: String..., file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T
-) {
-    do {
-        _ = try body()
-        XCTFail("expected an error mentioning \(parts)", file: file, line: line)
-    } catch {
-        let text = "\(error)"
-        for part in parts { XCTAssertTrue(text.contains(part), "\"\(text)\" does not mention \"\(part)\"", file: file, line: line) }
-    }
-}
-
 /// Builds tar archives (ustar) and gzip files (stored deflate blocks) for the tests.
 enum TestArchive {
     /// One archive member: a regular file, a folder, or a symbolic link.

@@ -30,6 +30,19 @@ public func assertClose(
         "\(actual) vs \(expected). \(message())", file: file, line: line)
 }
 
+/// Asserts that `body` throws an error whose description contains every one of `parts`.
+public func assertThrows<T>(
+    _ parts: String..., file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> T
+) {
+    do {
+        _ = try body()
+        XCTFail("expected an error mentioning \(parts)", file: file, line: line)
+    } catch {
+        let text = "\(error)"
+        for part in parts { XCTAssertTrue(text.contains(part), "\"\(text)\" does not mention \"\(part)\"", file: file, line: line) }
+    }
+}
+
 extension XCTestCase {
     /// A fresh empty temporary folder for the running test, removed with its contents when the test ends.
     public func temporaryFolder(_ name: String = #function) throws -> String {

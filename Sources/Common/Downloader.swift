@@ -1,4 +1,3 @@
-import Common
 import Crypto
 import Foundation
 
@@ -6,20 +5,49 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Downloads files over HTTP(S) with a progress line and an MD5 check.
+/// What a downloaded file must hash to (lowercase hex).
+public enum Checksum: Sendable, Equatable {
+    /// The whole MD5, as CIFAR-10 publishes it.
+    case md5(String)
+    /// The start of the SHA-256, as torchvision's file names carry it (`resnet18-f37072fd.pth`).
+    case sha256Prefix(String)
+
+    /// A fresh hasher of the matching kind.
+    func makeHasher() -> any HashFunction {
+        switch self {
+        case .md5: Insecure.MD5()
+        case .sha256Prefix: SHA256()
+        }
+    }
+
+    /// What is wrong with a file whose digest is `actual`, or nil when it matches.
+    func problem(actual: String) -> String? {
+        switch self {
+        case .md5(let expected):
+            actual == expected ? nil : "MD5 is \(actual), expected \(expected): damaged or not the official file"
+        case .sha256Prefix(let prefix):
+            actual.hasPrefix(prefix) ? nil : "downloaded file's SHA-256 \(actual) does not start with \(prefix)"
+        }
+    }
+}
+
+/// Downloads files over HTTP(S) with a progress line and a checksum.
 ///
 /// The body streams into a temporary file beside the target, hashed as it arrives; only a
 /// complete download with the expected size and checksum is renamed into place, so an
 /// interrupted or damaged transfer leaves nothing behind.
 public enum Downloader {
-    /// Fetches `url` into `path`, checking the MD5 (lowercase hex) and, when given, the size.
-    public static func fetch(_ url: URL, to path: String, md5: String, bytes expected: Int? = nil, timeout: TimeInterval = 60) throws {
+    /// Fetches `url` into `path`, checking `checksum` and, when given, the size.
+    public static func fetch(
+        _ url: URL, to path: String, checksum: Checksum, bytes expected: Int? = nil, timeout: TimeInterval = 60
+    ) throws {
         try AtomicFile.write(to: path) { temporary in
             guard FileManager.default.createFile(atPath: temporary, contents: nil),
                 let handle = FileHandle(forWritingAtPath: temporary)
             else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))") }
             defer { try? handle.close() }
-            let transfer = Transfer(handle: handle, label: "Downloading \(url.lastPathComponent)", expected: expected)
+            let transfer = Transfer(
+                handle: handle, label: "Downloading \(url.lastPathComponent)", expected: expected, hasher: checksum.makeHasher())
             let session = URLSession(configuration: .ephemeral, delegate: transfer, delegateQueue: nil)
             defer { session.finishTasksAndInvalidate() }
             var request = URLRequest(url: url)
@@ -32,23 +60,13 @@ public enum Downloader {
             if let expected, outcome.received != expected {
                 throw FileError(url.absoluteString, "received \(outcome.received) bytes, expected \(expected)")
             }
-            guard outcome.md5 == md5 else {
-                throw FileError(url.absoluteString, "MD5 is \(outcome.md5), expected \(md5): damaged or not the official file")
-            }
+            if let problem = checksum.problem(actual: outcome.digest) { throw FileError(url.absoluteString, problem) }
         }
     }
 
     /// The MD5 of a file, as lowercase hex.
     public static func md5(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw FileError(path, "cannot open file") }
-        defer { try? handle.close() }
-        var hasher = Insecure.MD5()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hex(hasher.finalize())
-    }
-
-    static func hex<Digest: Sequence>(_ digest: Digest) -> String where Digest.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        try Insecure.MD5.hexDigest(ofFile: path)
     }
 }
 
@@ -62,21 +80,22 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     private let label: String
     private let lock = NSLock()
     private var expected: Int?
-    private var hasher = Insecure.MD5()
+    private var hasher: any HashFunction
     private var received = 0
     private var reportedMiB = 0
-    private var progress: Common.Progress?
+    private var progress: Progress?
     private var failure: String?
 
-    init(handle: FileHandle, label: String, expected: Int?) {
+    init(handle: FileHandle, label: String, expected: Int?, hasher: any HashFunction) {
         self.handle = handle
         self.label = label
         self.expected = expected
+        self.hasher = hasher
     }
 
-    /// What happened: an error message, or the bytes received and their MD5.
-    func outcome() -> (failure: String?, received: Int, md5: String, progress: Common.Progress?) {
-        lock.withLock { (failure, received, Downloader.hex(hasher.finalize()), progress) }
+    /// What happened: an error message, or the bytes received and their digest (hex).
+    func outcome() -> (failure: String?, received: Int, digest: String, progress: Progress?) {
+        lock.withLock { (failure, received, hasher.hexDigest, progress) }
     }
 
     func urlSession(
@@ -91,7 +110,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
                 if let expected, expected != announced { failure = "server announces \(announced) bytes, expected \(expected)" }
                 expected = announced
             }
-            progress = Common.Progress(label, total: max(1, (expected ?? 0) >> 20), unit: "MiB")
+            progress = Progress(label, total: max(1, (expected ?? 0) >> 20), unit: "MiB")
         }
         completionHandler(status == 200 ? .allow : .cancel)
     }

@@ -2,14 +2,14 @@ import Foundation
 
 /// A one-file HTTP server on 127.0.0.1 for downloader tests, answering every request with
 /// `body` (or only its first `cutAfter` bytes, then closing, as a dropped connection does).
-final class LocalHTTPServer: @unchecked Sendable {
-    let port: Int
+public final class LocalHTTPServer: @unchecked Sendable {
+    public let port: Int
     private let listener: Int32
     private let body: [UInt8]
     private let cutAfter: Int?
     private let status: String
 
-    init(body: [UInt8], cutAfter: Int? = nil, status: String = "200 OK") throws {
+    public init(body: [UInt8], cutAfter: Int? = nil, status: String = "200 OK") throws {
         self.body = body
         self.cutAfter = cutAfter
         self.status = status
@@ -31,10 +31,10 @@ final class LocalHTTPServer: @unchecked Sendable {
     }
 
     /// The URL of the served file.
-    func url(_ name: String) -> URL { URL(string: "http://127.0.0.1:\(port)/\(name)")! }
+    public func url(_ name: String) -> URL { URL(string: "http://127.0.0.1:\(port)/\(name)")! }
 
     /// Stops accepting connections.
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
