@@ -78,8 +78,7 @@ struct FFT {
                             store(dstRe, output + v, ar + br)
                             store(dstIm, output + v, ai + bi)
                             let (dr, di) = (ar - br, ai - bi)
-                            store(dstRe, output + outputStep + v, dr * w1.0 - di * w1.1)
-                            store(dstIm, output + outputStep + v, dr * w1.1 + di * w1.0)
+                            storeTwiddled(dstRe, dstIm, output + outputStep + v, (dr, di), by: w1)
                         }
                     case 4:
                         let w1 = (cosines[t], sign * sines[t])
@@ -100,12 +99,9 @@ struct FFT {
                             let (o1r, o1i) = (t1r + t3r, t1i + t3i)
                             let (o2r, o2i) = (t0r - t2r, t0i - t2i)
                             let (o3r, o3i) = (t1r - t3r, t1i - t3i)
-                            store(dstRe, output + outputStep + v, o1r * w1.0 - o1i * w1.1)
-                            store(dstIm, output + outputStep + v, o1r * w1.1 + o1i * w1.0)
-                            store(dstRe, output + 2 * outputStep + v, o2r * w2.0 - o2i * w2.1)
-                            store(dstIm, output + 2 * outputStep + v, o2r * w2.1 + o2i * w2.0)
-                            store(dstRe, output + 3 * outputStep + v, o3r * w3.0 - o3i * w3.1)
-                            store(dstIm, output + 3 * outputStep + v, o3r * w3.1 + o3i * w3.0)
+                            storeTwiddled(dstRe, dstIm, output + outputStep + v, (o1r, o1i), by: w1)
+                            storeTwiddled(dstRe, dstIm, output + 2 * outputStep + v, (o2r, o2i), by: w2)
+                            storeTwiddled(dstRe, dstIm, output + 3 * outputStep + v, (o3r, o3i), by: w3)
                         }
                     case 3:
                         let w1 = (cosines[t], sign * sines[t])
@@ -122,10 +118,8 @@ struct FFT {
                             store(dstIm, output + v, a0i + si)
                             let (o1r, o1i) = (mr - s * di, mi + s * dr)
                             let (o2r, o2i) = (mr + s * di, mi - s * dr)
-                            store(dstRe, output + outputStep + v, o1r * w1.0 - o1i * w1.1)
-                            store(dstIm, output + outputStep + v, o1r * w1.1 + o1i * w1.0)
-                            store(dstRe, output + 2 * outputStep + v, o2r * w2.0 - o2i * w2.1)
-                            store(dstIm, output + 2 * outputStep + v, o2r * w2.1 + o2i * w2.0)
+                            storeTwiddled(dstRe, dstIm, output + outputStep + v, (o1r, o1i), by: w1)
+                            storeTwiddled(dstRe, dstIm, output + 2 * outputStep + v, (o2r, o2i), by: w2)
                         }
                     default:
                         let w1 = (cosines[t], sign * sines[t]), w2 = (cosines[2 * t], sign * sines[2 * t])
@@ -149,14 +143,10 @@ struct FFT {
                             let (o2r, o2i) = (e2r - f2i, e2i + f2r), (o3r, o3i) = (e2r + f2i, e2i - f2r)
                             store(dstRe, output + v, a0r + b1r + b2r)
                             store(dstIm, output + v, a0i + b1i + b2i)
-                            store(dstRe, output + outputStep + v, o1r * w1.0 - o1i * w1.1)
-                            store(dstIm, output + outputStep + v, o1r * w1.1 + o1i * w1.0)
-                            store(dstRe, output + 2 * outputStep + v, o2r * w2.0 - o2i * w2.1)
-                            store(dstIm, output + 2 * outputStep + v, o2r * w2.1 + o2i * w2.0)
-                            store(dstRe, output + 3 * outputStep + v, o3r * w3.0 - o3i * w3.1)
-                            store(dstIm, output + 3 * outputStep + v, o3r * w3.1 + o3i * w3.0)
-                            store(dstRe, output + 4 * outputStep + v, o4r * w4.0 - o4i * w4.1)
-                            store(dstIm, output + 4 * outputStep + v, o4r * w4.1 + o4i * w4.0)
+                            storeTwiddled(dstRe, dstIm, output + outputStep + v, (o1r, o1i), by: w1)
+                            storeTwiddled(dstRe, dstIm, output + 2 * outputStep + v, (o2r, o2i), by: w2)
+                            storeTwiddled(dstRe, dstIm, output + 3 * outputStep + v, (o3r, o3i), by: w3)
+                            storeTwiddled(dstRe, dstIm, output + 4 * outputStep + v, (o4r, o4i), by: w4)
                         }
                     }
                 }
@@ -180,6 +170,16 @@ struct FFT {
 @inline(__always)
 private func load(_ base: UnsafeMutablePointer<Float>, _ offset: Int) -> SIMD8<Float> {
     UnsafeRawPointer(base + offset).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// Writes eight complex values `value * w` (multiplied by the twiddle factor `w`) at `offset` of the two planes.
+@inline(__always)
+private func storeTwiddled(
+    _ re: UnsafeMutablePointer<Float>, _ im: UnsafeMutablePointer<Float>, _ offset: Int, _ value: (SIMD8<Float>, SIMD8<Float>),
+    by w: (Float, Float)
+) {
+    store(re, offset, value.0 * w.0 - value.1 * w.1)
+    store(im, offset, value.0 * w.1 + value.1 * w.0)
 }
 
 /// Writes eight floats at `base + offset`.
