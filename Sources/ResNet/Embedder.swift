@@ -46,34 +46,32 @@ public struct Embedder: Sendable {
         let savedThreads = openblas_get_num_threads()
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(savedThreads) }
-        let failure = FirstError()
+        var failure: (any Error)?
         let values = [Float](unsafeUninitializedCapacity: count * dimension) { buffer, initialized in
-            let output = SendablePointer(buffer.baseAddress)
+            let output = buffer.baseAddress.map(SharedPointer.init)
             var start = 0
-            while start < count && failure.error == nil {
+            while start < count && failure == nil {
                 let batch = min(batchSize, count - start)
-                let parts = min(threads, batch)
                 let base = start
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    let low = base + batch * part / parts, high = base + batch * (part + 1) / parts
-                    do {
-                        try run(low..<high, image: image, into: output, dimension: dimension)
-                    } catch {
-                        failure.record(error)
+                do {
+                    try forEachChunk(batch, chunks: min(threads, batch), threads: threads) { _, part in
+                        try run(base + part.lowerBound..<base + part.upperBound, image: image, into: output, dimension: dimension)
                     }
+                } catch {
+                    failure = error
                 }
                 start += batch
                 report?.advance(by: batch)
             }
-            if failure.error != nil { buffer.initialize(repeating: 0) }
+            if failure != nil { buffer.initialize(repeating: 0) }
             initialized = count * dimension
         }
-        if let error = failure.error { throw error }
+        if let failure { throw failure }
         return Matrix(rows: count, columns: dimension, values: values)
     }
 
     /// Embeds rows `range` on the calling thread, in forward passes small enough to keep memory bounded.
-    private func run(_ range: Range<Int>, image: (Int) throws -> RGBImage, into output: SendablePointer, dimension: Int) throws {
+    private func run(_ range: Range<Int>, image: (Int) throws -> RGBImage, into output: SharedPointer<Float>?, dimension: Int) throws {
         let size = preprocessing.size
         let perPass = max(1, min(range.count, (1 << 20) / (size * size)))
         var start = range.lowerBound
@@ -85,35 +83,10 @@ public struct Embedder: Sendable {
             }
             let embeddings = network(input)
             embeddings.withUnsafeBufferPointer { source in
-                guard let source = source.baseAddress, let destination = output.pointer else { return }
+                guard let source = source.baseAddress, let destination = output?.base else { return }
                 (destination + start * dimension).update(from: source, count: n * dimension)
             }
             start += n
         }
-    }
-}
-
-/// A pointer to disjoint output rows that worker threads write.
-private struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>?
-
-    init(_ pointer: UnsafeMutablePointer<Float>?) { self.pointer = pointer }
-}
-
-/// The first error any worker reports.
-private final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var first: Error?
-
-    var error: Error? {
-        lock.lock()
-        defer { lock.unlock() }
-        return first
-    }
-
-    func record(_ error: Error) {
-        lock.lock()
-        defer { lock.unlock() }
-        if first == nil { first = error }
     }
 }
