@@ -1,8 +1,5 @@
 import Common
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Where the network's weights come from; random weights are only ever chosen explicitly.
 public enum WeightsSource: Sendable, Equatable, CustomStringConvertible {
@@ -85,78 +82,11 @@ public enum Weights {
             }
             return path
         }
-        let downloaded = try await Download.file(from: url, label: "resnet18 weights")
-        defer { try? FileManager.default.removeItem(at: downloaded) }
-        let hash = try Fingerprint.ofFile(downloaded.path)
-        guard hash.hasPrefix(torchvisionHashPrefix) else {
-            throw FileError(url.absoluteString, "downloaded file's SHA-256 \(hash) does not start with \(torchvisionHashPrefix)")
-        }
-        try AtomicFile.write(to: path) { temporary in
-            do {
-                try FileManager.default.copyItem(atPath: downloaded.path, toPath: temporary)
-            } catch {
-                throw FileError(path, "cannot store the download (\(error.localizedDescription))")
-            }
+        do {
+            try Downloader.fetch(url, to: path, checksum: .sha256Prefix(torchvisionHashPrefix))
+        } catch let error as FileError where error.problem.hasPrefix("download failed") {
+            throw FileError(error.path, error.problem + "; no network? Pass --weights PATH to a local copy")
         }
         return path
-    }
-}
-
-/// A file download with a progress line on standard error.
-final class Download: NSObject, URLSessionDownloadDelegate, @unchecked Sendable {
-    private let label: String
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<URL, Error>?
-    private var progress: Common.Progress?
-    private var reported: Int64 = 0
-
-    private init(label: String) { self.label = label }
-
-    /// Downloads `url` to a temporary file and returns its location.
-    static func file(from url: URL, label: String) async throws -> URL {
-        let delegate = Download(label: label)
-        let session = URLSession(configuration: .default, delegate: delegate, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        return try await withCheckedThrowingContinuation { continuation in
-            delegate.continuation = continuation
-            session.downloadTask(with: url).resume()
-        }
-    }
-
-    private func resume(_ result: Result<URL, Error>) {
-        lock.lock()
-        defer { lock.unlock() }
-        progress?.finish()
-        continuation?.resume(with: result)
-        continuation = nil
-    }
-
-    func urlSession(_ session: URLSession, downloadTask: URLSessionDownloadTask, didWriteData bytesWritten: Int64,
-                    totalBytesWritten: Int64, totalBytesExpectedToWrite: Int64) {
-        lock.lock()
-        defer { lock.unlock() }
-        if progress == nil { progress = Common.Progress(label, total: Int(max(totalBytesExpectedToWrite, 0) >> 10), unit: "KiB") }
-        let kib = totalBytesWritten >> 10
-        progress?.advance(by: Int(kib - reported))
-        reported = kib
-    }
-
-    func urlSession(_ session: URLSession, downloadTask: URLSessionDownloadTask, didFinishDownloadingTo location: URL) {
-        let kept = FileManager.default.temporaryDirectory.appendingPathComponent("pic2vec-download-\(UUID().uuidString)")
-        do {
-            if let response = downloadTask.response as? HTTPURLResponse, response.statusCode != 200 {
-                throw FileError(downloadTask.originalRequest?.url?.absoluteString ?? label, "HTTP status \(response.statusCode)")
-            }
-            try FileManager.default.moveItem(at: location, to: kept)
-            resume(.success(kept))
-        } catch {
-            resume(.failure(error))
-        }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        guard let error else { return }
-        let source = task.originalRequest?.url?.absoluteString ?? label
-        resume(.failure(FileError(source, "download failed (\(error.localizedDescription)); no network? Pass --weights PATH to a local copy")))
     }
 }
