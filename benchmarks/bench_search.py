@@ -63,7 +63,7 @@ def reference_precision(x, labels, threads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", default=".build-search/release/pic2vec")
+    parser.add_argument("--binary", default=".build/release/pic2vec")
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)

@@ -11,7 +11,7 @@ from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "cifar10-jpeg", "train")
-PIC2VEC = os.path.join(ROOT, ".build-resnet", "release", "pic2vec")
+PIC2VEC = os.path.join(ROOT, ".build", "release", "pic2vec")
 PRESETS = {
     "cifar": (32, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
     "imagenet": (224, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
