@@ -8,7 +8,7 @@ Both use the same full-size random-init weights (speed does not depend on the va
 The machine is shared: torch and pic2vec alternate `--repeat` times and the best rate of
 each is kept. PIC2VEC=path picks another build of the binary.
 
-Run: swift build -c release --scratch-path .build-resnet --product pic2vec
+Run: swift build -c release --product pic2vec
      .venv/bin/python benchmarks/bench_embed.py [--images32 10000] [--images224 1000] [--repeat 3]
 """
 

@@ -7,7 +7,7 @@ On the same N x 512 float32 embeddings, in one run:
 Uses outputs/embeddings.npy + outputs/labels.npy when present, otherwise clustered Gaussian
 data (10 classes, fixed seed). Both sides get the same threads (--threads, default 2).
 
-    swift build -c release --scratch-path .build-search --product pic2vec
+    swift build -c release --product pic2vec
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/bench_search.py
 """
 import argparse

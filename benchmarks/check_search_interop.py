@@ -4,7 +4,7 @@
    `pic2vec search --json` prints.
 2. Python writes an index; `pic2vec search` reads it and returns FAISS's neighbors.
 
-    .venv/bin/python benchmarks/check_search_interop.py [--binary .build-search/debug/pic2vec]
+    .venv/bin/python benchmarks/check_search_interop.py [--binary .build/debug/pic2vec]
 """
 import argparse
 import json
@@ -30,7 +30,7 @@ def python_neighbors(index, query, k):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", default=".build-search/debug/pic2vec")
+    parser.add_argument("--binary", default=".build/debug/pic2vec")
     args = parser.parse_args()
     x = np.load("Tests/VectorSearchTests/Fixtures/points.npy")
     failures = 0

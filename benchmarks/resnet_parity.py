@@ -4,7 +4,7 @@ A full-size, random-init torchvision ResNet18 is saved with torch.save(model.sta
 pic2vec embeds 1,000 images of cifar10-jpeg/train with it at both presets, torch does the
 same, and this prints the max absolute error and the minimum cosine similarity per preset.
 
-Run: swift build -c release --scratch-path .build-resnet --product pic2vec
+Run: swift build -c release --product pic2vec
      .venv/bin/python benchmarks/resnet_parity.py [--limit 1000]   (PIC2VEC=path: another build)
 """
 

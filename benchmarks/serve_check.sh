@@ -18,7 +18,7 @@ SHOT=${SHOT:-outputs/serve_browser_check.png}
 REQUESTS=${REQUESTS:-300}
 CONCURRENCY=${CONCURRENCY:-100}
 CONFIG=${CONFIG:-release}
-SCRATCH=${SCRATCH:-.build-serve}
+SCRATCH=${SCRATCH:-.build}
 PYTHON=${PYTHON:-.venv/bin/python}
 [ -x "$PYTHON" ] || PYTHON=python3
 command -v chromium > /dev/null || { echo "chromium is missing: apt-get install -y chromium" >&2; exit 1; }
