@@ -49,7 +49,9 @@ let package = Package(
         .target(
             name: "ResNet", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"])]),
-        .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS"]),
+        .target(
+            name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]),
         .target(name: "Evaluation", dependencies: ["Common"]),
         .target(name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Plots", dependencies: ["Common", "CCairo"]),

@@ -2,7 +2,6 @@
 #include "CFAISS.h"
 
 #include <faiss/AutoTune.h>
-#include <faiss/Clustering.h>
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIVF.h>
@@ -101,22 +100,4 @@ int pv_faiss_read_index(const char *path, pv_faiss_index **out) {
     return guarded([&] { *out = wrap(faiss::read_index(path)); });
 }
 
-int pv_faiss_kmeans(int64_t n, int d, const float *x, int k, int niter, int nredo, int seed, const float *initial,
-                    float *centroids, float *objective) {
-    return guarded([&] {
-        faiss::ClusteringParameters params;
-        params.niter = niter;
-        params.nredo = nredo;
-        params.seed = seed;
-        params.max_points_per_centroid = 1 << 30;
-        faiss::Clustering clustering(d, k, params);
-        if (initial != nullptr) {
-            clustering.centroids.assign(initial, initial + static_cast<size_t>(k) * d);
-        }
-        faiss::IndexFlatL2 assigner(d);
-        clustering.train(n, x, assigner);
-        std::copy(clustering.centroids.begin(), clustering.centroids.end(), centroids);
-        *objective = clustering.iteration_stats.empty() ? 0.0f : clustering.iteration_stats.back().obj;
-    });
-}
 }

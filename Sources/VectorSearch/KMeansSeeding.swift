@@ -1,16 +1,17 @@
-internal import CBLAS
 import Common
 import Foundation
 
 /// Greedy k-means++ seeding: each new centroid is the best (lowest total squared distance)
 /// of `2 + ln k` points drawn with probability proportional to their squared distance to
-/// the centroids chosen so far. Distances come from one `sgemm` per step.
+/// the centroids chosen so far. Distances come from one SIMD pass over the points per step.
 struct Seeding {
     let points: Matrix
     let squaredNorms: [Float]
+    let threads: Int
 
-    init(_ points: Matrix) {
+    init(_ points: Matrix, threads: Int) {
         self.points = points
+        self.threads = threads
         squaredNorms = points.rowNorms.map { $0 * $0 }
     }
 
@@ -47,23 +48,36 @@ struct Seeding {
         return weights.count - 1
     }
 
-    /// `n x ids.count` squared distances from every row to the rows `ids`, row-major.
+    /// `n x ids.count` squared distances from every row to the rows `ids`, row-major, from one
+    /// pass over the points (split into fixed chunks, so the result does not depend on `threads`).
     private func squaredDistances(to ids: [Int]) -> [Float] {
         let n = points.rows
         let d = points.columns
-        let targets = ids.flatMap { points.row($0) }
-        var products = [Float](repeating: 0, count: n * ids.count)
-        openblas_set_num_threads(1)
-        points.values.withUnsafeBufferPointer { x in
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(ids.count), Int32(d), 1, x.baseAddress, Int32(d),
-                targets, Int32(d), 0, &products, Int32(ids.count))
-        }
-        for i in 0..<n {
-            for (t, id) in ids.enumerated() {
-                products[i * ids.count + t] = max(0, squaredNorms[i] + squaredNorms[id] - 2 * products[i * ids.count + t])
+        let m = ids.count
+        var targets = ids.flatMap { points.row($0) }
+        let targetNorms = ids.map { squaredNorms[$0] }
+        var distances = [Float](repeating: 0, count: n * m)
+        points.values.withUnsafeBufferPointer { xb in
+            targets.withUnsafeMutableBufferPointer { tb in
+                squaredNorms.withUnsafeBufferPointer { sb in
+                    distances.withUnsafeMutableBufferPointer { db in
+                        let x = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
+                        let t = SharedPointer(tb.baseAddress!)
+                        let sq = SharedPointer(UnsafeMutablePointer(mutating: sb.baseAddress!))
+                        let out = SharedPointer(db.baseAddress!)
+                        forEachChunk(n, chunks: min(32, n), threads: threads) { _, range in
+                            for i in range {
+                                let row = UnsafePointer(x.base + i * d)
+                                for c in 0..<m {
+                                    let dot = KMeans.dot(row, t.base + c * d, d)
+                                    out.base[i * m + c] = max(0, sq.base[i] + targetNorms[c] - 2 * dot)
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
-        return products
+        return distances
     }
 }

@@ -3,11 +3,11 @@ import Common
 import Foundation
 import VectorSearch
 
-/// `pic2vec kmeans`: k-means clustering of an embedding file through FAISS.
+/// `pic2vec kmeans`: k-means clustering of an embedding file (k-means++ seeding, then Lloyd iterations).
 struct KMeansCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmeans",
-        abstract: "Cluster N x d float32 embeddings: k-means++ seeding, then FAISS Lloyd iterations.")
+        abstract: "Cluster N x d float32 embeddings: k-means++ seeding, then Lloyd iterations.")
 
     @Option(help: "Input .npy of float32 embeddings, one per row.")
     var embeddings: String
@@ -18,11 +18,11 @@ struct KMeansCommand: ParsableCommand {
     @Option(help: "Seed for the initial centroids.")
     var seed = 0
 
-    @Option(help: "Lloyd iterations per restart.")
-    var iterations = 25
+    @Option(help: "Most Lloyd iterations per restart (they stop earlier once the centroids settle).")
+    var iterations = 300
 
     @Option(help: "Restarts (each seeded by k-means++); the lowest-inertia run is kept.")
-    var restarts = 1
+    var restarts = KMeans.defaultRestarts
 
     @Flag(help: "L2-normalize each row first.")
     var normalize = false
@@ -33,7 +33,7 @@ struct KMeansCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    @Option(help: "Threads FAISS may use.")
+    @Option(help: "Threads to use.")
     var threads = ThreadPools.cores
 
     func validate() throws {

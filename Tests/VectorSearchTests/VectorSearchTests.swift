@@ -160,4 +160,43 @@ final class VectorSearchTests: XCTestCase {
         assertClose(first.inertia, KMeans.inertia(x, centroids: first.centroids, assignments: first.assignments))
         XCTAssertThrowsError(try KMeans(clusters: x.rows + 1, seed: 0).fit(x))
     }
+
+    func testKMeansLloydMatchesBruteForce() throws {
+        let x = try points()
+        let k = 5
+        let (n, d) = (x.rows, x.columns)
+        var generator = SeededGenerator(seed: 11)
+        let initial = Seeding(x, threads: 2).centroids(k, using: &generator)
+        let kmeans = KMeans(clusters: k, iterations: 20, restarts: 1, seed: 0, threads: 2)
+        let result = kmeans.lloyd(
+            x, from: initial, squaredNorms: x.rowNorms.map { $0 * $0 }, tolerance: 0)
+
+        // Brute force: exact distances, full reassignment and means, same stopping rule.
+        func nearest(_ centroids: [Double]) -> [Int] {
+            (0..<n).map { i in
+                (0..<k).min { a, b in
+                    let da = (0..<d).reduce(0.0) { $0 + pow(Double(x.values[i * d + $1]) - centroids[a * d + $1], 2) }
+                    let db = (0..<d).reduce(0.0) { $0 + pow(Double(x.values[i * d + $1]) - centroids[b * d + $1], 2) }
+                    return da < db
+                }!
+            }
+        }
+        var centroids = initial.values.map(Double.init)
+        var labels = nearest(centroids)
+        for _ in 0..<20 {
+            var sums = [Double](repeating: 0, count: k * d)
+            var counts = [Int](repeating: 0, count: k)
+            for i in 0..<n {
+                counts[labels[i]] += 1
+                for j in 0..<d { sums[labels[i] * d + j] += Double(x.values[i * d + j]) }
+            }
+            XCTAssertFalse(counts.contains(0))
+            for c in 0..<k { for j in 0..<d { centroids[c * d + j] = sums[c * d + j] / Double(counts[c]) } }
+            let next = nearest(centroids)
+            if next == labels { break }
+            labels = next
+        }
+        XCTAssertEqual(result.assignments, labels)
+        assertClose(result.centroids.values, centroids.map(Float.init), rtol: 1e-4, atol: 1e-4)
+    }
 }

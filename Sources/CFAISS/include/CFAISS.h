@@ -42,11 +42,6 @@ int pv_faiss_index_reconstruct(pv_faiss_index *index, int64_t key, float *out);
 int pv_faiss_write_index(const pv_faiss_index *index, const char *path);
 int pv_faiss_read_index(const char *path, pv_faiss_index **out);
 
-/// k-means with FAISS's Clustering: writes k*d centroids and returns the final objective.
-/// `initial` (k*d floats, or NULL for FAISS's random draw) gives the starting centroids.
-int pv_faiss_kmeans(int64_t n, int d, const float *x, int k, int niter, int nredo, int seed,
-                    const float *initial, float *centroids, float *objective);
-
 #ifdef __cplusplus
 }
 #endif
