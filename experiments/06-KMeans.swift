@@ -18,7 +18,8 @@ struct KMeansExperiment: Experiment {
         let result = try await context.clusters()
         let seconds = Date().timeIntervalSince(start)
         section.paragraph(
-            "FAISS k-means (10 clusters, 25 iterations, best of 3 restarts, seed \(context.seed)) on the "
+            "k-means (10 clusters; k-means++ seeding, then Lloyd iterations until converged by scikit-learn's rule, "
+                + "at most \(context.kmeans.iterations); best of \(context.kmeans.restarts) restarts; seed \(context.seed)) on the "
                 + "\(points.rows) L2-normalized train embeddings took \(String(format: "%.2f", seconds)) s; inertia "
                 + "\(String(format: "%.2f", result.inertia)). Assignments: `\(context.options.out)/kmeans-assignments.npy`.")
 

@@ -112,12 +112,14 @@ final class Context: @unchecked Sendable {
         ]
     }
 
+    /// The clustering settings: 10 clusters (the notebook's choice), library defaults, `--seed`.
+    var kmeans: KMeans { KMeans(clusters: 10, seed: Int(truncatingIfNeeded: seed)) }
+
     /// k-means with 10 clusters (the notebook's choice) on the L2-normalized train embeddings,
     /// seeded by `--seed`; the assignments are also saved as `kmeans-assignments.npy`.
     func clusters() async throws -> KMeans.Result {
         if let clustering { return clustering }
         let points = try await embeddings(.train).l2Normalized()
-        let kmeans = KMeans(clusters: 10, iterations: 25, restarts: 3, seed: Int(truncatingIfNeeded: seed))
         let result = try kmeans.fit(points)
         try NPY.write(result.assignments, to: options.out + "/kmeans-assignments.npy")
         clustering = result
