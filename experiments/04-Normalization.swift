@@ -20,16 +20,17 @@ struct NormalizationExperiment: Experiment {
         let raw = try await context.embeddings(.train)
         let normalized = raw.l2Normalized()
         let ks = [1, 5, 10, 20, 50, 100]
-        let variants: [(name: String, points: Matrix, metric: Metric)] = [
-            ("raw, L2 distance", raw, .l2),
-            ("raw, inner product", raw, .innerProduct),
-            ("L2-normalized, L2 distance", normalized, .l2),
-            ("L2-normalized, inner product (cosine)", normalized, .innerProduct),
+        let variants: [(name: String, metric: Metric, scores: RetrievalScores)] = [
+            ("raw, L2 distance", .l2, try RetrievalScores(raw, labels: labels, ks: ks, metric: .l2)),
+            ("raw, inner product", .innerProduct, try RetrievalScores(raw, labels: labels, ks: ks, metric: .innerProduct)),
+            ("L2-normalized, L2 distance", .l2, try await context.normalizedRetrievalScores()),
+            ("L2-normalized, inner product (cosine)", .innerProduct,
+                try RetrievalScores(normalized, labels: labels, ks: ks, metric: .innerProduct)),
         ]
         var rows: [[String]] = []
         var series: [LineChart.Series] = []
         for variant in variants {
-            let scores = try RetrievalScores(variant.points, labels: labels, ks: ks, metric: variant.metric)
+            let scores = variant.scores
             rows.append([variant.name] + ks.map { score(scores.precision[$0]) } + [score(scores.mapAtR)])
             series.append(LineChart.Series(name: variant.name,
                 points: ks.compactMap { k in scores.precision[k].map { (x: Double(k), y: $0) } },

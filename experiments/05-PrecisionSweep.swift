@@ -10,7 +10,7 @@ import ResNet
 struct PrecisionSweepExperiment: Experiment {
     let number = 5
     let title = "Precision@k sweep"
-    let ks = [1, 2, 5, 10, 20, 50, 100]
+    let ks = Context.retrievalKs
 
     func run(_ context: Context) async throws -> ReportSection {
         var section = ReportSection(number: number, title: title)
@@ -20,25 +20,23 @@ struct PrecisionSweepExperiment: Experiment {
             return section
         }
         let weights = try await context.weights()
-        var contenders: [(name: String, points: Matrix)] = [
-            ("ResNet18, \(weights.label)", try await context.embeddings(.train).l2Normalized())
-        ]
+        let main = try await context.normalizedRetrievalScores()
+        var contenders: [(name: String, scores: RetrievalScores)] = [("ResNet18, \(weights.label)", main)]
         if !weights.isRandom {
             let random = try await Weights.load(.random(seed: context.seed))
-            contenders.append(("ResNet18, \(random.label)", try await context.embeddings(.train, with: random).l2Normalized()))
+            let points = try await context.embeddings(.train, with: random).l2Normalized()
+            contenders.append(("ResNet18, \(random.label)", try RetrievalScores(points, labels: labels, ks: ks)))
         }
         if let pixels = try pixelMatrix(train) {
-            contenders.append(("raw pixels (L2-normalized)", pixels.l2Normalized()))
+            contenders.append(("raw pixels (L2-normalized)", try RetrievalScores(pixels.l2Normalized(), labels: labels, ks: ks)))
         } else {
             section.paragraph("The raw-pixel baseline needs images of one size; this data mixes sizes.")
         }
 
         var rows: [[String]] = []
         var series: [LineChart.Series] = []
-        var main: RetrievalScores?
         for contender in contenders {
-            let scores = try RetrievalScores(contender.points, labels: labels, ks: ks)
-            if main == nil { main = scores }
+            let scores = contender.scores
             rows.append([contender.name] + ks.map { score(scores.precision[$0]) } + [score(scores.mapAtR)])
             series.append(LineChart.Series(name: contender.name,
                 points: ks.compactMap { k in scores.precision[k].map { (x: Double(k), y: $0) } }))
@@ -53,19 +51,17 @@ struct PrecisionSweepExperiment: Experiment {
                 yLabel: "precision", logarithmicX: true, yRange: (0, 1)),
             name: "05-precision-at-k", caption: "Precision@k against two baselines" + context.weightsTag, in: &section)
 
-        if let main {
-            section.table(Table(
-                headers: ["class"] + ks.map { "P@\($0)" },
-                rows: train.classNames.indices.map { c in [train.classNames[c]] + ks.map { score(main.perClass[$0]?[c]) } }))
-            try context.figure(
-                LineChart(title: "Precision@k per class" + context.weightsTag,
-                    series: train.classNames.indices.map { c in
-                        LineChart.Series(name: train.classNames[c],
-                            points: ks.compactMap { k in main.perClass[k]?[c].map { (x: Double(k), y: $0) } })
-                    }, xLabel: "k", yLabel: "precision", logarithmicX: true, yRange: (0, 1)),
-                name: "05-precision-per-class", caption: "Precision@k of each class's queries" + context.weightsTag,
-                in: &section)
-        }
+        section.table(Table(
+            headers: ["class"] + ks.map { "P@\($0)" },
+            rows: train.classNames.indices.map { c in [train.classNames[c]] + ks.map { score(main.perClass[$0]?[c]) } }))
+        try context.figure(
+            LineChart(title: "Precision@k per class" + context.weightsTag,
+                series: train.classNames.indices.map { c in
+                    LineChart.Series(name: train.classNames[c],
+                        points: ks.compactMap { k in main.perClass[k]?[c].map { (x: Double(k), y: $0) } })
+                }, xLabel: "k", yLabel: "precision", logarithmicX: true, yRange: (0, 1)),
+            name: "05-precision-per-class", caption: "Precision@k of each class's queries" + context.weightsTag,
+            in: &section)
         return section
     }
 

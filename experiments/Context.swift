@@ -17,6 +17,10 @@ final class Context: @unchecked Sendable {
     private var loadedWeights: LoadedWeights?
     private var embeddingsBySplit: [String: Matrix] = [:]
     private var clustering: KMeans.Result?
+    private var normalizedScores: RetrievalScores?
+
+    /// The k of every Precision@k the experiments report.
+    static let retrievalKs = [1, 2, 5, 10, 20, 50, 100]
 
     /// A part of the data set.
     enum Split: String {
@@ -110,6 +114,17 @@ final class Context: @unchecked Sendable {
             "data": try dataset(split).fingerprint, "weights": weights.hash, "preset": preprocessing.name,
             "size": String(preprocessing.size),
         ]
+    }
+
+    /// Leave-one-out scores of the L2-normalized train embeddings under L2 distance at `retrievalKs`:
+    /// computed once per run, shared by experiments 04 and 05.
+    func normalizedRetrievalScores() async throws -> RetrievalScores {
+        if let normalizedScores { return normalizedScores }
+        guard let labels = try dataset(.train).labels else { throw FileError(options.data, "has no labels") }
+        let scores = try RetrievalScores(
+            try await embeddings(.train).l2Normalized(), labels: labels, ks: Self.retrievalKs)
+        normalizedScores = scores
+        return scores
     }
 
     /// The clustering settings: 10 clusters (the notebook's choice), library defaults, `--seed`.
