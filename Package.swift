@@ -3,8 +3,10 @@ import PackageDescription
 
 /// Pic2Vec: an unsupervised image search engine and experiment harness.
 ///
-/// Data flows ImageData -> ResNet -> VectorSearch / TSNE / Metrics -> Plots + LabReport.
-/// Each C library sits behind one C target, imported internally by one Swift module.
+/// Data flows ImageData -> ResNet -> VectorSearch / TSNE / Evaluation -> Plots + LabReport.
+/// Each C library sits behind one thin C target, imported `internal` by the Swift modules that use it.
+/// Dependencies name the versions tested, up to the next minor version (Package.resolved is not kept).
+/// The Experiments runner needs none of the web stack: `swift run Experiments` builds no Hummingbird.
 let package = Package(
     name: "Pic2Vec",
     platforms: [.macOS(.v14)],
@@ -13,12 +15,9 @@ let package = Package(
         .executable(name: "pic2vec", targets: ["pic2vec"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
-        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.4.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", .upToNextMinor(from: "1.8.2")),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", .upToNextMinor(from: "0.9.20")),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", .upToNextMinor(from: "2.28.1")),
     ],
     targets: [
         // C libraries (Debian packages), one thin target each.
@@ -28,6 +27,8 @@ let package = Package(
         // libjpeg and libpng report errors by longjmp: C wrappers catch them with setjmp.
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibZ", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "CFAISS",
             cxxSettings: [.unsafeFlags(["-O2"])],
@@ -38,13 +39,10 @@ let package = Package(
             ]),
 
         // Library modules, in data-flow order.
-        .target(name: "Common", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Common", dependencies: ["CLibZ", "COpenSSL"]),
         .target(
             name: "ImageData",
-            dependencies: [
-                "Common", "CImageCodecs", .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]),
+            dependencies: ["Common", "CImageCodecs"]),
         .target(name: "CResNetKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "ResNet", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"],
@@ -60,14 +58,13 @@ let package = Package(
             name: "SearchService",
             dependencies: [
                 "Common", "ImageData", "ResNet", "VectorSearch", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "CompressNIO", package: "compress-nio"),
             ]),
 
         // Executables.
         .executableTarget(
             name: "Experiments",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport", "SearchService",
+                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "experiments"),

@@ -3,7 +3,6 @@ import Foundation
 import ImageData
 import LabReport
 import Plots
-import SearchService
 import VectorSearch
 
 /// Experiment 03: the notebook's FAISS index and its retrieval examples.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -12,11 +11,11 @@ public enum Checksum: Sendable, Equatable {
     /// The start of the SHA-256, as torchvision's file names carry it (`resnet18-f37072fd.pth`).
     case sha256Prefix(String)
 
-    /// A fresh hasher of the matching kind.
-    func makeHasher() -> any HashFunction {
+    /// A fresh digest of the matching kind.
+    func makeDigest() -> Digest {
         switch self {
-        case .md5: Insecure.MD5()
-        case .sha256Prefix: SHA256()
+        case .md5: Digest(.md5)
+        case .sha256Prefix: Digest(.sha256)
         }
     }
 
@@ -47,7 +46,7 @@ public enum Downloader {
             else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))") }
             defer { try? handle.close() }
             let transfer = Transfer(
-                handle: handle, label: "Downloading \(url.lastPathComponent)", expected: expected, hasher: checksum.makeHasher())
+                handle: handle, label: "Downloading \(url.lastPathComponent)", expected: expected, digest: checksum.makeDigest())
             let session = URLSession(configuration: .ephemeral, delegate: transfer, delegateQueue: nil)
             defer { session.finishTasksAndInvalidate() }
             var request = URLRequest(url: url)
@@ -66,7 +65,7 @@ public enum Downloader {
 
     /// The MD5 of a file, as lowercase hex.
     public static func md5(ofFile path: String) throws -> String {
-        try Insecure.MD5.hexDigest(ofFile: path)
+        try Digest.hexDigest(ofFile: path, .md5)
     }
 }
 
@@ -80,22 +79,22 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     private let label: String
     private let lock = NSLock()
     private var expected: Int?
-    private var hasher: any HashFunction
+    private let digest: Digest
     private var received = 0
     private var reportedMiB = 0
     private var progress: Progress?
     private var failure: String?
 
-    init(handle: FileHandle, label: String, expected: Int?, hasher: any HashFunction) {
+    init(handle: FileHandle, label: String, expected: Int?, digest: Digest) {
         self.handle = handle
         self.label = label
         self.expected = expected
-        self.hasher = hasher
+        self.digest = digest
     }
 
     /// What happened: an error message, or the bytes received and their digest (hex).
     func outcome() -> (failure: String?, received: Int, digest: String, progress: Progress?) {
-        lock.withLock { (failure, received, hasher.hexDigest, progress) }
+        lock.withLock { (failure, received, digest.hexDigest(), progress) }
     }
 
     func urlSession(
@@ -125,7 +124,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
                 dataTask.cancel()
                 return
             }
-            hasher.update(data: data)
+            digest.update(data)
             received += data.count
             let mib = received >> 20
             if mib > reportedMiB {

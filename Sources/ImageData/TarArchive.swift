@@ -1,7 +1,5 @@
 import Common
-import CompressNIO
 import Foundation
-import NIOCore
 
 /// Unpacks `.tar.gz` archives, refusing anything that would land outside the target.
 ///
@@ -15,14 +13,14 @@ enum TarArchive {
 
     /// Gunzips the archive at `path` and unpacks it into `folder`.
     static func extractGzip(_ path: String, into folder: String) throws {
-        var compressed = ByteBuffer(bytes: try FileBytes.load(path))
-        let tar: ByteBuffer
+        let compressed = try FileBytes.load(path)
+        let tar: [UInt8]
         do {
-            tar = try compressed.decompress(with: .gzip(), maxSize: maximumBytes)
+            tar = try Zlib.gunzip(compressed, maximumBytes: maximumBytes)
         } catch {
             throw FileError(path, "not a valid gzip file (\(error))")
         }
-        try tar.withUnsafeReadableBytes { try extract($0, from: path, into: folder) }
+        try tar.withUnsafeBytes { try extract($0, from: path, into: folder) }
     }
 
     /// Unpacks tar bytes into `folder` through a staging folder; `path` names the archive in errors.

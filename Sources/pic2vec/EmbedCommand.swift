@@ -3,7 +3,7 @@ import Common
 import Foundation
 import ImageData
 import ResNet
-import SearchService
+import VectorSearch
 
 /// `pic2vec embed`: raw ResNet18 embeddings of a data set, with labels and a sidecar.
 struct EmbedCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Common
 import Foundation
 import Hummingbird
 import SearchService
+import VectorSearch
 
 /// How an index's rows were made, from the command line: fills in or checks `<index>.json`.
 struct IndexOriginOptions: ParsableArguments {

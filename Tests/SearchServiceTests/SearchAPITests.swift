@@ -75,7 +75,7 @@ final class SearchAPITests: XCTestCase {
     }
 
     func testBadRequestsGetJSONErrorsWithTheRightStatus() async throws {
-        let png = try PNGEncoder.encode(Fixtures.image(color: [1, 2, 3]))
+        let png = PNGEncoder.encode(Fixtures.image(color: [1, 2, 3]))
         let cases: [(String, HTTPRequest.Method, HTTPFields, [UInt8]?, HTTPResponse.Status, String)] = [
             ("/api/search?index=3&k=0", .get, [:], nil, .badRequest, "k must be"),
             ("/api/search?index=3&k=51", .get, [:], nil, .badRequest, "k must be"),
@@ -107,7 +107,7 @@ final class SearchAPITests: XCTestCase {
     }
 
     func testUploadLargerThanTheCapIsRefused() async throws {
-        let png = try PNGEncoder.encode(Fixtures.image(color: [10, 200, 10], width: 64, height: 64))
+        let png = PNGEncoder.encode(Fixtures.image(color: [10, 200, 10], width: 64, height: 64))
         let engine = try await Fixtures.engine(limits: SearchLimits(maxK: 50, maxUploadBytes: png.count - 1))
         try await app(engine).test(.router) { client in
             try await client.execute(

@@ -1,0 +1,4 @@
+#include <zlib.h>
+
+/// `inflateInit2` is a macro Swift cannot call: this starts a gzip (RFC 1952) decoder.
+static inline int pic2vec_inflate_init_gzip(z_stream *stream) { return inflateInit2(stream, 16 + MAX_WBITS); }
