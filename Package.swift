@@ -87,6 +87,8 @@ let package = Package(
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestSupport"]),
         .testTarget(name: "LabReportTests", dependencies: ["LabReport", "TestSupport"]),
         .testTarget(
+            name: "CommandTests", dependencies: ["pic2vec", "Experiments", "Common", "ImageData", "TestSupport"]),
+        .testTarget(
             name: "SearchServiceTests",
             dependencies: ["SearchService", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]

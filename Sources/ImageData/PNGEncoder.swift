@@ -1,7 +1,6 @@
 import Common
-import ImageData
 
-/// Encodes RGB images as PNG in memory, for the web page's thumbnails.
+/// Encodes RGB images as PNG in memory (the web page's thumbnails, test images).
 ///
 /// An 8-bit truecolor PNG (ISO/IEC 15948): signature, IHDR, one IDAT holding the
 /// zlib-deflated scanlines (filter type 0), IEND. Deflate and CRC-32 are the system zlib's.

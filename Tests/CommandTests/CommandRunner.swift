@@ -1,0 +1,57 @@
+import Common
+import Foundation
+import ImageData
+import XCTest
+
+/// What one run of a built executable did.
+struct CommandOutcome {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+/// Runs the package's executables (`pic2vec`, `Experiments`) as subprocesses, as a user would.
+enum CommandRunner {
+    /// The folder holding the built products (beside the test bundle).
+    static var productsFolder: URL {
+        let bundle = Bundle.main.bundleURL
+        return bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
+    }
+
+    /// Runs `executable` with `arguments` in `folder`, waiting for it to end.
+    static func run(_ executable: String, _ arguments: [String], in folder: String) throws -> CommandOutcome {
+        let process = Process()
+        process.executableURL = productsFolder.appendingPathComponent(executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandOutcome(
+            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+            stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    /// Writes `perClass` PNGs of 32x32 for each of `classes` classes under `folder/<split>/<class>/`:
+    /// each class a distinct colour with seeded noise, so neighbours mostly share a class.
+    static func makeImageFolder(_ folder: String, classes: Int, perClass: Int, split: String? = nil) throws {
+        var generator = SeededGenerator(seed: UInt64(perClass * 131 + classes))
+        for c in 0..<classes {
+            let classFolder = folder + (split.map { "/" + $0 } ?? "") + "/class\(c)"
+            try FileManager.default.createDirectory(atPath: classFolder, withIntermediateDirectories: true)
+            let base = [UInt8(40 + 20 * c), UInt8(200 - 15 * c), UInt8((97 * c) % 256)]
+            for i in 0..<perClass {
+                let pixels = (0..<32 * 32 * 3).map { p in
+                    UInt8(clamping: Int(base[p % 3]) + Int(generator.next() % 41) - 20)
+                }
+                let png = PNGEncoder.encode(RGBImage(width: 32, height: 32, pixels: pixels))
+                try Data(png).write(to: URL(fileURLWithPath: classFolder + String(format: "/%03d.png", i)))
+            }
+        }
+    }
+}

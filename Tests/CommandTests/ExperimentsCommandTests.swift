@@ -1,0 +1,30 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// One `Experiments all` run on a tiny train/test folder with random weights: every section,
+/// every figure, and the random-weights label.
+final class ExperimentsCommandTests: XCTestCase {
+    func testAllOnATinyFolder() throws {
+        let folder = try temporaryFolder()
+        try CommandRunner.makeImageFolder(folder + "/data", classes: 10, perClass: 10, split: "train")
+        try CommandRunner.makeImageFolder(folder + "/data", classes: 10, perClass: 3, split: "test")
+        let outcome = try CommandRunner.run(
+            "Experiments", ["all", "--data", "data", "--weights", "random", "--seed", "1"], in: folder)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        let report = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
+        for number in ["01", "02", "03", "04", "05", "06", "07"] {
+            XCTAssertTrue(report.contains("## \(number). "), "section \(number) missing")
+        }
+        XCTAssertTrue(report.contains("random weights"))
+        let figures = try FileManager.default.contentsOfDirectory(atPath: folder + "/figures")
+        XCTAssertGreaterThan(figures.filter { $0.hasSuffix(".png") }.count, 5)
+        XCTAssertEqual(figures.filter { $0.hasSuffix(".png") }.count, figures.filter { $0.hasSuffix(".pdf") }.count)
+
+        let rerun = try CommandRunner.run("Experiments", ["3", "--data", "data", "--weights", "random", "--seed", "1"], in: folder)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        let unknown = try CommandRunner.run("Experiments", ["99"], in: folder)
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("unknown experiment 99"), unknown.stderr)
+    }
+}

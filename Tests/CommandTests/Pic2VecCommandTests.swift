@@ -1,0 +1,83 @@
+import Common
+import Foundation
+import TestSupport
+import XCTest
+
+/// Runs every `pic2vec` command as a user would, on a tiny image folder with random weights:
+/// exit codes, output files, JSON shapes, and the messages for bad input.
+final class Pic2VecCommandTests: XCTestCase {
+    private var folder = ""
+
+    override func setUpWithError() throws {
+        folder = try temporaryFolder()
+        try CommandRunner.makeImageFolder(folder + "/images", classes: 3, perClass: 8)
+    }
+
+    private func pic2vec(_ arguments: String...) throws -> CommandOutcome {
+        try CommandRunner.run("pic2vec", arguments, in: folder)
+    }
+
+    private func json(_ outcome: CommandOutcome, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        XCTAssertEqual(outcome.status, 0, outcome.stderr, file: file, line: line)
+        let object = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8))
+        return try XCTUnwrap(object as? [String: Any], "not a JSON object: \(outcome.stdout)", file: file, line: line)
+    }
+
+    private func embed() throws {
+        let outcome = try pic2vec("embed", "--data", "images", "--weights", "random", "--seed", "3", "--output", "emb.npy")
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+    }
+
+    func testEmbedIndexSearchEvaluateKMeansTSNE() throws {
+        try embed()
+        let embeddings = try Matrix.read(npy: folder + "/emb.npy")
+        XCTAssertEqual(embeddings.rows, 24)
+        XCTAssertEqual(embeddings.columns, 512)
+        XCTAssertEqual(try NPY.read(folder + "/labels.npy").ints.count, 24)
+
+        let index = try pic2vec("index", "--embeddings", "emb.npy", "--normalize", "--output", "x.index")
+        XCTAssertEqual(index.status, 0, index.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/x.index.json"))
+
+        let search = try json(try pic2vec("search", "--index", "x.index", "--query-index", "5", "-k", "4", "--json"))
+        let neighbors = try XCTUnwrap(search["neighbors"] as? [[String: Any]])
+        XCTAssertEqual(neighbors.count, 4)
+        XCTAssertFalse(neighbors.contains { $0["id"] as? Int == 5 }, "the query is never its own result")
+        XCTAssertEqual(search["query"] as? Int, 5)
+
+        let evaluate = try json(try pic2vec("evaluate", "--embeddings", "emb.npy", "--labels", "labels.npy", "--k", "1,5", "--normalize", "--json"))
+        XCTAssertEqual(evaluate["n"] as? Int, 24)
+        let precision = try XCTUnwrap(evaluate["precision"] as? [String: Double])
+        XCTAssertEqual(Set(precision.keys), ["1", "5"])
+        XCTAssertGreaterThan(precision["1"] ?? 0, 0.5, "colour classes are easy even for random weights")
+
+        let kmeans = try json(try pic2vec("kmeans", "--embeddings", "emb.npy", "--k", "3", "--normalize", "--output", "clusters.npy", "--json"))
+        XCTAssertEqual(kmeans["k"] as? Int, 3)
+        XCTAssertEqual(try NPY.read(folder + "/clusters.npy").ints.count, 24)
+
+        let tsne = try pic2vec("tsne", "--embeddings", "emb.npy", "--normalize", "--perplexity", "3", "--output", "xy.npy")
+        XCTAssertEqual(tsne.status, 0, tsne.stderr)
+        let layout = try Matrix.read(npy: folder + "/xy.npy")
+        XCTAssertEqual(layout.rows, 24)
+        XCTAssertEqual(layout.columns, 2)
+    }
+
+    func testBadInputGetsAMessageAndExitCode() throws {
+        let missing = try pic2vec("embed", "--data", "nowhere", "--weights", "random", "--output", "emb.npy")
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("nowhere"), missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/emb.npy"), "no output after a failure")
+
+        try embed()
+        let index = try pic2vec("index", "--embeddings", "emb.npy", "--output", "x.index")
+        XCTAssertEqual(index.status, 0, index.stderr)
+        let tooMany = try pic2vec("search", "--index", "x.index", "--query-index", "0", "-k", "100")
+        XCTAssertNotEqual(tooMany.status, 0)
+        XCTAssertTrue(tooMany.stderr.contains("-k 100"), tooMany.stderr)
+
+        try Data("not a numpy file".utf8).write(to: URL(fileURLWithPath: folder + "/bad.npy"))
+        let corrupt = try pic2vec("evaluate", "--embeddings", "bad.npy", "--labels", "labels.npy")
+        XCTAssertNotEqual(corrupt.status, 0)
+        XCTAssertTrue(corrupt.stderr.contains("bad.npy"), corrupt.stderr)
+    }
+}
