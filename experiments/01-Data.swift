@@ -78,7 +78,7 @@ struct DataExperiment: Experiment {
         var text = "Exact duplicates (byte-identical decoded pixels, SHA-256 per image): "
         text += named.map { "\(within[$0.0] ?? 0) repeated images within \($0.0)" }.joined(separator: ", ")
         if named.count > 1 { text += ", \(across) test images identical to a train image" }
-        return text + ". The Python notebook found 0 duplicates in the official train set."
+        return text + ". For comparison, the Python notebook's own exact-duplicate check reported 0 in the official train set (quoted, not re-measured here)."
     }
 }
 

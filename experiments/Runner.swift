@@ -29,7 +29,7 @@ struct Experiments: AsyncParsableCommand {
     @Option(help: "`cifar10` (official archives under cifar/, downloaded if missing) or an image folder.")
     var data = "cifar10"
 
-    @Option(help: "Use only the first N images of each split.")
+    @Option(help: "Use N images of each split, spread evenly over it (rows i * count / N), not the first N.")
     var limit: Int?
 
     @Flag(help: "Skip images that cannot be decoded (with a warning and a count) instead of failing.")
