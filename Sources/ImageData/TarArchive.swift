@@ -15,7 +15,7 @@ enum TarArchive {
 
     /// Gunzips the archive at `path` and unpacks it into `folder`.
     static func extractGzip(_ path: String, into folder: String) throws {
-        var compressed = ByteBuffer(bytes: try FileBytes.load(path))
+        var compressed = ByteBuffer(bytes: try FileBytes.load(path, maxBytes: FileBytes.maximumDataBytes))
         let tar: ByteBuffer
         do {
             tar = try compressed.decompress(with: .gzip(), maxSize: maximumBytes)
