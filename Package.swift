@@ -30,7 +30,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(
             name: "CFAISS",
-            cxxSettings: [.unsafeFlags(["-O2"])],
+            cxxSettings: [.headerSearchPath("shim"), .unsafeFlags(["-O2"])],
             linkerSettings: [
                 .linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("gomp"),
                 .linkedLibrary("stdc++"),
