@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "CFAISS",
-            cxxSettings: [.unsafeFlags(["-O2"])],
+            cxxSettings: [.headerSearchPath("shim"), .unsafeFlags(["-O2"])],
             linkerSettings: [
                 .linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("gomp"),
                 .linkedLibrary("stdc++"),

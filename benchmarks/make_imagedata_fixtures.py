@@ -2,7 +2,9 @@
 
 Each image is stored as its file bytes (base64) together with the RGB pixels Pillow decodes
 from it, the reference the Swift decoders are compared against. 16-bit PNGs are written by
-hand (Pillow cannot write 16-bit RGB); their reference is the high byte of each sample.
+hand (Pillow cannot write 16-bit RGB); their reference is what Pillow decodes (the high
+byte of RGB samples, gray samples clipped to 255). A larger JPEG comes with the pixels of
+Pillow's DCT-scaled decode (`Image.draft`) for a few requested sides.
 Run with the project's Python: .venv/bin/python benchmarks/make_imagedata_fixtures.py
 """
 
@@ -70,7 +72,19 @@ def main():
     images["rgb16PNG"] = png16(wide, 2)
     references["rgb16PNG"] = (wide >> 8).astype(np.uint8)
     images["gray16PNG"] = png16(wide[:, :, 0], 0)
-    references["gray16PNG"] = np.repeat((wide[:, :, :1] >> 8).astype(np.uint8), 3, axis=2)
+    references["gray16PNG"] = decoded(images["gray16PNG"])
+    assert (decoded(images["rgb16PNG"]) == references["rgb16PNG"]).all()
+
+    # A 96x80 JPEG and Pillow's draft-mode decodes of it for requested sides 40, 20 and 10
+    # (scales 1/2, 1/4, 1/8).
+    y, x = np.mgrid[0:80, 0:96]
+    large = np.stack([(x * 5 + y) % 256, (y * 3) % 256, ((x // 8 + y // 8) % 2) * 200 + 20], axis=-1).astype(np.uint8)
+    large_jpeg = encoded(Image.fromarray(large), "JPEG", quality=90)
+    drafts = {}
+    for side in (40, 20, 10):
+        draft = Image.open(io.BytesIO(large_jpeg))
+        draft.draft("RGB", (side, side))
+        drafts[side] = np.asarray(draft.convert("RGB"), dtype=np.uint8)
 
     # A CIFAR-10 python batch and meta file, as pickle.dump(protocol=2) writes them.
     planar = (np.arange(3 * 3072) % 251).astype(np.uint8).reshape(3, 3072)
@@ -91,6 +105,11 @@ def main():
         lines.append(f"    static let {name} = bytes(\"{base64.b64encode(data).decode()}\")")
         pixels = ", ".join(str(v) for v in references[name].reshape(-1))
         lines.append(f"    static let {name}Pixels: [UInt8] = [{pixels}]")
+    lines.append(f"    static let largeJPEG = bytes(\"{base64.b64encode(large_jpeg).decode()}\")")
+    for side, pixels in drafts.items():
+        values = ", ".join(str(v) for v in pixels.reshape(-1))
+        lines.append(f"    /// Pillow's draft decode of `largeJPEG` for side {side}: {pixels.shape[1]}x{pixels.shape[0]}.")
+        lines.append(f"    static let largeJPEGDraft{side}: (width: Int, height: Int, pixels: [UInt8]) = ({pixels.shape[1]}, {pixels.shape[0]}, [{values}])")
     for name, value in [("pythonBatch", batch), ("pythonMeta", meta)]:
         lines.append(f"    static let {name} = bytes(\"{base64.b64encode(pickle.dumps(value, protocol=2)).decode()}\")")
     lines += [

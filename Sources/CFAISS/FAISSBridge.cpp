@@ -4,6 +4,7 @@
 #include <faiss/AutoTune.h>
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
@@ -11,6 +12,8 @@
 #include <algorithm>
 
 #include <exception>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 // From libgomp, which libfaiss.a is built against; declared here so that no omp.h of
@@ -31,6 +34,31 @@ template <typename F> int guarded(F &&body) {
         last_error = "unknown FAISS error";
     }
     return 1;
+}
+
+/// Throws unless an HNSW graph read from a file only links to stored vectors, so that a
+/// damaged file is an error here instead of a crash inside a later search.
+void check_hnsw_graph(const faiss::IndexHNSW &index) {
+    const faiss::HNSW &graph = index.hnsw;
+    const int64_t n = index.ntotal;
+    auto fail = [](const std::string &what) { throw std::runtime_error("damaged HNSW index: " + what); };
+    if (index.storage == nullptr || index.storage->ntotal != n) fail("its storage does not hold every vector");
+    if (graph.levels.size() != static_cast<size_t>(n) || graph.offsets.size() != static_cast<size_t>(n) + 1)
+        fail("level and offset tables do not match the vector count");
+    if (graph.max_level < -1 || graph.entry_point < -1 || graph.entry_point >= n || (n > 0 && graph.entry_point < 0))
+        fail("entry point or top level out of range");
+    if (graph.offsets[0] != 0 || graph.offsets[n] > graph.neighbors.size()) fail("offsets point outside the neighbour table");
+    for (int64_t i = 0; i < n; i++) {
+        const int level = graph.levels[i];
+        if (level < 1 || level > graph.max_level + 1 || static_cast<size_t>(level) >= graph.cum_nneighbor_per_level.size())
+            fail("node " + std::to_string(i) + " has level " + std::to_string(level));
+        if (graph.offsets[i + 1] < graph.offsets[i] ||
+            graph.offsets[i + 1] - graph.offsets[i] < static_cast<size_t>(graph.cum_nneighbor_per_level[level]))
+            fail("node " + std::to_string(i) + " has too few neighbour slots");
+    }
+    for (const auto id : graph.neighbors) {
+        if (id < -1 || id >= n) fail("a neighbour id " + std::to_string(id) + " is outside 0..<" + std::to_string(n));
+    }
 }
 
 faiss::Index *unwrap(pv_faiss_index *index) { return reinterpret_cast<faiss::Index *>(index); }
@@ -81,11 +109,21 @@ int pv_faiss_index_set_search_parameter(pv_faiss_index *index, const char *name,
     });
 }
 
-int pv_faiss_index_reconstruct(pv_faiss_index *index, int64_t key, float *out) {
+int pv_faiss_index_prepare_reconstruct(pv_faiss_index *index) {
     return guarded([&] {
         if (auto *ivf = dynamic_cast<faiss::IndexIVF *>(unwrap(index))) {
             if (ivf->direct_map.type == faiss::DirectMap::NoMap) {
                 ivf->make_direct_map(true);
+            }
+        }
+    });
+}
+
+int pv_faiss_index_reconstruct(const pv_faiss_index *index, int64_t key, float *out) {
+    return guarded([&] {
+        if (auto *ivf = dynamic_cast<const faiss::IndexIVF *>(unwrap(index))) {
+            if (ivf->direct_map.type == faiss::DirectMap::NoMap) {
+                throw std::runtime_error("the IVF index has no direct map: call pv_faiss_index_prepare_reconstruct first");
             }
         }
         unwrap(index)->reconstruct(key, out);
@@ -97,7 +135,11 @@ int pv_faiss_write_index(const pv_faiss_index *index, const char *path) {
 }
 
 int pv_faiss_read_index(const char *path, pv_faiss_index **out) {
-    return guarded([&] { *out = wrap(faiss::read_index(path)); });
+    return guarded([&] {
+        std::unique_ptr<faiss::Index> index(faiss::read_index(path));
+        if (auto *hnsw = dynamic_cast<const faiss::IndexHNSW *>(index.get())) check_hnsw_graph(*hnsw);
+        *out = wrap(index.release());
+    });
 }
 
 }

@@ -38,46 +38,65 @@ static void p2v_cmyk_to_rgb(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION 
     }
 }
 
-int p2v_jpeg_decode(const unsigned char *data, size_t size, int header_only, p2v_image_result *result) {
+/// The DCT scale denominator (1, 2, 4 or 8) Pillow's draft mode picks: the largest whose
+/// output keeps both sides at least `min_side`.
+static unsigned p2v_scale_denominator(JDIMENSION width, JDIMENSION height, int min_side) {
+    unsigned denominator = 1;
+    if (min_side <= 0) return 1;
+    while (denominator < 8 && (width / (denominator * 2)) >= (unsigned)min_side &&
+           (height / (denominator * 2)) >= (unsigned)min_side)
+        denominator *= 2;
+    return denominator;
+}
+
+int p2v_jpeg_decode(const unsigned char *data, size_t size, int min_side, size_t max_pixels, unsigned char *pixels,
+                    size_t capacity, p2v_image_info *info) {
     struct jpeg_decompress_struct cinfo;
     p2v_error_manager manager;
-    unsigned char *volatile pixels = NULL;
     JSAMPLE *volatile cmyk_row = NULL;
 
-    memset(result, 0, sizeof(*result));
+    memset(info, 0, sizeof(*info));
     cinfo.err = jpeg_std_error(&manager.base);
     manager.base.error_exit = p2v_error_exit;
     manager.base.emit_message = p2v_emit_message;
-    manager.message = result->message;
+    manager.message = info->message;
     if (setjmp(manager.jump)) {
         jpeg_destroy_decompress(&cinfo);
-        free(pixels);
         free(cmyk_row);
         return -1;
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
-    result->width = (int)cinfo.image_width;
-    result->height = (int)cinfo.image_height;
-    if (header_only) {
+    info->width = (int)cinfo.image_width;
+    info->height = (int)cinfo.image_height;
+    if (cinfo.image_width == 0 || cinfo.image_height == 0 ||
+        (size_t)cinfo.image_width > max_pixels / cinfo.image_height) {
+        snprintf(info->message, sizeof(info->message), "image is %ux%u, more than the limit of %zu pixels",
+                 cinfo.image_width, cinfo.image_height, max_pixels);
+        jpeg_destroy_decompress(&cinfo);
+        return -2;
+    }
+    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = p2v_scale_denominator(cinfo.image_width, cinfo.image_height, min_side);
+    jpeg_calc_output_dimensions(&cinfo);
+    size_t width = cinfo.output_width, height = cinfo.output_height;
+    info->output_width = (int)width;
+    info->output_height = (int)height;
+    if (pixels == NULL) {
         jpeg_destroy_decompress(&cinfo);
         return 0;
     }
-
-    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
-    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
-    jpeg_start_decompress(&cinfo);
-    size_t width = cinfo.output_width, height = cinfo.output_height;
-    if (width == 0 || height == 0 || width > SIZE_MAX / 3 / height) {
-        snprintf(result->message, sizeof(result->message), "image size %zux%zu is out of range", width, height);
-        jpeg_destroy_decompress(&cinfo);
-        return -1;
+    if (capacity / 3 / width < height) {
+        snprintf(info->message, sizeof(info->message), "a %zux%zu image does not fit %zu bytes", width, height, capacity);
+        longjmp(manager.jump, 1);
     }
-    pixels = malloc(width * height * 3);
+    jpeg_start_decompress(&cinfo);
     if (cmyk) cmyk_row = malloc(width * 4);
-    if (pixels == NULL || (cmyk && cmyk_row == NULL)) {
-        snprintf(result->message, sizeof(result->message), "out of memory for a %zux%zu image", width, height);
+    if (cmyk && cmyk_row == NULL) {
+        snprintf(info->message, sizeof(info->message), "out of memory for a %zux%zu image", width, height);
         longjmp(manager.jump, 1);
     }
     while (cinfo.output_scanline < cinfo.output_height) {
@@ -89,6 +108,5 @@ int p2v_jpeg_decode(const unsigned char *data, size_t size, int header_only, p2v
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(cmyk_row);
-    result->pixels = pixels;
     return 0;
 }

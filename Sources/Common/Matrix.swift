@@ -24,6 +24,19 @@ public struct Matrix: Sendable, Equatable {
         }
     }
 
+    /// The largest squared row norm for which every squared distance between rows is
+    /// finite in float32: |a - b|^2 <= 2|a|^2 + 2|b|^2 <= 4 x this.
+    public static let maximumSquaredNorm = Double(Float.greatestFiniteMagnitude) / 4
+
+    /// The first row so large (squared norm above `maximumSquaredNorm`, e.g. values near
+    /// 1e19) that squared distances to it may overflow float32, or nil when none is.
+    /// Distances that overflow become infinities that rank and calibrate as garbage.
+    public var firstRowWithUnboundedDistances: Int? {
+        (0..<rows).first { i in
+            row(i).reduce(0.0) { $0 + Double($1) * Double($1) } > Self.maximumSquaredNorm
+        }
+    }
+
     /// Each row divided by its Euclidean norm (zero rows stay zero).
     public func l2Normalized() -> Matrix {
         var out = values

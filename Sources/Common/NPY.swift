@@ -97,7 +97,9 @@ public enum NPY {
                 return n
             }
         let start = headerStart + headerLength
-        let expected = shape.reduce(1, *) * dtype.size
+        guard let expected = ArrayShape.byteCount(shape, elementSize: dtype.size) else {
+            throw FileError(path, "shape \(shape) is too large to hold in memory")
+        }
         guard bytes.count - start == expected else {
             throw FileError(path, "holds \(bytes.count - start) data bytes, shape \(shape) needs \(expected) (truncated?)")
         }

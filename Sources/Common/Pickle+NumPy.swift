@@ -36,7 +36,7 @@ public struct PickledArray: Sendable {
         guard !fields.order else { throw fail("Fortran-ordered arrays are not supported") }
         guard case .bytes(let raw) = fields.raw else { throw fail("raw data is \(fields.raw.kind), not bytes") }
         guard let size = Int(name.dropFirst()), "uifb".contains(name.prefix(1)) else { throw fail("unsupported dtype \(name)") }
-        let expected = shape.reduce(1, *) * size
+        guard let expected = ArrayShape.byteCount(shape, elementSize: size) else { throw fail("shape \(shape) is too large") }
         guard raw.count == expected else { throw fail("holds \(raw.count) bytes, shape \(shape) of \(name) needs \(expected)") }
         self.shape = shape
         self.dtype = name

@@ -79,31 +79,59 @@ public enum PickleValue: @unchecked Sendable {
     }
 }
 
+/// How deep a mutable container's contents nest, and whether it is inside another
+/// container already (then changing it would leave its ancestors' depths stale).
+public class PickleContainer {
+    /// 1 + the deepest nesting of anything it holds.
+    var depth = 1
+    /// Whether another container holds it.
+    var isNested = false
+
+    public init() {}
+}
+
+extension PickleValue {
+    /// The list, dict or object box, if this is one.
+    var container: PickleContainer? {
+        switch self {
+        case .list(let list): list
+        case .dict(let dict): dict
+        case .object(let object): object
+        default: nil
+        }
+    }
+}
+
 /// A Python list, filled in place by `APPEND`/`APPENDS`.
-public final class PickleList {
+public final class PickleList: PickleContainer {
     public internal(set) var items: [PickleValue]
 
     init(_ items: [PickleValue] = []) { self.items = items }
 }
 
 /// A Python dict (or `collections.OrderedDict`) in insertion order, filled by `SETITEM(S)`.
-public final class PickleDict {
+public final class PickleDict: PickleContainer {
     /// The entries in insertion order; a repeated key replaces the earlier value in place.
     public internal(set) var entries: [(key: PickleValue, value: PickleValue)] = []
     /// The state a `BUILD` gave the dict (for example an `OrderedDict`'s `__dict__`), if any.
     public internal(set) var attributes: PickleValue?
+    /// The entry of each text key (`str` and `bytes` keys alike), so lookups and
+    /// replacements take constant time however many keys a pickle declares.
+    private var positions: [String: Int] = [:]
 
-    public init() {}
+    public override init() {}
 
     /// The value stored under a text key, matching `str` keys and `bytes` keys alike.
     public subscript(key: String) -> PickleValue? {
-        entries.first { $0.key.text == key }?.value
+        positions[key].map { entries[$0].value }
     }
 
     func set(_ key: PickleValue, _ value: PickleValue) {
-        if let text = key.text, let index = entries.firstIndex(where: { $0.key.text == text }) {
+        guard let text = key.text else { return entries.append((key, value)) }
+        if let index = positions[text] {
             entries[index].value = value
         } else {
+            positions[text] = entries.count
             entries.append((key, value))
         }
     }
@@ -111,7 +139,7 @@ public final class PickleDict {
 
 /// An object created from an allowlisted global: its type, constructor arguments, and
 /// the state a later `BUILD` gave it.
-public final class PickleObject {
+public final class PickleObject: PickleContainer {
     /// "module.name" of the callable that made it.
     public let type: String
     public let arguments: [PickleValue]
@@ -163,7 +191,15 @@ public enum Pickle {
 }
 
 /// The pickle virtual machine: a stack, marks and a memo over the input bytes.
+///
+/// Values may nest at most `maximumDepth` containers deep: deeper values would overflow
+/// the stack when they are released (which recurses), so they are refused as they are
+/// built. A container may only change (`APPEND`, `SETITEM`, `BUILD`) before another
+/// container holds it, so the depths checked on the way stay true.
 private struct PickleMachine {
+    /// The deepest nesting of tuples, lists, dicts and objects accepted.
+    static let maximumDepth = 200
+
     let bytes: [UInt8]
     let path: String
     let allowlist: [String: Pickle.Constructor]
@@ -244,28 +280,73 @@ private struct PickleMachine {
         guard case .global(let name) = callable, let constructor = allowlist[name] else {
             throw fail("cannot call \(callable.kind)")
         }
+        let depth = try nest(arguments)
         do {
-            return try constructor(arguments)
+            let value = try constructor(arguments)
+            if case .object(let object) = value { object.depth = depth }
+            return value
         } catch let error as PickleError {
             throw fail("\(name): \(error.problem)")
         }
     }
 
+    /// How many containers deep `value` nests (0 for a scalar). Recursion only follows
+    /// tuples, whose depth was checked when they were built.
+    func depth(of value: PickleValue) -> Int {
+        if case .tuple(let items) = value { return 1 + items.reduce(0) { max($0, depth(of: $1)) } }
+        return value.container?.depth ?? 0
+    }
+
+    /// The depth of a new container holding `children`; marks child containers as nested.
+    /// Throws when it is deeper than `maximumDepth`.
+    func nest(_ children: [PickleValue]) throws -> Int {
+        let depth = 1 + children.reduce(0) { max($0, self.depth(of: $1)) }
+        guard depth <= Self.maximumDepth else {
+            throw fail("values nest more than \(Self.maximumDepth) deep at offset \(position)")
+        }
+        for child in children { child.container?.isNested = true }
+        return depth
+    }
+
+    /// Checks that `container` may still change, then records `children` going into it.
+    func grow(_ container: PickleContainer, with children: [PickleValue]) throws {
+        guard !container.isNested else {
+            throw fail("a list, dict or object changes after another value holds it (offset \(position))")
+        }
+        container.depth = max(container.depth, try nest(children))
+    }
+
     mutating func setItems(_ items: [PickleValue]) throws {
         guard items.count % 2 == 0 else { throw fail("odd number of items for SETITEMS") }
         guard case .dict(let dict) = try top else { throw fail("SETITEM on \(try top.kind)") }
+        try grow(dict, with: items)
         for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
     }
 
     mutating func append(_ items: [PickleValue]) throws {
         guard case .list(let list) = try top else { throw fail("APPEND on \(try top.kind)") }
+        try append(list, items)
+    }
+
+    func append(_ list: PickleList, _ items: [PickleValue]) throws {
+        try grow(list, with: items)
         list.items += items
+    }
+
+    /// A tuple of `items`, refused when it nests too deep.
+    func tuple(_ items: [PickleValue]) throws -> PickleValue {
+        _ = try nest(items)
+        return .tuple(items)
     }
 
     mutating func build(_ state: PickleValue) throws {
         switch try top {
-        case .object(let object): object.state = state
-        case .dict(let dict): dict.attributes = state
+        case .object(let object):
+            try grow(object, with: [state])
+            object.state = state
+        case .dict(let dict):
+            try grow(dict, with: [state])
+            dict.attributes = state
         case let other: throw fail("BUILD on \(other.kind) is not supported")
         }
     }
@@ -291,14 +372,17 @@ private struct PickleMachine {
             case 0x7D, 0x8F: stack.append(.dict(PickleDict()))  // EMPTY_DICT (EMPTY_SET becomes a key-only dict)
             case 0x5D: stack.append(.list(PickleList()))  // EMPTY_LIST
             case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(try popMark()))  // TUPLE
+            case 0x74: stack.append(try tuple(try popMark()))  // TUPLE
             case 0x85, 0x86, 0x87:  // TUPLE1..3
                 let count = Int(opcode - 0x84)
                 guard stack.count - (marks.last ?? 0) >= count else { throw fail("stack underflow at offset \(position)") }
                 let items = Array(stack.suffix(count))
                 stack.removeLast(count)
-                stack.append(.tuple(items))
-            case 0x6C: stack.append(.list(PickleList(try popMark())))  // LIST
+                stack.append(try tuple(items))
+            case 0x6C:  // LIST
+                let list = PickleList()
+                try append(list, try popMark())
+                stack.append(.list(list))
             case 0x64:  // DICT
                 let items = try popMark()
                 stack.append(.dict(PickleDict()))
@@ -352,6 +436,7 @@ private struct PickleMachine {
             case 0x90:  // ADDITEMS
                 let items = try popMark()
                 guard case .dict(let set) = try top else { throw fail("ADDITEMS on \(try top.kind)") }
+                try grow(set, with: items)
                 for item in items { set.set(item, .none) }
             default:
                 throw fail("unsupported opcode 0x\(String(opcode, radix: 16)) at offset \(position - 1)")

@@ -102,7 +102,7 @@ public enum CIFAR10 {
 
     /// Reads a binary batch: records of one label byte and 3,072 planar pixel bytes.
     static func readBinaryBatch(_ path: String) throws -> Batch {
-        let bytes = try FileBytes.load(path)
+        let bytes = try FileBytes.load(path, maxBytes: FileBytes.maximumDataBytes)
         let record = 1 + imageBytes
         guard !bytes.isEmpty, bytes.count % record == 0 else {
             throw FileError(
@@ -133,7 +133,7 @@ public enum CIFAR10 {
     /// The class names of the binary version, one per line of `batches.meta.txt`.
     private static func binaryClassNames(_ folder: String) throws -> [String] {
         let path = folder + "/batches.meta.txt"
-        let names = String(decoding: try FileBytes.load(path), as: UTF8.self)
+        let names = String(decoding: try FileBytes.load(path, maxBytes: FileBytes.maximumDataBytes), as: UTF8.self)
             .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !names.isEmpty else { throw FileError(path, "lists no class names") }
         return names

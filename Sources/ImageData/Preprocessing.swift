@@ -28,6 +28,10 @@ public struct Preprocessing: Sendable, Equatable {
     public static let imagenet = Preprocessing(
         name: "imagenet", size: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
 
+    /// The input sides accepted from users and sidecars: enough for any preset, small
+    /// enough that one image's tensors stay within a few hundred MB.
+    public static let sizes = 8...1024
+
     /// The preset called `name`, or nil.
     public static func preset(_ name: String) -> Preprocessing? {
         [cifar, imagenet].first { $0.name == name }
@@ -42,11 +46,13 @@ public struct Preprocessing: Sendable, Equatable {
     public var valuesPerImage: Int { size * size * 3 }
 
     /// Writes `image` as `size * size * 3` normalized HWC floats to `destination`.
+    ///
+    /// Reads the image's bytes directly: no float copy of a full-size image is made.
     public func write(_ image: RGBImage, to destination: UnsafeMutablePointer<Float>) {
         precondition(image.width > 0 && image.height > 0, "empty image")
-        let unit = image.pixels.map { Float($0) / 255 }
-        let resized = image.width == size && image.height == size
-            ? unit : Self.resize(unit, width: image.width, height: image.height, to: size, size)
+        let resized = image.pixels.withUnsafeBufferPointer { bytes in
+            Self.resize(width: image.width, height: image.height, to: size, size) { Float(bytes[$0]) / 255 }
+        }
         for i in 0..<size * size {
             for c in 0..<3 { destination[3 * i + c] = (resized[3 * i + c] - mean[c]) / std[c] }
         }
@@ -55,15 +61,21 @@ public struct Preprocessing: Sendable, Equatable {
     /// Resizes HWC 3-channel floats like torch's antialiased bilinear interpolation.
     public static func resize(_ values: [Float], width: Int, height: Int, to outWidth: Int, _ outHeight: Int) -> [Float] {
         precondition(values.count == width * height * 3, "resize: \(values.count) values for \(width)x\(height)x3")
+        return resize(width: width, height: height, to: outWidth, outHeight) { values[$0] }
+    }
+
+    /// Resizes a `width` x `height` HWC 3-channel image whose value at flat index i is
+    /// `value(i)` (antialiased bilinear, as torch); an axis already at its size is copied.
+    static func resize(width: Int, height: Int, to outWidth: Int, _ outHeight: Int, value: (Int) -> Float) -> [Float] {
         var horizontal = [Float](repeating: 0, count: height * outWidth * 3)
         if outWidth == width {
-            horizontal = values
+            for i in horizontal.indices { horizontal[i] = value(i) }
         } else {
             let taps = ResampleTaps(input: width, output: outWidth)
             for y in 0..<height {
                 for x in 0..<outWidth {
                     for c in 0..<3 {
-                        horizontal[(y * outWidth + x) * 3 + c] = taps.apply(x) { values[(y * width + $0) * 3 + c] }
+                        horizontal[(y * outWidth + x) * 3 + c] = taps.apply(x) { value((y * width + $0) * 3 + c) }
                     }
                 }
             }

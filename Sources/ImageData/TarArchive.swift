@@ -13,7 +13,7 @@ enum TarArchive {
 
     /// Gunzips the archive at `path` and unpacks it into `folder`.
     static func extractGzip(_ path: String, into folder: String) throws {
-        let compressed = try FileBytes.load(path)
+        let compressed = try FileBytes.load(path, maxBytes: FileBytes.maximumDataBytes)
         let tar: [UInt8]
         do {
             tar = try Zlib.gunzip(compressed, maximumBytes: maximumBytes)

@@ -43,9 +43,11 @@ public struct Embedder: Sendable {
 
     private func embed(count: Int, report: Common.Progress?, image: @Sendable @escaping (Int) throws -> RGBImage) throws -> Matrix {
         let dimension = self.dimension
+        // Set (and restore) OpenBLAS's process-wide count only when it is not 1 already, so
+        // that a server which set it once never has it changed under concurrent requests.
         let savedThreads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(savedThreads) }
+        if savedThreads != 1 { openblas_set_num_threads(1) }
+        defer { if savedThreads != 1 { openblas_set_num_threads(savedThreads) } }
         var failure: (any Error)?
         let values = [Float](unsafeUninitializedCapacity: count * dimension) { buffer, initialized in
             let output = buffer.baseAddress.map(SharedPointer.init)

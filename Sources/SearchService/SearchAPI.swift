@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import ImageData
 
 /// The HTTP face of a `SearchEngine`: the web page and its JSON API.
@@ -17,6 +19,15 @@ import ImageData
 public enum SearchAPI {
     /// Room for multipart headers and delimiters on top of the upload cap.
     static let multipartOverhead = 64 << 10
+
+    /// How long a connection may stay without a complete request part (a header never
+    /// finished, an idle keep-alive) before the server closes it.
+    public static let idleTimeout = TimeAmount.seconds(30)
+
+    /// The HTTP/1.1 server `pic2vec serve` runs: connections idle for `idleTimeout` are closed.
+    public static func httpServer(idleTimeout: TimeAmount = idleTimeout) -> HTTPServerBuilder {
+        .http1(configuration: .init(idleTimeout: idleTimeout))
+    }
 
     /// A router serving `engine`.
     public static func router(engine: SearchEngine) -> Router<BasicRequestContext> {
@@ -36,10 +47,17 @@ public enum SearchAPI {
             let k = try engine.validK(parameters.get("k") ?? "5", available: engine.count - 1)
             return try json(engine.search(row: row, k: k))
         }
+        let work = BlockingWork(label: "pic2vec.uploads")
         router.post("/api/search") { request, _ in
             let k = try engine.validK(request.uri.queryParameters.get("k") ?? "5", available: engine.count)
-            let upload = try await self.upload(request, limit: engine.limits.maxUploadBytes)
-            return try json(engine.search(imageBytes: upload.bytes, contentType: upload.contentType, source: upload.name, k: k))
+            let body = try await self.body(request, limit: engine.limits.maxUploadBytes)
+            // Parsing, decoding and embedding run one upload at a time on their own thread:
+            // never on the threads that answer every other route.
+            let answer = try await work.run { () throws(SearchError) -> SearchResponse in
+                let upload = try self.upload(body)
+                return try engine.search(imageBytes: upload.bytes, contentType: upload.contentType, source: upload.name, k: k)
+            }
+            return try json(answer)
         }
         router.get("/api/image/{id}") { _, context in
             let row = try engine.validRow(context.parameters.get("id"))
@@ -53,37 +71,55 @@ public enum SearchAPI {
     }
 
     /// An uploaded image's bytes, its declared type and a name for messages.
-    struct Upload {
+    struct Upload: Sendable {
         var bytes: [UInt8]
         var contentType: String?
         var name: String
     }
 
-    /// Reads the upload from a raw body or from the multipart field `image`, within `limit` bytes.
-    static func upload(_ request: Request, limit: Int) async throws(SearchError) -> Upload {
+    /// A request body read within `limit` bytes (plus room for multipart framing), with
+    /// its Content-Type and, for multipart bodies, a checked boundary.
+    struct Body: Sendable {
+        var bytes: [UInt8]
+        var contentType: String?
+        var boundary: String?
+        var limit: Int
+    }
+
+    /// Reads the request body, refusing it early when it is too large or its multipart
+    /// boundary is longer than RFC 2046 allows.
+    static func body(_ request: Request, limit: Int) async throws(SearchError) -> Body {
         let contentType = request.headers[.contentType]
         let boundary = contentType.flatMap { Multipart.boundary(contentType: $0) }
+        if let boundary, boundary.utf8.count > Multipart.maximumBoundaryLength {
+            throw .badRequest(
+                "the multipart boundary is \(boundary.utf8.count) bytes, more than the \(Multipart.maximumBoundaryLength) RFC 2046 allows")
+        }
         let cap = limit + (boundary == nil ? 0 : multipartOverhead)
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > cap {
             throw .tooLarge(limit: limit)
         }
-        let body: [UInt8]
         do {
             var buffer = try await request.body.collect(upTo: cap)
-            body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            return Body(bytes: bytes, contentType: contentType, boundary: boundary, limit: limit)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw .tooLarge(limit: limit)
         } catch {
             throw .badRequest("cannot read the request body: \(error)")
         }
-        guard let boundary else {
-            guard !body.isEmpty else { throw .badRequest("the request body is empty: send a JPEG or PNG image") }
-            return Upload(bytes: body, contentType: contentType, name: "upload")
+    }
+
+    /// The upload in a raw body or in the multipart field `image`.
+    static func upload(_ body: Body) throws(SearchError) -> Upload {
+        guard let boundary = body.boundary else {
+            guard !body.bytes.isEmpty else { throw .badRequest("the request body is empty: send a JPEG or PNG image") }
+            return Upload(bytes: body.bytes, contentType: body.contentType, name: "upload")
         }
-        guard let part = try Multipart.parts(of: body, boundary: boundary).first(where: { $0.name == "image" }) else {
+        guard let part = try Multipart.parts(of: body.bytes, boundary: boundary).first(where: { $0.name == "image" }) else {
             throw .badRequest("the multipart body has no 'image' field")
         }
-        guard part.body.count <= limit else { throw .tooLarge(limit: limit) }
+        guard part.body.count <= body.limit else { throw .tooLarge(limit: body.limit) }
         guard !part.body.isEmpty else { throw .badRequest("the 'image' field is empty: choose a JPEG or PNG file") }
         return Upload(bytes: part.body, contentType: part.contentType, name: part.filename.map(safeName) ?? "upload")
     }

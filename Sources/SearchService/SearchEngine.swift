@@ -28,15 +28,18 @@ public struct QueryModel: Sendable {
 
 /// A FAISS index that concurrent requests search.
 ///
-/// Unchecked: after `init` only FAISS's const operations run on the index (search and
-/// reconstruct), which FAISS documents as safe to call from several threads at once.
+/// Unchecked: `init` builds everything a read needs (an IVF index's direct map) and sets
+/// the thread pools once; after it only FAISS's const operations run on the index (search
+/// and reconstruct), which FAISS documents as safe to call from several threads at once.
 final class SharedIndex: @unchecked Sendable {
     let index: VectorIndex
     let count: Int
     let dimension: Int
 
-    init(_ index: VectorIndex) {
+    init(_ index: VectorIndex) throws(VectorSearchError) {
+        ThreadPools.useOwnWorkers()
         index.threads = 1
+        try index.prepareForConcurrentReads()
         self.index = index
         count = index.count
         dimension = index.dimension
@@ -49,10 +52,13 @@ public struct SearchLimits: Sendable {
     public var maxK: Int
     /// The largest upload, in bytes.
     public var maxUploadBytes: Int
+    /// The most pixels an uploaded image may declare (checked before decoding).
+    public var maxUploadPixels: Int
 
-    public init(maxK: Int = 50, maxUploadBytes: Int = 10 << 20) {
+    public init(maxK: Int = 50, maxUploadBytes: Int = 10 << 20, maxUploadPixels: Int = 25_000_000) {
         self.maxK = maxK
         self.maxUploadBytes = maxUploadBytes
+        self.maxUploadPixels = maxUploadPixels
     }
 }
 
@@ -103,6 +109,9 @@ public struct SearchEngine: Sendable {
     public let limits: SearchLimits
     let index: SharedIndex
     let model: QueryModel?
+    /// Each row's id as answers show it: relative to the folder all ids share, so that no
+    /// absolute server path leaves the server.
+    let publicIds: [String]
 
     /// Creates an engine.
     ///
@@ -112,12 +121,14 @@ public struct SearchEngine: Sendable {
     ///   - model: embeds query images; nil disables image queries.
     ///   - provenance: how the embeddings were made, shown with every answer.
     ///   - limits: the bounds on k and uploads.
+    /// - Throws: a `VectorSearchError` when the index cannot be prepared for concurrent reads.
     public init(
         index: VectorIndex, dataset: any ImageDataset, model: QueryModel?, provenance: String,
         limits: SearchLimits = SearchLimits()
-    ) {
+    ) throws {
         precondition(index.count == dataset.count, "index holds \(index.count) rows, the data set \(dataset.count) images")
-        self.index = SharedIndex(index)
+        self.index = try SharedIndex(index)
+        publicIds = Self.relativeIds(dataset.ids)
         self.dataset = dataset
         self.model = model
         self.provenance = provenance
@@ -170,7 +181,7 @@ public struct SearchEngine: Sendable {
             throw .unavailable("cannot read row \(row) from the index: \(error)")
         }
         let found = try nearest(vector, k: min(k + 1, count)).filter { $0.row != row }
-        let query = SearchResponse.Query(kind: "index", id: row, label: label(of: row), source: dataset.ids[row])
+        let query = SearchResponse.Query(kind: "index", id: row, label: label(of: row), source: publicIds[row])
         return response(query, Array(found.prefix(k)), k: k)
     }
 
@@ -189,13 +200,16 @@ public struct SearchEngine: Sendable {
         }
         guard bytes.count <= limits.maxUploadBytes else { throw .tooLarge(limit: limits.maxUploadBytes) }
         _ = try UploadCheck.format(contentType: contentType, bytes: bytes)
+        let header: ImageDecoder.Header
         let image: RGBImage
         do {
-            image = try ImageDecoder.decode(bytes, path: source)
+            header = try ImageDecoder.header(of: bytes, path: source, maxPixels: limits.maxUploadPixels)
+            image = try ImageDecoder.decode(
+                bytes, path: source, fitting: model.embedder.preprocessing.size, maxPixels: limits.maxUploadPixels)
         } catch {
             throw .undecodable("\(error)")
         }
-        let query = SearchResponse.Query(kind: "upload", source: source, width: image.width, height: image.height)
+        let query = SearchResponse.Query(kind: "upload", source: source, width: header.width, height: header.height)
         return response(query, try nearest(model.vector(image), k: k), k: k)
     }
 
@@ -205,7 +219,7 @@ public struct SearchEngine: Sendable {
         do {
             return try dataset.image(at: row)
         } catch {
-            throw .unavailable("cannot read image \(row): \(error)")
+            throw .unavailable("cannot read image \(row) (\(publicIds[row])) on the server")
         }
     }
 
@@ -225,8 +239,21 @@ public struct SearchEngine: Sendable {
     func response(_ query: SearchResponse.Query, _ found: [(row: Int, distance: Float)], k: Int) -> SearchResponse {
         let results = found.enumerated().map { rank, hit in
             SearchResponse.Result(
-                rank: rank + 1, id: hit.row, label: label(of: hit.row), distance: hit.distance, source: dataset.ids[hit.row])
+                rank: rank + 1, id: hit.row, label: label(of: hit.row), distance: hit.distance, source: publicIds[hit.row])
         }
         return SearchResponse(query: query, k: k, provenance: provenance, results: results)
+    }
+
+    /// `ids` without the longest folder prefix (ending in "/") they all share.
+    static func relativeIds(_ ids: [String]) -> [String] {
+        guard let first = ids.first else { return ids }
+        var prefix = Substring(first[..<(first.lastIndex(of: "/").map { first.index(after: $0) } ?? first.startIndex)])
+        for id in ids.dropFirst() {
+            while !prefix.isEmpty, !id.hasPrefix(prefix) {
+                prefix = prefix.dropLast()
+                prefix = prefix[..<(prefix.lastIndex(of: "/").map { prefix.index(after: $0) } ?? prefix.startIndex)]
+            }
+        }
+        return ids.map { String($0.dropFirst(prefix.count)) }
     }
 }

@@ -50,7 +50,7 @@ public enum SearchSetup {
         let weightsLabel = model?.label ?? "weights \(description.weights) (not loaded)"
         let provenance = "ResNet18, \(weightsLabel), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
             + (description.normalized ? "L2-normalized" : "raw") + " embeddings of \(dataset.name)"
-        return SearchEngine(index: index, dataset: dataset, model: model?.model, provenance: provenance, limits: limits)
+        return try SearchEngine(index: index, dataset: dataset, model: model?.model, provenance: provenance, limits: limits)
     }
 
     /// The query model `description` names, checked against the index at `indexPath`.
@@ -81,6 +81,11 @@ public enum SearchSetup {
     static func preprocessing(_ description: IndexDescription, indexPath: String) throws -> Preprocessing {
         guard let preset = Preprocessing.preset(description.preset) else {
             throw FileError(IndexDescription.path(forIndex: indexPath), "unknown preset '\(description.preset)'")
+        }
+        if let size = description.inputSize, !Preprocessing.sizes.contains(size) {
+            throw FileError(
+                IndexDescription.path(forIndex: indexPath),
+                "input size \(size) is outside \(Preprocessing.sizes.lowerBound)...\(Preprocessing.sizes.upperBound)")
         }
         return description.inputSize.map { preset.resized(to: $0) } ?? preset
     }

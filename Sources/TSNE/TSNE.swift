@@ -35,6 +35,9 @@ public enum TSNEError: Error, Equatable, CustomStringConvertible {
         for i in 0..<data.rows where data.row(i).contains(where: { !$0.isFinite }) {
             throw .nonFiniteRow(i)
         }
+        if let row = data.firstRowWithUnboundedDistances {
+            throw .invalidParameter("row \(row) is so large that squared distances overflow float32: rescale the data")
+        }
     }
 }
 

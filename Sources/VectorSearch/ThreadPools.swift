@@ -17,7 +17,9 @@ public enum ThreadPools {
     }
 
     /// Our own workers call BLAS concurrently: both libraries single-threaded.
-    static func useOwnWorkers() {
+    ///
+    /// A server calls it once at start-up, before requests run concurrently.
+    public static func useOwnWorkers() {
         openblas_set_num_threads(1)
         pv_faiss_set_threads(1)
     }

@@ -39,6 +39,10 @@ public final class VectorIndex {
     private let handle: OpaquePointer
     /// Threads FAISS uses for this index's work.
     public var threads: Int
+    /// Whether `vector(_:)` can run without changing the index (the IVF direct map is built).
+    private var readyToReconstruct = false
+    /// Whether searches set the process's thread pools (false once shared for concurrent reads).
+    private var setsThreadPools = true
 
     /// Creates an empty index of `dimension`-dimensional vectors.
     public init(dimension: Int, kind: Kind = .flat, metric: Metric = .l2, threads: Int = ThreadPools.cores)
@@ -94,11 +98,20 @@ public final class VectorIndex {
         try Self.check("add") { vectors.values.withUnsafeBufferPointer { pv_faiss_index_add(handle, Int64(vectors.rows), $0.baseAddress) } }
     }
 
+    /// Makes the index safe to read from several threads at once: builds what
+    /// reconstructing a vector needs (an IVF direct map) now, and from here on `search` and
+    /// `vector(_:)` leave the process's thread pools as they are (set them once, e.g. with
+    /// `ThreadPools.useOwnWorkers()`). After this call only FAISS's const operations run.
+    public func prepareForConcurrentReads() throws(VectorSearchError) {
+        try prepareReconstruct()
+        setsThreadPools = false
+    }
+
     /// The `k` nearest stored vectors of every query row, searched in batches of `batchSize` rows.
     public func search(_ queries: Matrix, k: Int, batchSize: Int = 4096) throws(VectorSearchError) -> Neighbors {
         try checkInput(queries, role: "queries")
         guard k > 0, k <= count else { throw .invalidArgument("k must be in 1...\(count) (the index size), got \(k)") }
-        ThreadPools.useFAISS(threads: threads)
+        if setsThreadPools { ThreadPools.useFAISS(threads: threads) }
         var ids = [Int64](repeating: -1, count: queries.rows * k)
         var distances = [Float](repeating: 0, count: queries.rows * k)
         for start in stride(from: 0, to: queries.rows, by: max(batchSize, 1)) {
@@ -121,9 +134,17 @@ public final class VectorIndex {
     /// The stored vector with id `id`.
     public func vector(_ id: Int) throws(VectorSearchError) -> [Float] {
         guard id >= 0, id < count else { throw .invalidArgument("vector id must be in 0..<\(count), got \(id)") }
+        try prepareReconstruct()
         var out = [Float](repeating: 0, count: dimension)
         try Self.check("reconstruct(\(id))") { out.withUnsafeMutableBufferPointer { pv_faiss_index_reconstruct(handle, Int64(id), $0.baseAddress) } }
         return out
+    }
+
+    /// Builds an IVF index's direct map once (the only step of `vector(_:)` that writes).
+    private func prepareReconstruct() throws(VectorSearchError) {
+        guard !readyToReconstruct else { return }
+        try Self.check("make_direct_map") { pv_faiss_index_prepare_reconstruct(handle) }
+        readyToReconstruct = true
     }
 
     /// Writes the index in FAISS's file format, atomically.

@@ -19,10 +19,15 @@ public enum VectorSearchError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Matrix {
-    /// Throws if any value is NaN or infinite, naming the first such row.
+    /// Throws if any value is NaN or infinite, or a row is so large that squared distances
+    /// overflow float32, naming the first such row.
     func checkFinite() throws(VectorSearchError) {
         for (i, value) in values.enumerated() where !value.isFinite {
             throw .nonFinite(row: i / Swift.max(columns, 1))
+        }
+        if let row = firstRowWithUnboundedDistances {
+            throw .invalidArgument(
+                "row \(row) is so large (squared norm above \(Float(Matrix.maximumSquaredNorm))) that distances overflow float32")
         }
     }
 }

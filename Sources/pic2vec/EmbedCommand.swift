@@ -58,7 +58,9 @@ struct EmbedCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard Preprocessing.preset(preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
-        if let size, size < 8 { throw ValidationError("--size must be at least 8, not \(size)") }
+        if let size, !Preprocessing.sizes.contains(size) {
+            throw ValidationError("--size must be from \(Preprocessing.sizes.lowerBound) to \(Preprocessing.sizes.upperBound), not \(size)")
+        }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }

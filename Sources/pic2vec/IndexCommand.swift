@@ -106,12 +106,16 @@ enum EmbeddingFile {
         return description
     }
 
-    /// Reads a 2-D float32 `.npy`, optionally L2-normalizing its rows; rejects empty or non-finite data.
+    /// Reads a 2-D float32 `.npy`, optionally L2-normalizing its rows; rejects empty or
+    /// non-finite data and rows whose squared distances would overflow float32.
     static func read(_ path: String, normalize: Bool) throws -> Matrix {
         let matrix = try Matrix.read(npy: path)
         guard matrix.rows > 0, matrix.columns > 0 else { throw FileError(path, "holds no embeddings (shape \(matrix.rows)x\(matrix.columns))") }
         if let bad = matrix.values.firstIndex(where: { !$0.isFinite }) {
             throw FileError(path, "row \(bad / matrix.columns) holds NaN or an infinite value")
+        }
+        if let row = matrix.firstRowWithUnboundedDistances {
+            throw FileError(path, "row \(row) is so large that its distances (and norm) overflow float32")
         }
         return normalize ? matrix.l2Normalized() : matrix
     }

@@ -110,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20))
         let host = self.host
         let app = Application(
-            router: SearchAPI.router(engine: engine),
+            router: SearchAPI.router(engine: engine), server: SearchAPI.httpServer(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pic2vec"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0

@@ -58,8 +58,7 @@ struct TSNECommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var data = try Matrix.read(npy: embeddings)
-        if normalize { data = data.l2Normalized() }
+        let data = try EmbeddingFile.read(embeddings, normalize: normalize)
         let tsne = TSNE(
             perplexity: perplexity, iterations: iterations, earlyExaggerationIterations: earlyIterations,
             initialization: initialization == .pca ? .pca : .random, seed: seed, threads: threads)

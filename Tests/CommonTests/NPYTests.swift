@@ -36,4 +36,24 @@ final class NPYTests: XCTestCase {
         })
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
     }
+
+    /// A 128-byte .npy declaring shape (2^32, 2^32): the size overflows Int, which must be
+    /// an error naming the file, not a trap.
+    func testOverflowingShapeIsAnError() {
+        var text = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"
+        text += String(repeating: " ", count: 128 - 10 - text.utf8.count - 1) + "\n"
+        let bytes = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(text.utf8.count), 0] + Array(text.utf8)
+        XCTAssertEqual(bytes.count, 128)
+        assertThrows("bomb.npy", "shape [4294967296, 4294967296] is too large") {
+            try NPY.decode(Data(bytes), path: "bomb.npy")
+        }
+    }
+
+    func testByteCountReportsOverflow() {
+        XCTAssertEqual(ArrayShape.byteCount([2, 3], elementSize: 4), 24)
+        XCTAssertEqual(ArrayShape.byteCount([], elementSize: 8), 8)
+        XCTAssertNil(ArrayShape.byteCount([1 << 40, 1 << 40], elementSize: 1))
+        XCTAssertNil(ArrayShape.byteCount([1 << 61], elementSize: 4))
+        XCTAssertNil(ArrayShape.byteCount([-1], elementSize: 4))
+    }
 }

@@ -38,7 +38,7 @@ enum Fixtures {
         let rows = try model.embedder.embed(dataset, progress: false).l2Normalized()
         let index = try VectorIndex(dimension: rows.columns, kind: .flat, metric: .l2)
         try index.add(rows)
-        return SearchEngine(
+        return try SearchEngine(
             index: index, dataset: dataset, model: withModel ? model : nil, provenance: "fixture, random weights",
             limits: limits)
     }

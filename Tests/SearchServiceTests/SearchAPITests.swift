@@ -30,7 +30,7 @@ final class SearchAPITests: XCTestCase {
                 XCTAssertEqual(answer.results.map(\.rank), Array(1...11))
                 XCTAssertEqual(answer.results.map(\.distance), answer.results.map(\.distance).sorted())
                 XCTAssertEqual(answer.results.first { $0.id == 7 }?.label, "greenish")
-                XCTAssertEqual(answer.results.first { $0.id == 7 }?.source, "fixture/greenish/7.png")
+                XCTAssertEqual(answer.results.first { $0.id == 7 }?.source, "greenish/7.png")
             }
         }
     }

@@ -37,9 +37,13 @@ int pv_faiss_index_search(const pv_faiss_index *index, int64_t n, const float *x
                           float *distances, int64_t *labels);
 /// Sets a search parameter by FAISS name ("nprobe" for IVF, "efSearch" for HNSW).
 int pv_faiss_index_set_search_parameter(pv_faiss_index *index, const char *name, double value);
-/// Copies stored vector `key` into `out` (d floats); builds an IVF index's direct map if needed.
-int pv_faiss_index_reconstruct(pv_faiss_index *index, int64_t key, float *out);
+/// Builds what `pv_faiss_index_reconstruct` needs (an IVF index's direct map); changes the index.
+int pv_faiss_index_prepare_reconstruct(pv_faiss_index *index);
+/// Copies stored vector `key` into `out` (d floats); read-only, so safe from several threads.
+/// Fails on an IVF index that `pv_faiss_index_prepare_reconstruct` has not prepared.
+int pv_faiss_index_reconstruct(const pv_faiss_index *index, int64_t key, float *out);
 int pv_faiss_write_index(const pv_faiss_index *index, const char *path);
+/// Reads an index file; an HNSW graph is checked to link only to stored vectors.
 int pv_faiss_read_index(const char *path, pv_faiss_index **out);
 
 #ifdef __cplusplus
