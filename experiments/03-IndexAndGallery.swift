@@ -40,19 +40,17 @@ struct IndexAndGalleryExperiment: Experiment {
         queries += sampleIndices(count: train.count, take: 3, seed: context.seed).map { (id: $0, k: 8) }
         var rows: [[String]] = []
         for query in queries {
-            let neighbors = try index.search(Matrix(rows: 1, columns: embeddings.columns,
-                values: Array(embeddings.row(query.id))), k: min(query.k + 1, index.count))
-            let hits = zip(neighbors.ids(of: 0), neighbors.distances(of: 0)).filter { $0.0 != query.id }.prefix(query.k)
+            let hits = try index.nearest(Array(embeddings.row(query.id)), k: query.k, excluding: query.id)
             let queryImage = try train.image(at: query.id)
             var tiles = [ImageGrid.Tile(pixels: queryImage.pixels, width: queryImage.width, height: queryImage.height,
                 caption: "query #\(query.id)\n\(className(train, query.id))")]
             var correct = 0
-            for (id, distance) in hits {
-                let image = try train.image(at: id)
-                let same = train.labels.map { $0[id] == $0[query.id] }
+            for hit in hits {
+                let image = try train.image(at: hit.id)
+                let same = train.labels.map { $0[hit.id] == $0[query.id] }
                 if same == true { correct += 1 }
                 tiles.append(ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
-                    caption: "\(className(train, id))\nd = \(String(format: "%.3f", distance))",
+                    caption: "\(className(train, hit.id))\nd = \(String(format: "%.3f", hit.distance))",
                     frame: same.map { $0 ? Color.green : Color.red }))
             }
             try context.figure(

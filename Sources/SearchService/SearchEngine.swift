@@ -180,9 +180,9 @@ public struct SearchEngine: Sendable {
         } catch {
             throw .unavailable("cannot read row \(row) from the index: \(error)")
         }
-        let found = try nearest(vector, k: min(k + 1, count)).filter { $0.row != row }
+        let found = try nearest(vector, k: k, excluding: row)
         let query = SearchResponse.Query(kind: "index", id: row, label: label(of: row), source: publicIds[row])
-        return response(query, Array(found.prefix(k)), k: k)
+        return response(query, found, k: k)
     }
 
     /// The `k` rows nearest an image given as JPEG or PNG bytes.
@@ -223,23 +223,21 @@ public struct SearchEngine: Sendable {
         }
     }
 
-    func nearest(_ vector: [Float], k: Int) throws(SearchError) -> [(row: Int, distance: Float)] {
+    func nearest(_ vector: [Float], k: Int, excluding excluded: Int? = nil) throws(SearchError) -> [VectorIndex.Hit] {
         guard vector.count == index.dimension else {
             throw .unavailable("the query embedding has \(vector.count) dimensions, the index \(index.dimension)")
         }
-        let found: Neighbors
         do {
-            found = try index.index.search(Matrix(rows: 1, columns: vector.count, values: vector), k: k)
+            return try index.index.nearest(vector, k: k, excluding: excluded)
         } catch {
             throw .unavailable("search failed: \(error)")
         }
-        return zip(found.ids(of: 0), found.distances(of: 0)).filter { $0.0 >= 0 }.map { (row: $0.0, distance: $0.1) }
     }
 
-    func response(_ query: SearchResponse.Query, _ found: [(row: Int, distance: Float)], k: Int) -> SearchResponse {
+    func response(_ query: SearchResponse.Query, _ found: [VectorIndex.Hit], k: Int) -> SearchResponse {
         let results = found.enumerated().map { rank, hit in
             SearchResponse.Result(
-                rank: rank + 1, id: hit.row, label: label(of: hit.row), distance: hit.distance, source: publicIds[hit.row])
+                rank: rank + 1, id: hit.id, label: label(of: hit.id), distance: hit.distance, source: publicIds[hit.id])
         }
         return SearchResponse(query: query, k: k, provenance: provenance, results: results)
     }

@@ -131,6 +131,23 @@ public final class VectorIndex {
         return Neighbors(queries: queries.rows, k: k, ids: ids.map { Int($0) }, distances: distances)
     }
 
+    /// One result of a single-query search.
+    public struct Hit: Sendable, Equatable {
+        public let id: Int
+        public let distance: Float
+    }
+
+    /// The `k` stored vectors nearest `query`, nearest first, leaving out stored row `excluded`
+    /// when the query is that row: searches one more and drops it (and any empty slot).
+    public func nearest(_ query: [Float], k: Int, excluding excluded: Int? = nil) throws(VectorSearchError) -> [Hit] {
+        let wanted = min(k + (excluded == nil ? 0 : 1), count)
+        let found = try search(Matrix(rows: 1, columns: query.count, values: query), k: wanted)
+        return zip(found.ids(of: 0), found.distances(of: 0))
+            .filter { id, _ in id >= 0 && id != excluded }
+            .prefix(k)
+            .map { Hit(id: $0.0, distance: $0.1) }
+    }
+
     /// The stored vector with id `id`.
     public func vector(_ id: Int) throws(VectorSearchError) -> [Float] {
         guard id >= 0, id < count else { throw .invalidArgument("vector id must be in 0..<\(count), got \(id)") }

@@ -49,7 +49,7 @@ struct KMeansCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         if let output { try NPY.write(result.assignments, to: output) }
         if json {
-            print("{\"n\": \(points.rows), \"k\": \(clusters), \"inertia\": \(result.inertia), \"seconds\": \(seconds)}")
+            try printJSON(KMeansOutput(n: points.rows, k: clusters, inertia: result.inertia, seconds: seconds))
         } else {
             print("k-means: \(clusters) clusters over \(points.rows) rows, inertia \(result.inertia) (\(String(format: "%.2f", seconds)) s)")
         }

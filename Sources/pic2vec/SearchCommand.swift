@@ -74,24 +74,21 @@ struct SearchCommand: AsyncParsableCommand {
         guard k <= available else {
             throw ValidationError("-k \(k) exceeds the \(available) vectors available in \(index)")
         }
-        let found = try loaded.search(
-            Matrix(rows: 1, columns: vector.count, values: vector), k: min(k + (excluded == nil ? 0 : 1), loaded.count))
-        let hits = zip(found.ids(of: 0), found.distances(of: 0)).filter { $0.0 != excluded && $0.0 >= 0 }.prefix(k)
+        let hits = try loaded.nearest(vector, k: k, excluding: excluded)
         let labelValues = try labelsForIndex(count: loaded.count)
         if json {
-            let rows = hits.map { id, distance in
-                "{\"id\": \(id), \"label\": \(labelValues.map { String($0[id]) } ?? "null"), \"distance\": \(distance)}"
-            }
-            let queryText = excluded.map(String.init) ?? "null"
-            print("{\"query\": \(queryText), \"k\": \(k), \"neighbors\": [\(rows.joined(separator: ", "))]}")
+            try printJSON(
+                SearchOutput(
+                    query: excluded, k: k,
+                    neighbors: hits.map { .init(id: $0.id, label: labelValues?[$0.id], distance: $0.distance) }))
         } else {
             print("rank  id        label  distance")
             for (rank, hit) in hits.enumerated() {
-                let label = labelValues.map { String($0[hit.0]) } ?? "-"
+                let label = labelValues.map { String($0[hit.id]) } ?? "-"
                 print(
                     String(rank + 1).padding(toLength: 6, withPad: " ", startingAt: 0)
-                        + String(hit.0).padding(toLength: 10, withPad: " ", startingAt: 0)
-                        + label.padding(toLength: 7, withPad: " ", startingAt: 0) + String(hit.1))
+                        + String(hit.id).padding(toLength: 10, withPad: " ", startingAt: 0)
+                        + label.padding(toLength: 7, withPad: " ", startingAt: 0) + String(hit.distance))
             }
         }
     }
