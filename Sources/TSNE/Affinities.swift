@@ -31,7 +31,7 @@ public struct Affinities: Sendable {
         do {
             neighbors = try AllPairsSearch(metric: .l2, threads: threads).run(data, k: k).neighbors
         } catch {
-            throw .invalidParameter("nearest-neighbor search failed: \(error)")
+            throw .neighborSearch(error)
         }
         self.init(neighbors: neighbors, perplexity: perplexity, threads: threads)
     }

@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import VectorSearch
 
 /// Why t-SNE cannot run on the given input.
 public enum TSNEError: Error, Equatable, CustomStringConvertible {
@@ -11,6 +12,8 @@ public enum TSNEError: Error, Equatable, CustomStringConvertible {
     case invalidParameter(String)
     /// Row `row` holds a NaN or infinite value.
     case nonFiniteRow(Int)
+    /// The exact nearest-neighbor search behind the affinities failed.
+    case neighborSearch(VectorSearchError)
 
     public var description: String {
         switch self {
@@ -19,6 +22,7 @@ public enum TSNEError: Error, Equatable, CustomStringConvertible {
             "perplexity \(perplexity) is too large for \(n) points: 3 x perplexity must be below the number of points"
         case .invalidParameter(let message): message
         case .nonFiniteRow(let row): "row \(row) contains NaN or infinite values"
+        case .neighborSearch(let error): "nearest-neighbor search failed: \(error)"
         }
     }
 
