@@ -82,7 +82,15 @@ struct Experiments: AsyncParsableCommand {
             log("   done in \(String(format: "%.1f", section.seconds)) s")
             sections.append(section)
         }
-        let report = LabReport(header: try header(context), sections: sections)
+        let store = SectionStore(folder: out + "/sections")
+        let runKey = try runKey(context)
+        for section in sections { try store.save(section, runKey: runKey) }
+        let others = catalog.map(\.number).filter { number in !chosen.contains { $0.number == number } }
+        let kept = store.load(others, runKey: runKey)
+        if !kept.isEmpty {
+            log("   kept sections " + kept.map { String(format: "%02d", $0.number) }.joined(separator: ", ") + " of an earlier run with the same inputs")
+        }
+        let report = LabReport(header: try header(context), sections: sections + kept)
         let path = out + "/report.md"
         try report.write(to: path)
         log("wrote \(path)")
@@ -98,16 +106,23 @@ struct Experiments: AsyncParsableCommand {
         guard access(folder, W_OK) == 0 else { throw FileError(folder, "the output folder is not writable") }
     }
 
+    /// What the results depend on: every option and the data's fingerprint. Sections stored
+    /// under another key are not put in the report.
+    private func runKey(_ context: Context) throws -> String {
+        ArtifactCache.key(["options": String(describing: context.options), "data": try context.data().train.fingerprint])
+    }
+
     private func header(_ context: Context) throws -> LabReport.Header {
         let splits = try context.data()
         let formatter = ISO8601DateFormatter()
         return LabReport.Header(
             date: formatter.string(from: Date()),
-            commit: Shell.output("git", "rev-parse", "--short", "HEAD") ?? "unknown",
+            commit: Provenance.commit,
             machine: Machine.description,
             dataset: splits.description,
             fingerprint: splits.train.fingerprint,
             weights: context.weightsDescription,
+            packages: Provenance.packages,
             commandLine: (["Experiments"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
     }
 }

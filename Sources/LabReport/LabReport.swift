@@ -12,11 +12,13 @@ public struct LabReport: Sendable {
         public var dataset: String
         public var fingerprint: String
         public var weights: String
+        /// The Swift packages the runner was built with ("name version, ...").
+        public var packages: String
         public var commandLine: String
 
         public init(
             date: String, commit: String, machine: String, dataset: String, fingerprint: String, weights: String,
-            commandLine: String
+            packages: String, commandLine: String
         ) {
             self.date = date
             self.commit = commit
@@ -24,6 +26,7 @@ public struct LabReport: Sendable {
             self.dataset = dataset
             self.fingerprint = fingerprint
             self.weights = weights
+            self.packages = packages
             self.commandLine = commandLine
         }
     }
@@ -44,7 +47,7 @@ public struct LabReport: Sendable {
             rows: [
                 ["Date", header.date], ["Commit", header.commit], ["Machine", header.machine],
                 ["Data", header.dataset], ["Data fingerprint", "`\(header.fingerprint.prefix(16))`"],
-                ["Weights", header.weights], ["Command", "`\(header.commandLine)`"],
+                ["Weights", header.weights], ["Swift packages", header.packages], ["Command", "`\(header.commandLine)`"],
             ], rightAligned: [false, false]
         ).markdown
         out += "\nSections: " + sections.map { "\(String(format: "%02d", $0.number)) \($0.title)" }.joined(separator: ", ") + ".\n\n"

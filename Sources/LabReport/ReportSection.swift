@@ -1,7 +1,7 @@
 /// One experiment's part of the lab report: text, tables, figures and its timing.
-public struct ReportSection: Sendable, Equatable {
+public struct ReportSection: Sendable, Equatable, Codable {
     /// A piece of section content, rendered in order.
-    public enum Block: Sendable, Equatable {
+    public enum Block: Sendable, Equatable, Codable {
         case paragraph(String)
         case table(Table)
         /// A figure: the PNG and PDF paths relative to the report, and a caption.
@@ -47,7 +47,7 @@ public struct ReportSection: Sendable, Equatable {
 }
 
 /// A Markdown table with a header row; cells are plain strings.
-public struct Table: Sendable, Equatable {
+public struct Table: Sendable, Equatable, Codable {
     public var headers: [String]
     public var rows: [[String]]
     /// Column alignment: true for right-aligned (numbers).

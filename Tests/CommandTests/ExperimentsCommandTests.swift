@@ -23,6 +23,14 @@ final class ExperimentsCommandTests: XCTestCase {
 
         let rerun = try CommandRunner.run("Experiments", ["3", "--data", "data", "--weights", "random", "--seed", "1"], in: folder)
         XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        let after = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
+        XCTAssertTrue(after.contains("## 01. ") && after.contains("## 07. "), "running 03 keeps the other sections")
+
+        let otherSeed = try CommandRunner.run("Experiments", ["1", "--data", "data", "--weights", "random", "--seed", "2"], in: folder)
+        XCTAssertEqual(otherSeed.status, 0, otherSeed.stderr)
+        let reseeded = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
+        XCTAssertTrue(reseeded.contains("## 01. "))
+        XCTAssertFalse(reseeded.contains("## 03. "), "sections made from other inputs are not kept")
         let unknown = try CommandRunner.run("Experiments", ["99"], in: folder)
         XCTAssertNotEqual(unknown.status, 0)
         XCTAssertTrue(unknown.stderr.contains("unknown experiment 99"), unknown.stderr)

@@ -13,7 +13,8 @@ final class LabReportTests: XCTestCase {
         later.paragraph("P@5 = 0.5")
         let header = LabReport.Header(
             date: "2026-11-26", commit: "abc1234", machine: "2 cores", dataset: "cifar10-jpeg/train",
-            fingerprint: "0123456789abcdef0123", weights: "random weights (seed 0)", commandLine: "Experiments all")
+            fingerprint: "0123456789abcdef0123", weights: "random weights (seed 0)",
+            packages: "swift-argument-parser 1.8.2", commandLine: "Experiments all")
         return LabReport(header: header, sections: [later, data])
     }
 
@@ -29,6 +30,7 @@ final class LabReportTests: XCTestCase {
             | Data | cifar10-jpeg/train |
             | Data fingerprint | `0123456789abcdef` |
             | Weights | random weights (seed 0) |
+            | Swift packages | swift-argument-parser 1.8.2 |
             | Command | `Experiments all` |
 
             Sections: 01 Data, 03 Retrieval.
@@ -82,5 +84,16 @@ final class LabReportTests: XCTestCase {
         struct Boom: Error {}
         XCTAssertThrowsError(try cache.store("b.bin", inputs: [:]) { _ in throw Boom() })
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.folder), [])
+    }
+
+    func testSectionStoreKeepsOnlySectionsOfTheSameInputs() throws {
+        let store = SectionStore(folder: try temporaryFolder())
+        var section = ReportSection(number: 4, title: "Normalized")
+        section.table(Table(headers: ["k", "P@k"], rows: [["1", "0.5"]]))
+        section.figure(png: "a.png", pdf: "a.pdf", caption: "c")
+        section.seconds = 2
+        try store.save(section, runKey: "run-a")
+        XCTAssertEqual(store.load([4, 5], runKey: "run-a"), [section])
+        XCTAssertEqual(store.load([4], runKey: "run-b"), [])
     }
 }

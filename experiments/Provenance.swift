@@ -1,0 +1,31 @@
+import Foundation
+
+/// What the report header says about the code that ran: the commit and the Swift packages.
+enum Provenance {
+    /// The short commit hash, with " + uncommitted changes" when the work tree differs from it.
+    static var commit: String {
+        guard let hash = Shell.output("git", "rev-parse", "--short", "HEAD") else { return "unknown (not a git checkout)" }
+        let changes = Shell.output("git", "status", "--porcelain", "--untracked-files=no") ?? ""
+        return changes.isEmpty ? hash : hash + " + uncommitted changes"
+    }
+
+    /// "name version" of every package pinned in `Package.resolved` (written by `swift build`).
+    static var packages: String {
+        guard let data = FileManager.default.contents(atPath: "Package.resolved"),
+            let resolved = try? JSONDecoder().decode(Resolved.self, from: data)
+        else { return "unknown (no Package.resolved in the working folder)" }
+        return resolved.pins.map { "\($0.identity) \($0.state.version ?? $0.state.revision ?? "?")" }.joined(separator: ", ")
+    }
+
+    private struct Resolved: Decodable {
+        struct Pin: Decodable {
+            struct State: Decodable {
+                var version: String?
+                var revision: String?
+            }
+            var identity: String
+            var state: State
+        }
+        var pins: [Pin]
+    }
+}
