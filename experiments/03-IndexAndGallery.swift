@@ -18,18 +18,23 @@ struct IndexAndGalleryExperiment: Experiment {
         let train = try context.dataset(.train)
         let embeddings = try await context.embeddings(.train).l2Normalized()
         let out = context.options.out
-        try embeddings.write(npy: out + "/embeddings.npy")
-        if let labels = train.labels { try NPY.write(labels, to: out + "/labels.npy") }
         let index = try VectorIndex(dimension: embeddings.columns, kind: .flat, metric: .l2)
         try index.add(embeddings)
-        try index.save(to: out + "/faiss_index.index")
         let weights = try await context.weights()
         let preprocessing = try context.preprocessing()
-        try IndexDescription(
+        let description = IndexDescription(
             data: context.options.data, split: "train", limit: context.options.limit, dataFingerprint: train.fingerprint,
             weights: context.options.weights, seed: context.seed, weightsHash: weights.hash, preset: preprocessing.name,
-            normalized: true
-        ).write(forIndex: out + "/faiss_index.index")
+            normalized: true)
+        // The index, its description, embeddings and labels replace the old ones as one unit:
+        // `pic2vec serve` never pairs a new index with an old description.
+        let indexPath = out + "/faiss_index.index"
+        try AtomicFile.writeSet(primary: indexPath) { files in
+            try files.add(indexPath, index.write(to:))
+            try files.add(try description.encoded(), to: IndexDescription.path(forIndex: indexPath))
+            try files.add(NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: out + "/embeddings.npy")
+            if let labels = train.labels { try files.add(NPY.encode(labels), to: out + "/labels.npy") } else { files.remove(out + "/labels.npy") }
+        }
         section.paragraph(
             "Saved `\(out)/faiss_index.index` (with `faiss_index.index.json`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
                 + "train embeddings), `\(out)/embeddings.npy` and `\(out)/labels.npy`, as the notebook does. Each grid "

@@ -93,7 +93,8 @@ final class Context: @unchecked Sendable {
         if let path = cache.lookup(name, inputs: inputs) {
             matrix = try Matrix.read(npy: path)
         } else {
-            let embedder = Embedder(network: weights.network, preprocessing: preprocessing)
+            let embedder = Embedder(
+                network: weights.network, preprocessing: preprocessing, batchSize: options.batch, threads: options.threads)
             let start = Date()
             matrix = try embedder.embed(dataset)
             if other == nil { embeddingSeconds[split] = Date().timeIntervalSince(start) }
@@ -113,6 +114,8 @@ final class Context: @unchecked Sendable {
         return [
             "data": try dataset(split).fingerprint, "weights": weights.hash, "preset": preprocessing.name,
             "size": String(preprocessing.size),
+            // Rows differ in the last bits with how images are split over batches and threads.
+            "batch": String(options.batch), "threads": String(options.threads),
         ]
     }
 

@@ -13,6 +13,8 @@ struct RunOptions: Sendable {
     var figures: String
     var weights: String
     var preset: String
+    var batch: Int
+    var threads: Int
 }
 
 /// `Experiments list | all | N...`: runs numbered experiments and writes the lab report.
@@ -50,8 +52,16 @@ struct Experiments: AsyncParsableCommand {
     @Option(help: "Preprocessing: `cifar` (32x32) or `imagenet` (224x224).")
     var preset = "cifar"
 
+    @Option(help: "Images per embedding batch (peak memory grows with it and with the preset's input size).")
+    var batch = 128
+
+    @Option(help: "Embedding worker threads.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
+        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be from 1 to 4096, got \(batch)") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
         guard selection == ["list"] || selection == ["all"] || selection.allSatisfy({ Int($0) != nil }) else {
             throw ValidationError("expected `list`, `all`, or experiment numbers; got \(selection.joined(separator: " "))")
         }
@@ -70,17 +80,30 @@ struct Experiments: AsyncParsableCommand {
         }
         let chosen = selection == ["all"] ? catalog : catalog.filter { e in selection.contains { Int($0) == e.number } }
         let options = RunOptions(
-            data: data, limit: limit, skipBad: skipBad, seed: seed, out: out, figures: figures, weights: weights, preset: preset)
+            data: data, limit: limit, skipBad: skipBad, seed: seed, out: out, figures: figures, weights: weights, preset: preset,
+            batch: batch, threads: threads)
         for folder in [out, figures] { try Self.prepareWritable(folder) }
         let context = Context(options: options)
         var sections: [ReportSection] = []
+        var failures: [String] = []
         for experiment in chosen {
             log("== \(String(format: "%02d", experiment.number)) \(experiment.title)")
             let start = Date()
-            var section = try await experiment.run(context)
-            section.seconds = Date().timeIntervalSince(start)
-            log("   done in \(String(format: "%.1f", section.seconds)) s")
-            sections.append(section)
+            do {
+                var section = try await experiment.run(context)
+                section.seconds = Date().timeIntervalSince(start)
+                log("   done in \(String(format: "%.1f", section.seconds)) s")
+                sections.append(section)
+            } catch {
+                // One experiment failing (e.g. too few images for t-SNE) must not lose the
+                // others' results: its section says what went wrong, and the run fails at the end.
+                log("   failed: \(error)")
+                var section = ReportSection(number: experiment.number, title: experiment.title)
+                section.paragraph("**Failed:** \(error)")
+                section.seconds = Date().timeIntervalSince(start)
+                sections.append(section)
+                failures.append(String(format: "%02d", experiment.number))
+            }
         }
         let store = SectionStore(folder: out + "/sections")
         let runKey = try runKey(context)
@@ -94,6 +117,9 @@ struct Experiments: AsyncParsableCommand {
         let path = out + "/report.md"
         try report.write(to: path)
         log("wrote \(path)")
+        guard failures.isEmpty else {
+            throw ValidationError("experiment \(failures.joined(separator: ", ")) failed (see above and \(path))")
+        }
     }
 
     /// Creates `folder` if needed and checks that files can be written there, before any work starts.

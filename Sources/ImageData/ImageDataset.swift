@@ -21,11 +21,19 @@ public protocol ImageDataset: Sendable {
     var fingerprint: String { get }
     /// Decodes image `index` as RGB at its stored size.
     func image(at index: Int) throws -> RGBImage
+    /// Decodes image `index` for a `side` x `side` network input: at its stored size, or
+    /// smaller (never below `side`) where the format can decode a reduced image directly.
+    func image(at index: Int, fitting side: Int) throws -> RGBImage
     /// The rows `rows`, in that order, as a data set of the same kind.
     func subset(_ rows: [Int]) -> any ImageDataset
 }
 
 extension ImageDataset {
+    /// Sets held in memory or in archives return their stored images.
+    public func image(at index: Int, fitting side: Int) throws -> RGBImage {
+        try image(at: index)
+    }
+
     /// Decodes the images of `rows` (a batch), in parallel on all cores.
     ///
     /// Throws the error of the first row (in row order) that fails.

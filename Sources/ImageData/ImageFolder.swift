@@ -46,7 +46,7 @@ public enum ImageFolder {
         if let memory = try decodeInMemory(paths, listing: listing, folder: folder, name: name, skipBad: skipBad, memoryBudget: memoryBudget) {
             return memory
         }
-        let headers = checkHeaders(paths, name: name)
+        let headers = checkHeaders(paths, name: name, fullDecode: skipBad)
         let kept = try keepGood(headers, folder: folder, skipBad: skipBad)
         let sizes = headers.compactMap { try? $0.get() }
         return ImageFolderDataset(
@@ -94,6 +94,10 @@ public enum ImageFolder {
         }
         var folders: [String] = [], images: [String] = []
         for name in names where !name.hasPrefix(".") {
+            // A name that is not valid UTF-8 comes back altered and cannot be opened by it.
+            guard !name.contains("\u{FFFD}"), FileManager.default.fileExists(atPath: folder + "/" + name) else {
+                throw FileError(folder + "/" + name, "file name is not valid UTF-8 (shown altered here): rename the file")
+            }
             if extensions.contains(URL(fileURLWithPath: name).pathExtension.lowercased()) {
                 images.append(name)
             } else if FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder), isFolder.boolValue {
@@ -163,12 +167,20 @@ public enum ImageFolder {
     }
 
     /// Reads every file's header in parallel: its image size and byte count, or the error.
-    private static func checkHeaders(_ paths: [String], name: String) -> [Result<ImageDecoder.Header, FileError>] {
+    ///
+    /// With `fullDecode` (for `--skip-bad`) every file is also decoded, at 1/8 scale for
+    /// JPEGs (the entropy-coded data is still read whole), so that damage past the header
+    /// is found now and skipped, not when the row is embedded.
+    private static func checkHeaders(_ paths: [String], name: String, fullDecode: Bool) -> [Result<ImageDecoder.Header, FileError>] {
         let progress = paths.count >= 5000 ? Common.Progress("Checking \(name)", total: paths.count, unit: "images") : nil
         defer { progress?.finish() }
         return parallelMap(paths.count) { row in
             defer { progress?.advance() }
-            return Result { try ImageDecoder.header(ofFile: paths[row]) }.mapError { $0 as? FileError ?? FileError(paths[row], "\($0)") }
+            return Result {
+                let header = try ImageDecoder.header(ofFile: paths[row])
+                if fullDecode { _ = try ImageDecoder.decode(file: paths[row], fitting: 1) }
+                return header
+            }.mapError { $0 as? FileError ?? FileError(paths[row], "\($0)") }
         }
     }
 
@@ -233,6 +245,13 @@ public struct ImageFolderDataset: ImageDataset {
 
     public func image(at index: Int) throws -> RGBImage {
         try ImageDecoder.decode(file: ids[index])
+    }
+
+    /// Decodes image `index` no larger than needed for a `side` x `side` network input:
+    /// JPEGs are DCT-scaled (see `ImageDecoder.decode(_:path:fitting:maxPixels:)`), so memory
+    /// follows the input size rather than the photo's.
+    public func image(at index: Int, fitting side: Int) throws -> RGBImage {
+        try ImageDecoder.decode(file: ids[index], fitting: side)
     }
 
     public func subset(_ rows: [Int]) -> any ImageDataset {

@@ -24,13 +24,16 @@ public struct ArtifactCache: Sendable {
     /// The path of artifact `name`.
     public func path(_ name: String) -> String { folder + "/" + name }
 
-    /// The path of `name` if a valid artifact made from `inputs` is there.
+    /// The path of `name` if a valid artifact made from `inputs` is there: its sidecar's
+    /// key matches and the file still has the SHA-256 recorded when it was stored (a file
+    /// damaged or replaced since is rebuilt, not trusted).
     public func lookup(_ name: String, inputs: [String: String]) -> String? {
         let target = path(name)
         guard FileManager.default.fileExists(atPath: target),
             let data = FileManager.default.contents(atPath: sidecar(name)),
             let stored = try? JSONDecoder().decode(Sidecar.self, from: data),
-            stored.key == Self.key(inputs)
+            stored.key == Self.key(inputs), let sha256 = stored.sha256,
+            (try? Fingerprint.ofFile(target)) == sha256
         else { return nil }
         return target
     }
@@ -43,7 +46,8 @@ public struct ArtifactCache: Sendable {
         try AtomicFile.write(to: target, write)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(Sidecar(key: Self.key(inputs), inputs: inputs)), to: sidecar(name))
+        let record = Sidecar(key: Self.key(inputs), inputs: inputs, sha256: try Fingerprint.ofFile(target))
+        try AtomicFile.write(try encoder.encode(record), to: sidecar(name))
         return target
     }
 
@@ -52,5 +56,7 @@ public struct ArtifactCache: Sendable {
     private struct Sidecar: Codable {
         var key: String
         var inputs: [String: String]
+        /// The artifact's SHA-256 when stored (absent in sidecars of older versions: rebuilt).
+        var sha256: String?
     }
 }

@@ -30,7 +30,8 @@ public struct Embedder: Sendable {
     public func embed(_ dataset: any ImageDataset, limit: Int? = nil, progress: Bool = true) throws -> Matrix {
         let source = limit.map { dataset.limited(to: $0) } ?? dataset
         let report = progress ? Common.Progress("embed \(source.name)", total: source.count, unit: "images") : nil
-        let matrix = try embed(count: source.count, report: report) { try source.image(at: $0) }
+        let side = preprocessing.size
+        let matrix = try embed(count: source.count, report: report) { try source.image(at: $0, fitting: side) }
         report?.finish(note: network.isRandom ? "random weights" : "")
         return matrix
     }

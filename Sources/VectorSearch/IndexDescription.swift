@@ -61,8 +61,13 @@ public struct IndexDescription: Codable, Sendable, Equatable {
 
     /// Writes the description beside `indexPath`, atomically.
     public func write(forIndex indexPath: String) throws {
+        try AtomicFile.write(try encoded(), to: Self.path(forIndex: indexPath))
+    }
+
+    /// The sidecar's JSON bytes (pretty-printed, sorted keys).
+    public func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: Self.path(forIndex: indexPath))
+        return try encoder.encode(self)
     }
 }

@@ -26,6 +26,23 @@ public final class VectorIndex {
         /// `efSearch` candidates kept while searching.
         case hnsw(links: Int, efSearch: Int)
 
+        /// Checks the parameters FAISS stores as 32-bit ints and needs in range to search.
+        func validate() throws(VectorSearchError) {
+            switch self {
+            case .flat: break
+            case .ivfFlat(let lists, let probes):
+                guard (1...(1 << 24)).contains(lists) else { throw .invalidArgument("IVF lists must be from 1 to 2^24, got \(lists)") }
+                guard (1...lists).contains(probes) else {
+                    throw .invalidArgument("IVF probes must be from 1 to the number of lists (\(lists)), got \(probes)")
+                }
+            case .hnsw(let links, let efSearch):
+                guard (2...256).contains(links) else { throw .invalidArgument("HNSW links must be from 2 to 256, got \(links)") }
+                guard (1...(1 << 16)).contains(efSearch) else {
+                    throw .invalidArgument("HNSW efSearch must be from 1 to 65536, got \(efSearch)")
+                }
+            }
+        }
+
         /// The FAISS `index_factory` description.
         var factoryString: String {
             switch self {
@@ -49,6 +66,7 @@ public final class VectorIndex {
         throws(VectorSearchError)
     {
         guard dimension > 0 else { throw .invalidArgument("dimension must be positive, got \(dimension)") }
+        try kind.validate()
         var created: OpaquePointer?
         try Self.check("index_factory(\(kind.factoryString))") {
             pv_faiss_index_factory(Int32(dimension), kind.factoryString, metric.faissValue, &created)
@@ -166,9 +184,13 @@ public final class VectorIndex {
 
     /// Writes the index in FAISS's file format, atomically.
     public func save(to path: String) throws {
-        try AtomicFile.write(to: path) { temporary in
-            try Self.check("write_index(\(path))") { pv_faiss_write_index(handle, temporary) }
-        }
+        try AtomicFile.write(to: path, write(to:))
+    }
+
+    /// Writes the index in FAISS's file format to `path` as it is (a temporary of an
+    /// `AtomicFile` write or `AtomicFileSet`).
+    public func write(to path: String) throws {
+        try Self.check("write_index(\(path))") { pv_faiss_write_index(handle, path) }
     }
 
     /// Sets a FAISS search parameter ("nprobe", "efSearch").

@@ -12,7 +12,7 @@ struct EmbedCommand: AsyncParsableCommand {
         abstract: "Embed images with ResNet18 (fc removed) into an N x 512 float32 .npy.",
         discussion: """
             Writes the raw (unnormalized) embeddings to --output, int64 labels to --labels \
-            (default: labels.npy beside the output), and a JSON sidecar (<output>.json) with the \
+            (default: <output stem>.labels.npy), and a JSON sidecar (<output>.json) with the \
             weights hash, preprocessing and data fingerprint. Nothing is written if anything fails.
             """)
 
@@ -49,7 +49,7 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Output .npy of float32 embeddings.")
     var output: String
 
-    @Option(help: "Output .npy of int64 labels (default: labels.npy beside --output).")
+    @Option(help: "Output .npy of int64 labels (default: <output stem>.labels.npy, e.g. emb.labels.npy).")
     var labels: String?
 
     enum Split: String, ExpressibleByArgument, CaseIterable {
@@ -79,7 +79,7 @@ struct EmbedCommand: AsyncParsableCommand {
         let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, batchSize: batch, threads: threads)
         let embeddings = try embedder.embed(dataset)
         let seconds = Date().timeIntervalSince(start)
-        let labelPath = labels ?? URL(fileURLWithPath: output).deletingLastPathComponent().appendingPathComponent("labels.npy").path
+        let labelPath = labels ?? EmbeddingFile.defaultLabels(ofEmbeddings: output)
         var sidecar: [String: Any] = [
             "weights": loaded.label, "weightsHash": loaded.hash, "randomWeights": loaded.isRandom,
             "preset": preprocessing.name, "inputSize": preprocessing.size, "mean": preprocessing.mean, "std": preprocessing.std,
@@ -92,9 +92,12 @@ struct EmbedCommand: AsyncParsableCommand {
             weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false)
         sidecar["origin"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(origin))
         let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
-        try embeddings.write(npy: output)
-        if let values = dataset.labels { try NPY.write(values, to: labelPath) }
-        try AtomicFile.write(json, to: output + ".json")
+        // The embeddings, their labels and their sidecar replace the old ones together.
+        try AtomicFile.writeSet(primary: output) { files in
+            try files.add(NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: output)
+            if let values = dataset.labels { try files.add(NPY.encode(values), to: labelPath) } else { files.remove(labelPath) }
+            try files.add(json, to: output + ".json")
+        }
         print("\(embeddings.rows) x \(embeddings.columns) embeddings -> \(output) (\(String(format: "%.1f", Double(embeddings.rows) / max(seconds, 1e-9))) images/s\(loaded.isRandom ? ", random weights" : ""))")
     }
 }

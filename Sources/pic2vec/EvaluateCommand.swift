@@ -44,6 +44,7 @@ struct EvaluateCommand: ParsableCommand {
         guard !parts.isEmpty, ks.count == parts.count, ks.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--k must be a comma-separated list of positive integers, got '\(k)'")
         }
+        guard Set(ks).count == ks.count else { throw ValidationError("--k lists a value twice: '\(k)'") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 

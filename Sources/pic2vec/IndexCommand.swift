@@ -11,7 +11,7 @@ struct IndexCommand: ParsableCommand {
         abstract: "Build a FAISS index (flat, IVF-Flat or HNSW) over N x d float32 embeddings.",
         discussion: """
             Writes the index in FAISS's own format (faiss.read_index opens it), atomically. Labels \
-            (--labels, or labels.npy beside the embeddings) are copied to <output>.labels.npy so \
+            (--labels, or <embeddings stem>.labels.npy or labels.npy beside them) are copied to <output>.labels.npy so \
             that `pic2vec search` can show them.
             """)
 
@@ -39,7 +39,7 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "HNSW: candidates kept while searching.")
     var efSearch = 64
 
-    @Option(help: "Labels .npy (int64, one per row); default: labels.npy beside the embeddings, if present.")
+    @Option(help: "Labels .npy (int64, one per row); default: <embeddings stem>.labels.npy, else labels.npy beside them, if present.")
     var labels: String?
 
     @Option(help: "Threads FAISS may use.")
@@ -63,17 +63,23 @@ struct IndexCommand: ParsableCommand {
         case .ivf: kind = .ivfFlat(lists: lists ?? max(1, Int(4 * Double(points.rows).squareRoot())), probes: probes)
         case .hnsw: kind = .hnsw(links: links, efSearch: efSearch)
         }
+        // Everything that can fail on the inputs is checked before anything is written.
+        let labelValues = try EmbeddingFile.labelsPath(explicit: labels, besideFile: embeddings).map {
+            try EmbeddingFile.readLabels($0, count: points.rows)
+        }
+        var origin = try EmbeddingFile.origin(of: embeddings)
+        origin?.normalized = normalize
         let index = try VectorIndex(dimension: points.columns, kind: kind, metric: metric.metric, threads: threads)
         try index.train(points)
         try index.add(points)
-        try index.save(to: output)
-        if var origin = try EmbeddingFile.origin(of: embeddings) {
-            origin.normalized = normalize
-            try origin.write(forIndex: output)
-        }
-        if let labelPath = try EmbeddingFile.labelsPath(explicit: labels, besideFile: embeddings) {
-            let values = try EmbeddingFile.readLabels(labelPath, count: points.rows)
-            try NPY.write(values, to: EmbeddingFile.sidecar(ofIndex: output))
+        // The index, its description and its labels replace the old ones together; a
+        // sidecar the new index has no use for is removed, never left describing it.
+        try AtomicFile.writeSet(primary: output) { files in
+            try files.add(output, index.write(to:))
+            let description = IndexDescription.path(forIndex: output)
+            if let origin { try files.add(try origin.encoded(), to: description) } else { files.remove(description) }
+            let labelsSidecar = EmbeddingFile.sidecar(ofIndex: output)
+            if let labelValues { try files.add(NPY.encode(labelValues), to: labelsSidecar) } else { files.remove(labelsSidecar) }
         }
         print("Indexed \(index.count) vectors of dimension \(index.dimension) (\(type.rawValue), \(metric.rawValue)) into \(output)")
     }
@@ -130,11 +136,19 @@ enum EmbeddingFile {
         return array.ints
     }
 
-    /// The labels file to use: the explicit one, else `labels.npy` in `file`'s folder if it exists.
+    /// The labels file to use: the explicit one, else the one `pic2vec embed` wrote for
+    /// `file` (`<file stem>.labels.npy`), else `labels.npy` in `file`'s folder (as the
+    /// experiments write it), if it exists.
     static func labelsPath(explicit: String?, besideFile file: String) throws -> String? {
         if let explicit { return explicit }
         let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("labels.npy").path
-        return FileManager.default.fileExists(atPath: beside) ? beside : nil
+        return [defaultLabels(ofEmbeddings: file), beside].first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Where `pic2vec embed` writes the labels of `file` by default: `emb.npy` -> `emb.labels.npy`,
+    /// so that two embedding files in one folder never share (and overwrite) one labels file.
+    static func defaultLabels(ofEmbeddings file: String) -> String {
+        (file.hasSuffix(".npy") ? String(file.dropLast(4)) : file) + ".labels.npy"
     }
 
     /// Where `pic2vec index` stores the labels of an index file.

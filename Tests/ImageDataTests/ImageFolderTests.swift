@@ -102,4 +102,41 @@ final class ImageFolderTests: XCTestCase {
         try write(Array("x".utf8), to: unreadable + "/a.png")
         assertThrows(unreadable, "none of its 1 images") { try ImageFolder.open(unreadable, skipBad: true) }
     }
+
+    /// With --skip-bad, a JPEG whose header is fine but whose scan data is damaged is
+    /// skipped when a folder of mixed sizes is opened (it used to fail later, at embedding).
+    func testSkipBadSkipsDamagedScanDataInAMixedSizeFolder() throws {
+        let root = try temporaryFolder()
+        try write(Fixtures.rgbPNG, to: root + "/a.png")
+        try write(Fixtures.largeJPEG, to: root + "/b.jpg")
+        var damaged = Fixtures.largeJPEG
+        damaged.removeSubrange(damaged.count - 400..<damaged.count - 2)
+        try write(damaged, to: root + "/c.jpg")
+        XCTAssertThrowsError(try ImageFolder.open(root, memoryBudget: 0).train.images(0..<3))
+        let set = try ImageFolder.open(root, skipBad: true, memoryBudget: 0).train
+        XCTAssertEqual(set.ids.map { ($0 as NSString).lastPathComponent }, ["a.png", "b.jpg"])
+        XCTAssertEqual(try set.images(0..<2).map(\.width), [Fixtures.width, 96])
+    }
+
+    /// Photos are decoded no larger than the network input needs (DCT scaling).
+    func testFolderRowsDecodeToTheInputSize() throws {
+        let root = try temporaryFolder()
+        try write(Fixtures.rgbPNG, to: root + "/a.png")
+        try write(Fixtures.largeJPEG, to: root + "/b.jpg")
+        let set = try ImageFolder.open(root, memoryBudget: 0).train
+        XCTAssertEqual(try set.image(at: 1, fitting: 20).width, 24)
+        XCTAssertEqual(try set.limited(to: 2).image(at: 1, fitting: 10).width, 12)
+        XCTAssertEqual(try set.image(at: 0, fitting: 2).width, Fixtures.width)
+    }
+
+    /// A file name that is not valid UTF-8 is reported as such, not as "No such file".
+    func testInvalidUTF8FileNameIsNamedAsSuch() throws {
+        let root = try temporaryFolder()
+        try write(Fixtures.rgbPNG, to: root + "/a.png")
+        let raw = Array((root + "/b").utf8CString.dropLast()) + [CChar(bitPattern: 0xFF), 0x2E, 0x70, 0x6E, 0x67, 0]
+        let descriptor = raw.withUnsafeBufferPointer { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) }
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        close(descriptor)
+        assertThrows("not valid UTF-8") { try ImageFolder.open(root) }
+    }
 }

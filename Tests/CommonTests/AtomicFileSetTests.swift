@@ -1,0 +1,65 @@
+import Common
+import TestSupport
+import XCTest
+
+/// An artifact and its sidecars are replaced together or not at all.
+final class AtomicFileSetTests: XCTestCase {
+    private func text(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func put(_ text: String, _ path: String) {
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8)))
+    }
+
+    /// A failure while staging (here the sidecar) leaves the old artifact and sidecars as
+    /// they were, and no temporary behind.
+    func testFailureLeavesTheOldSetUntouched() throws {
+        let folder = try temporaryFolder()
+        put("old", folder + "/emb.npy")
+        put("old labels", folder + "/emb.labels.npy")
+        struct Boom: Error {}
+        XCTAssertThrowsError(try AtomicFile.writeSet(primary: folder + "/emb.npy") { files in
+            try files.add(Data("new".utf8), to: folder + "/emb.npy")
+            try files.add(Data("new labels".utf8), to: folder + "/emb.labels.npy")
+            try files.add(folder + "/emb.npy.json") { _ in throw Boom() }
+        })
+        XCTAssertEqual(text(folder + "/emb.npy"), "old")
+        XCTAssertEqual(text(folder + "/emb.labels.npy"), "old labels")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["emb.labels.npy", "emb.npy"])
+    }
+
+    /// A commit replaces every staged file and removes the sidecars the new artifact no
+    /// longer has (an old `x.index.json` must not describe a rebuilt `x.index`).
+    func testCommitReplacesAllAndRemovesObsoleteSidecars() throws {
+        let folder = try temporaryFolder()
+        put("old index", folder + "/x.index")
+        put("old description", folder + "/x.index.json")
+        put("old labels", folder + "/x.index.labels.npy")
+        try AtomicFile.writeSet(primary: folder + "/x.index") { files in
+            try files.add(Data("new index".utf8), to: folder + "/x.index")
+            try files.add(Data("new labels".utf8), to: folder + "/x.index.labels.npy")
+            files.remove(folder + "/x.index.json")
+        }
+        XCTAssertEqual(text(folder + "/x.index"), "new index")
+        XCTAssertEqual(text(folder + "/x.index.labels.npy"), "new labels")
+        XCTAssertNil(text(folder + "/x.index.json"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["x.index", "x.index.labels.npy"])
+    }
+
+    /// Temporaries a killed process left (its pid no longer runs) are removed by the next
+    /// write of the same file; those of running processes are kept.
+    func testAbandonedTemporariesAreRemoved() throws {
+        let folder = try temporaryFolder()
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = folder + "/.out.bin.tmp-\(child.processIdentifier)-123"
+        let alive = folder + "/.out.bin.tmp-\(getpid())-456"
+        put("partial", dead)
+        put("in progress", alive)
+        try AtomicFile.write(Data("done".utf8), to: folder + "/out.bin")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), [".out.bin.tmp-\(getpid())-456", "out.bin"])
+    }
+}
