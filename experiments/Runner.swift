@@ -107,7 +107,9 @@ struct Experiments: AsyncParsableCommand {
         }
         let store = SectionStore(folder: out + "/sections")
         let runKey = try runKey(context)
-        for section in sections { try store.save(section, runKey: runKey) }
+        for section in sections where !failures.contains(String(format: "%02d", section.number)) {
+            try store.save(section, runKey: runKey)
+        }
         let others = catalog.map(\.number).filter { number in !chosen.contains { $0.number == number } }
         let kept = store.load(others, runKey: runKey)
         if !kept.isEmpty {

@@ -33,7 +33,7 @@ final class Pic2VecCommandTests: XCTestCase {
         let embeddings = try Matrix.read(npy: folder + "/emb.npy")
         XCTAssertEqual(embeddings.rows, 24)
         XCTAssertEqual(embeddings.columns, 512)
-        XCTAssertEqual(try NPY.read(folder + "/labels.npy").ints.count, 24)
+        XCTAssertEqual(try NPY.read(folder + "/emb.labels.npy").ints.count, 24)
 
         let index = try pic2vec("index", "--embeddings", "emb.npy", "--normalize", "--output", "x.index")
         XCTAssertEqual(index.status, 0, index.stderr)
@@ -45,7 +45,7 @@ final class Pic2VecCommandTests: XCTestCase {
         XCTAssertFalse(neighbors.contains { $0["id"] as? Int == 5 }, "the query is never its own result")
         XCTAssertEqual(search["query"] as? Int, 5)
 
-        let evaluate = try json(try pic2vec("evaluate", "--embeddings", "emb.npy", "--labels", "labels.npy", "--k", "1,5", "--normalize", "--json"))
+        let evaluate = try json(try pic2vec("evaluate", "--embeddings", "emb.npy", "--labels", "emb.labels.npy", "--k", "1,5", "--normalize", "--json"))
         XCTAssertEqual(evaluate["n"] as? Int, 24)
         let precision = try XCTUnwrap(evaluate["precision"] as? [String: Double])
         XCTAssertEqual(Set(precision.keys), ["1", "5"])
@@ -76,7 +76,7 @@ final class Pic2VecCommandTests: XCTestCase {
         XCTAssertTrue(tooMany.stderr.contains("-k 100"), tooMany.stderr)
 
         try Data("not a numpy file".utf8).write(to: URL(fileURLWithPath: folder + "/bad.npy"))
-        let corrupt = try pic2vec("evaluate", "--embeddings", "bad.npy", "--labels", "labels.npy")
+        let corrupt = try pic2vec("evaluate", "--embeddings", "bad.npy", "--labels", "emb.labels.npy")
         XCTAssertNotEqual(corrupt.status, 0)
         XCTAssertTrue(corrupt.stderr.contains("bad.npy"), corrupt.stderr)
     }
