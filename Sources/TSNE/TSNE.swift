@@ -127,12 +127,7 @@ public struct TSNE: Sendable {
         case .pca: start = pcaInitialization(data)
         case .random:
             var generator = SeededGenerator(seed: seed)
-            start = (0..<2 * data.rows).map { _ in
-                // Box-Muller: a standard normal from two uniforms.
-                let u = Double.random(in: Double.ulpOfOne..<1, using: &generator)
-                let v = Double.random(in: 0..<1, using: &generator)
-                return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v) * 1e-4)
-            }
+            start = (0..<2 * data.rows).map { _ in Float(generator.nextGaussian() * 1e-4) }
         }
         return optimize(affinities, start: start, progress: progress)
     }
