@@ -159,3 +159,17 @@ final class RawSocket {
 
     func close() { Glibc.close(descriptor) }
 }
+
+/// Sizes from a sidecar that would need tens of gigabytes (or divide by zero) are refused.
+final class SidecarBoundsTests: XCTestCase {
+    func testAbsurdInputSizeInADescriptionIsRefused() throws {
+        for size in [0, 65536, 4_294_967_296] {
+            let description = IndexDescription(data: nil, weights: "random", preset: "cifar", inputSize: size, normalized: true)
+            XCTAssertThrowsError(try SearchSetup.preprocessing(description, indexPath: "x.index")) { error in
+                XCTAssertTrue("\(error)".contains("x.index.json: input size \(size) is outside 8...1024"), "\(error)")
+            }
+        }
+        let fine = IndexDescription(data: nil, weights: "random", preset: "cifar", inputSize: 64, normalized: true)
+        XCTAssertEqual(try SearchSetup.preprocessing(fine, indexPath: "x.index").size, 64)
+    }
+}
