@@ -8,15 +8,20 @@ import Synchronization
 /// Labels are indices into the sorted class-folder names; rows follow the sorted class
 /// folders, then the sorted file names (sorted by code point, as Python's `sorted`), so row
 /// `i` is a known file. Extensions match case-insensitively; hidden entries and other
-/// files are ignored. Sets of same-size images that fit `memoryBudget` bytes are decoded
-/// once, in parallel, into an `InMemoryDataset`; other sets (photos of any size) only have
-/// their headers checked here and are decoded when their rows are read.
+/// files are ignored. Sets of same-size small images (at most `inMemoryPixels` each, like
+/// CIFAR-10) that fit `memoryBudget` bytes are decoded once, in parallel, into an
+/// `InMemoryDataset`; other sets (photos of any size) only have their headers checked here
+/// and are decoded when their rows are read, no larger than the network input needs.
 public enum ImageFolder {
     /// The file extensions read, lowercased.
     public static let extensions: Set<String> = ["jpg", "jpeg", "png"]
 
     /// The default limit for holding a decoded folder in memory: 1 GiB.
     public static let defaultMemoryBudget = 1 << 30
+
+    /// The largest image (256x256 pixels) a folder is held decoded in memory for: larger
+    /// photos are streamed, so that memory follows the batch and input size, not the photos.
+    public static let inMemoryPixels = 1 << 16
 
     /// Opens the folder at `path` as one split, or as train and test when it holds `train/`.
     ///
@@ -124,7 +129,7 @@ public enum ImageFolder {
         _ paths: [String], listing: Listing, folder: String, name: String, skipBad: Bool, memoryBudget: Int
     ) throws -> InMemoryDataset? {
         guard let first = paths.lazy.compactMap({ try? ImageDecoder.header(ofFile: $0) }).first,
-            paths.count * first.width * first.height * 3 <= memoryBudget
+            first.width * first.height <= inMemoryPixels, paths.count * first.width * first.height * 3 <= memoryBudget
         else { return nil }
         let imageSize = first.width * first.height * 3
         let stop = Atomic<Bool>(false)
