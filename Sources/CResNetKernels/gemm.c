@@ -46,14 +46,16 @@ static inline float finish(float y, const float *bias, const float *residual, in
 #define GR 4
 #define GW 16
 
-/// An mr x cols tile (mr <= GR, cols <= GW) of one 16-column slice of a panel.
-static void tile_generic(int mr, int cols, int k, const float *a, int lda, const float *panel, float *c, int ldc,
-                         const float *bias, const float *residual, int ldr, int relu) {
+/// An mr x cols tile (mr <= GR, cols <= GW) of one 16-column slice of a panel; `mr` is a
+/// constant at each call, so the accumulators stay in registers.
+__attribute__((always_inline)) static inline void tile_generic(
+    const int mr, int cols, int k, const float *a, int lda, const float *panel, float *c, int ldc,
+    const float *bias, const float *residual, int ldr, int relu) {
     float acc[GR][GW] = {{0}};
     for (int p = 0; p < k; p++) {
         const float *bp = panel + (size_t)p * NR;
-        for (int i = 0; i < GR; i++) {
-            float x = i < mr ? a[(size_t)i * lda + p] : 0;
+        for (int i = 0; i < mr; i++) {
+            float x = a[(size_t)i * lda + p];
             for (int v = 0; v < GW; v++) acc[i][v] += x * bp[v];
         }
     }
@@ -72,9 +74,16 @@ static void gemm_generic(int m, int n, int k, const float *a, int lda, const flo
             int cols = n - j < GW ? n - j : GW;
             const float *panel = packed + (size_t)(j / NR * NR) * k + j % NR;
             for (int i = i0; i < i0 + rows; i += GR) {
-                int mr = i0 + rows - i < GR ? i0 + rows - i : GR;
-                tile_generic(mr, cols, k, a + (size_t)i * lda, lda, panel, c + (size_t)i * ldc + j, ldc,
-                             bias ? bias + j : NULL, residual ? residual + (size_t)i * ldr + j : NULL, ldr, relu);
+                const float *ai = a + (size_t)i * lda;
+                float *ci = c + (size_t)i * ldc + j;
+                const float *bj = bias ? bias + j : NULL;
+                const float *ri = residual ? residual + (size_t)i * ldr + j : NULL;
+                switch (i0 + rows - i < GR ? i0 + rows - i : GR) {
+                case 4: tile_generic(4, cols, k, ai, lda, panel, ci, ldc, bj, ri, ldr, relu); break;
+                case 3: tile_generic(3, cols, k, ai, lda, panel, ci, ldc, bj, ri, ldr, relu); break;
+                case 2: tile_generic(2, cols, k, ai, lda, panel, ci, ldc, bj, ri, ldr, relu); break;
+                default: tile_generic(1, cols, k, ai, lda, panel, ci, ldc, bj, ri, ldr, relu); break;
+                }
             }
         }
     }
