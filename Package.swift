@@ -29,27 +29,24 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CLibZ", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // FAISS links OpenBLAS through CBLAS (pkg-config finds the library on each platform).
         .target(
-            name: "CFAISS",
+            name: "CFAISS", dependencies: ["CBLAS"],
             cxxSettings: [.headerSearchPath("shim"), .unsafeFlags(["-O2"])],
-            linkerSettings: [
-                .linkedLibrary("faiss"), .linkedLibrary("openblas"), .linkedLibrary("gomp"),
-                .linkedLibrary("stdc++"),
-                .unsafeFlags(["-L/usr/lib/x86_64-linux-gnu/openblas-pthread"]),
-            ]),
+            linkerSettings: [.linkedLibrary("faiss"), .linkedLibrary("gomp"), .linkedLibrary("stdc++")]),
 
         // Library modules, in data-flow order.
-        .target(name: "Common", dependencies: ["CLibZ", "COpenSSL"]),
+        .target(name: "Common", dependencies: ["CLibZ", "COpenSSL", "CResNetKernels"]),
         .target(
             name: "ImageData",
             dependencies: ["Common", "CImageCodecs"]),
+        // Hot loops at three levels (AVX-512, AVX2+FMA, portable C), chosen at run time: the
+        // wider ones carry per-function target attributes, so no flag assumes a CPU level.
         .target(name: "CResNetKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "ResNet", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"])]),
-        .target(
-            name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS"],
-            swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]),
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS", "CResNetKernels"]),
         .target(name: "Evaluation", dependencies: ["Common"]),
         .target(name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Plots", dependencies: ["Common", "CCairo"]),

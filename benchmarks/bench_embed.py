@@ -8,9 +8,15 @@ Both use the same full-size random-init weights (speed does not depend on the va
 The machine is shared: torch and pic2vec alternate `--repeat` times and the best rate of
 each is kept. PIC2VEC=path picks another build of the binary.
 
+`--simd avx2` (or generic) runs pic2vec's kernels at that level and holds torch to the same
+instruction set (see simd_level.py); the level is printed first. GFLOP/s is the rate of the
+network's direct-convolution work (2 x the multiply-adds of its convolutions and fc, counted by
+hooks on the torch model), so both sides are measured in the same units.
+
 Run: swift build -c release --product pic2vec
-     .venv/bin/python benchmarks/bench_embed.py [--images32 10000] [--images224 1000] [--repeat 3]
+     .venv/bin/python benchmarks/bench_embed.py [--images32 10000] [--images224 1000] [--repeat 3] [--simd avx2]
 """
+import simd_level  # noqa: F401  (first: sets the SIMD level before torch loads)
 
 import argparse
 import os
@@ -34,6 +40,25 @@ def torch_rate(model, pixels, preset, batch=128):
         return len(pixels) / (time.perf_counter() - start)
 
 
+def flops_per_image(model, preset):
+    """2 x the multiply-adds of the convolutions and linear layers for one preprocessed image."""
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        if isinstance(module, torch.nn.Conv2d):
+            total += output.numel() * module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+        elif isinstance(module, torch.nn.Linear):
+            total += output.numel() * module.in_features
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    with torch.inference_mode():
+        model(preprocess(load_pixels(rows(1)[0]), preset))
+    for hook in hooks:
+        hook.remove()
+    return 2 * total
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images32", type=int, default=10000)
@@ -41,6 +66,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--presets", default="cifar,imagenet")
     args = parser.parse_args()
+    print(simd_level.describe(), f"torch CPU capability: {torch.backends.cpu.get_cpu_capability()}", flush=True)
     torch.set_num_threads(2)
     model = random_resnet18(seed=0)
     with tempfile.TemporaryDirectory() as folder:
@@ -55,8 +81,10 @@ def main():
                 theirs = max(theirs, torch_rate(model, pixels, preset))
                 _, _, sidecar = pic2vec_embed(weights, preset, count, os.path.join(folder, f"{preset}.npy"))
                 ours = max(ours, sidecar["imagesPerSecond"])
-            print(f"{preset:9s} {count:6d} images: torch {theirs:8.1f} img/s, pic2vec {ours:8.1f} img/s, "
-                  f"ratio {ours / theirs:.2f}x", flush=True)
+            gflop = flops_per_image(model, preset) / 1e9
+            print(f"{preset:9s} {count:6d} images: torch {theirs:8.1f} img/s ({theirs * gflop:5.1f} GFLOP/s), "
+                  f"pic2vec {ours:8.1f} img/s ({ours * gflop:5.1f} GFLOP/s), ratio {ours / theirs:.2f}x "
+                  f"(best of {args.repeat})", flush=True)
 
 
 if __name__ == "__main__":

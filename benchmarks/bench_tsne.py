@@ -12,8 +12,12 @@ set shaped like random-init ResNet features (10 latent clusters in 32-D, a rando
     .venv/bin/python benchmarks/bench_tsne.py [--pic2vec .build/release/pic2vec] [--n 50000]
 
 openTSNE runs its defaults (250 early-exaggeration + 500 iterations); pic2vec its own (250 + 750).
-`--extra "--iterations 750"` compares at openTSNE's iteration count instead.
+`--extra "--iterations 750"` compares at openTSNE's iteration count instead. `--simd avx2` (or
+generic) runs pic2vec's kernels at that level and holds the references to the same instruction
+set (see simd_level.py); the level is printed first.
 """
+import simd_level  # noqa: F401  (first: sets the SIMD level before numpy loads)
+
 import argparse
 import os
 import subprocess
@@ -122,6 +126,7 @@ def main():
     parser.add_argument("--n", type=int, default=50000)
     parser.add_argument("--extra", default="", help="extra arguments for pic2vec tsne")
     args = parser.parse_args()
+    print(simd_level.describe(), flush=True)
 
     x, labels, source = load(args.n)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)

@@ -1,4 +1,5 @@
 internal import CBLAS
+import Common
 import Foundation
 
 /// A 2-D convolution with its batch norm folded in (NHWC in, NHWC out), optionally
@@ -61,8 +62,9 @@ public struct ConvBN: Sendable {
     /// The output height (or width) for an input height (or width).
     public func outputSize(_ input: Int) -> Int { (input + 2 * padding - kernel) / stride + 1 }
 
-    /// Convolves `input`, adds `residual` (same shape as the output) if given, then ReLU if asked.
-    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, relu: Bool) -> Tensor {
+    /// Convolves `input`, adds `residual` (same shape as the output) if given, then ReLU if asked;
+    /// the kernels run at `level`.
+    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, relu: Bool, level: SIMDLevel = .current) -> Tensor {
         precondition(input.channels == inputChannels, "conv expects \(inputChannels) channels, got \(input.channels)")
         let plan = plans.plan(height: input.height, width: input.width) { makePlan(height: $0, width: $1) }
         let outH = plan.outputHeight, outW = plan.outputWidth
@@ -75,10 +77,11 @@ public struct ConvBN: Sendable {
                 guard let x = x.baseAddress else { return }
                 withOptionalPointer(residual?.values) { residual in
                     if let winogradWeights, outH * outW >= Self.winogradMinimumPositions {
-                        return winograd(input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu)
+                        return winograd(input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu,
+                                        level: level)
                     }
                     for group in plan.groups {
-                        run(group, plan: plan, input: input, x: x, output: output, residual: residual, relu: relu)
+                        run(group, plan: plan, input: input, x: x, output: output, residual: residual, relu: relu, level: level)
                     }
                 }
             }
@@ -89,7 +92,7 @@ public struct ConvBN: Sendable {
     /// that adds the bias, and the residual and ReLU when the group covers every position.
     private func run(
         _ group: TapGroup, plan: ConvPlan, input: Tensor, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        residual: UnsafePointer<Float>?, relu: Bool
+        residual: UnsafePointer<Float>?, relu: Bool, level: SIMDLevel
     ) {
         let depth = group.depth(inputChannels), cout = outputChannels
         let groupPositions = group.positions.count
@@ -114,11 +117,11 @@ public struct ConvBN: Sendable {
                 }
                 guard let staging else {
                     group.weights.multiply(count, columns, lda: depth, into: output + start * cout, ldc: cout, bias: b.baseAddress,
-                                           residual: residual.map { $0 + start * cout }, ldr: cout, relu: relu)
+                                           residual: residual.map { $0 + start * cout }, ldr: cout, relu: relu, level: level)
                     start += count
                     continue
                 }
-                group.weights.multiply(count, columns, lda: depth, into: staging, ldc: cout, bias: b.baseAddress)
+                group.weights.multiply(count, columns, lda: depth, into: staging, ldc: cout, bias: b.baseAddress, level: level)
                 for r in 0..<count {
                     let n = (start + r) / groupPositions, p = Int(group.positions[(start + r) % groupPositions])
                     let offset = (n * outputPositions + p) * cout
@@ -154,27 +157,6 @@ public struct ConvBN: Sendable {
                 out.advanced(by: low * c).update(from: x + ((n * input.height + ih) * input.width + iw0 + low) * c, count: (high - low) * c)
             }
             if high < run.count { out.advanced(by: high * c).update(repeating: 0, count: (run.count - high) * c) }
-        }
-    }
-
-    /// Writes `product + bias (+ residual row)`, through ReLU if asked, to one output row.
-    @inline(__always)
-    func finish(
-        _ product: UnsafeMutablePointer<Float>, into destination: UnsafeMutablePointer<Float>,
-        residual: UnsafePointer<Float>?, relu: Bool
-    ) {
-        bias.withUnsafeBufferPointer { b in
-            if let residual {
-                for o in 0..<outputChannels {
-                    let v = product[o] + b[o] + residual[o]
-                    destination[o] = relu ? max(v, 0) : v
-                }
-            } else {
-                for o in 0..<outputChannels {
-                    let v = product[o] + b[o]
-                    destination[o] = relu ? max(v, 0) : v
-                }
-            }
         }
     }
 

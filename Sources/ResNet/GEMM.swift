@@ -1,31 +1,25 @@
-internal import CBLAS
+import Common
 internal import CResNetKernels
 
 /// A weight matrix (`rows` x `columns`, row-major) ready for `c = a x weights`, with the
-/// convolution's epilogue (bias, residual add, ReLU) applied as each output row is written.
+/// convolution's epilogue (bias, residual add, ReLU) applied as each output tile is written.
 ///
-/// On CPUs with AVX-512 the matrix is packed once into 64-column panels for the kernel in
-/// CResNetKernels (about 2x OpenBLAS's AVX2 sgemm on this machine); elsewhere it stays as
-/// it is and the product is OpenBLAS sgemm followed by the epilogue.
+/// The matrix is packed once into 64-column panels for the kernels in CResNetKernels, which
+/// run at the `SIMDLevel` given (AVX-512: about 2x OpenBLAS's AVX2 sgemm on this machine;
+/// AVX2+FMA; or portable C). The packed layout is the same at every level.
 struct GEMMWeights: Sendable {
-    static let packs = rn_gemm_available() != 0
-
     let rows: Int
     let columns: Int
-    /// Packed panels when `packs`, else the row-major matrix.
+    /// The packed panels.
     let values: [Float]
 
     init(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int) {
         self.rows = rows
         self.columns = columns
-        if Self.packs {
-            let count = rn_packed_count(Int32(rows), Int32(columns))
-            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                rn_pack(matrix, Int32(rows), Int32(columns), Int32(columns), buffer.baseAddress)
-                initialized = count
-            }
-        } else {
-            values = Array(UnsafeBufferPointer(start: matrix, count: rows * columns))
+        let count = rn_packed_count(Int32(rows), Int32(columns))
+        values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            rn_pack(matrix, Int32(rows), Int32(columns), Int32(columns), buffer.baseAddress)
+            initialized = count
         }
     }
 
@@ -37,26 +31,12 @@ struct GEMMWeights: Sendable {
     /// `c[m x columns] = a[m x rows] x weights (+ bias) (+ residual)`, through ReLU if asked.
     func multiply(
         _ m: Int, _ a: UnsafePointer<Float>, lda: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil, ldr: Int = 0, relu: Bool = false
+        bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil, ldr: Int = 0, relu: Bool = false,
+        level: SIMDLevel = .current
     ) {
         values.withUnsafeBufferPointer { w in
-            if Self.packs {
-                rn_gemm(Int32(m), Int32(columns), Int32(rows), a, Int32(lda), w.baseAddress, c, Int32(ldc),
-                        bias, residual, Int32(ldr), relu ? 1 : 0)
-                return
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(columns), Int32(rows),
-                        1, a, Int32(lda), w.baseAddress, Int32(columns), 0, c, Int32(ldc))
-            guard bias != nil || residual != nil || relu else { return }
-            for r in 0..<m {
-                let row = c + r * ldc
-                for o in 0..<columns {
-                    var v = row[o]
-                    if let bias { v += bias[o] }
-                    if let residual { v += residual[r * ldr + o] }
-                    row[o] = relu ? max(v, 0) : v
-                }
-            }
+            rn_gemm(level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), w.baseAddress, c, Int32(ldc),
+                    bias, residual, Int32(ldr), relu ? 1 : 0)
         }
     }
 }

@@ -30,12 +30,18 @@ public struct AllPairsSearch: Sendable {
     public var threads: Int
     /// Seeds the sample that sets the group-ranking candidate thresholds.
     public var seed: UInt64
+    /// The kernel level of the tile scan.
+    public var level: SIMDLevel
     /// Rows sampled to set ranking thresholds (small values exercise the exact fallback in tests).
     var sampleSize = 2048
     /// Candidate buffer size as a multiple of the expected count (small values exercise compaction in tests).
     var capacityScale = 1.1
 
-    public init(metric: Metric = .l2, blockSize: Int = 512, threads: Int = ThreadPools.cores, seed: UInt64 = 0) {
+    public init(
+        metric: Metric = .l2, blockSize: Int = 512, threads: Int = ThreadPools.cores, seed: UInt64 = 0,
+        level: SIMDLevel = .current
+    ) {
+        self.level = level
         self.metric = metric
         self.blockSize = blockSize
         self.threads = threads
@@ -61,7 +67,7 @@ public struct AllPairsSearch: Sendable {
         }
         try points.checkFinite()
         ThreadPools.useOwnWorkers()
-        let state = AllPairsState(points: points, metric: metric, k: k)
+        let state = AllPairsState(points: points, metric: metric, k: k, level: level)
         defer { state.release() }
         if let groups {
             state.prepareRankings(groups: groups, sampleSeed: seed, sampleSize: sampleSize, capacityScale: capacityScale, threads: threads)

@@ -1,5 +1,6 @@
 import Common
 internal import CBLAS
+internal import CResNetKernels
 import Dispatch
 
 /// The shared state of one `AllPairsSearch` pass: per-row top-k heaps, and per-row candidate
@@ -18,6 +19,8 @@ final class AllPairsState: @unchecked Sendable {
     let values: [Float]
     let bias: UnsafeMutablePointer<Float>
     let scale: Float
+    /// The level of the tile scan.
+    let level: SIMDLevel
     /// Max-heaps of the k best (key, id) per row, ordered by key then id.
     let heapKeys: UnsafeMutablePointer<Float>
     let heapIDs: UnsafeMutablePointer<Int32>
@@ -35,7 +38,8 @@ final class AllPairsState: @unchecked Sendable {
     /// Candidates stored per row.
     let candidateCount: UnsafeMutablePointer<Int32>
 
-    init(points: Matrix, metric: Metric, k: Int) {
+    init(points: Matrix, metric: Metric, k: Int, level: SIMDLevel) {
+        self.level = level
         n = points.rows
         d = points.columns
         self.k = k
@@ -83,54 +87,43 @@ final class AllPairsState: @unchecked Sendable {
         scan(tile, rows: rows, columns: columns, diagonal: rows == columns)
     }
 
-    /// Offers every tile entry to its row's and its column's lists; SIMD rejects the
-    /// entries neither side accepts. On a diagonal tile only entries above the diagonal count.
+    /// Offers every tile entry to its row's and its column's lists: the kernel marks the
+    /// entries either side may accept (filters only shrink, so marks made with the filters at
+    /// the start of a row are a superset), and each mark is checked again before its offer.
+    /// On a diagonal tile only entries above the diagonal count.
     private func scan(_ tile: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Range<Int>, diagonal: Bool) {
         let width = columns.count
         let c0 = columns.lowerBound
         let s = scale
+        let words = (width + 63) / 64
+        let hits = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * words)
+        defer { hits.deallocate() }
+        let rowHits = hits, columnHits = hits + words
         for r in 0..<rows.count {
             let q = rows.lowerBound + r
             let line = tile + r * width
             let rowBias = bias[q]
-            var c = diagonal ? r + 1 : 0
-            while c + 16 <= width {
-                let g = UnsafeRawPointer(line + c).loadUnaligned(as: SIMD16<Float>.self)
-                let rowKeys = UnsafeRawPointer(bias + c0 + c).loadUnaligned(as: SIMD16<Float>.self) + s * g
-                let columnKeys = SIMD16(repeating: rowBias) + s * g
-                let columnFilter = UnsafeRawPointer(filter + c0 + c).loadUnaligned(as: SIMD16<Float>.self)
-                var rowHits = Self.bits(rowKeys .< SIMD16(repeating: filter[q]))
-                var columnHits = Self.bits(columnKeys .< columnFilter)
-                while rowHits != 0 {
-                    let lane = rowHits.trailingZeroBitCount
-                    if rowKeys[lane] < filter[q] { offer(to: q, key: rowKeys[lane], id: c0 + c + lane) }
-                    rowHits &= rowHits - 1
+            let first = diagonal ? r + 1 : 0
+            guard first < width else { continue }
+            rn_scan_row(level.rawValue, line + first, Int32(width - first), bias + c0 + first, filter + c0 + first,
+                        rowBias, filter[q], s, rowHits, columnHits)
+            for word in 0..<(width - first + 63) / 64 {
+                var bits = rowHits[word]
+                while bits != 0 {
+                    let c = first + word * 64 + bits.trailingZeroBitCount
+                    let key = bias[c0 + c] + s * line[c]
+                    if key < filter[q] { offer(to: q, key: key, id: c0 + c) }
+                    bits &= bits - 1
                 }
-                while columnHits != 0 {
-                    let lane = columnHits.trailingZeroBitCount
-                    if columnKeys[lane] < filter[c0 + c + lane] { offer(to: c0 + c + lane, key: columnKeys[lane], id: q) }
-                    columnHits &= columnHits - 1
+                bits = columnHits[word]
+                while bits != 0 {
+                    let c = first + word * 64 + bits.trailingZeroBitCount
+                    let key = rowBias + s * line[c]
+                    if key < filter[c0 + c] { offer(to: c0 + c, key: key, id: q) }
+                    bits &= bits - 1
                 }
-                c += 16
-            }
-            while c < width {
-                offerPair(q, c0 + c, rowKey: bias[c0 + c] + s * line[c], columnKey: rowBias + s * line[c])
-                c += 1
             }
         }
-    }
-
-    /// The lanes of `mask` as the bits of an integer (lane 0 is bit 0).
-    @inline(__always)
-    private static func bits(_ mask: SIMDMask<SIMD16<Int32>>) -> UInt32 {
-        let weights = SIMD16<Int32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
-        return UInt32(SIMD16<Int32>(repeating: 0).replacing(with: weights, where: mask).wrappedSum())
-    }
-
-    @inline(__always)
-    private func offerPair(_ q: Int, _ j: Int, rowKey: Float, columnKey: Float) {
-        if rowKey < filter[q] { offer(to: q, key: rowKey, id: j) }
-        if columnKey < filter[j] { offer(to: j, key: columnKey, id: q) }
     }
 
     /// Inserts (key, id) into row q's heap and ranking candidates where each accepts it.

@@ -1,4 +1,5 @@
 public import Common
+internal import CResNetKernels
 
 /// k-means clustering: greedy k-means++ seeding (Arthur & Vassilvitskii, SODA 2007; with
 /// scikit-learn's `2 + ln k` candidates per step), then Lloyd iterations, keeping the
@@ -11,7 +12,7 @@ public import Common
 /// single start (inertia 2699.75), too slow for the several k-means++ starts needed to reach
 /// scikit-learn's inertia (one converged start ends in a worse local minimum: 2699.70 vs
 /// 2696.05). Here a pass over the points is split into fixed chunks across `threads` workers;
-/// each row's dot products with the centroids are accumulated in SIMD registers (row norms are
+/// each row's dot products with the centroids come from the SIMD kernels of CResNetKernels at `level` (row norms are
 /// computed once), and Hamerly's bounds skip the rows that provably keep their centroid, so
 /// later iterations read few rows. Sums are kept in `Double` and merged in chunk order, so a
 /// seed gives the same result for any thread count. Three starts take ~0.7 s there (inertia
@@ -44,11 +45,14 @@ public struct KMeans: Sendable {
     public var restarts: Int
     public var seed: Int
     public var threads: Int
+    /// The kernel level of the distance loops.
+    public var level: SIMDLevel
 
     public init(
         clusters: Int, iterations: Int = 300, restarts: Int = KMeans.defaultRestarts, seed: Int,
-        threads: Int = ThreadPools.cores
+        threads: Int = ThreadPools.cores, level: SIMDLevel = .current
     ) {
+        self.level = level
         self.clusters = clusters
         self.iterations = iterations
         self.restarts = restarts
@@ -64,7 +68,7 @@ public struct KMeans: Sendable {
         guard iterations > 0, restarts > 0 else { throw .invalidArgument("iterations and restarts must be positive") }
         try points.checkFinite()
         var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(seed)))
-        let seeding = Seeding(points, threads: threads)
+        let seeding = Seeding(points, threads: threads, level: level)
         let tolerance = Self.tolerance(points, threads: threads)
         var best: Result?
         for _ in 0..<restarts {
@@ -102,7 +106,7 @@ public struct KMeans: Sendable {
         var chunkChanged = [Bool](repeating: false, count: chunks)
         var sums = [Double](repeating: 0, count: k * d)
         var counts = [Int](repeating: 0, count: k)
-        let threads = self.threads
+        let threads = self.threads, level = self.level
 
         func refreshCentroidGeometry() {
             for c in 0..<k {
@@ -173,22 +177,23 @@ public struct KMeans: Sendable {
                                                                         l.base[i] -= old == maxAt ? secondMoved : maxMoved
                                                                         let bound = max(sp.base[old], l.base[i])
                                                                         if u.base[i] <= bound { continue }
-                                                                        let exact = max(0, sq.base[i] + cn.base[old] - 2 * Self.dot(row, cent.base + old * d, d))
+                                                                        let exact = max(0, sq.base[i] + cn.base[old] - 2 * Self.dot(row, cent.base + old * d, d, level: level))
                                                                         u.base[i] = exact.squareRoot()
                                                                         if u.base[i] <= bound { continue }
                                                                     }
-                                                                    let (best, first, second) = Self.nearestTwo(
-                                                                        row, d: d, k: k, centroids: cent.base, centroidNorms: cn.base)
+                                                                    var best: Int32 = 0, first: Float = 0, second: Float = 0
+                                                                    rn_nearest_two(level.rawValue, row, Int32(d), Int32(k), cent.base, cn.base,
+                                                                                   &best, &first, &second)
                                                                     u.base[i] = max(0, sq.base[i] + first).squareRoot()
                                                                     l.base[i] = max(0, sq.base[i] + second).squareRoot()
-                                                                    if best != old {
+                                                                    if Int(best) != old {
                                                                         changed = true
-                                                                        a.base[i] = best
-                                                                        counts[best] += 1
-                                                                        Self.add(row, to: sums + best * d, d, sign: 1)
+                                                                        a.base[i] = Int(best)
+                                                                        counts[Int(best)] += 1
+                                                                        rn_add_scaled(level.rawValue, row, sums + Int(best) * d, Int32(d), 1)
                                                                         if old >= 0 {
                                                                             counts[old] -= 1
-                                                                            Self.add(row, to: sums + old * d, d, sign: -1)
+                                                                            rn_add_scaled(level.rawValue, row, sums + old * d, Int32(d), -1)
                                                                         }
                                                                     }
                                                                 }
@@ -274,83 +279,10 @@ public struct KMeans: Sendable {
             inertia: Self.inertia(points, centroids: centroidMatrix, assignments: assignments, threads: threads))
     }
 
+    /// The dot product of a point and a centroid at a kernel level.
     @inline(__always)
-    static func dot(_ row: UnsafePointer<Float>, _ centroid: UnsafeMutablePointer<Float>, _ d: Int) -> Float {
-        let vectorEnd = d / 16 * 16
-        var s0 = SIMD16<Float>()
-        var j = 0
-        while j < vectorEnd {
-            s0 += UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
-                * UnsafeRawPointer(centroid + j).loadUnaligned(as: SIMD16<Float>.self)
-            j += 16
-        }
-        var d0 = s0.sum()
-        while j < d { d0 += row[j] * centroid[j]; j += 1 }
-        return d0
-    }
-
-    @inline(__always)
-    private static func add(_ row: UnsafePointer<Float>, to sum: UnsafeMutablePointer<Float>, _ d: Int, sign: Float) {
-        let vectorEnd = d / 16 * 16
-        var j = 0
-        while j < vectorEnd {
-            let s = UnsafeRawPointer(sum + j).loadUnaligned(as: SIMD16<Float>.self)
-                + sign * UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(sum + j).storeBytes(of: s, as: SIMD16<Float>.self)
-            j += 16
-        }
-        while j < d { sum[j] += sign * row[j]; j += 1 }
-    }
-
-    /// The nearest and second-nearest centroids of `row`, as `(index, ||c||² - 2x·c, second's)`.
-    @inline(__always)
-    private static func nearestTwo(
-        _ row: UnsafePointer<Float>, d: Int, k: Int, centroids: UnsafeMutablePointer<Float>,
-        centroidNorms: UnsafeMutablePointer<Float>
-    ) -> (Int, Float, Float) {
-        let vectorEnd = d / 16 * 16
-        var bestC = 0
-        var bestD = Float.infinity
-        var secondD = Float.infinity
-        @inline(__always) func offer(_ e: Float, _ c: Int) {
-            if e < bestD {
-                secondD = bestD
-                (bestD, bestC) = (e, c)
-            } else if e < secondD {
-                secondD = e
-            }
-        }
-        var c = 0
-        while c + 4 <= k {
-            let c0 = UnsafePointer(centroids + c * d)
-            let c1 = c0 + d, c2 = c1 + d, c3 = c2 + d
-            var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
-            var j = 0
-            while j < vectorEnd {
-                let u = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
-                s0 += u * UnsafeRawPointer(c0 + j).loadUnaligned(as: SIMD16<Float>.self)
-                s1 += u * UnsafeRawPointer(c1 + j).loadUnaligned(as: SIMD16<Float>.self)
-                s2 += u * UnsafeRawPointer(c2 + j).loadUnaligned(as: SIMD16<Float>.self)
-                s3 += u * UnsafeRawPointer(c3 + j).loadUnaligned(as: SIMD16<Float>.self)
-                j += 16
-            }
-            var d0 = s0.sum(), d1 = s1.sum(), d2 = s2.sum(), d3 = s3.sum()
-            while j < d {
-                let u = row[j]
-                d0 += u * c0[j]; d1 += u * c1[j]; d2 += u * c2[j]; d3 += u * c3[j]
-                j += 1
-            }
-            offer(centroidNorms[c] - 2 * d0, c)
-            offer(centroidNorms[c + 1] - 2 * d1, c + 1)
-            offer(centroidNorms[c + 2] - 2 * d2, c + 2)
-            offer(centroidNorms[c + 3] - 2 * d3, c + 3)
-            c += 4
-        }
-        while c < k {
-            offer(centroidNorms[c] - 2 * dot(row, centroids + c * d, d), c)
-            c += 1
-        }
-        return (bestC, bestD, secondD)
+    static func dot(_ row: UnsafePointer<Float>, _ centroid: UnsafePointer<Float>, _ d: Int, level: SIMDLevel) -> Float {
+        rn_dot(level.rawValue, row, centroid, Int32(d))
     }
 
     /// scikit-learn's convergence tolerance: `1e-4` x the mean per-column variance.

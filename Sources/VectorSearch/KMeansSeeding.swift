@@ -8,10 +8,12 @@ struct Seeding {
     let points: Matrix
     let squaredNorms: [Float]
     let threads: Int
+    let level: SIMDLevel
 
-    init(_ points: Matrix, threads: Int) {
+    init(_ points: Matrix, threads: Int, level: SIMDLevel) {
         self.points = points
         self.threads = threads
+        self.level = level
         squaredNorms = points.rowNorms.map { $0 * $0 }
     }
 
@@ -52,7 +54,7 @@ struct Seeding {
     /// pass over the points (split into fixed chunks, so the result does not depend on `threads`).
     private func squaredDistances(to ids: [Int]) -> [Float] {
         let n = points.rows
-        let d = points.columns
+        let d = points.columns, level = self.level
         let m = ids.count
         var targets = ids.flatMap { points.row($0) }
         let targetNorms = ids.map { squaredNorms[$0] }
@@ -69,7 +71,7 @@ struct Seeding {
                             for i in range {
                                 let row = UnsafePointer(x.base + i * d)
                                 for c in 0..<m {
-                                    let dot = KMeans.dot(row, t.base + c * d, d)
+                                    let dot = KMeans.dot(row, t.base + c * d, d, level: level)
                                     out.base[i * m + c] = max(0, sq.base[i] + targetNorms[c] - 2 * dot)
                                 }
                             }

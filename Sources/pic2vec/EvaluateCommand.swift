@@ -8,12 +8,13 @@ import VectorSearch
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Leave-one-out Precision@k and mAP@R of labeled embeddings (exact all-pairs search).",
+        abstract: "Leave-one-out Precision@k (and mAP@R with --map-at-r) of labeled embeddings (exact all-pairs search).",
         discussion: """
             Every row queries all the others (itself excluded, as in the Pic2Vec notebook); a \
-            neighbor is relevant when it has the query's label. mAP@R ranks each query's R nearest \
-            rows, R being the number of other rows with its label. JSON output: \
-            {"n": N, "precision": {"1": p, ...}, "map_at_r": m}.
+            neighbor is relevant when it has the query's label. With --map-at-r, mAP@R ranks each \
+            query's R nearest rows, R being the number of other rows with its label (a full ranking \
+            per row, so it costs more). JSON output: {"n": N, "precision": {"1": p, ...}} plus \
+            "map_at_r": m with --map-at-r.
             """)
 
     @Option(help: "Input .npy of float32 embeddings, one per row.")
@@ -24,6 +25,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Comma-separated k values for Precision@k.")
     var k: String = "1,5,10,100"
+
+    @Flag(help: "Also compute mAP@R (ranks each row's R nearest others).")
+    var mapAtR = false
 
     @Flag(help: "L2-normalize each row first.")
     var normalize = false
@@ -57,19 +61,21 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("k = \(widest) must be below the number of rows (\(points.rows)): the query itself is left out")
         }
         let started = Date()
-        let result = try AllPairsSearch(metric: metric.metric, threads: threads).run(points, k: widest, groups: labelValues)
+        let result = try AllPairsSearch(metric: metric.metric, threads: threads).run(points, k: widest, groups: mapAtR ? labelValues : nil)
         let ids = result.neighbors.ids
         let precision = ks.map { RetrievalMetrics.precision(at: $0, neighbors: ids, width: widest, labels: labelValues) }
         let mapAtR = result.groupRankings.map { rankings in
             RetrievalMetrics.meanAveragePrecisionAtR(queries: rankings.count, relevance: rankings.relevance(of:))
-        } ?? 0
+        }
         if json {
-            let entries = zip(ks, precision).map { "\"\($0)\": \($1)" }.joined(separator: ", ")
-            print("{\"n\": \(points.rows), \"precision\": {\(entries)}, \"map_at_r\": \(mapAtR)}")
+            try printJSON(
+                EvaluateOutput(
+                    n: points.rows, precision: Dictionary(uniqueKeysWithValues: zip(ks.map(String.init), precision)),
+                    mapAtR: mapAtR))
         } else {
             print("Leave-one-out retrieval over \(points.rows) rows (\(metric.rawValue)\(normalize ? ", normalized" : "")):")
             for (k, p) in zip(ks, precision) { print("  Precision@\(k) = \(String(format: "%.4f", p))") }
-            print("  mAP@R = \(String(format: "%.4f", mapAtR))")
+            if let mapAtR { print("  mAP@R = \(String(format: "%.4f", mapAtR))") }
             print("  (\(String(format: "%.2f", Date().timeIntervalSince(started))) s)")
         }
     }

@@ -16,6 +16,18 @@ struct SearchOutput: Encodable {
     let neighbors: [Neighbor]
 }
 
+/// What `pic2vec evaluate --json` prints: Precision@k keyed by k, and mAP@R with `--map-at-r`.
+struct EvaluateOutput: Encodable {
+    let n: Int
+    let precision: [String: Double]
+    let mapAtR: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case n, precision
+        case mapAtR = "map_at_r"
+    }
+}
+
 /// What `pic2vec kmeans --json` prints.
 struct KMeansOutput: Encodable {
     let n: Int

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Common
 
 /// The `pic2vec` command: embed images, index embeddings, search, evaluate, project, serve.
 @main
@@ -7,4 +8,10 @@ struct Pic2Vec: AsyncParsableCommand {
         commandName: "pic2vec",
         abstract: "Unsupervised image search with ResNet18 embeddings and FAISS.",
         subcommands: [EmbedCommand.self, TSNECommand.self, IndexCommand.self, SearchCommand.self, EvaluateCommand.self, KMeansCommand.self, ServeCommand.self])
+
+    /// Checks `PIC2VEC_SIMD` before any work (an invalid level exits with a message), then runs the command.
+    static func main() async {
+        _ = SIMDLevel.current
+        await main(nil)
+    }
 }

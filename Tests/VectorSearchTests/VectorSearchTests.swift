@@ -16,23 +16,30 @@ final class VectorSearchTests: XCTestCase {
         return Matrix(rows: array.shape[0], columns: array.shape[1], values: array.floats)
     }
 
-    func testAllPairsMatchesFAISSFlatL2() throws {
+    /// Every kernel level this CPU runs (PIC2VEC_SIMD does not narrow what the tests cover).
+    private let levels = SIMDLevel.supported
+
+    func testAllPairsMatchesFAISSFlatL2AtEveryLevel() throws {
         let x = try points()
-        for blockSize in [16, 64, 512] {
-            let result = try AllPairsSearch(metric: .l2, blockSize: blockSize, threads: 2).run(x, k: 10)
-            XCTAssertEqual(result.neighbors.ids, try fixture("l2_ids").ints, "block size \(blockSize)")
-            assertClose(result.neighbors.distances, try fixture("l2_distances").floats, rtol: 1e-4, atol: 1e-3)
+        for level in levels {
+            for blockSize in [16, 64, 512] {
+                let result = try AllPairsSearch(metric: .l2, blockSize: blockSize, threads: 2, level: level).run(x, k: 10)
+                XCTAssertEqual(result.neighbors.ids, try fixture("l2_ids").ints, "\(level), block size \(blockSize)")
+                assertClose(result.neighbors.distances, try fixture("l2_distances").floats, rtol: 1e-4, atol: 1e-3, "\(level)")
+            }
         }
     }
 
-    func testAllPairsMatchesFAISSFlatIPOnNormalizedRows() throws {
+    func testAllPairsMatchesFAISSFlatIPOnNormalizedRowsAtEveryLevel() throws {
         let x = try points().l2Normalized()
-        let result = try AllPairsSearch(metric: .innerProduct, blockSize: 32, threads: 2).run(x, k: 10)
-        XCTAssertEqual(result.neighbors.ids, try fixture("ip_ids").ints)
-        assertClose(result.neighbors.distances, try fixture("ip_distances").floats, rtol: 1e-4, atol: 1e-5)
+        for level in levels {
+            let result = try AllPairsSearch(metric: .innerProduct, blockSize: 32, threads: 2, level: level).run(x, k: 10)
+            XCTAssertEqual(result.neighbors.ids, try fixture("ip_ids").ints, "\(level)")
+            assertClose(result.neighbors.distances, try fixture("ip_distances").floats, rtol: 1e-4, atol: 1e-5, "\(level)")
+        }
     }
 
-    func testGroupRankingsGiveNumpyMeanAveragePrecisionAtR() throws {
+    func testGroupRankingsGiveNumpyMeanAveragePrecisionAtRAtEveryLevel() throws {
         let x = try points()
         let labels = try fixture("labels").ints
         let expected = try XCTUnwrap(
@@ -40,23 +47,26 @@ final class VectorSearchTests: XCTestCase {
                 forResource: "expected", withExtension: "json", subdirectory: "Fixtures")))) as? [String: Double])
         // 300 rows: a full sample (every threshold infinite), and small samples (sampled
         // thresholds, rows that come up short), with buffers small enough to be compacted.
-        for (sampleSize, capacityScale) in [(2048, 1.1), (40, 1.1), (8, 1.1), (40, 0.2), (8, 0.2)] {
-            var search = AllPairsSearch(metric: .l2, blockSize: 48, threads: 2, seed: 7)
-            search.sampleSize = sampleSize
-            search.capacityScale = capacityScale
-            let rankings = try XCTUnwrap(try search.run(x, k: 5, groups: labels).groupRankings)
-            var total = 0.0
-            for q in 0..<rankings.count {
-                let flags = rankings.relevance(of: q)
-                var hits = 0
-                var sum = 0.0
-                for (i, relevant) in flags.enumerated() where relevant {
-                    hits += 1
-                    sum += Double(hits) / Double(i + 1)
+        for level in levels {
+            for (sampleSize, capacityScale) in [(2048, 1.1), (40, 1.1), (8, 1.1), (40, 0.2), (8, 0.2)] {
+                var search = AllPairsSearch(metric: .l2, blockSize: 48, threads: 2, seed: 7, level: level)
+                search.sampleSize = sampleSize
+                search.capacityScale = capacityScale
+                let rankings = try XCTUnwrap(try search.run(x, k: 5, groups: labels).groupRankings)
+                var total = 0.0
+                for q in 0..<rankings.count {
+                    let flags = rankings.relevance(of: q)
+                    var hits = 0
+                    var sum = 0.0
+                    for (i, relevant) in flags.enumerated() where relevant {
+                        hits += 1
+                        sum += Double(hits) / Double(i + 1)
+                    }
+                    total += sum / Double(flags.count)
                 }
-                total += sum / Double(flags.count)
+                assertClose(total / Double(rankings.count), try XCTUnwrap(expected["map_at_r"]), rtol: 1e-9,
+                            "\(level), sample \(sampleSize), capacity \(capacityScale)")
             }
-            assertClose(total / Double(rankings.count), try XCTUnwrap(expected["map_at_r"]), rtol: 1e-9, "sample \(sampleSize), capacity \(capacityScale)")
         }
     }
 
@@ -161,13 +171,17 @@ final class VectorSearchTests: XCTestCase {
         XCTAssertThrowsError(try KMeans(clusters: x.rows + 1, seed: 0).fit(x))
     }
 
-    func testKMeansLloydMatchesBruteForce() throws {
+    func testKMeansLloydMatchesBruteForceAtEveryLevel() throws {
+        for level in levels { try checkLloydMatchesBruteForce(level) }
+    }
+
+    private func checkLloydMatchesBruteForce(_ level: SIMDLevel) throws {
         let x = try points()
         let k = 5
         let (n, d) = (x.rows, x.columns)
         var generator = SeededGenerator(seed: 11)
-        let initial = Seeding(x, threads: 2).centroids(k, using: &generator)
-        let kmeans = KMeans(clusters: k, iterations: 20, restarts: 1, seed: 0, threads: 2)
+        let initial = Seeding(x, threads: 2, level: level).centroids(k, using: &generator)
+        let kmeans = KMeans(clusters: k, iterations: 20, restarts: 1, seed: 0, threads: 2, level: level)
         let result = kmeans.lloyd(
             x, from: initial, squaredNorms: x.rowNorms.map { $0 * $0 }, tolerance: 0)
 
@@ -196,7 +210,7 @@ final class VectorSearchTests: XCTestCase {
             if next == labels { break }
             labels = next
         }
-        XCTAssertEqual(result.assignments, labels)
-        assertClose(result.centroids.values, centroids.map(Float.init), rtol: 1e-4, atol: 1e-4)
+        XCTAssertEqual(result.assignments, labels, "\(level)")
+        assertClose(result.centroids.values, centroids.map(Float.init), rtol: 1e-4, atol: 1e-4, "\(level)")
     }
 }

@@ -2,31 +2,68 @@
 #define CRESNETKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-/// 1 when this CPU runs the AVX-512 kernels below (else callers use BLAS).
-int rn_gemm_available(void);
+/// Kernel levels: every function taking a `level` runs the version for it. The caller
+/// must pass a level the CPU runs (at most rn_cpu_level()); a wider one is an illegal instruction.
+enum {
+    /// Plain C, vectorized by the compiler for the target's baseline (SSE2, NEON).
+    RN_LEVEL_GENERIC = 0,
+    /// x86-64 AVX2 and FMA (8 floats per vector).
+    RN_LEVEL_AVX2 = 1,
+    /// x86-64 AVX-512F (16 floats per vector).
+    RN_LEVEL_AVX512 = 2,
+};
+
+/// The widest level this CPU runs (RN_LEVEL_GENERIC off x86-64).
+int rn_cpu_level(void);
+
+// MARK: GEMM
 
 /// Floats needed by `rn_pack` for a k x n matrix: panels of 64 columns, the last zero-padded.
 size_t rn_packed_count(int k, int n);
 
-/// Packs row-major `b` (k x n, leading dimension `ldb`) into 64-column panels, each k x 64 row-major.
+/// Packs row-major `b` (k x n, leading dimension `ldb`) into 64-column panels, each k x 64
+/// row-major. The layout is the same at every level.
 void rn_pack(const float *b, int k, int n, int ldb, float *packed);
 
 /// c (m x n, leading dimension ldc) = a (m x k, leading dimension lda) x packed b, then
 /// + bias[n] (if not NULL), + residual (m x n, leading dimension ldr; if not NULL), then
-/// max(0, .) if relu is non-zero. AVX-512 only: call when rn_gemm_available() is 1.
-void rn_gemm(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
+/// max(0, .) if relu is non-zero.
+void rn_gemm(int level, int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
              const float *bias, const float *residual, int ldr, int relu);
 
-/// Winograd F(2x2, 3x3) input transform `Bᵀ d B` of one 4x4 tile: `rows` are its 16
-/// input pixels (row-major, `channels` floats each; zeros for padding); plane i of the
-/// result goes to `v + i * stride`. AVX-512 only.
-void rn_winograd_input(const float *const rows[16], float *v, size_t stride, int channels);
+// MARK: Winograd F(2x2, 3x3)
 
-/// Winograd F(2x2, 3x3) output transform `Aᵀ m A` of one tile (16 planes of `channels`
-/// floats, `stride` apart), + bias, + residual[i] (if not NULL), ReLU if asked, written to
-/// out[i] for the 4 outputs (row-major; NULL: outside the map). AVX-512 only.
-void rn_winograd_output(const float *m, size_t stride, int channels, const float *bias, float *const out[4],
-                        const float *const residual[4], int relu);
+/// Input transform `Bᵀ d B` of one 4x4 tile: `rows` are its 16 input pixels (row-major,
+/// `channels` floats each; zeros for padding); plane i of the result goes to `v + i * stride`.
+void rn_winograd_input(int level, const float *const rows[16], float *v, size_t stride, int channels);
+
+/// Output transform `Aᵀ m A` of one tile (16 planes of `channels` floats, `stride` apart),
+/// + bias, + residual[i] (if not NULL), ReLU if asked, written to out[i] for the 4 outputs
+/// (row-major; NULL: outside the map).
+void rn_winograd_output(int level, const float *m, size_t stride, int channels, const float *bias,
+                        float *const out[4], const float *const residual[4], int relu);
+
+// MARK: Vector search
+
+/// One row of a Gram tile offered to both sides: bit c of `row_hits` is set where
+/// `bias[c] + scale * g[c] < row_filter`, bit c of `column_hits` where
+/// `row_bias + scale * g[c] < filter[c]`, for c < width (words of 64 bits, bit 0 first).
+/// Each key is one rounded product then one rounded sum (no fused multiply-add), so a
+/// caller recomputing `bias + scale * g` the same way gets the same key.
+void rn_scan_row(int level, const float *g, int width, const float *bias, const float *filter, float row_bias,
+                 float row_filter, float scale, uint64_t *row_hits, uint64_t *column_hits);
+
+/// Sum of a[j] * b[j] for j < d.
+float rn_dot(int level, const float *a, const float *b, int d);
+
+/// sum[j] += sign * row[j] for j < d.
+void rn_add_scaled(int level, const float *row, float *sum, int d, float sign);
+
+/// The nearest and second-nearest of k centroids (k x d, row-major) to `row` by
+/// `norms[c] - 2 row · c`: writes the nearest's index and both values.
+void rn_nearest_two(int level, const float *row, int d, int k, const float *centroids, const float *norms, int *best,
+                    float *first, float *second);
 
 #endif
