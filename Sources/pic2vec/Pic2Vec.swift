@@ -6,5 +6,5 @@ struct Pic2Vec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pic2vec",
         abstract: "Unsupervised image search with ResNet18 embeddings and FAISS.",
-        subcommands: [EmbedCommand.self, TSNECommand.self, IndexCommand.self, SearchCommand.self, EvaluateCommand.self, KMeansCommand.self, ServeCommand.self])
+        subcommands: [EmbedCommand.self, TSNECommand.self, IndexCommand.self, SearchCommand.self, EvaluateCommand.self, KMeansCommand.self, DuplicatesCommand.self, ServeCommand.self])
 }
