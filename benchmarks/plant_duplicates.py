@@ -14,7 +14,7 @@ Copies other than the JPEG one are saved as PNG, so they change only by the name
 Usage (from the repository root, after `swift build -c release --product pic2vec`):
 
     .venv/bin/python benchmarks/plant_duplicates.py -- --weights random --seed 0
-    .venv/bin/python benchmarks/plant_duplicates.py --thresholds 0.01,0.05 -- --features pixels
+    .venv/bin/python benchmarks/plant_duplicates.py --relative-thresholds 0.05,0.1,0.2 -- --features pixels
     .venv/bin/python benchmarks/plant_duplicates.py -- --model efficientnet-lite0 \\
         --weights ../shared/weights/efficientnet-lite0-57934424.pth --preset imagenet
 
@@ -91,12 +91,15 @@ def main():
     parser.add_argument("--count", type=int, default=1000, help="images sampled from --source")
     parser.add_argument("--planted", type=int, default=100, help="modified copies per kind")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--thresholds", default="", help="comma-separated thresholds (default: the command's default)")
+    parser.add_argument("--thresholds", default="", help="comma-separated absolute thresholds (--threshold) to sweep")
+    parser.add_argument("--relative-thresholds", default="", help="comma-separated fractions (--relative-threshold) to sweep")
     parser.add_argument("--table", default="outputs/plant-duplicates.md")
     parser.add_argument("pic2vec_args", nargs=argparse.REMAINDER, help="-- then pic2vec duplicates options")
     args = parser.parse_args()
     extra = [a for a in args.pic2vec_args if a != "--"] if args.pic2vec_args[:1] == ["--"] else args.pic2vec_args
-    thresholds = [t for t in args.thresholds.split(",") if t] or [None]
+    settings = [["--threshold", t] for t in args.thresholds.split(",") if t]
+    settings += [["--relative-threshold", t] for t in args.relative_thresholds.split(",") if t]
+    settings = settings or [[]]
 
     originals = sample(args.source, args.count, args.seed)
     rows = []
@@ -105,10 +108,8 @@ def main():
         for kind in KINDS:
             folder = os.path.join(work, kind.replace(" ", "-").replace("%", "pct"))
             truth = plant(folder, originals, kind, args.planted, args.seed)
-            for threshold in thresholds:
-                command = [args.pic2vec, "duplicates", "--data", folder, "--json"] + extra
-                if threshold is not None:
-                    command += ["--threshold", threshold]
+            for setting in settings:
+                command = [args.pic2vec, "duplicates", "--data", folder, "--json"] + extra + setting
                 start = time.time()
                 result = subprocess.run(command, capture_output=True, text=True)
                 if result.returncode != 0:
@@ -116,14 +117,14 @@ def main():
                 report = json.loads(result.stdout)
                 features = report["features"]
                 recall, precision, pairs = score(report, truth)
-                rows.append((kind, report["threshold"], recall, precision, pairs, time.time() - start))
+                rows.append((kind, report["threshold_rule"], report["threshold"], recall, precision, pairs))
                 print(f"{kind:22s} threshold {report['threshold']:.4g}: recall {recall:.3f} precision {precision:.3f} "
                       f"({pairs} pairs in groups, {time.time() - start:.1f} s)", file=sys.stderr)
     lines = [f"Planted duplicates: {args.planted} modified copies per kind among {args.count} images of "
              f"`{args.source}` (seed {args.seed}); features: {features}; command: "
              f"`pic2vec duplicates {' '.join(extra)}`.", "",
-             "| change | threshold | recall | precision | pairs in groups |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {k} | {t:.4g} | {r:.3f} | {p:.3f} | {n} |" for k, t, r, p, n, _ in rows]
+             "| change | threshold rule | threshold | recall | precision | pairs in groups |", "|---|---|---:|---:|---:|---:|"]
+    lines += [f"| {k} | {rule} | {t:.4g} | {r:.3f} | {p:.3f} | {n} |" for k, rule, t, r, p, n in rows]
     table = "\n".join(lines) + "\n"
     print(table)
     if args.table:

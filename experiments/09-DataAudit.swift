@@ -43,8 +43,7 @@ struct DataAuditExperiment: Experiment {
         var section = ReportSection(number: number, title: title)
         let train = try context.dataset(.train)
         let test = try context.data().test
-        let threshold = DuplicateSearch.defaultThreshold
-        let search = DuplicateSearch(threshold: threshold, k: k)
+        var search = DuplicateSearch(threshold: 0, k: k)
         let trainSet = DuplicateSet(points: try await context.embeddings(.train).l2Normalized(), keys: try train.contentKeys())
         let testSet = try await test.asyncMap { _ in
             DuplicateSet(points: try await context.embeddings(.test).l2Normalized(), keys: try context.dataset(.test).contentKeys())
@@ -52,6 +51,8 @@ struct DataAuditExperiment: Experiment {
 
         let start = Date()
         let trainNeighbors = try search.neighbors(within: trainSet)
+        let threshold = DuplicateSearch.threshold(relative: DuplicateSearch.defaultRelativeThreshold, neighbors: trainNeighbors)
+        search.threshold = threshold
         var scopes = [Scope(name: "within train", splits: ("train", "train"), sets: [trainSet], neighbors: trainNeighbors,
             groups: search.groups(in: trainSet, neighbors: trainNeighbors), countedSet: 0)]
         if let testSet {
@@ -68,8 +69,11 @@ struct DataAuditExperiment: Experiment {
         section.paragraph(
             "Each image's \(k) nearest neighbors among the L2-normalized embeddings (squared L2 distance, in [0, 4]): "
                 + "within train and within test from one symmetric all-pairs pass each, test to train from one exact "
-                + "FAISS flat search. Two images are near-duplicates at a distance of at most \(threshold) (the "
-                + "default of `pic2vec duplicates`, chosen by planting modified copies; see below) and exact duplicates "
+                + "FAISS flat search. Two images are near-duplicates at a distance of at most "
+                + String(format: "%.4g", threshold) + " (the default of `pic2vec duplicates`: "
+                + "\(DuplicateSearch.defaultRelativeThreshold) times the median nearest-neighbor distance within train, "
+                + String(format: "%.4g", DuplicateSearch.medianNearestDistance(trainNeighbors))
+                + "; the fraction was chosen by planting modified copies, see below) and exact duplicates "
                 + "when their decoded pixels are identical (always counted, whatever the threshold). Groups are the "
                 + "connected components of these links.")
         section.table(countTable(scopes, testCount: testSet?.count))
@@ -157,7 +161,7 @@ struct DataAuditExperiment: Experiment {
             })
         }
         let peak = series.flatMap { $0.points.map(\.y) }.max() ?? 1
-        series.append(LineChart.Series(name: "threshold \(threshold)",
+        series.append(LineChart.Series(name: "threshold \(String(format: "%.4g", threshold))",
             points: [(x: Double(threshold), y: 0), (x: Double(threshold), y: peak)], dashed: true))
         return LineChart(title: "Distance to the nearest neighbor" + tag, series: series,
             xLabel: "squared L2 distance (L2-normalized embeddings)", yLabel: "share of images per bin")
@@ -185,14 +189,19 @@ struct DataAuditExperiment: Experiment {
             }
         }
         let distinct = pairs.filter { $0.distance > 0 }
-        let under = distinct.filter { $0.distance <= threshold }.sorted { $0.distance > $1.distance }.prefix(8)
-        let over = distinct.filter { $0.distance > threshold }.sorted { $0.distance < $1.distance }.prefix(8)
-        let closest = pairs.filter { $0.a.split == "test" && $0.b.split == "train" }.sorted { $0.distance < $1.distance }.prefix(16)
+        let under = Array(distinct.filter { $0.distance <= threshold }.sorted { $0.distance > $1.distance }.prefix(8))
+        let over = Array(distinct.filter { $0.distance > threshold }.sorted { $0.distance < $1.distance }.prefix(8))
+        let closest = Array(pairs.filter { $0.a.split == "test" && $0.b.split == "train" }.sorted { $0.distance < $1.distance }.prefix(16))
+        let limit = String(format: "%.4g", threshold)
         for (name, title, chosen) in [
-            ("09-pairs-under-threshold", "The 8 non-identical pairs just under the threshold (\(threshold))", Array(under)),
-            ("09-pairs-over-threshold", "The 8 pairs just over the threshold (\(threshold))", Array(over)),
-            ("09-closest-test-train", "The 16 closest test-train pairs", Array(closest)),
-        ] where !chosen.isEmpty {
+            ("09-pairs-under-threshold", "The \(under.count) non-identical pairs just under the threshold (\(limit))", under),
+            ("09-pairs-over-threshold", "The \(over.count) pairs just over the threshold (\(limit))", over),
+            ("09-closest-test-train", "The \(closest.count) closest test-train pairs", closest),
+        ] {
+            guard !chosen.isEmpty else {
+                section.paragraph(title + ": none" + context.weightsTag + ".")
+                continue
+            }
             var tiles: [ImageGrid.Tile] = []
             for pair in chosen {
                 for (side, (split, row)) in [pair.a, pair.b].enumerated() {
@@ -204,7 +213,7 @@ struct DataAuditExperiment: Experiment {
                         frame: pair.distance <= threshold ? Color.red : nil))
                 }
             }
-            try context.figure(ImageGrid(title: title + context.weightsTag, tiles: tiles, columns: 8, tileSide: 80, captionLines: 2),
+            try context.figure(ImageGrid(title: title + context.weightsTag, tiles: tiles, columns: 8, tileSide: 104, captionLines: 2),
                 name: name, caption: title + " (pairs side by side, left to right; red frames: counted as duplicates)"
                     + context.weightsTag, in: &section)
         }
@@ -236,7 +245,7 @@ struct DataAuditExperiment: Experiment {
         }
         guard !tiles.isEmpty else { return }
         try context.figure(ImageGrid(title: "Top \(tiles.count) label-noise candidates" + context.weightsTag, tiles: tiles,
-                columns: 8, tileSide: 80, captionLines: 2),
+                columns: 8, tileSide: 104, captionLines: 2),
             name: "09-label-noise", caption: "Train images ranked by the share of their \(k) nearest neighbors with another "
                 + "label: their label, then the neighbors' most frequent other label and the share" + context.weightsTag,
             in: &section)

@@ -17,9 +17,24 @@ public import Common
 /// let groups = try search.groups(in: DuplicateSet(points: embeddings.l2Normalized(), keys: keys))
 /// ```
 public struct DuplicateSearch: Sendable {
-    /// The default `threshold`, chosen by planting modified copies into CIFAR-10 images and
-    /// measuring recall and precision (`benchmarks/plant_duplicates.py`, table in the README).
-    public static let defaultThreshold: Float = 0.05
+    /// The default threshold as a fraction of the median nearest-neighbor distance (see
+    /// `threshold(relative:neighbors:)`), chosen by planting modified copies into CIFAR-10 images
+    /// and measuring recall and precision (`benchmarks/plant_duplicates.py`, table in the README).
+    public static let defaultRelativeThreshold: Float = 0.2
+
+    /// `fraction` times the median distance from each query to its nearest neighbor in `neighbors`.
+    ///
+    /// Distances between embeddings of different models (or raw pixels) differ in scale; the
+    /// median nearest-neighbor distance of the set itself sets the scale, so one fraction serves all.
+    public static func threshold(relative fraction: Float, neighbors: Neighbors) -> Float {
+        fraction * medianNearestDistance(neighbors)
+    }
+
+    /// The median distance from each query to its nearest neighbor (0 when there are none).
+    public static func medianNearestDistance(_ neighbors: Neighbors) -> Float {
+        let nearest = (0..<neighbors.queries).compactMap { q in neighbors.ids(of: q).first.flatMap { $0 >= 0 ? neighbors.distances(of: q).first : nil } }.sorted()
+        return nearest.isEmpty ? 0 : nearest[nearest.count / 2]
+    }
 
     /// The largest squared L2 distance (L2-normalized embeddings) at which two images are duplicates.
     public var threshold: Float

@@ -7,6 +7,8 @@ import Foundation
 ///       "distance": "squared L2 between L2-normalized embeddings",
 ///       "features": "resnet18, random weights (seed 0), preset cifar",   // what was embedded
 ///       "threshold": 0.05,                 // the largest distance counted as a duplicate
+///       "threshold_rule": "0.1 x median nearest-neighbor distance",  // or "given"
+///       "median_nearest_distance": 0.5,    // median over the queries of the distance to their nearest neighbor
 ///       "sets": [{"name": "train", "images": 50000}, ...],  // one entry, or two with --across
 ///       "images_in_groups": 12,
 ///       "groups": [                        // largest first, then by first member
@@ -47,17 +49,24 @@ public struct DuplicateReport: Codable, Equatable, Sendable {
     public let distance: String
     public let features: String
     public let threshold: Float
+    public let thresholdRule: String
+    public let medianNearestDistance: Float
     public let sets: [SetInfo]
     public let imagesInGroups: Int
     public let groups: [Group]
 
     /// The report of `groups` over sets named `names` whose images have ids (paths) `ids`.
-    public init(groups: [DuplicateGroup], threshold: Float, features: String, names: [String], ids: [[String]]) {
+    public init(
+        groups: [DuplicateGroup], threshold: Float, thresholdRule: String, medianNearestDistance: Float, features: String,
+        names: [String], ids: [[String]]
+    ) {
         precondition(names.count == ids.count, "\(names.count) set names for \(ids.count) id lists")
         schema = Self.schemaName
         distance = "squared L2 between L2-normalized embeddings"
         self.features = features
         self.threshold = threshold
+        self.thresholdRule = thresholdRule
+        self.medianNearestDistance = medianNearestDistance
         sets = zip(names, ids).map { SetInfo(name: $0, images: $1.count) }
         imagesInGroups = groups.reduce(0) { $0 + $1.members.count }
         self.groups = groups.map { group in
@@ -70,6 +79,8 @@ public struct DuplicateReport: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schema, distance, features, threshold, sets, groups
         case imagesInGroups = "images_in_groups"
+        case thresholdRule = "threshold_rule"
+        case medianNearestDistance = "median_nearest_distance"
     }
 
     /// Pretty-printed JSON with sorted keys.

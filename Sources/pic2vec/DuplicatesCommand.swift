@@ -16,9 +16,11 @@ struct DuplicatesCommand: AsyncParsableCommand {
             squared L2 distance of at most --threshold (one all-pairs search; distances lie in [0, 4]). \
             Images with identical decoded pixels are always linked, whatever the threshold. Groups are the \
             connected components, largest first; each member is shown with its distance to the group's \
-            first member. The default threshold, \(DuplicateSearch.defaultThreshold), was chosen by planting re-encoded, \
-            resized, cropped, brightened and flipped copies into CIFAR-10 images and measuring recall and \
-            precision (benchmarks/plant_duplicates.py; the table is in the README).
+            first member. Distances of different models (or raw pixels) differ in scale, so by default the \
+            threshold is --relative-threshold (\(DuplicateSearch.defaultRelativeThreshold)) times the median \
+            nearest-neighbor distance of the searched images; --threshold sets it directly. The default fraction \
+            was chosen by planting JPEG-recompressed, resized, cropped, brightened and flipped copies into \
+            CIFAR-10 images and measuring recall and precision (benchmarks/plant_duplicates.py; table in the README).
             With --across A,B every image of split B is compared with split A only (e.g. --across \
             train,test: test images that leak from the training set).
             JSON output (--json) follows the schema `\(DuplicateReport.schemaName)` documented in the README.
@@ -48,8 +50,11 @@ struct DuplicatesCommand: AsyncParsableCommand {
     @Option(help: "Preprocessing preset: cifar (32x32) or imagenet (the model's native size).")
     var preset: String = "cifar"
 
-    @Option(help: "Largest squared L2 distance between L2-normalized embeddings counted as a duplicate.")
-    var threshold: Float = DuplicateSearch.defaultThreshold
+    @Option(help: "Largest squared L2 distance between L2-normalized embeddings counted as a duplicate (default: see --relative-threshold).")
+    var threshold: Float?
+
+    @Option(help: "Without --threshold: the threshold as this fraction of the median nearest-neighbor distance.")
+    var relativeThreshold: Float = DuplicateSearch.defaultRelativeThreshold
 
     @Option(help: "Nearest neighbors examined per image.")
     var k: Int = 10
@@ -74,7 +79,12 @@ struct DuplicatesCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard threshold.isFinite, threshold >= 0 else { throw ValidationError("--threshold must be a number of at least 0, got \(threshold)") }
+        if let threshold, !(threshold.isFinite && threshold >= 0) {
+            throw ValidationError("--threshold must be a number of at least 0, got \(threshold)")
+        }
+        guard relativeThreshold.isFinite, relativeThreshold >= 0 else {
+            throw ValidationError("--relative-threshold must be a number of at least 0, got \(relativeThreshold)")
+        }
         guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
@@ -108,10 +118,16 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let sets = try datasets.map { dataset in
             DuplicateSet(points: try embed.features(dataset).l2Normalized(), keys: try dataset.contentKeys())
         }
-        let search = DuplicateSearch(threshold: threshold, k: k, threads: threads)
-        let groups = sets.count == 2 ? try search.groups(of: sets[1], in: sets[0]) : try search.groups(in: sets[0])
+        var search = DuplicateSearch(threshold: 0, k: k, threads: threads)
+        let neighbors = sets.count == 2 ? try search.neighbors(of: sets[1], in: sets[0]) : try search.neighbors(within: sets[0])
+        let median = DuplicateSearch.medianNearestDistance(neighbors)
+        search.threshold = threshold ?? relativeThreshold * median
+        let groups = sets.count == 2
+            ? search.groups(of: sets[1], in: sets[0], neighbors: neighbors) : search.groups(in: sets[0], neighbors: neighbors)
         let report = DuplicateReport(
-            groups: groups, threshold: threshold, features: embed.description, names: splits, ids: datasets.map(\.ids))
+            groups: groups, threshold: search.threshold,
+            thresholdRule: threshold == nil ? "\(relativeThreshold) x median nearest-neighbor distance" : "given",
+            medianNearestDistance: median, features: embed.description, names: splits, ids: datasets.map(\.ids))
         if json {
             FileHandle.standardOutput.write(try report.json())
             print()
@@ -145,7 +161,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
     private func printTable(_ report: DuplicateReport) {
         let sets = report.sets.map { "\($0.images) \($0.name)" }.joined(separator: " + ")
         print("\(report.groups.count) groups, \(report.imagesInGroups) images, among \(sets) images")
-        print("features: \(report.features); threshold \(report.threshold) (squared L2, L2-normalized)")
+        print("features: \(report.features)")
+        print("threshold \(report.threshold) (squared L2, L2-normalized; \(report.thresholdRule); median nearest-neighbor distance \(report.medianNearestDistance))")
         for (number, group) in report.groups.enumerated() {
             print("")
             print("group \(number + 1): \(group.size) images\(group.exact ? ", identical pixels" : "")")

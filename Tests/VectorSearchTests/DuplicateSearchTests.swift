@@ -83,9 +83,14 @@ final class DuplicateSearchTests: XCTestCase {
         let queries = DuplicateSet(points: rows(points, expected.split..<points.rows), keys: Array(expected.keys[expected.split...]))
         let groups = try DuplicateSearch(threshold: expected.threshold, threads: 2).groups(of: queries, in: reference)
         let ids = [(0..<reference.count).map { "train/\($0).png" }, (0..<queries.count).map { "test/\($0).png" }]
-        let report = DuplicateReport(groups: groups, threshold: expected.threshold, features: "fixture", names: ["train", "test"], ids: ids)
+        let report = DuplicateReport(
+            groups: groups, threshold: expected.threshold, thresholdRule: "given", medianNearestDistance: 0.5, features: "fixture",
+            names: ["train", "test"], ids: ids)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
-        XCTAssertEqual(Set(object.keys), ["schema", "distance", "features", "threshold", "sets", "images_in_groups", "groups"])
+        XCTAssertEqual(Set(object.keys), [
+            "schema", "distance", "features", "threshold", "threshold_rule", "median_nearest_distance", "sets", "images_in_groups",
+            "groups",
+        ])
         XCTAssertEqual(object["schema"] as? String, "pic2vec-duplicates/1")
         XCTAssertEqual((object["sets"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["train", "test"])
         let jsonGroups = try XCTUnwrap(object["groups"] as? [[String: Any]])
@@ -101,6 +106,13 @@ final class DuplicateSearchTests: XCTestCase {
             }
         }
         XCTAssertEqual(try JSONDecoder().decode(DuplicateReport.self, from: report.json()), report)
+    }
+
+    func testRelativeThresholdScalesTheMedianNearestDistance() {
+        // Nearest distances 1, 2, 4 (and a query without neighbors): median 2.
+        let neighbors = Neighbors(queries: 4, k: 1, ids: [1, 0, 0, -1], distances: [1, 2, 4, 0])
+        XCTAssertEqual(DuplicateSearch.medianNearestDistance(neighbors), 2)
+        XCTAssertEqual(DuplicateSearch.threshold(relative: 0.1, neighbors: neighbors), 0.2)
     }
 
     func testTooFewImagesIsAnError() throws {
