@@ -86,7 +86,7 @@ struct DataAuditExperiment: Experiment {
                 + "threshold; and this threshold was tuned on planted copies, not on their labeled pairs.")
 
         try context.figure(distanceChart(scopes, threshold: threshold, tag: context.weightsTag),
-            name: "09-nearest-distances", caption: "Nearest-neighbor distance of every image, with the duplicate threshold"
+            name: "09-nearest-distances", caption: "Nearest-neighbor distance of every image (up to the 99th percentile), with the duplicate threshold"
                 + context.weightsTag, in: &section)
         try pairGrids(scopes, train: train, test: test, threshold: threshold, context: context, in: &section)
         if let suspects, let labels = train.labels {
@@ -147,7 +147,8 @@ struct DataAuditExperiment: Experiment {
 
     private func key(_ scope: Scope, _ item: DuplicateItem) -> String { scope.sets[item.set].keys[item.row] }
 
-    /// The share of images per distance bin, one curve per scope, and the threshold as a dashed line.
+    /// The share of images per distance bin up to the 99th percentile (or twice the threshold), one
+    /// curve per scope, and the threshold as a dashed line.
     private func distanceChart(_ scopes: [Scope], threshold: Float, tag: String) -> LineChart {
         let all = scopes.flatMap { $0.nearest.map(\.distance) }.filter(\.isFinite).sorted()
         let top = Double(all.isEmpty ? 1 : all[min(all.count - 1, all.count * 99 / 100)])
@@ -155,7 +156,7 @@ struct DataAuditExperiment: Experiment {
         let width = max(top, Double(threshold) * 2) / Double(bins)
         var series = scopes.map { scope in
             var counts = [Int](repeating: 0, count: bins)
-            for (_, d) in scope.nearest where d.isFinite { counts[min(bins - 1, Int(Double(d) / width))] += 1 }
+            for (_, d) in scope.nearest where d.isFinite && Int(Double(d) / width) < bins { counts[Int(Double(d) / width)] += 1 }
             return LineChart.Series(name: scope.name, points: counts.enumerated().map {
                 (x: (Double($0.offset) + 0.5) * width, y: Double($0.element) / Double(max(scope.queries, 1)))
             })
