@@ -23,4 +23,5 @@ let catalog: [any Experiment] = [
     PrecisionSweepExperiment(),
     KMeansExperiment(),
     TSNEExperiment(),
+    DataAuditExperiment(),
 ]

@@ -7,7 +7,10 @@ struct Pic2Vec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pic2vec",
         abstract: "Unsupervised image search with ResNet18 embeddings and FAISS.",
-        subcommands: [EmbedCommand.self, TSNECommand.self, IndexCommand.self, SearchCommand.self, EvaluateCommand.self, KMeansCommand.self, ServeCommand.self])
+        subcommands: [
+            EmbedCommand.self, TSNECommand.self, IndexCommand.self, SearchCommand.self, EvaluateCommand.self,
+            KMeansCommand.self, DuplicatesCommand.self, ServeCommand.self,
+        ])
 
     /// Checks `PIC2VEC_SIMD` before any work (an invalid level exits with a message), then runs the command.
     static func main() async {

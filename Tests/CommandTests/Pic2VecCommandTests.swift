@@ -50,6 +50,9 @@ final class Pic2VecCommandTests: XCTestCase {
         let precision = try XCTUnwrap(evaluate["precision"] as? [String: Double])
         XCTAssertEqual(Set(precision.keys), ["1", "5"])
         XCTAssertGreaterThan(precision["1"] ?? 0, 0.5, "colour classes are easy even for random weights")
+        XCTAssertNil(evaluate["map_at_r"], "mAP@R only when asked")
+        let ranked = try json(try pic2vec("evaluate", "--embeddings", "emb.npy", "--labels", "emb.labels.npy", "--k", "1", "--map-at-r", "--json"))
+        XCTAssertNotNil(ranked["map_at_r"] as? Double)
 
         let kmeans = try json(try pic2vec("kmeans", "--embeddings", "emb.npy", "--k", "3", "--normalize", "--output", "clusters.npy", "--json"))
         XCTAssertEqual(kmeans["k"] as? Int, 3)

@@ -1,0 +1,220 @@
+public import Common
+
+/// Groups of near-identical images, found from k-nearest-neighbor lists and exact content keys.
+///
+/// Two images are linked when one is among the other's `k` nearest neighbors at a squared L2
+/// distance of at most `threshold` (on L2-normalized embeddings, so distances lie in [0, 4]),
+/// or when their content keys (hashes of the decoded pixels) are equal: exact duplicates are
+/// linked whatever the threshold. Groups are the connected components of these links
+/// (union-find), so they do not depend on the order in which links are found.
+///
+/// Within one set the neighbors come from one symmetric `AllPairsSearch` pass (never a
+/// per-query loop); across two sets (queries against a reference, e.g. test against train)
+/// from one FAISS flat search of all queries, and only cross links count.
+///
+/// ```swift
+/// let search = DuplicateSearch(threshold: 0.05)
+/// let groups = try search.groups(in: DuplicateSet(points: embeddings.l2Normalized(), keys: keys))
+/// ```
+public struct DuplicateSearch: Sendable {
+    /// The default threshold as a fraction of the median nearest-neighbor distance (see
+    /// `threshold(relative:neighbors:)`), chosen by planting modified copies into CIFAR-10 images
+    /// and measuring recall and precision (`benchmarks/plant_duplicates.py`, table in the README).
+    public static let defaultRelativeThreshold: Float = 0.2
+
+    /// `fraction` times the median distance from each query to its nearest neighbor in `neighbors`.
+    ///
+    /// Distances between embeddings of different models (or raw pixels) differ in scale; the
+    /// median nearest-neighbor distance of the set itself sets the scale, so one fraction serves all.
+    public static func threshold(relative fraction: Float, neighbors: Neighbors) -> Float {
+        fraction * medianNearestDistance(neighbors)
+    }
+
+    /// The median distance from each query to its nearest neighbor (0 when there are none).
+    public static func medianNearestDistance(_ neighbors: Neighbors) -> Float {
+        let nearest = (0..<neighbors.queries).compactMap { q in neighbors.ids(of: q).first.flatMap { $0 >= 0 ? neighbors.distances(of: q).first : nil } }.sorted()
+        return nearest.isEmpty ? 0 : nearest[nearest.count / 2]
+    }
+
+    /// The largest squared L2 distance (L2-normalized embeddings) at which two images are duplicates.
+    public var threshold: Float
+    /// Neighbors examined per image.
+    public var k: Int
+    /// Worker threads for the neighbor search.
+    public var threads: Int
+
+    public init(threshold: Float, k: Int = 10, threads: Int = ThreadPools.cores) {
+        precondition(threshold >= 0 && threshold.isFinite, "the duplicate threshold must be finite and at least 0, got \(threshold)")
+        precondition(k > 0 && threads > 0, "k and threads must be positive")
+        self.threshold = threshold
+        self.k = k
+        self.threads = threads
+    }
+
+    /// The `k` nearest other rows of every row of `set` (fewer when the set is small): one all-pairs pass.
+    public func neighbors(within set: DuplicateSet) throws(VectorSearchError) -> Neighbors {
+        guard set.count >= 2 else { throw .invalidArgument("finding duplicates needs at least 2 images, got \(set.count)") }
+        return try AllPairsSearch(metric: .l2, threads: threads).run(set.points, k: min(k, set.count - 1)).neighbors
+    }
+
+    /// The `k` nearest rows of `reference` for every row of `queries`: one exact FAISS flat search.
+    public func neighbors(of queries: DuplicateSet, in reference: DuplicateSet) throws(VectorSearchError) -> Neighbors {
+        guard queries.count >= 1, reference.count >= 1 else {
+            throw .invalidArgument("finding duplicates across two sets needs images in both, got \(queries.count) and \(reference.count)")
+        }
+        let index = try VectorIndex(dimension: reference.points.columns, kind: .flat, metric: .l2, threads: threads)
+        try index.add(reference.points)
+        return try index.search(queries.points, k: min(k, reference.count))
+    }
+
+    /// Duplicate groups within one set.
+    public func groups(in set: DuplicateSet) throws(VectorSearchError) -> [DuplicateGroup] {
+        groups(in: set, neighbors: try neighbors(within: set))
+    }
+
+    /// Duplicate groups within one set, from its precomputed within-set `neighbors`.
+    public func groups(in set: DuplicateSet, neighbors: Neighbors) -> [DuplicateGroup] {
+        precondition(neighbors.queries == set.count, "\(neighbors.queries) neighbor lists for \(set.count) images")
+        var links = UnionFind(count: set.count)
+        for q in 0..<set.count {
+            for (j, distance) in zip(neighbors.ids(of: q), neighbors.distances(of: q)) where j >= 0 && distance <= threshold {
+                links.union(q, j)
+            }
+        }
+        var firstWithKey: [String: Int] = [:]
+        for (row, key) in set.keys.enumerated() {
+            if let first = firstWithKey[key] { links.union(first, row) } else { firstWithKey[key] = row }
+        }
+        return Self.components(of: &links, sets: [set]) { DuplicateItem(set: 0, row: $0) }
+    }
+
+    /// Duplicate groups across two sets: every row of `queries` (set 1) linked to its duplicates
+    /// in `reference` (set 0); links inside either set are not followed.
+    public func groups(of queries: DuplicateSet, in reference: DuplicateSet) throws(VectorSearchError) -> [DuplicateGroup] {
+        groups(of: queries, in: reference, neighbors: try neighbors(of: queries, in: reference))
+    }
+
+    /// Duplicate groups across two sets, from precomputed `neighbors` of the queries in the reference.
+    public func groups(of queries: DuplicateSet, in reference: DuplicateSet, neighbors: Neighbors) -> [DuplicateGroup] {
+        precondition(neighbors.queries == queries.count, "\(neighbors.queries) neighbor lists for \(queries.count) queries")
+        let offset = reference.count
+        var links = UnionFind(count: reference.count + queries.count)
+        for q in 0..<queries.count {
+            for (j, distance) in zip(neighbors.ids(of: q), neighbors.distances(of: q)) where j >= 0 && distance <= threshold {
+                links.union(offset + q, j)
+            }
+        }
+        var referenceRow: [String: Int] = [:]
+        for (row, key) in reference.keys.enumerated() where referenceRow[key] == nil { referenceRow[key] = row }
+        for (q, key) in queries.keys.enumerated() {
+            if let row = referenceRow[key] { links.union(offset + q, row) }
+        }
+        return Self.components(of: &links, sets: [reference, queries]) {
+            $0 < offset ? DuplicateItem(set: 0, row: $0) : DuplicateItem(set: 1, row: $0 - offset)
+        }
+    }
+
+    /// The components of two or more items, members in item order, largest group first
+    /// (ties: the group whose first member comes first).
+    private static func components(
+        of links: inout UnionFind, sets: [DuplicateSet], item: (Int) -> DuplicateItem
+    ) -> [DuplicateGroup] {
+        var members: [Int: [Int]] = [:]
+        for i in 0..<links.count { members[links.find(i), default: []].append(i) }
+        let groups = members.values.filter { $0.count >= 2 }.map { indices in
+            let items = indices.map(item).sorted()
+            let first = items[0]
+            return DuplicateGroup(members: items.map { member in
+                DuplicateGroup.Member(
+                    item: member,
+                    distance: squaredDistance(sets[first.set].points.row(first.row), sets[member.set].points.row(member.row)),
+                    exact: sets[first.set].keys[first.row] == sets[member.set].keys[member.row])
+            })
+        }
+        return groups.sorted { ($0.members.count, $1.members[0].item) > ($1.members.count, $0.members[0].item) }
+    }
+
+    private static func squaredDistance(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
+        zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+    }
+}
+
+/// The images of one set as the duplicate search sees them: embeddings and content keys.
+public struct DuplicateSet: Sendable {
+    /// One L2-normalized embedding per row.
+    public let points: Matrix
+    /// One key per row, equal exactly when the decoded pixels are equal (a hash of them).
+    public let keys: [String]
+
+    public init(points: Matrix, keys: [String]) {
+        precondition(points.rows == keys.count, "\(keys.count) content keys for \(points.rows) embeddings")
+        self.points = points
+        self.keys = keys
+    }
+
+    /// The number of images.
+    public var count: Int { keys.count }
+}
+
+/// An image in a duplicate search: its set (0: the only or the reference set, 1: the queries) and row.
+public struct DuplicateItem: Hashable, Comparable, Sendable {
+    public let set: Int
+    public let row: Int
+
+    public init(set: Int, row: Int) {
+        self.set = set
+        self.row = row
+    }
+
+    public static func < (a: DuplicateItem, b: DuplicateItem) -> Bool { (a.set, a.row) < (b.set, b.row) }
+}
+
+/// Two or more near-identical images; the first member is the group's reference.
+public struct DuplicateGroup: Sendable, Equatable {
+    /// One image of a group.
+    public struct Member: Sendable, Equatable {
+        public let item: DuplicateItem
+        /// Squared L2 distance of its embedding to the first member's (0 for the first member).
+        public let distance: Float
+        /// Whether its pixels equal the first member's.
+        public let exact: Bool
+    }
+
+    /// The members in item order (set, then row).
+    public let members: [Member]
+
+    /// Whether every member's pixels equal the first member's.
+    public var isExact: Bool { members.allSatisfy(\.exact) }
+}
+
+/// Disjoint sets of `0..<count` with path halving and union by size.
+struct UnionFind {
+    private var parent: [Int]
+    private var size: [Int]
+
+    init(count: Int) {
+        parent = Array(0..<count)
+        size = Array(repeating: 1, count: count)
+    }
+
+    var count: Int { parent.count }
+
+    /// The representative of `i`'s set.
+    mutating func find(_ i: Int) -> Int {
+        var i = i
+        while parent[i] != i {
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        }
+        return i
+    }
+
+    /// Merges the sets of `a` and `b`.
+    mutating func union(_ a: Int, _ b: Int) {
+        var (ra, rb) = (find(a), find(b))
+        guard ra != rb else { return }
+        if size[ra] < size[rb] { swap(&ra, &rb) }
+        parent[rb] = ra
+        size[ra] += size[rb]
+    }
+}

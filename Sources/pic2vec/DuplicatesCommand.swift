@@ -1,0 +1,175 @@
+import ArgumentParser
+import Common
+import Foundation
+import ImageData
+import ResNet
+import VectorSearch
+
+/// `pic2vec duplicates`: groups of near-identical images in a folder, or between two splits.
+struct DuplicatesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "duplicates",
+        abstract: "Find exact and near-duplicate images in a folder, or test images that leak from train.",
+        discussion: """
+            Embeds every image (the network, or raw pixels with --features pixels), L2-normalizes the \
+            embeddings, and links two images when one is among the other's --k nearest neighbors at a \
+            squared L2 distance of at most --threshold (one all-pairs search; distances lie in [0, 4]). \
+            Images with identical decoded pixels are always linked, whatever the threshold. Groups are the \
+            connected components, largest first; each member is shown with its distance to the group's \
+            first member. Distances of different models (or raw pixels) differ in scale, so by default the \
+            threshold is --relative-threshold (\(DuplicateSearch.defaultRelativeThreshold)) times the median \
+            nearest-neighbor distance of the searched images; --threshold sets it directly. The default fraction \
+            was chosen by planting JPEG-recompressed, resized, cropped, brightened and flipped copies into \
+            CIFAR-10 images and measuring recall and precision (benchmarks/plant_duplicates.py; table in the README).
+            With --across A,B every image of split B is compared with split A only (e.g. --across \
+            train,test: test images that leak from the training set).
+            JSON output (--json) follows the schema `\(DuplicateReport.schemaName)` documented in the README.
+            """)
+
+    @Option(help: "An image folder (flat, <class>/ folders, or train/ and test/), a CIFAR-10 batch folder, or cifar10.")
+    var data: String
+
+    @Option(help: "Where --data cifar10 looks for (and downloads) the archives.")
+    var cifarRoot: String = "cifar"
+
+    @Option(help: "Which split to search, when the data has train and test.")
+    var split: String = "train"
+
+    @Option(help: "Two splits A,B: find images of B that duplicate images of A (e.g. train,test).")
+    var across: String?
+
+    @Option(help: "What to compare: network (the embeddings of --weights) or pixels (the preset's resized, normalized pixels).")
+    var features: FeatureKind = .network
+
+    @Option(help: "torchvision, random (with --seed), or a checkpoint/safetensors PATH (with --features network).")
+    var weights: String?
+
+    @Option(help: "Seed for --weights random.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Preprocessing preset: cifar (32x32) or imagenet (the model's native size).")
+    var preset: String = "cifar"
+
+    @Option(help: "Largest squared L2 distance between L2-normalized embeddings counted as a duplicate (default: see --relative-threshold).")
+    var threshold: Float?
+
+    @Option(help: "Without --threshold: the threshold as this fraction of the median nearest-neighbor distance.")
+    var relativeThreshold: Float = DuplicateSearch.defaultRelativeThreshold
+
+    @Option(help: "Nearest neighbors examined per image.")
+    var k: Int = 10
+
+    @Option(help: "Use at most this many images of each split, spread evenly.")
+    var limit: Int?
+
+    @Option(help: "Worker threads.")
+    var threads: Int = ThreadPools.cores
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    /// What the duplicate search compares.
+    enum FeatureKind: String, ExpressibleByArgument, CaseIterable {
+        case network, pixels
+    }
+
+    /// The splits to compare: one, or (reference, queries) with --across.
+    private var splits: [String] {
+        across.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } } ?? [split]
+    }
+
+    func validate() throws {
+        if let threshold, !(threshold.isFinite && threshold >= 0) {
+            throw ValidationError("--threshold must be a number of at least 0, got \(threshold)")
+        }
+        guard relativeThreshold.isFinite, relativeThreshold >= 0 else {
+            throw ValidationError("--relative-threshold must be a number of at least 0, got \(relativeThreshold)")
+        }
+        guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
+        guard threads > 0 else { throw ValidationError("--threads must be positive") }
+        if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+        guard Preprocessing.preset(preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
+        for name in splits where name != "train" && name != "test" {
+            throw ValidationError("unknown split '\(name)': the splits are train and test")
+        }
+        if across != nil {
+            guard splits.count == 2, splits[0] != splits[1] else {
+                throw ValidationError("--across takes two different splits, e.g. train,test; got '\(across ?? "")'")
+            }
+        }
+        switch features {
+        case .network where weights == nil:
+            throw ValidationError("--features network needs --weights (torchvision, random or a PATH); or use --features pixels")
+        case .pixels where weights != nil:
+            throw ValidationError("--weights is not used with --features pixels")
+        default: break
+        }
+    }
+
+    func run() async throws {
+        guard let preprocessing = Preprocessing.preset(preset) else { throw ValidationError("unknown preset \(preset)") }
+        let source = try DataSource.open(data, root: cifarRoot)
+        let datasets = try splits.map { name in
+            guard var dataset = name == "train" ? source.train : source.test else { throw FileError(data, "has no \(name) split") }
+            if let limit { dataset = dataset.limited(to: limit) }
+            return dataset
+        }
+        let embed = try await embedding(preprocessing)
+        let sets = try datasets.map { dataset in
+            DuplicateSet(points: try embed.features(dataset).l2Normalized(), keys: try dataset.contentKeys())
+        }
+        var search = DuplicateSearch(threshold: 0, k: k, threads: threads)
+        let neighbors = sets.count == 2 ? try search.neighbors(of: sets[1], in: sets[0]) : try search.neighbors(within: sets[0])
+        let median = DuplicateSearch.medianNearestDistance(neighbors)
+        search.threshold = threshold ?? relativeThreshold * median
+        let groups = sets.count == 2
+            ? search.groups(of: sets[1], in: sets[0], neighbors: neighbors) : search.groups(in: sets[0], neighbors: neighbors)
+        let report = DuplicateReport(
+            groups: groups, threshold: search.threshold,
+            thresholdRule: threshold == nil ? "\(relativeThreshold) x median nearest-neighbor distance" : "given",
+            medianNearestDistance: median, features: embed.description, names: splits, ids: datasets.map(\.ids))
+        if json {
+            FileHandle.standardOutput.write(try report.json())
+            print()
+        } else {
+            printTable(report)
+        }
+    }
+
+    /// How images become feature rows, and its description.
+    private struct Embedding {
+        let description: String
+        let features: (any ImageDataset) throws -> Matrix
+    }
+
+    private func embedding(_ preprocessing: Preprocessing) async throws -> Embedding {
+        switch features {
+        case .pixels:
+            return Embedding(description: "raw pixels, preset \(preprocessing.name) (\(preprocessing.size) px)") {
+                try $0.pixelFeatures(preprocessing)
+            }
+        case .network:
+            let loaded = try await Weights.load(WeightsSource(weights ?? "", seed: seed))
+            if loaded.isRandom { FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8)) }
+            let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, threads: threads)
+            return Embedding(description: "\(loaded.label), preset \(preprocessing.name)") {
+                try embedder.embed($0, progress: !json)
+            }
+        }
+    }
+
+    private func printTable(_ report: DuplicateReport) {
+        let sets = report.sets.map { "\($0.images) \($0.name)" }.joined(separator: " + ")
+        print("\(report.groups.count) groups, \(report.imagesInGroups) images, among \(sets) images")
+        print("features: \(report.features)")
+        print("threshold \(report.threshold) (squared L2, L2-normalized; \(report.thresholdRule); median nearest-neighbor distance \(report.medianNearestDistance))")
+        for (number, group) in report.groups.enumerated() {
+            print("")
+            print("group \(number + 1): \(group.size) images\(group.exact ? ", identical pixels" : "")")
+            for member in group.members {
+                let where_ = report.sets.count > 1 ? "\(report.sets[member.set].name) " : ""
+                print(String(format: "  %8.5f %@  %@%@", member.distance, member.exact ? "=" : " ", where_, member.path))
+            }
+        }
+    }
+}

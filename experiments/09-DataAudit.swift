@@ -1,0 +1,273 @@
+import Common
+import Evaluation
+import Foundation
+import ImageData
+import LabReport
+import Plots
+import VectorSearch
+
+/// Experiment 09: a data audit of the embeddings: exact and near-duplicates within train, within
+/// test and from test to train (leakage), and label-noise candidates from k-nearest-neighbor votes.
+///
+/// Near-duplicates follow Barz and Denzler, "Do We Train on Test Data? Purging CIFAR of
+/// Near-Duplicates" (J. Imaging 2020): candidates are nearest neighbors in a CNN's feature space.
+struct DataAuditExperiment: Experiment {
+    let number = 9
+    let title = "Data audit"
+    /// Neighbors per image, for duplicates and for the label vote.
+    let k = 10
+    /// ciFAIR's share of CIFAR-10 test images with a duplicate in train or test (after manual review).
+    let ciFAIRShare = 0.0325
+
+    /// One searched relation: its name, each query's nearest neighbor, the groups.
+    private struct Scope {
+        let name: String
+        /// The split of the queries and of their neighbors.
+        let splits: (query: String, neighbor: String)
+        /// The searched sets, as numbered in the groups' items.
+        let sets: [DuplicateSet]
+        let neighbors: Neighbors
+        let groups: [DuplicateGroup]
+        /// The set whose images are counted (1: the test queries of test to train; else 0).
+        let countedSet: Int
+
+        var queries: Int { neighbors.queries }
+
+        /// Each query's nearest neighbor and its distance.
+        var nearest: [(id: Int, distance: Float)] {
+            (0..<neighbors.queries).map { (neighbors.ids(of: $0).first ?? -1, neighbors.distances(of: $0).first ?? .infinity) }
+        }
+    }
+
+    func run(_ context: Context) async throws -> ReportSection {
+        var section = ReportSection(number: number, title: title)
+        let train = try context.dataset(.train)
+        let test = try context.data().test
+        var search = DuplicateSearch(threshold: 0, k: k)
+        let trainSet = DuplicateSet(points: try await context.embeddings(.train).l2Normalized(), keys: try train.contentKeys())
+        let testSet = try await test.asyncMap { _ in
+            DuplicateSet(points: try await context.embeddings(.test).l2Normalized(), keys: try context.dataset(.test).contentKeys())
+        }
+
+        let start = Date()
+        let trainNeighbors = try search.neighbors(within: trainSet)
+        let threshold = DuplicateSearch.threshold(relative: DuplicateSearch.defaultRelativeThreshold, neighbors: trainNeighbors)
+        search.threshold = threshold
+        var scopes = [Scope(name: "within train", splits: ("train", "train"), sets: [trainSet], neighbors: trainNeighbors,
+            groups: search.groups(in: trainSet, neighbors: trainNeighbors), countedSet: 0)]
+        if let testSet {
+            let within = try search.neighbors(within: testSet)
+            let cross = try search.neighbors(of: testSet, in: trainSet)
+            scopes.append(Scope(name: "within test", splits: ("test", "test"), sets: [testSet], neighbors: within,
+                groups: search.groups(in: testSet, neighbors: within), countedSet: 0))
+            scopes.append(Scope(name: "test to train", splits: ("test", "train"), sets: [trainSet, testSet], neighbors: cross,
+                groups: search.groups(of: testSet, in: trainSet, neighbors: cross), countedSet: 1))
+        }
+        let suspects = train.labels.map { LabelNoise.candidates(neighbors: trainNeighbors.ids, width: trainNeighbors.k, labels: $0) }
+        let auditSeconds = Date().timeIntervalSince(start)
+
+        section.paragraph(
+            "Each image's \(k) nearest neighbors among the L2-normalized embeddings (squared L2 distance, in [0, 4]): "
+                + "within train and within test from one symmetric all-pairs pass each, test to train from one exact "
+                + "FAISS flat search. Two images are near-duplicates at a distance of at most "
+                + String(format: "%.4g", threshold) + " (the default of `pic2vec duplicates`: "
+                + "\(DuplicateSearch.defaultRelativeThreshold) times the median nearest-neighbor distance within train, "
+                + String(format: "%.4g", DuplicateSearch.medianNearestDistance(trainNeighbors))
+                + "; the fraction was chosen by planting modified copies, see below) and exact duplicates "
+                + "when their decoded pixels are identical (always counted, whatever the threshold). Groups are the "
+                + "connected components of these links.")
+        section.table(countTable(scopes, testCount: testSet?.count))
+        section.paragraph(
+            "Barz and Denzler (ciFAIR, J. Imaging 2020) found that 3.25% of the CIFAR-10 test images have an exact "
+                + "duplicate, near-duplicate or very similar image in the training set or in the test set itself. The "
+                + "two counts can differ: they searched the original PNG-equivalent pixels while this copy is JPEG "
+                + "(re-encoding makes exact copies only near); their candidates were reviewed by hand, with a looser "
+                + "notion (\"very similar\": same object, slightly different pose or crop) than a single distance "
+                + "threshold; and this threshold was tuned on planted copies, not on their labeled pairs.")
+
+        try context.figure(distanceChart(scopes, threshold: threshold, tag: context.weightsTag),
+            name: "09-nearest-distances", caption: "Nearest-neighbor distance of every image (up to the 99th percentile), with the duplicate threshold"
+                + context.weightsTag, in: &section)
+        try pairGrids(scopes, train: train, test: test, threshold: threshold, context: context, in: &section)
+        if let suspects, let labels = train.labels {
+            try labelNoise(suspects, labels: labels, train: train, context: context, in: &section)
+        }
+
+        let looStart = Date()
+        _ = try AllPairsSearch(metric: .l2).run(trainSet.points, k: min(100, trainSet.count - 1), groups: train.labels)
+        let looSeconds = Date().timeIntervalSince(looStart)
+        section.paragraph(String(
+            format: "Cost, given the embeddings: the whole audit (the three neighbor searches, grouping and the label "
+                + "vote) took %.2f s; one leave-one-out search of the train embeddings as in experiment 05 (k = 100 "
+                + "with the mAP@R rankings), timed in the same run, took %.2f s: a ratio of %.2f.",
+            auditSeconds, looSeconds, auditSeconds / max(looSeconds, 1e-9)))
+        section.paragraph(plantedTable(context))
+        return section
+    }
+
+    /// Exact and near-duplicate counts per scope, plus test images with a duplicate anywhere.
+    private func countTable(_ scopes: [Scope], testCount: Int?) -> Table {
+        var rows: [[String]] = []
+        var testExact = Set<Int>()
+        var testNear = Set<Int>()
+        for scope in scopes {
+            let (exact, near) = counted(scope)
+            rows.append([scope.name, String(scope.queries)] + shares(exact.count, near.count, of: scope.queries))
+            if scope.name != "within train" {
+                testExact.formUnion(exact)
+                testNear.formUnion(near)
+            }
+        }
+        if let testCount {
+            let near = testNear.subtracting(testExact)
+            rows.append(["test, in train or test", String(testCount)] + shares(testExact.count, near.count, of: testCount))
+            rows.append(["ciFAIR (CIFAR-10 test, reviewed)", "10000", "-", "-", "-", "-", "325", "3.25%"])
+        }
+        return Table(headers: ["scope", "images", "exact", "share", "near only", "share", "any", "share"], rows: rows,
+            rightAligned: [false] + Array(repeating: true, count: 7))
+    }
+
+    private func shares(_ exact: Int, _ near: Int, of total: Int) -> [String] {
+        [exact, near, exact + near].flatMap { [String($0), String(format: "%.2f%%", 100 * Double($0) / Double(max(total, 1)))] }
+    }
+
+    /// The counted images of a scope with an identical partner, and those with only near partners.
+    private func counted(_ scope: Scope) -> (exact: Set<Int>, near: Set<Int>) {
+        var exact = Set<Int>()
+        var near = Set<Int>()
+        for group in scope.groups {
+            var keyCounts: [String: Int] = [:]
+            for member in group.members { keyCounts[key(scope, member.item), default: 0] += 1 }
+            for member in group.members where member.item.set == scope.countedSet {
+                if keyCounts[key(scope, member.item), default: 0] > 1 { exact.insert(member.item.row) } else { near.insert(member.item.row) }
+            }
+        }
+        return (exact, near)
+    }
+
+    private func key(_ scope: Scope, _ item: DuplicateItem) -> String { scope.sets[item.set].keys[item.row] }
+
+    /// The share of images per distance bin up to the 99th percentile (or twice the threshold), one
+    /// curve per scope, and the threshold as a dashed line.
+    private func distanceChart(_ scopes: [Scope], threshold: Float, tag: String) -> LineChart {
+        let all = scopes.flatMap { $0.nearest.map(\.distance) }.filter(\.isFinite).sorted()
+        let top = Double(all.isEmpty ? 1 : all[min(all.count - 1, all.count * 99 / 100)])
+        let bins = 60
+        let width = max(top, Double(threshold) * 2) / Double(bins)
+        var series = scopes.map { scope in
+            var counts = [Int](repeating: 0, count: bins)
+            for (_, d) in scope.nearest where d.isFinite && Int(Double(d) / width) < bins { counts[Int(Double(d) / width)] += 1 }
+            return LineChart.Series(name: scope.name, points: counts.enumerated().map {
+                (x: (Double($0.offset) + 0.5) * width, y: Double($0.element) / Double(max(scope.queries, 1)))
+            })
+        }
+        let peak = series.flatMap { $0.points.map(\.y) }.max() ?? 1
+        series.append(LineChart.Series(name: "threshold \(String(format: "%.4g", threshold))",
+            points: [(x: Double(threshold), y: 0), (x: Double(threshold), y: peak)], dashed: true))
+        return LineChart(title: "Distance to the nearest neighbor" + tag, series: series,
+            xLabel: "squared L2 distance (L2-normalized embeddings)", yLabel: "share of images per bin")
+    }
+
+    /// A pair of images to show.
+    private struct Pair {
+        let a: (split: String, row: Int)
+        let b: (split: String, row: Int)
+        let distance: Float
+    }
+
+    /// Grids of pairs just under and just over the threshold, and of the closest test-train pairs.
+    private func pairGrids(
+        _ scopes: [Scope], train: any ImageDataset, test: (any ImageDataset)?, threshold: Float,
+        context: Context, in section: inout ReportSection
+    ) throws {
+        var pairs: [Pair] = []
+        for scope in scopes {
+            let mutual = scope.splits.query == scope.splits.neighbor
+            let nearest = scope.nearest
+            for (q, (id, d)) in nearest.enumerated() where id >= 0 && d.isFinite {
+                if mutual, nearest[id].id == q, id < q { continue }
+                pairs.append(Pair(a: (scope.splits.query, q), b: (scope.splits.neighbor, id), distance: d))
+            }
+        }
+        let distinct = pairs.filter { $0.distance > 0 }
+        let under = Array(distinct.filter { $0.distance <= threshold }.sorted { $0.distance > $1.distance }.prefix(8))
+        let over = Array(distinct.filter { $0.distance > threshold }.sorted { $0.distance < $1.distance }.prefix(8))
+        let closest = Array(pairs.filter { $0.a.split == "test" && $0.b.split == "train" }.sorted { $0.distance < $1.distance }.prefix(16))
+        let limit = String(format: "%.4g", threshold)
+        for (name, title, chosen) in [
+            ("09-pairs-under-threshold", "The \(under.count) non-identical pairs just under the threshold (\(limit))", under),
+            ("09-pairs-over-threshold", "The \(over.count) pairs just over the threshold (\(limit))", over),
+            ("09-closest-test-train", "The \(closest.count) closest test-train pairs", closest),
+        ] {
+            guard !chosen.isEmpty else {
+                section.paragraph(title + ": none" + context.weightsTag + ".")
+                continue
+            }
+            var tiles: [ImageGrid.Tile] = []
+            for pair in chosen {
+                for (side, (split, row)) in [pair.a, pair.b].enumerated() {
+                    let dataset = split == "train" ? train : (test ?? train)
+                    let image = try dataset.image(at: row)
+                    let label = dataset.labels.map { dataset.classNames[$0[row]] } ?? ""
+                    tiles.append(ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
+                        caption: "\(split) #\(row) \(label)\n" + (side == 0 ? String(format: "d = %.4f", pair.distance) : ""),
+                        frame: pair.distance <= threshold ? Color.red : nil))
+                }
+            }
+            try context.figure(ImageGrid(title: title + context.weightsTag, tiles: tiles, columns: 8, tileSide: 104, captionLines: 2),
+                name: name, caption: title + " (pairs side by side, left to right; red frames: counted as duplicates)"
+                    + context.weightsTag, in: &section)
+        }
+    }
+
+    /// The label-noise table and grid.
+    private func labelNoise(
+        _ suspects: [LabelNoise.Candidate], labels: [Int], train: any ImageDataset, context: Context,
+        in section: inout ReportSection
+    ) throws {
+        let names = train.classNames
+        var perClass = [Int](repeating: 0, count: names.count)
+        var classSize = [Int](repeating: 0, count: names.count)
+        for label in labels { classSize[label] += 1 }
+        for suspect in suspects { perClass[suspect.label] += 1 }
+        section.paragraph(
+            "Label-noise candidates: train images more than half of whose \(k) nearest train neighbors carry another "
+                + "label, ranked by that share (\(suspects.count) of \(labels.count) images, "
+                + String(format: "%.2f%%", 100 * Double(suspects.count) / Double(max(labels.count, 1)))
+                + "). Most are hard or ambiguous images rather than wrong labels; they are where to look first.")
+        section.table(Table(headers: ["class", "candidates", "share of class"],
+            rows: names.indices.map { [names[$0], String(perClass[$0]), String(format: "%.2f%%", 100 * Double(perClass[$0]) / Double(max(classSize[$0], 1)))] },
+            rightAligned: [false, true, true]))
+        let tiles = try suspects.prefix(32).map { suspect in
+            let image = try train.image(at: suspect.row)
+            return ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
+                caption: "#\(suspect.row) \(names[suspect.label])\n-> \(names[suspect.suggestedLabel]) "
+                    + String(format: "%.0f%%", 100 * suspect.disagreement))
+        }
+        guard !tiles.isEmpty else { return }
+        try context.figure(ImageGrid(title: "Top \(tiles.count) label-noise candidates" + context.weightsTag, tiles: tiles,
+                columns: 8, tileSide: 104, captionLines: 2),
+            name: "09-label-noise", caption: "Train images ranked by the share of their \(k) nearest neighbors with another "
+                + "label: their label, then the neighbors' most frequent other label and the share" + context.weightsTag,
+            in: &section)
+    }
+
+    /// The planted-duplicates measurement, when `benchmarks/plant_duplicates.py` has written it.
+    private func plantedTable(_ context: Context) -> String {
+        let path = context.options.out + "/plant-duplicates.md"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            return "Recall and precision on planted duplicates: run `benchmarks/plant_duplicates.py` (it writes `\(path)`, "
+                + "which this section then includes)."
+        }
+        return "Recall and precision of `pic2vec duplicates` on planted duplicates (from `\(path)`, written by "
+            + "`benchmarks/plant_duplicates.py`):\n\n" + text
+    }
+}
+
+extension Optional {
+    /// `transform` of the wrapped value, awaited, or nil.
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
