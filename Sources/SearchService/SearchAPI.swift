@@ -36,10 +36,11 @@ public enum SearchAPI {
         precondition(map.map { $0.count == engine.count } ?? true, "the map must hold one point per index row")
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
+        // The page carries /api/info's answer, so its first search starts without a round trip.
         router.get("/") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+                body: .init(byteBuffer: ByteBuffer(string: try WebPage.html(info: Info(engine: engine, map: map)))))
         }
         router.get("/api/info") { _, _ in
             try json(Info(engine: engine, map: map))
@@ -175,13 +176,18 @@ public enum SearchAPI {
         }
     }
 
-    /// A JSON response with `status`.
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    /// `value` as JSON, keys sorted.
+    static func jsonBytes(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return Response(
+        return try encoder.encode(value)
+    }
+
+    /// A JSON response with `status`.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(
             status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+            body: .init(byteBuffer: ByteBuffer(bytes: try jsonBytes(value))))
     }
 }
 

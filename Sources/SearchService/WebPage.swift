@@ -1,7 +1,7 @@
 /// The single search page: results on arrival, "more like this", uploads, and a map of the collection.
 ///
-/// Self-contained HTML with inline CSS and JavaScript that talks only to the API
-/// (`/api/info`, `/api/search`, `/api/image/N`, `/api/map`). The query lives in the URL
+/// Self-contained HTML with inline CSS and JavaScript, carrying `/api/info`'s answer, that
+/// talks only to the API (`/api/search`, `/api/image/N`, `/api/map`). The query lives in the URL
 /// (`?index=N&k=K`, or `?random`), so searches can be shared and the back button works.
 /// The map draws every point into one `ImageData` per frame, with a parallel pick buffer
 /// (point id per pixel) for hovering and clicking. State the browser check waits for:
@@ -9,7 +9,15 @@
 /// (loading, drawn, none, error), and the performance marks `results-shown` and `map-drawn`
 /// (plus one `map-draw` measure per frame).
 enum WebPage {
-    static let html = #"""
+    /// The page carrying `info` (what `/api/info` answers) for its script.
+    static func html(info: SearchAPI.Info) throws -> String {
+        // "<" escaped so that no string in the JSON can close the script element.
+        let json = String(decoding: try SearchAPI.jsonBytes(info), as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
+        return template.replacingOccurrences(of: "/*info*/null", with: json)
+    }
+
+    /// The page, with `/*info*/null` where the info goes.
+    static let template = #"""
 <!doctype html>
 <html lang="en">
 <head>
@@ -36,9 +44,10 @@ enum WebPage {
           gap: 10px; align-items: center; flex-wrap: wrap; }
   #drop.over { border-color: #2f6fde; background: #eaf1fd; }
   #preview { width: 48px; height: 48px; object-fit: contain; image-rendering: pixelated; background: #eee; }
-  #preview[hidden], #warning[hidden], #map-help[hidden] { display: none; }
-  #error { color: #b3261e; font-weight: bold; min-height: 1.2em; margin: 0; }
-  #warning { background: #fff3cd; color: #664d03; padding: 8px 12px; border-radius: 6px; }
+  [hidden] { display: none !important; }
+  #error { color: #b3261e; font-weight: bold; margin: 8px 0 0; }
+  #error:empty { display: none; }
+  #warning { background: #fff3cd; color: #664d03; padding: 8px 12px; border-radius: 6px; margin: 10px 0 0; }
   h2 { font-size: 16px; margin: 4px 0 8px; }
   .grid { display: flex; flex-wrap: wrap; gap: 10px; }
   figure { margin: 0; background: #fff; padding: 6px; border-radius: 8px; width: var(--tile);
@@ -57,7 +66,6 @@ enum WebPage {
   #legend i { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
   #tip { position: absolute; pointer-events: none; background: #fff; border-radius: 6px; padding: 5px;
          box-shadow: 0 2px 8px rgba(0,0,0,.35); font-size: 12px; width: 110px; }
-  #tip[hidden] { display: none; }
   #tip img { width: 96px; height: 96px; image-rendering: pixelated; display: block; margin-bottom: 3px; }
   #map-help { font-size: 13px; color: #444; overflow-wrap: anywhere; }
   @media (max-width: 820px) {
@@ -118,7 +126,7 @@ enum WebPage {
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
-let info = null;
+const info = /*info*/null;
 let defaultK = 10;
 
 // ---- API and rendering of results ----
@@ -529,13 +537,6 @@ const mapView = {
 // ---- Start ----
 
 async function start() {
-  try {
-    info = await call("/api/info");
-  } catch (error) {
-    $("about").textContent = "The index could not be loaded: " + error.message;
-    showError(error.message);
-    return;
-  }
   $("about").textContent = info.count.toLocaleString() + " images indexed - " + info.provenance;
   if (/random weights/i.test(info.provenance)) {
     $("warning").textContent = "These embeddings come from a network with random weights: neighbours reflect " +
