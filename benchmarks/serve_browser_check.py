@@ -428,6 +428,8 @@ def main():
         passed &= check(not unnamed, f"labels: every image has alt text, every control a label {unnamed}")
         about = tools.evaluate("document.getElementById('about').innerText")
         passed &= check("weights" in about, f"provenance shown: {about}")
+        if not args.no_map:
+            tools.evaluate("document.getElementById('zoom-reset').click()")
         screenshot(tools, args.screenshot)
 
         tools.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=2, mobile=True)

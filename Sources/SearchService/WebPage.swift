@@ -290,7 +290,7 @@ const mapView = {
       this.canvas.hidden = true;
       $("map-tools").hidden = true;
       $("map-help").hidden = false;
-      $("map-help").textContent = "No map yet: " + info.mapHint + ". Search works without it.";
+      $("map-help").textContent = "There is " + info.mapHint + ". Search works without it.";
       return;
     }
     try {
@@ -398,11 +398,14 @@ const mapView = {
 
   drawMarks(ratio) {
     const ctx = this.ctx;
-    ctx.lineWidth = 2 * ratio;
     const ring = (i, radius, stroke) => {
       const [x, y] = this.toScreen(this.xy[2 * i], this.xy[2 * i + 1]);
       ctx.beginPath();
       ctx.arc(x, y, radius * ratio, 0, 2 * Math.PI);
+      ctx.lineWidth = 4 * ratio;
+      ctx.strokeStyle = "#000000";
+      ctx.stroke();
+      ctx.lineWidth = 2 * ratio;
       ctx.strokeStyle = stroke;
       ctx.stroke();
     };

@@ -67,10 +67,12 @@ final class CollectionMapTests: XCTestCase {
                 XCTAssertEqual(response.headers[.contentType], "application/octet-stream")
                 let bytes = [UInt8](response.body.readableBytesView)
                 XCTAssertEqual(bytes.count, 12 * 12)
-                let floats = (0..<24).map { i in
-                    Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[4 * i + $1]) << (8 * $1) })
+                let floats = (0..<24).map { (i: Int) -> Float in
+                    var word: UInt32 = 0
+                    for byte in 0..<4 { word |= UInt32(bytes[4 * i + byte]) << UInt32(8 * byte) }
+                    return Float(bitPattern: word)
                 }
-                let shorts = (0..<24).map { i in Int(bytes[96 + 2 * i]) | Int(bytes[96 + 2 * i + 1]) << 8 }
+                let shorts = (0..<24).map { (i: Int) -> Int in Int(bytes[96 + 2 * i]) | Int(bytes[97 + 2 * i]) << 8 }
                 XCTAssertEqual(floats, Self.xy)
                 XCTAssertEqual(Array(shorts[0..<12]), Fixtures.dataset.labels)
                 XCTAssertEqual(Array(shorts[12...]), Self.clusters)
