@@ -14,6 +14,8 @@ import ImageData
 ///   (Content-Type `image/jpeg`, `image/png` or `application/octet-stream`) or as the
 ///   multipart/form-data field `image`.
 /// - `GET /api/image/N`: row N's image as PNG.
+/// - `GET /api/map`: the map of the collection, binary (see `CollectionMap.encoded`); 404
+///   with `SearchSetup.mapHint` when the index has none. `/api/info` says how many points.
 ///
 /// Every error is a JSON body `{"error": "...", "status": N}` with a 4xx or 5xx status.
 public enum SearchAPI {
@@ -29,17 +31,26 @@ public enum SearchAPI {
         .http1(configuration: .init(idleTimeout: idleTimeout))
     }
 
-    /// A router serving `engine`.
-    public static func router(engine: SearchEngine) -> Router<BasicRequestContext> {
+    /// A router serving `engine` and, when given, the map of its rows.
+    public static func router(engine: SearchEngine, map: CollectionMap? = nil) -> Router<BasicRequestContext> {
+        precondition(map.map { $0.count == engine.count } ?? true, "the map must hold one point per index row")
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
+        // The page carries /api/info's answer, so its first search starts without a round trip.
         router.get("/") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+                body: .init(byteBuffer: ByteBuffer(string: try WebPage.html(info: Info(engine: engine, map: map)))))
         }
         router.get("/api/info") { _, _ in
-            try json(Info(engine: engine))
+            try json(Info(engine: engine, map: map))
+        }
+        let mapBytes = map.map { ByteBuffer(bytes: $0.encoded(labels: engine.dataset.labels)) }
+        router.get("/api/map") { _, _ in
+            guard let mapBytes else { throw SearchError.notFound(SearchSetup.mapHint) }
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream", .cacheControl: "no-cache"],
+                body: .init(byteBuffer: mapBytes))
         }
         router.get("/api/search") { request, _ in
             let parameters = request.uri.queryParameters
@@ -139,24 +150,44 @@ public enum SearchAPI {
         var acceptsImages: Bool
         var classNames: [String]
         var provenance: String
+        /// The side uploads are scaled to before embedding (nil without a model).
+        var inputSide: Int?
+        /// The map's point and cluster counts and source, or nil without a map.
+        var map: MapInfo?
+        /// How to make a map, when there is none.
+        var mapHint: String?
 
-        init(engine: SearchEngine) {
+        struct MapInfo: Codable {
+            var count: Int
+            var clusters: Int
+            var source: String
+        }
+
+        init(engine: SearchEngine, map: CollectionMap?) {
             count = engine.count
             maxK = min(engine.limits.maxK, engine.count - 1)
             maxUploadBytes = engine.limits.maxUploadBytes
             acceptsImages = engine.acceptsImages
             classNames = engine.dataset.classNames
             provenance = engine.provenance
+            inputSide = engine.model?.embedder.preprocessing.size
+            self.map = map.map { MapInfo(count: $0.count, clusters: $0.clusterCount, source: $0.source) }
+            mapHint = map == nil ? SearchSetup.mapHint : nil
         }
+    }
+
+    /// `value` as JSON, keys sorted.
+    static func jsonBytes(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(value)
     }
 
     /// A JSON response with `status`.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(
+        Response(
             status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+            body: .init(byteBuffer: ByteBuffer(bytes: try jsonBytes(value))))
     }
 }
 

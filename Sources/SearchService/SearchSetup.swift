@@ -12,6 +12,37 @@ public enum SearchSetup {
         outputs/faiss_index.index, embeddings.npy, labels.npy) or with `pic2vec embed` then `pic2vec index`
         """
 
+    /// What to run when the index has no map beside it.
+    public static let mapHint = """
+        no map of the collection beside the index: run `Experiments 7` (it writes outputs/\(CollectionMap.layoutName); \
+        `Experiments 6` writes the clusters, outputs/\(CollectionMap.clustersName)) or `pic2vec tsne --embeddings \
+        outputs/embeddings.npy --normalize --output outputs/\(CollectionMap.layoutName)` (and `pic2vec kmeans \
+        --embeddings outputs/embeddings.npy --normalize --output outputs/\(CollectionMap.clustersName)`), then restart \
+        `pic2vec serve`
+        """
+
+    /// The map of the index at `indexPath` (`rows` rows), or nil when there is none.
+    ///
+    /// `layout` and `clusters` name the files; by default they are `tsne-train.npy` and
+    /// `kmeans-assignments.npy` beside the index, each used when present. A file named
+    /// explicitly must exist; any file found must hold one entry per index row.
+    public static func map(forIndex indexPath: String, rows: Int, layout: String? = nil, clusters: String? = nil) throws
+        -> CollectionMap?
+    {
+        let folder = URL(fileURLWithPath: indexPath).deletingLastPathComponent()
+        func existing(_ given: String?, default name: String) throws -> String? {
+            if let given {
+                guard FileManager.default.fileExists(atPath: given) else { throw FileError(given, "no such file") }
+                return given
+            }
+            let path = folder.appendingPathComponent(name).path
+            return FileManager.default.fileExists(atPath: path) ? path : nil
+        }
+        guard let layoutPath = try existing(layout, default: CollectionMap.layoutName) else { return nil }
+        let clustersPath = try existing(clusters, default: CollectionMap.clustersName)
+        return try CollectionMap.read(layout: layoutPath, clusters: clustersPath, rows: rows)
+    }
+
     /// Opens the index at `indexPath` as `description` says it was made.
     ///
     /// Checks that the files exist, that the data set has as many images as the index has

@@ -69,7 +69,12 @@ struct ServeCommand: AsyncParsableCommand {
             Opens <outputs>/faiss_index.index (from `Experiments 3` or `pic2vec index`), the data set \
             behind it and the network that made it, as <index>.json records or the options below say. \
             Routes: GET / (the page), GET /api/search?index=N&k=K, POST /api/search?k=K (a JPEG or PNG \
-            as the body or the multipart field `image`), GET /api/image/N (PNG), GET /api/info.
+            as the body or the multipart field `image`), GET /api/image/N (PNG), GET /api/info, \
+            GET /api/map (binary map points).
+            The page's map of the collection is the t-SNE layout beside the index, tsne-train.npy \
+            (N x 2 float32, from `Experiments 7` or `pic2vec tsne --output`), coloured by class or by \
+            the k-means clusters in kmeans-assignments.npy (from `Experiments 6` or `pic2vec kmeans \
+            --output`) when present; --map and --clusters name other files.
             """)
 
     @Option(help: "Address to listen on (loopback by default).")
@@ -85,6 +90,12 @@ struct ServeCommand: AsyncParsableCommand {
     var index: String?
 
     @OptionGroup var origin: IndexOriginOptions
+
+    @Option(help: "The map's N x 2 float32 t-SNE layout .npy; default: tsne-train.npy beside the index, if present.")
+    var map: String?
+
+    @Option(help: "The map's N int64 k-means assignments .npy; default: kmeans-assignments.npy beside the index, if present.")
+    var clusters: String?
 
     @Option(help: "Largest upload accepted, in MiB.")
     var maxUploadMiB = 10
@@ -108,9 +119,13 @@ struct ServeCommand: AsyncParsableCommand {
             labelsPath: URL(fileURLWithPath: indexPath).deletingLastPathComponent().appendingPathComponent("labels.npy").path,
             withModel: !noModel,
             limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20))
+        let collectionMap = try SearchSetup.map(forIndex: indexPath, rows: engine.count, layout: map, clusters: clusters)
+        let mapLine = collectionMap.map { "map: \($0.count) points from \($0.source)" + ($0.clusters == nil ? "" : ", \($0.clusterCount) clusters") }
+            ?? SearchSetup.mapHint
+        FileHandle.standardError.write(Data((mapLine + "\n").utf8))
         let host = self.host
         let app = Application(
-            router: SearchAPI.router(engine: engine), server: SearchAPI.httpServer(),
+            router: SearchAPI.router(engine: engine, map: collectionMap), server: SearchAPI.httpServer(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pic2vec"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
