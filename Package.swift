@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Pic2Vec: an unsupervised image search engine and experiment harness.
 ///
-/// Data flows ImageData -> ResNet -> VectorSearch / TSNE / Metrics -> Plots + LabReport.
+/// Data flows ImageData -> Networks -> VectorSearch / TSNE / Metrics -> Plots + LabReport.
 /// Each C library sits behind one C target, imported internally by one Swift module.
 let package = Package(
     name: "Pic2Vec",
@@ -47,7 +47,7 @@ let package = Package(
             ]),
         .target(name: "CResNetKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
-            name: "ResNet", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"],
+            name: "Networks", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"],
             swiftSettings: [.unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"])]),
         .target(
             name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS"],
@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "SearchService",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", .product(name: "Hummingbird", package: "hummingbird"),
+                "Common", "ImageData", "Networks", "VectorSearch", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ]),
 
@@ -67,14 +67,14 @@ let package = Package(
         .executableTarget(
             name: "Experiments",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport", "SearchService",
+                "Common", "ImageData", "Networks", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport", "SearchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "experiments"),
         .executableTarget(
             name: "pic2vec",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "SearchService",
+                "Common", "ImageData", "Networks", "VectorSearch", "Evaluation", "TSNE", "SearchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CommonTests", dependencies: ["Common", "TestSupport"]),
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "TestSupport"]),
-        .testTarget(name: "ResNetTests", dependencies: ["ResNet", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TSNETests", dependencies: ["TSNE", "TestSupport"]),

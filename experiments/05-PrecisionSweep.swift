@@ -3,7 +3,7 @@ import Foundation
 import ImageData
 import LabReport
 import Plots
-import ResNet
+import Networks
 
 /// Experiment 05: leave-one-out Precision@k for k from 1 to 100, overall and per class, with mAP@R,
 /// against two baselines on the same images: raw pixels and a random-init ResNet18.

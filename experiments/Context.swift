@@ -3,7 +3,7 @@ import Foundation
 import ImageData
 import LabReport
 import Plots
-import ResNet
+import Networks
 import VectorSearch
 
 /// What every experiment shares: options, data, output folders, the artifact cache.

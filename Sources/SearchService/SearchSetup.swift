@@ -1,7 +1,7 @@
 import Common
 import Foundation
 import ImageData
-import ResNet
+import Networks
 import VectorSearch
 
 /// Opens a saved index, the data set behind it and the network that made it, as a `SearchEngine`.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Common
 import Foundation
 import ImageData
-import ResNet
+import Networks
 import SearchService
 
 /// `pic2vec embed`: raw ResNet18 embeddings of a data set, with labels and a sidecar.

@@ -4,7 +4,7 @@ import ImageData
 import TestSupport
 import XCTest
 
-@testable import ResNet
+@testable import Networks
 
 /// Parity with torch on the fixtures of `benchmarks/make_resnet_fixtures.py`: a width-4
 /// network with ResNet18's topology and random batch-norm statistics, real CIFAR-10 images,
