@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "CResNetKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "Networks", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"])]),
+            swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]),
         .target(
             name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]),

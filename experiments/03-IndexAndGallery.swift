@@ -2,6 +2,7 @@ import Common
 import Foundation
 import ImageData
 import LabReport
+import Networks
 import Plots
 import SearchService
 import VectorSearch
@@ -28,7 +29,7 @@ struct IndexAndGalleryExperiment: Experiment {
         let preprocessing = try context.preprocessing()
         try IndexDescription(
             data: context.options.data, split: "train", limit: context.options.limit, dataFingerprint: train.fingerprint,
-            weights: context.options.weights, seed: context.seed, weightsHash: weights.hash, preset: preprocessing.name,
+            model: weights.model.rawValue, weights: context.options.weights, seed: context.seed, weightsHash: weights.hash, preset: preprocessing.name,
             normalized: true
         ).write(forIndex: out + "/faiss_index.index")
         section.paragraph(

@@ -7,49 +7,19 @@ extension ResNet {
     ///
     /// Accepts prefixes `module.` and `backbone.`, Hugging Face `transformers` ResNet names
     /// (`microsoft/resnet-18`), and ignores `fc.*`, the classifier and `num_batches_tracked`.
-    /// The width comes from `conv1.weight`. A missing or mis-shaped tensor, or one that
-    /// holds NaN or infinity, is an error naming it (and both shapes); `path` names the file.
-    public init(stateDict raw: [String: NamedTensor], path: String, stages: [Int] = ResNet.resnet18Stages, isRandom: Bool = false) throws {
+    /// The first missing or mis-shaped tensor, or one that holds NaN, infinity or a negative
+    /// variance, is an error naming it; `path` names the file.
+    public init(
+        stateDict raw: [String: NamedTensor], path: String, architecture: Architecture = .resnet18, model: String = "ResNet18",
+        isRandom: Bool = false
+    ) throws {
         var tensors: [String: NamedTensor] = [:]
         for (name, tensor) in raw { tensors[Self.torchvisionName(name)] = tensor }
-        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let found = tensors[name] else { throw FileError(path, "missing tensor \(name) (expected shape \(shape))") }
-            guard found.shape == shape else {
-                throw FileError(path, "tensor \(name) has shape \(found.shape), expected \(shape)")
-            }
-            guard found.values.allSatisfy({ $0.isFinite }) else { throw FileError(path, "tensor \(name) holds NaN or infinity") }
-            return found.values
-        }
-        func convBN(_ conv: String, _ bn: String, out: Int, in input: Int, kernel: Int, stride: Int) throws -> ConvBN {
-            try ConvBN(
-                torchWeight: tensor(conv + ".weight", [out, input, kernel, kernel]), outputChannels: out, inputChannels: input,
-                kernel: kernel, stride: stride, padding: kernel / 2,
-                gamma: tensor(bn + ".weight", [out]), beta: tensor(bn + ".bias", [out]),
-                mean: tensor(bn + ".running_mean", [out]), variance: tensor(bn + ".running_var", [out]))
-        }
-        guard let width = tensors["conv1.weight"]?.shape.first, width > 0 else {
-            throw FileError(path, "missing tensor conv1.weight (not a ResNet state dict?)")
-        }
-        let stem = try convBN("conv1", "bn1", out: width, in: 3, kernel: 7, stride: 2)
-        var channels = width
-        var built: [[BasicBlock]] = []
-        for (s, blocks) in stages.enumerated() {
-            let out = width << s
-            var stage: [BasicBlock] = []
-            for b in 0..<blocks {
-                let name = "layer\(s + 1).\(b)"
-                let stride = s > 0 && b == 0 ? 2 : 1
-                let downsample = stride != 1 || channels != out
-                    ? try convBN(name + ".downsample.0", name + ".downsample.1", out: out, in: channels, kernel: 1, stride: stride) : nil
-                stage.append(BasicBlock(
-                    first: try convBN(name + ".conv1", name + ".bn1", out: out, in: channels, kernel: 3, stride: stride),
-                    second: try convBN(name + ".conv2", name + ".bn2", out: out, in: out, kernel: 3, stride: 1),
-                    downsample: downsample))
-                channels = out
-            }
-            built.append(stage)
-        }
-        self.init(stem: stem, stages: built, isRandom: isRandom)
+        // The width follows the file (narrow networks serve as test fixtures).
+        let width = tensors["conv1.weight"]?.shape.first.flatMap { $0 > 0 ? $0 : nil } ?? architecture.width
+        let sized = Architecture(blocks: architecture.blocks, bottleneck: architecture.bottleneck, width: width)
+        let weights = try LayerWeights(tensors, layers: sized.layers, epsilon: 1e-5, path: path, model: model)
+        self.init(sized, weights: weights, isRandom: isRandom)
     }
 
     /// The torchvision name of a tensor named with a wrapper prefix or Hugging Face names.
@@ -76,40 +46,13 @@ extension ResNet {
         return name
     }
 
-    /// A state dict of torchvision's initialization drawn from `seed`: Kaiming-normal
-    /// convolutions (fan out, ReLU gain) and identity batch norms. Deterministic per seed.
-    public static func randomStateDict(seed: UInt64, width: Int = 64, stages: [Int] = resnet18Stages) -> [String: NamedTensor] {
-        var generator = SeededGenerator(seed: seed)
-        var dict: [String: NamedTensor] = [:]
-        func add(_ conv: String, _ bn: String, out: Int, in input: Int, kernel: Int) {
-            let std = (2.0 / Double(out * kernel * kernel)).squareRoot()
-            let values = (0..<out * input * kernel * kernel).map { _ in Float(std * normal(&generator)) }
-            dict[conv + ".weight"] = NamedTensor(shape: [out, input, kernel, kernel], values: values)
-            for (field, value) in [("weight", Float(1)), ("bias", 0), ("running_mean", 0), ("running_var", 1)] {
-                dict[bn + "." + field] = NamedTensor(shape: [out], values: [Float](repeating: value, count: out))
-            }
-        }
-        add("conv1", "bn1", out: width, in: 3, kernel: 7)
-        var channels = width
-        for (s, blocks) in stages.enumerated() {
-            let out = width << s
-            for b in 0..<blocks {
-                let name = "layer\(s + 1).\(b)"
-                if (s > 0 && b == 0) || channels != out {
-                    add(name + ".downsample.0", name + ".downsample.1", out: out, in: channels, kernel: 1)
-                }
-                add(name + ".conv1", name + ".bn1", out: out, in: channels, kernel: 3)
-                add(name + ".conv2", name + ".bn2", out: out, in: out, kernel: 3)
-                channels = out
-            }
-        }
-        return dict
+    /// A state dict of torchvision's initialization drawn from `seed` (see `LayerWeights.random`).
+    public static func randomStateDict(seed: UInt64, architecture: Architecture = .resnet18) -> [String: NamedTensor] {
+        LayerWeights.random(architecture.layers, seed: seed)
     }
 
-    /// One standard normal draw (Box-Muller).
-    private static func normal(_ generator: inout SeededGenerator) -> Double {
-        let u = Double.random(in: Double.ulpOfOne..<1, using: &generator)
-        let v = Double.random(in: 0..<1, using: &generator)
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    /// ResNet18's random state dict at another width (small networks for tests).
+    public static func randomStateDict(seed: UInt64, width: Int) -> [String: NamedTensor] {
+        randomStateDict(seed: seed, architecture: Architecture(blocks: [2, 2, 2, 2], bottleneck: false, width: width))
     }
 }

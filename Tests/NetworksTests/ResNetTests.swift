@@ -27,9 +27,9 @@ final class ResNetTests: XCTestCase {
         return images
     }
 
-    func network(_ file: String) throws -> ResNet { try Weights.loadFile(fixture(file), label: file).network }
+    func network(_ file: String) throws -> any ImageNetwork { try Weights.loadFile(fixture(file), label: file).network }
 
-    func checkParity(_ network: ResNet, preset: Preprocessing, batch: Int = 3, file: StaticString = #filePath, line: UInt = #line) throws {
+    func checkParity(_ network: any ImageNetwork, preset: Preprocessing, batch: Int = 3, file: StaticString = #filePath, line: UInt = #line) throws {
         let embedder = Embedder(network: network, preprocessing: preset, batchSize: batch, threads: 2)
         let result = embedder.embed(try images())
         let expected = try array("expected-\(preset.name).npy")

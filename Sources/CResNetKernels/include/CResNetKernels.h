@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "depthwise.h"
+
 /// 1 when this CPU runs the AVX-512 kernels below (else callers use BLAS).
 int rn_gemm_available(void);
 
