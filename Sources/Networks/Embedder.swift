@@ -83,7 +83,10 @@ public struct Embedder: Sendable {
     /// Embeds rows `range` on the calling thread, in forward passes small enough to keep memory bounded.
     private func run(_ range: Range<Int>, image: (Int) throws -> RGBImage, into output: SharedPointer<Float>?, dimension: Int) throws {
         let size = preprocessing.size
-        let perPass = max(1, min(range.count, (1 << 20) / (size * size)))
+        // 2^18 input pixels per pass keeps the widest activation (EfficientNet's 96-channel
+        // maps at half the input side) under glibc's 32 MiB mmap ceiling, so buffers are reused
+        // instead of page-faulted in afresh for every layer.
+        let perPass = max(1, min(range.count, (1 << 18) / (size * size)))
         var start = range.lowerBound
         while start < range.upperBound {
             let n = min(perPass, range.upperBound - start)
