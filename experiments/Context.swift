@@ -3,7 +3,7 @@ import Foundation
 import ImageData
 import LabReport
 import Plots
-import ResNet
+import Networks
 import VectorSearch
 
 /// What every experiment shares: options, data, output folders, the artifact cache.
@@ -48,20 +48,27 @@ final class Context: @unchecked Sendable {
     /// The network's weights, loaded (or downloaded) on first use.
     func weights() async throws -> LoadedWeights {
         if let loadedWeights { return loadedWeights }
-        let loaded = try await Weights.load(WeightsSource(options.weights, seed: options.seed))
+        let loaded = try await Weights.load(WeightsSource(options.weights, seed: options.seed), model: try model())
         loadedWeights = loaded
         return loaded
     }
 
-    /// How the run's weights are described in the report header.
-    var weightsDescription: String { loadedWeights?.label ?? "not used by these experiments" }
+    /// The network chosen by `--model`.
+    func model() throws -> Model { try Model(named: options.model) }
 
-    /// " (random weights)" when the run uses random weights, else "": appended to every title.
-    var weightsTag: String { loadedWeights?.isRandom == true ? " (random weights)" : "" }
+    /// How the run's model and weights are described in the report header.
+    var weightsDescription: String {
+        guard let loadedWeights else { return "not used by these experiments" }
+        return "\(loadedWeights.model.displayName), \(loadedWeights.label)"
+    }
 
-    /// The preprocessing preset chosen by `--preset`.
+    /// " (MODEL, WEIGHTS)" once weights are loaded, e.g. " (EfficientNet-Lite0, efficientnet-lite0-57934424.pth)"
+    /// or " (ResNet18, random weights (seed 0))": appended to every title and caption.
+    var weightsTag: String { loadedWeights.map { " (\($0.caption))" } ?? "" }
+
+    /// The preprocessing preset chosen by `--preset`, for the run's model.
     func preprocessing() throws -> Preprocessing {
-        guard let preset = Preprocessing.preset(options.preset) else {
+        guard let preset = try model().preprocessing(preset: options.preset) else {
             throw FileError("--preset", "unknown preset \(options.preset); expected cifar or imagenet")
         }
         return preset
@@ -83,12 +90,12 @@ final class Context: @unchecked Sendable {
     func embeddings(_ split: Split, with other: LoadedWeights? = nil) async throws -> Matrix {
         let weights: LoadedWeights
         if let other { weights = other } else { weights = try await self.weights() }
-        let key = "\(split.rawValue)-\(weights.hash)"
+        let key = "\(split.rawValue)-\(weights.model.rawValue)-\(weights.hash)"
         if let cached = embeddingsBySplit[key] { return cached }
         let dataset = try dataset(split)
         let preprocessing = try preprocessing()
         let inputs = try embeddingInputs(split, weights: weights)
-        let name = "embeddings-raw-\(split.rawValue)" + (other == nil ? "" : "-\(weights.hash)") + ".npy"
+        let name = "embeddings-raw-\(split.rawValue)" + (other == nil ? "" : "-\(weights.model.rawValue)-\(weights.hash)") + ".npy"
         let matrix: Matrix
         if let path = cache.lookup(name, inputs: inputs) {
             matrix = try Matrix.read(npy: path)
@@ -112,7 +119,7 @@ final class Context: @unchecked Sendable {
     private func embeddingInputs(_ split: Split, weights: LoadedWeights) throws -> [String: String] {
         let preprocessing = try preprocessing()
         return [
-            "data": try dataset(split).fingerprint, "weights": weights.hash, "preset": preprocessing.name,
+            "data": try dataset(split).fingerprint, "model": weights.model.rawValue, "weights": weights.hash, "preset": preprocessing.name,
             "size": String(preprocessing.size),
             // Rows differ in the last bits with how images are split over batches and threads.
             "batch": String(options.batch), "threads": String(options.threads),

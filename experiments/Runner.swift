@@ -2,6 +2,7 @@ import ArgumentParser
 import Common
 import Foundation
 import LabReport
+import Networks
 
 /// The options every experiment sees.
 struct RunOptions: Sendable {
@@ -11,6 +12,7 @@ struct RunOptions: Sendable {
     var seed: UInt64
     var out: String
     var figures: String
+    var model: String
     var weights: String
     var preset: String
     var batch: Int
@@ -46,10 +48,13 @@ struct Experiments: AsyncParsableCommand {
     @Option(help: "Folder for figures (PNG and PDF).")
     var figures = "figures"
 
-    @Option(help: "ResNet18 weights: `torchvision`, `random`, or a file (.pth or .safetensors).")
+    @Option(help: "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model = Model.resnet18.rawValue
+
+    @Option(help: "The model's weights: `torchvision` (ResNets), `random`, or a file (.pth zip or legacy, .safetensors).")
     var weights = "torchvision"
 
-    @Option(help: "Preprocessing: `cifar` (32x32) or `imagenet` (224x224).")
+    @Option(help: "Preprocessing: `cifar` (32x32, mean/std 0.5) or `imagenet` (the model's native size and normalization).")
     var preset = "cifar"
 
     @Option(help: "Images per embedding batch (peak memory grows with it and with the preset's input size).")
@@ -62,6 +67,10 @@ struct Experiments: AsyncParsableCommand {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be from 1 to 4096, got \(batch)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
+        guard let network = Model(rawValue: model) else {
+            throw ValidationError("--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
+        }
+        guard network.preprocessing(preset: preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
         guard selection == ["list"] || selection == ["all"] || selection.allSatisfy({ Int($0) != nil }) else {
             throw ValidationError("expected `list`, `all`, or experiment numbers; got \(selection.joined(separator: " "))")
         }
@@ -80,8 +89,8 @@ struct Experiments: AsyncParsableCommand {
         }
         let chosen = selection == ["all"] ? catalog : catalog.filter { e in selection.contains { Int($0) == e.number } }
         let options = RunOptions(
-            data: data, limit: limit, skipBad: skipBad, seed: seed, out: out, figures: figures, weights: weights, preset: preset,
-            batch: batch, threads: threads)
+            data: data, limit: limit, skipBad: skipBad, seed: seed, out: out, figures: figures, model: model, weights: weights,
+            preset: preset, batch: batch, threads: threads)
         for folder in [out, figures] { try Self.prepareWritable(folder) }
         let context = Context(options: options)
         var sections: [ReportSection] = []

@@ -184,6 +184,18 @@ public enum Pickle {
         try load([UInt8](data), path: path, allowlist: allowlist, persistentLoad: persistentLoad)
     }
 
+    /// Decodes the pickle that starts at byte `offset` of `bytes` (one of several written
+    /// back to back); returns it and the offset just past its STOP.
+    public static func load(
+        _ bytes: [UInt8], at offset: Int, path: String, allowlist: [String: Constructor],
+        persistentLoad: ((PickleValue) throws -> PickleValue)? = nil
+    ) throws -> (value: PickleValue, end: Int) {
+        var machine = PickleMachine(bytes: bytes, path: path, allowlist: allowlist, persistentLoad: persistentLoad)
+        machine.position = offset
+        let value = try machine.run()
+        return (value, machine.position)
+    }
+
     /// An allowlist entry that records the call as a `PickleObject` (to be read after loading).
     public static func record(_ type: String) -> Constructor {
         { arguments in .object(PickleObject(type: type, arguments: arguments)) }

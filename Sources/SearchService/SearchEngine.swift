@@ -1,7 +1,7 @@
 import Common
 import Foundation
 import ImageData
-import ResNet
+import Networks
 import VectorSearch
 
 /// Embeds query images exactly as the indexed rows were embedded.

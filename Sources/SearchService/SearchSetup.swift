@@ -1,7 +1,7 @@
 import Common
 import Foundation
 import ImageData
-import ResNet
+import Networks
 import VectorSearch
 
 /// Opens a saved index, the data set behind it and the network that made it, as a `SearchEngine`.
@@ -79,7 +79,7 @@ public enum SearchSetup {
         let model = withModel ? try await queryModel(description, index: index, indexPath: indexPath) : nil
         let preprocessing = try preprocessing(description, indexPath: indexPath)
         let weightsLabel = model?.label ?? "weights \(description.weights) (not loaded)"
-        let provenance = "ResNet18, \(weightsLabel), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
+        let provenance = "\(try network(description, indexPath: indexPath).displayName), \(weightsLabel), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
             + (description.normalized ? "L2-normalized" : "raw") + " embeddings of \(dataset.name)"
         return try SearchEngine(index: index, dataset: dataset, model: model?.model, provenance: provenance, limits: limits)
     }
@@ -92,7 +92,8 @@ public enum SearchSetup {
         -> (model: QueryModel, label: String)
     {
         let preprocessing = try preprocessing(description, indexPath: indexPath)
-        let weights = try await Weights.load(WeightsSource(description.weights, seed: description.seed))
+        let weights = try await Weights.load(
+            WeightsSource(description.weights, seed: description.seed), model: try network(description, indexPath: indexPath))
         if let expected = description.weightsHash, expected != weights.hash {
             throw FileError(description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)")
         }
@@ -108,9 +109,17 @@ public enum SearchSetup {
         model.vector(try ImageDecoder.decode(file: path))
     }
 
-    /// The preprocessing `description` names.
+    /// The network `description` names (ResNet18 when it names none).
+    static func network(_ description: IndexDescription, indexPath: String) throws -> Model {
+        guard let model = Model(rawValue: description.model ?? Model.resnet18.rawValue) else {
+            throw FileError(IndexDescription.path(forIndex: indexPath), "unknown model '\(description.model ?? "")'")
+        }
+        return model
+    }
+
+    /// The preprocessing `description` names, for its model.
     static func preprocessing(_ description: IndexDescription, indexPath: String) throws -> Preprocessing {
-        guard let preset = Preprocessing.preset(description.preset) else {
+        guard let preset = try network(description, indexPath: indexPath).preprocessing(preset: description.preset) else {
             throw FileError(IndexDescription.path(forIndex: indexPath), "unknown preset '\(description.preset)'")
         }
         if let size = description.inputSize, !Preprocessing.sizes.contains(size) {

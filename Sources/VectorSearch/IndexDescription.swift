@@ -16,13 +16,16 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var limit: Int?
     /// The data set's fingerprint, checked when the set is reopened (nil: not checked).
     public var dataFingerprint: String?
+    /// The network (`Model`'s raw value, "resnet18" ...); nil in descriptions written before
+    /// models could be chosen, which means "resnet18".
+    public var model: String?
     /// "torchvision", "random" or a weight file path.
     public var weights: String
     /// The seed for random weights.
     public var seed: UInt64
     /// The weights' hash, checked when they are reloaded (nil: not checked).
     public var weightsHash: String?
-    /// The preprocessing preset: "cifar" or "imagenet".
+    /// The preprocessing preset: "cifar" or "imagenet" (the model's native input).
     public var preset: String
     /// The input side, when it differs from the preset's.
     public var inputSize: Int?
@@ -30,13 +33,14 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var normalized: Bool
 
     public init(
-        data: String?, split: String = "train", limit: Int? = nil, dataFingerprint: String? = nil, weights: String,
+        data: String?, split: String = "train", limit: Int? = nil, dataFingerprint: String? = nil, model: String? = nil, weights: String,
         seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool
     ) {
         self.data = data
         self.split = split
         self.limit = limit
         self.dataFingerprint = dataFingerprint
+        self.model = model
         self.weights = weights
         self.seed = seed
         self.weightsHash = weightsHash

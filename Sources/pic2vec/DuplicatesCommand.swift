@@ -2,7 +2,7 @@ import ArgumentParser
 import Common
 import Foundation
 import ImageData
-import ResNet
+import Networks
 import VectorSearch
 
 /// `pic2vec duplicates`: groups of near-identical images in a folder, or between two splits.
@@ -40,6 +40,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
 
     @Option(help: "What to compare: network (the embeddings of --weights) or pixels (the preset's resized, normalized pixels).")
     var features: FeatureKind = .network
+
+    @Option(help: "The network (with --features network): \(Model.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model = Model.resnet18.rawValue
 
     @Option(help: "torchvision, random (with --seed), or a checkpoint/safetensors PATH (with --features network).")
     var weights: String?
@@ -88,7 +91,10 @@ struct DuplicatesCommand: AsyncParsableCommand {
         guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        guard Preprocessing.preset(preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
+        guard let network = Model(rawValue: model) else {
+            throw ValidationError("--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
+        }
+        guard network.preprocessing(preset: preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
         for name in splits where name != "train" && name != "test" {
             throw ValidationError("unknown split '\(name)': the splits are train and test")
         }
@@ -107,14 +113,15 @@ struct DuplicatesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let preprocessing = Preprocessing.preset(preset) else { throw ValidationError("unknown preset \(preset)") }
+        let network = try Model(named: model)
+        guard let preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
         let source = try DataSource.open(data, root: cifarRoot)
         let datasets = try splits.map { name in
             guard var dataset = name == "train" ? source.train : source.test else { throw FileError(data, "has no \(name) split") }
             if let limit { dataset = dataset.limited(to: limit) }
             return dataset
         }
-        let embed = try await embedding(preprocessing)
+        let embed = try await embedding(preprocessing, network: network)
         let sets = try datasets.map { dataset in
             DuplicateSet(points: try embed.features(dataset).l2Normalized(), keys: try dataset.contentKeys())
         }
@@ -142,14 +149,14 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let features: (any ImageDataset) throws -> Matrix
     }
 
-    private func embedding(_ preprocessing: Preprocessing) async throws -> Embedding {
+    private func embedding(_ preprocessing: Preprocessing, network: Model) async throws -> Embedding {
         switch features {
         case .pixels:
             return Embedding(description: "raw pixels, preset \(preprocessing.name) (\(preprocessing.size) px)") {
                 try $0.pixelFeatures(preprocessing)
             }
         case .network:
-            let loaded = try await Weights.load(WeightsSource(weights ?? "", seed: seed))
+            let loaded = try await Weights.load(WeightsSource(weights ?? "", seed: seed), model: network)
             if loaded.isRandom { FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8)) }
             let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, threads: threads)
             return Embedding(description: "\(loaded.label), preset \(preprocessing.name)") {

@@ -2,18 +2,19 @@ import ArgumentParser
 import Common
 import Foundation
 import ImageData
-import ResNet
+import Networks
 import VectorSearch
 
-/// `pic2vec embed`: raw ResNet18 embeddings of a data set, with labels and a sidecar.
+/// `pic2vec embed`: raw embeddings of a data set by one model, with labels and a sidecar.
 struct EmbedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
-        abstract: "Embed images with ResNet18 (fc removed) into an N x 512 float32 .npy.",
+        abstract: "Embed images with a pretrained network (classifier removed) into an N x D float32 .npy.",
         discussion: """
-            Writes the raw (unnormalized) embeddings to --output, int64 labels to --labels \
-            (default: <output stem>.labels.npy), and a JSON sidecar (<output>.json) with the \
-            weights hash, preprocessing and data fingerprint. Nothing is written if anything fails.
+            Writes the raw (unnormalized) embeddings to --output (D = 512 for resnet18/34, 2048 for \
+            resnet50, 1280 for efficientnet-lite0/1/2), int64 labels to --labels (default: \
+            <output stem>.labels.npy), and a JSON sidecar (<output>.json) with the model, weights hash, \
+            preprocessing and data fingerprint. Nothing is written if anything fails.
             """)
 
     @Option(help: "cifar10 (official archives under --cifar-root), a CIFAR-10 batch folder, or an image folder.")
@@ -25,13 +26,16 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Which split, when the data has train and test.")
     var split: Split = .train
 
-    @Option(help: "torchvision (download and cache), random (needs --seed), or a checkpoint/safetensors PATH.")
+    @Option(help: "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: String = Model.resnet18.rawValue
+
+    @Option(help: "torchvision (download and cache; ResNets), random (needs --seed), or a weight file PATH (.pth zip or legacy, .safetensors).")
     var weights: String
 
     @Option(help: "Seed for --weights random.")
     var seed: UInt64 = 0
 
-    @Option(help: "Preprocessing preset: cifar (32x32, Normalize 0.5) or imagenet (224x224, ImageNet mean/std).")
+    @Option(help: "Preprocessing preset: cifar (32x32, Normalize 0.5) or imagenet (the model's native size and normalization).")
     var preset: String = "cifar"
 
     @Option(help: "Input side in pixels, overriding the preset's.")
@@ -57,7 +61,10 @@ struct EmbedCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard Preprocessing.preset(preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
+        guard let network = Model(rawValue: model) else {
+            throw ValidationError("--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
+        }
+        guard network.preprocessing(preset: preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
         if let size, !Preprocessing.sizes.contains(size) {
             throw ValidationError("--size must be from \(Preprocessing.sizes.lowerBound) to \(Preprocessing.sizes.upperBound), not \(size)")
         }
@@ -68,9 +75,10 @@ struct EmbedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard var preprocessing = Preprocessing.preset(preset) else { throw ValidationError("unknown preset \(preset)") }
+        let network = try Model(named: model)
+        guard var preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
         if let size { preprocessing = preprocessing.resized(to: size) }
-        let loaded = try await Weights.load(WeightsSource(weights, seed: seed))
+        let loaded = try await Weights.load(WeightsSource(weights, seed: seed), model: network)
         let splits = try DataSource.open(data, root: cifarRoot)
         guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
         if let limit { dataset = dataset.limited(to: limit) }
@@ -81,14 +89,15 @@ struct EmbedCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let labelPath = labels ?? EmbeddingFile.defaultLabels(ofEmbeddings: output)
         var sidecar: [String: Any] = [
-            "weights": loaded.label, "weightsHash": loaded.hash, "randomWeights": loaded.isRandom,
+            "model": network.rawValue, "weights": loaded.label, "weightsHash": loaded.hash, "randomWeights": loaded.isRandom,
             "preset": preprocessing.name, "inputSize": preprocessing.size, "mean": preprocessing.mean, "std": preprocessing.std,
             "data": dataset.name, "dataFingerprint": dataset.fingerprint, "count": embeddings.rows,
             "dimension": embeddings.columns, "labels": dataset.labels == nil ? NSNull() : labelPath as Any,
             "seconds": seconds, "imagesPerSecond": Double(embeddings.rows) / max(seconds, 1e-9),
         ]
         let origin = IndexDescription(
-            data: data, split: split.rawValue, limit: limit, dataFingerprint: dataset.fingerprint, weights: weights, seed: seed,
+            data: data, split: split.rawValue, limit: limit, dataFingerprint: dataset.fingerprint, model: network.rawValue,
+            weights: weights, seed: seed,
             weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false)
         sidecar["origin"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(origin))
         let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
@@ -98,6 +107,6 @@ struct EmbedCommand: AsyncParsableCommand {
             if let values = dataset.labels { try files.add(NPY.encode(values), to: labelPath) } else { files.remove(labelPath) }
             try files.add(json, to: output + ".json")
         }
-        print("\(embeddings.rows) x \(embeddings.columns) embeddings -> \(output) (\(String(format: "%.1f", Double(embeddings.rows) / max(seconds, 1e-9))) images/s\(loaded.isRandom ? ", random weights" : ""))")
+        print("\(embeddings.rows) x \(embeddings.columns) \(network.displayName) embeddings -> \(output) (\(String(format: "%.1f", Double(embeddings.rows) / max(seconds, 1e-9))) images/s\(loaded.isRandom ? ", random weights" : ""))")
     }
 }

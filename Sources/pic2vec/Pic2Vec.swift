@@ -6,7 +6,7 @@ import Common
 struct Pic2Vec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pic2vec",
-        abstract: "Unsupervised image search with ResNet18 embeddings and FAISS.",
+        abstract: "Unsupervised image search with pretrained-network embeddings (ResNet, EfficientNet-Lite) and FAISS.",
         subcommands: [
             EmbedCommand.self, TSNECommand.self, IndexCommand.self, SearchCommand.self, EvaluateCommand.self,
             KMeansCommand.self, DuplicatesCommand.self, ServeCommand.self,

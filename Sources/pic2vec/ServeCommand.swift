@@ -16,6 +16,9 @@ struct IndexOriginOptions: ParsableArguments {
     @Option(help: "The --limit the index was built with.")
     var limit: Int?
 
+    @Option(help: "The network the index was built with (resnet18 when its sidecar names none).")
+    var model: String?
+
     @Option(help: "The weights the index was built with: torchvision, random (with --seed) or a file.")
     var weights: String?
 
@@ -41,6 +44,7 @@ struct IndexOriginOptions: ParsableArguments {
             if let data { stored.data = data }
             if let split { stored.split = split }
             if let limit { stored.limit = limit }
+            if let model { stored.model = model }
             if let weights { stored.weights = weights }
             if let seed { stored.seed = seed }
             if let preset { stored.preset = preset }
@@ -55,7 +59,7 @@ struct IndexOriginOptions: ParsableArguments {
                     + (needsData ? "--data ../shared/data/cifar10-jpeg " : "") + "--weights random --seed 0 --preset cifar")
         }
         return IndexDescription(
-            data: data, split: split ?? "train", limit: limit, weights: weights, seed: seed ?? 0, preset: preset ?? "cifar",
+            data: data, split: split ?? "train", limit: limit, model: model, weights: weights, seed: seed ?? 0, preset: preset ?? "cifar",
             inputSize: size, normalized: !rawEmbeddings)
     }
 }

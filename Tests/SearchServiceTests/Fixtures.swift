@@ -1,6 +1,6 @@
 import Common
 import ImageData
-import ResNet
+import Networks
 import SearchService
 import VectorSearch
 

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "depthwise.h"
+
 /// Kernel levels: every function taking a `level` runs the version for it. The caller
 /// must pass a level the CPU runs (at most rn_cpu_level()); a wider one is an illegal instruction.
 enum {

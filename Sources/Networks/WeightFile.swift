@@ -15,8 +15,8 @@ public struct NamedTensor: Sendable {
 
 /// Reading weight files, with the format detected from the content (never the name).
 ///
-/// Accepted: `torch.save` zip checkpoints (a state dict of tensors, read with the
-/// restricted pickle reader) and safetensors. Element types float32, float64, float16,
+/// Accepted: `torch.save` zip checkpoints and PyTorch's legacy (pre-1.6) serialization
+/// (a state dict of tensors, read with the restricted pickle reader), and safetensors. Element types float32, float64, float16,
 /// bfloat16 and int64 (`num_batches_tracked`) are converted to float32.
 public enum WeightFile {
     /// Reads every tensor of the file at `path`, keyed by its name in the file.
@@ -28,10 +28,13 @@ public enum WeightFile {
             throw FileError(path, "cannot read weights (\(error.localizedDescription))")
         }
         if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) || data.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
-            return try TorchCheckpoint.read(path)
+            return try TorchCheckpoint.read(path, data: data)
         }
         if data.starts(with: [0x80]) {
-            throw FileError(path, "legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current torch.save")
+            guard TorchLegacyCheckpoint.matches(data) else {
+                throw FileError(path, "a pickle but not a torch checkpoint (no legacy torch.save magic number)")
+            }
+            return try TorchLegacyCheckpoint.read(path, data: data)
         }
         return try SafeTensors.decode(data, path: path)
     }

@@ -2,7 +2,7 @@ import Common
 import TestSupport
 import XCTest
 
-@testable import ResNet
+@testable import Networks
 
 /// The convolution kernels (packed GEMM with fused bias/residual/ReLU, Winograd transforms)
 /// at every SIMD level this CPU runs, against a direct convolution in Double.
@@ -24,11 +24,14 @@ final class KernelLevelTests: XCTestCase {
             let mean = values(outputs, -0.2...0.2), variance = values(outputs, 0.5...2)
             conv = ConvBN(
                 torchWeight: torchWeight, outputChannels: outputs, inputChannels: inputs, kernel: kernel, stride: stride,
-                padding: padding, gamma: gamma, beta: beta, mean: mean, variance: variance)
+                padding: .symmetric(padding), gamma: gamma, beta: beta, mean: mean, variance: variance)
             let scale = (0..<outputs).map { Double(gamma[$0]) / (Double(variance[$0]) + 1e-5).squareRoot() }
             self.scale = scale
             shift = (0..<outputs).map { Double(beta[$0]) - Double(mean[$0]) * scale[$0] }
+            self.padding = padding
         }
+
+        let padding: Int
 
         /// The convolution computed directly (+ residual, ReLU).
         func reference(_ input: Tensor, residual: Tensor?, relu: Bool) -> [Float] {
@@ -42,7 +45,7 @@ final class KernelLevelTests: XCTestCase {
                             var sum = 0.0
                             for kh in 0..<k {
                                 for kw in 0..<k {
-                                    let ih = oh * conv.stride - conv.padding + kh, iw = ow * conv.stride - conv.padding + kw
+                                    let ih = oh * conv.stride - padding + kh, iw = ow * conv.stride - padding + kw
                                     guard ih >= 0, ih < input.height, iw >= 0, iw < input.width else { continue }
                                     for i in 0..<cin {
                                         sum += Double(input.values[((n * input.height + ih) * input.width + iw) * cin + i])
@@ -86,7 +89,7 @@ final class KernelLevelTests: XCTestCase {
             for (shortcut, relu) in [(nil, false), (residual, true)] {
                 let expected = test.reference(input, residual: shortcut, relu: relu)
                 for level in SIMDLevel.supported {
-                    let output = test.conv(input, residual: shortcut, relu: relu, level: level)
+                    let output = test.conv(input, residual: shortcut, activation: relu ? .relu : .identity, level: level)
                     assertClose(output.values, expected, rtol: 1e-4, atol: 1e-4,
                                 "\(level), shape \(shape), residual \(shortcut != nil), relu \(relu)")
                 }

@@ -2,8 +2,46 @@ internal import CBLAS
 import Common
 import Foundation
 
+/// How a convolution pads its input.
+public enum Padding: Sendable, Equatable {
+    /// `p` zeros on every side (PyTorch's `padding=p`).
+    case symmetric(Int)
+    /// TensorFlow's "same": output `ceil(input / stride)`, the padding split with the odd
+    /// one at the bottom and right (as EfficientNet's `Conv2dStaticSamePadding`).
+    case same
+
+    /// The output size and the padding before the first input (top or left) for `input` pixels.
+    func layout(input: Int, kernel: Int, stride: Int) -> (output: Int, before: Int) {
+        switch self {
+        case .symmetric(let p):
+            return ((input + 2 * p - kernel) / stride + 1, p)
+        case .same:
+            let output = (input + stride - 1) / stride
+            return (output, max((output - 1) * stride + kernel - input, 0) / 2)
+        }
+    }
+}
+
+/// The nonlinearity applied to a layer's output.
+public enum Activation: Sendable, Equatable {
+    case identity
+    /// `max(x, 0)`.
+    case relu
+    /// `min(max(x, 0), 6)` (MobileNet, EfficientNet-Lite).
+    case relu6
+
+    /// Applies the activation to `count` floats in place.
+    func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .identity: return
+        case .relu: for i in 0..<count { values[i] = max(values[i], 0) }
+        case .relu6: for i in 0..<count { values[i] = min(max(values[i], 0), 6) }
+        }
+    }
+}
+
 /// A 2-D convolution with its batch norm folded in (NHWC in, NHWC out), optionally
-/// followed by a residual add and ReLU.
+/// followed by a residual add and an activation (ReLU or ReLU6).
 ///
 /// Weights are stored as a GEMM matrix of `kernel * kernel * inputChannels` rows (tap
 /// row, tap column, input channel) by `outputChannels` columns, already scaled by the
@@ -13,11 +51,12 @@ import Foundation
 /// in cache. On small maps (the late stages at 32x32 input) most taps read padding, so
 /// output positions are grouped by the set of taps that land inside the image and each
 /// group multiplies only those taps: a 3x3 convolution over a 1x1 map is its center tap.
-/// Stride-1 3x3 convolutions over maps of 3x3 or more use Winograd F(2x2, 3x3) instead.
+/// Stride-1 3x3 convolutions over maps of 3x3 or more use Winograd F(2x2, 3x3) instead,
+/// and 1x1 stride-1 convolutions multiply the input directly (no im2col).
 public struct ConvBN: Sendable {
     public let kernel: Int
     public let stride: Int
-    public let padding: Int
+    public let padding: Padding
     public let inputChannels: Int
     public let outputChannels: Int
     /// `kernel * kernel * inputChannels` x `outputChannels`, row-major.
@@ -30,7 +69,7 @@ public struct ConvBN: Sendable {
     /// Folds batch norm `(gamma, beta, mean, variance, eps)` into a PyTorch-layout weight
     /// (`outputChannels x inputChannels x kernel x kernel`, row-major).
     public init(
-        torchWeight: [Float], outputChannels: Int, inputChannels: Int, kernel: Int, stride: Int, padding: Int,
+        torchWeight: [Float], outputChannels: Int, inputChannels: Int, kernel: Int, stride: Int, padding: Padding,
         gamma: [Float], beta: [Float], mean: [Float], variance: [Float], epsilon: Float = 1e-5
     ) {
         precondition(torchWeight.count == outputChannels * inputChannels * kernel * kernel, "conv weight size")
@@ -52,7 +91,7 @@ public struct ConvBN: Sendable {
         self.outputChannels = outputChannels
         self.weights = packed
         self.bias = (0..<outputChannels).map { beta[$0] - mean[$0] * scale[$0] }
-        self.winogradWeights = kernel == 3 && stride == 1 && padding == 1
+        self.winogradWeights = kernel == 3 && stride == 1 && padding == .symmetric(1)
             ? WinogradWeights(packed: packed, inputs: inputChannels, outputs: outputChannels) : nil
     }
 
@@ -60,11 +99,16 @@ public struct ConvBN: Sendable {
     static let winogradMinimumPositions = 9
 
     /// The output height (or width) for an input height (or width).
-    public func outputSize(_ input: Int) -> Int { (input + 2 * padding - kernel) / stride + 1 }
+    public func outputSize(_ input: Int) -> Int { padding.layout(input: input, kernel: kernel, stride: stride).output }
 
-    /// Convolves `input`, adds `residual` (same shape as the output) if given, then ReLU if asked;
+    /// Whether this is a 1x1 stride-1 convolution: one GEMM straight over the input rows.
+    var isPointwise: Bool { kernel == 1 && stride == 1 && padding.layout(input: 1, kernel: 1, stride: 1).before == 0 }
+
+    /// Convolves `input`, adds `residual` (same shape as the output) if given, then applies `activation`;
     /// the kernels run at `level`.
-    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, relu: Bool, level: SIMDLevel = .current) -> Tensor {
+    public func callAsFunction(
+        _ input: Tensor, residual: Tensor? = nil, activation: Activation, level: SIMDLevel = .current
+    ) -> Tensor {
         precondition(input.channels == inputChannels, "conv expects \(inputChannels) channels, got \(input.channels)")
         let plan = plans.plan(height: input.height, width: input.width) { makePlan(height: $0, width: $1) }
         let outH = plan.outputHeight, outW = plan.outputWidth
@@ -72,18 +116,45 @@ public struct ConvBN: Sendable {
             precondition(residual.batch == input.batch && residual.height == outH && residual.width == outW
                 && residual.channels == outputChannels, "residual shape differs from the convolution's output")
         }
+        let relu = activation != .identity
         return Tensor(batch: input.batch, height: outH, width: outW, channels: outputChannels) { output in
             input.values.withUnsafeBufferPointer { x in
                 guard let x = x.baseAddress else { return }
                 withOptionalPointer(residual?.values) { residual in
-                    if let winogradWeights, outH * outW >= Self.winogradMinimumPositions {
+                    if let winogradWeights, outH * outW >= Self.winogradMinimumPositions, activation != .relu6 {
                         return winograd(input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu,
                                         level: level)
                     }
+                    if isPointwise, let group = plan.groups.first {
+                        return pointwise(group.weights, rows: input.batch * outH * outW, x: x, output: output,
+                                         residual: residual, activation: activation, level: level)
+                    }
                     for group in plan.groups {
-                        run(group, plan: plan, input: input, x: x, output: output, residual: residual, relu: relu, level: level)
+                        run(group, plan: plan, input: input, x: x, output: output, residual: residual, activation: activation,
+                            level: level)
                     }
                 }
+            }
+        }
+    }
+
+    /// A 1x1 stride-1 convolution: the input rows times the weights, in chunks that stay in cache.
+    private func pointwise(
+        _ weights: GEMMWeights, rows: Int, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel
+    ) {
+        let cin = inputChannels, cout = outputChannels
+        let chunk = max(32, (1 << 18) / max(cin, cout))
+        bias.withUnsafeBufferPointer { b in
+            var start = 0
+            while start < rows {
+                let count = min(chunk, rows - start)
+                let destination = output + start * cout
+                weights.multiply(count, x + start * cin, lda: cin, into: destination, ldc: cout, bias: b.baseAddress,
+                                 residual: residual.map { $0 + start * cout }, ldr: cout, relu: activation != .identity,
+                                 level: level)
+                if activation == .relu6 { Activation.relu6.apply(destination, count: count * cout) }
+                start += count
             }
         }
     }
@@ -92,8 +163,9 @@ public struct ConvBN: Sendable {
     /// that adds the bias, and the residual and ReLU when the group covers every position.
     private func run(
         _ group: TapGroup, plan: ConvPlan, input: Tensor, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        residual: UnsafePointer<Float>?, relu: Bool, level: SIMDLevel
+        residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel
     ) {
+        let relu = activation != .identity
         let depth = group.depth(inputChannels), cout = outputChannels
         let groupPositions = group.positions.count
         let rows = input.batch * groupPositions
@@ -112,12 +184,13 @@ public struct ConvBN: Sendable {
                 let count = min(chunk, rows - start)
                 for r in 0..<count {
                     let n = (start + r) / groupPositions, p = Int(group.positions[(start + r) % groupPositions])
-                    gather(x, input: input, n: n, oh: p / plan.outputWidth, ow: p % plan.outputWidth,
+                    gather(x, input: input, plan: plan, n: n, oh: p / plan.outputWidth, ow: p % plan.outputWidth,
                            runs: group.runs, into: columns + r * depth)
                 }
                 guard let staging else {
                     group.weights.multiply(count, columns, lda: depth, into: output + start * cout, ldc: cout, bias: b.baseAddress,
                                            residual: residual.map { $0 + start * cout }, ldr: cout, relu: relu, level: level)
+                    if activation == .relu6 { Activation.relu6.apply(output + start * cout, count: count * cout) }
                     start += count
                     continue
                 }
@@ -127,10 +200,11 @@ public struct ConvBN: Sendable {
                     let offset = (n * outputPositions + p) * cout
                     let source = staging + r * cout, destination = output + offset
                     if let residual {
-                        for o in 0..<cout { destination[o] = relu ? max(source[o] + residual[offset + o], 0) : source[o] + residual[offset + o] }
+                        for o in 0..<cout { destination[o] = source[o] + residual[offset + o] }
                     } else {
-                        for o in 0..<cout { destination[o] = relu ? max(source[o], 0) : source[o] }
+                        destination.update(from: source, count: cout)
                     }
+                    activation.apply(destination, count: cout)
                 }
                 start += count
             }
@@ -140,17 +214,18 @@ public struct ConvBN: Sendable {
     /// Copies the input patch of output position (n, oh, ow) for the given tap runs; padding reads as zero.
     @inline(__always)
     private func gather(
-        _ x: UnsafePointer<Float>, input: Tensor, n: Int, oh: Int, ow: Int, runs: [TapRun], into destination: UnsafeMutablePointer<Float>
+        _ x: UnsafePointer<Float>, input: Tensor, plan: ConvPlan, n: Int, oh: Int, ow: Int, runs: [TapRun],
+        into destination: UnsafeMutablePointer<Float>
     ) {
         let c = inputChannels
         for run in runs {
             let out = destination + run.offset * c
-            let ih = oh * stride - padding + run.row
+            let ih = oh * stride - plan.padTop + run.row
             guard ih >= 0 && ih < input.height else {
                 out.update(repeating: 0, count: run.count * c)
                 continue
             }
-            let iw0 = ow * stride - padding + run.column
+            let iw0 = ow * stride - plan.padLeft + run.column
             let low = max(0, -iw0), high = max(low, min(run.count, input.width - iw0))
             if low > 0 { out.update(repeating: 0, count: low * c) }
             if high > low {
@@ -162,7 +237,8 @@ public struct ConvBN: Sendable {
 
     /// Groups the output positions of an input size by the taps that land inside the image.
     private func makePlan(height: Int, width: Int) -> ConvPlan {
-        let outH = outputSize(height), outW = outputSize(width)
+        let (outH, padTop) = padding.layout(input: height, kernel: kernel, stride: stride)
+        let (outW, padLeft) = padding.layout(input: width, kernel: kernel, stride: stride)
         precondition(outH > 0 && outW > 0, "input \(height)x\(width) is too small for this convolution")
         var byMask: [[Bool]: [Int32]] = [:]
         var order: [[Bool]] = []
@@ -170,7 +246,7 @@ public struct ConvBN: Sendable {
         for oh in 0..<outH {
             for ow in 0..<outW {
                 let mask = (0..<kernel * kernel).map { t in
-                    let ih = oh * stride - padding + t / kernel, iw = ow * stride - padding + t % kernel
+                    let ih = oh * stride - padTop + t / kernel, iw = ow * stride - padLeft + t % kernel
                     return ih >= 0 && ih < height && iw >= 0 && iw < width
                 }
                 usedTaps += mask.count { $0 }
@@ -190,7 +266,7 @@ public struct ConvBN: Sendable {
                          rowsPerTap: inputChannels * outputChannels, columns: outputChannels)
             }
         }
-        return ConvPlan(outputHeight: outH, outputWidth: outW, groups: groups)
+        return ConvPlan(outputHeight: outH, outputWidth: outW, padTop: padTop, padLeft: padLeft, groups: groups)
     }
 }
 
@@ -236,6 +312,9 @@ struct TapGroup: Sendable {
 struct ConvPlan: Sendable {
     let outputHeight: Int
     let outputWidth: Int
+    /// Zero rows above and columns left of the input.
+    let padTop: Int
+    let padLeft: Int
     let groups: [TapGroup]
 }
 

@@ -3,18 +3,18 @@ import Common
 import Foundation
 import ImageData
 
-/// Turns images into raw (unnormalized) ResNet embeddings, one row per image.
+/// Turns images into raw (unnormalized) embeddings, one row per image.
 ///
 /// Each batch is split across `threads` workers; every worker decodes, preprocesses
 /// (NHWC) and runs its share through the network with single-threaded BLAS, so the two
 /// thread pools never compete for the cores.
 public struct Embedder: Sendable {
-    public let network: ResNet
+    public let network: any ImageNetwork
     public let preprocessing: Preprocessing
     public let batchSize: Int
     public let threads: Int
 
-    public init(network: ResNet, preprocessing: Preprocessing, batchSize: Int = 128, threads: Int = 2) {
+    public init(network: any ImageNetwork, preprocessing: Preprocessing, batchSize: Int = 128, threads: Int = 2) {
         precondition(batchSize > 0 && threads > 0, "batch size and threads must be positive")
         self.network = network
         self.preprocessing = preprocessing
@@ -27,13 +27,23 @@ public struct Embedder: Sendable {
 
     /// Embeds `dataset` (or `dataset.limited(to: limit)`, rows spread evenly over the set)
     /// into a matrix of one raw embedding per row, showing a progress line unless `progress` is false.
+    /// A row holding NaN or infinity (weights that overflow) is an error naming the image.
     public func embed(_ dataset: any ImageDataset, limit: Int? = nil, progress: Bool = true) throws -> Matrix {
         let source = limit.map { dataset.limited(to: $0) } ?? dataset
         let report = progress ? Common.Progress("embed \(source.name)", total: source.count, unit: "images") : nil
         let side = preprocessing.size
         let matrix = try embed(count: source.count, report: report) { try source.image(at: $0, fitting: side) }
         report?.finish(note: network.isRandom ? "random weights" : "")
+        if let row = Self.firstNonFiniteRow(matrix) {
+            throw FileError(source.name, "the embedding of image \(row) holds NaN or infinity (the weights overflow on it); nothing written")
+        }
         return matrix
+    }
+
+    /// The first row of `matrix` with a NaN or infinite value, or nil.
+    static func firstNonFiniteRow(_ matrix: Matrix) -> Int? {
+        guard matrix.columns > 0 else { return nil }
+        return matrix.values.firstIndex { !$0.isFinite }.map { $0 / matrix.columns }
     }
 
     /// Embeds images held in memory.
@@ -76,7 +86,10 @@ public struct Embedder: Sendable {
     /// Embeds rows `range` on the calling thread, in forward passes small enough to keep memory bounded.
     private func run(_ range: Range<Int>, image: (Int) throws -> RGBImage, into output: SharedPointer<Float>?, dimension: Int) throws {
         let size = preprocessing.size
-        let perPass = max(1, min(range.count, (1 << 20) / (size * size)))
+        // 2^18 input pixels per pass keeps the widest activation (EfficientNet's 96-channel
+        // maps at half the input side) under glibc's 32 MiB mmap ceiling, so buffers are reused
+        // instead of page-faulted in afresh for every layer.
+        let perPass = max(1, min(range.count, (1 << 18) / (size * size)))
         var start = range.lowerBound
         while start < range.upperBound {
             let n = min(perPass, range.upperBound - start)
