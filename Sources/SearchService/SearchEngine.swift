@@ -103,6 +103,8 @@ public struct SearchEngine: Sendable {
     public let limits: SearchLimits
     let index: SharedIndex
     let model: QueryModel?
+    /// Searches through a re-ranking pipeline instead of FAISS, when set.
+    let reranked: RerankedIndex?
 
     /// Creates an engine.
     ///
@@ -112,9 +114,10 @@ public struct SearchEngine: Sendable {
     ///   - model: embeds query images; nil disables image queries.
     ///   - provenance: how the embeddings were made, shown with every answer.
     ///   - limits: the bounds on k and uploads.
+    ///   - reranked: the index's rows prepared for a re-ranking pipeline (nil: plain FAISS search).
     public init(
         index: VectorIndex, dataset: any ImageDataset, model: QueryModel?, provenance: String,
-        limits: SearchLimits = SearchLimits()
+        limits: SearchLimits = SearchLimits(), reranked: RerankedIndex? = nil
     ) {
         precondition(index.count == dataset.count, "index holds \(index.count) rows, the data set \(dataset.count) images")
         self.index = SharedIndex(index)
@@ -122,6 +125,7 @@ public struct SearchEngine: Sendable {
         self.model = model
         self.provenance = provenance
         self.limits = limits
+        self.reranked = reranked
     }
 
     /// The number of indexed rows.
@@ -212,6 +216,13 @@ public struct SearchEngine: Sendable {
     func nearest(_ vector: [Float], k: Int) throws(SearchError) -> [(row: Int, distance: Float)] {
         guard vector.count == index.dimension else {
             throw .unavailable("the query embedding has \(vector.count) dimensions, the index \(index.dimension)")
+        }
+        if let reranked {
+            do {
+                return try reranked.nearest(vector, k: k)
+            } catch {
+                throw .unavailable("re-ranked search failed: \(error)")
+            }
         }
         let found: Neighbors
         do {

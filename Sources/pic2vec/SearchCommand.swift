@@ -74,9 +74,16 @@ struct SearchCommand: AsyncParsableCommand {
         guard k <= available else {
             throw ValidationError("-k \(k) exceeds the \(available) vectors available in \(index)")
         }
-        let found = try loaded.search(
-            Matrix(rows: 1, columns: vector.count, values: vector), k: min(k + (excluded == nil ? 0 : 1), loaded.count))
-        let hits = zip(found.ids(of: 0), found.distances(of: 0)).filter { $0.0 != excluded && $0.0 >= 0 }.prefix(k)
+        let depth = min(k + (excluded == nil ? 0 : 1), loaded.count)
+        let pipeline = try origin.reranking(forIndex: index)
+        let found: [(Int, Float)]
+        if pipeline == .baseline {
+            let neighbors = try loaded.search(Matrix(rows: 1, columns: vector.count, values: vector), k: depth)
+            found = Array(zip(neighbors.ids(of: 0), neighbors.distances(of: 0)))
+        } else {
+            found = try RerankedIndex(pipeline: pipeline, index: loaded, path: index).nearest(vector, k: depth).map { ($0.row, $0.distance) }
+        }
+        let hits = found.filter { $0.0 != excluded && $0.0 >= 0 }.prefix(k)
         let labelValues = try labelsForIndex(count: loaded.count)
         if json {
             let rows = hits.map { id, distance in
