@@ -23,4 +23,6 @@ let catalog: [any Experiment] = [
     PrecisionSweepExperiment(),
     KMeansExperiment(),
     TSNEExperiment(),
+    PreprocessingExperiment(),
+    RerankingExperiment(),
 ]
