@@ -76,8 +76,8 @@ struct PreprocessingExperiment: Experiment {
         }
 
         section.paragraph(
-            "A fixed class-balanced subset of train: the first \(perClass) images of each class in row order (\(rows.count) images "
-                + "of \(train.count)). Leave-one-out, L2 distance on L2-normalized embeddings. `native` is the model's own "
+            "A fixed class-balanced subset of train: the first \(perClass) images of each class in row order (all of a class "
+                + "when it has fewer): \(rows.count) of the \(train.count) train images. Leave-one-out, L2 distance on L2-normalized embeddings. `native` is the model's own "
                 + "normalization (ImageNet mean/std for ResNets, `(x * 255 - 127) / 128` for EfficientNet-Lite), `mean/std 0.5` "
                 + "the notebook's; `+ mirror` averages the embeddings of the image and its left-right mirror. Images are resized "
                 + "with antialiased bilinear interpolation. images/s is embedding throughput on \(ProcessInfo.processInfo.activeProcessorCount) "

@@ -52,9 +52,16 @@ struct RerankingExperiment: Experiment {
         }
         let baseline = try tryOn(.baseline)
         let dimension = train.columns
-        let whitenings = try [dimension / 8, dimension / 4, dimension / 2, dimension]
-            .filter { $0 >= 8 && $0 < validation.database.rows }
-            .map { try tryOn(RerankingPipeline(whitening: $0)) }
+        var whitenings: [Outcome] = []
+        var skipped: [Int] = []
+        for d in [dimension / 8, dimension / 4, dimension / 2, dimension] where d >= 8 && d < validation.database.rows {
+            do {
+                whitenings.append(try tryOn(RerankingPipeline(whitening: d)))
+            } catch VectorSearchError.invalidArgument(let message) {
+                log("   validation whiten-\(d): skipped, \(message)")
+                skipped.append(d)
+            }
+        }
         let expansions = try [(1, 0), (2, 0), (2, 3), (5, 3), (10, 3)].map { n, a in
             try tryOn(RerankingPipeline(expansion: QueryExpansion(depth: n, alpha: Float(a))))
         }
@@ -84,7 +91,9 @@ struct RerankingExperiment: Experiment {
                 + "are L2-normalized embeddings ranked by inner product (the same order as L2 distance). Names: `whiten-D` PCA "
                 + "whitening to D dimensions (Jégou and Chum 2012), `dba-N-A` database-side augmentation and `qe-N-A` alpha "
                 + "query expansion with N neighbors and alpha A (Radenović, Tolias and Chum 2018; alpha 0 is plain averaging), "
-                + "`kr-K1-K2-L` k-reciprocal re-ranking of the first 100 results (Zhong et al. 2017).")
+                + "`kr-K1-K2-L` k-reciprocal re-ranking of the first 100 results (Zhong et al. 2017)."
+                + (skipped.isEmpty ? "" : " Not tried: whitening to \(skipped.map(String.init).joined(separator: ", ")) dimensions "
+                    + "(the database's covariance has fewer non-zero eigenvalues)."))
         section.table(Table(
             headers: ["pipeline (validation)"] + ks.map { "P@\($0)" } + ["mAP@R", "ms/query", "prepare s"],
             rows: tried.map(row)))
