@@ -12,7 +12,7 @@ import XCTest
 final class EfficientNetLiteTests: XCTestCase {
     static let tiny = EfficientNetLite.Architecture(widthMultiplier: 0.25, depthMultiplier: 0.5, resolution: 36)
 
-    let support = ResNetTests()
+    let support = ResNetTests(name: "support", testClosure: { _ in })
 
     func tinyNetwork() throws -> EfficientNetLite {
         let path = support.fixture("tiny-lite-legacy.pth")

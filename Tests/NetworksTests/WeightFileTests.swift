@@ -39,7 +39,7 @@ final class WeightFileTests: XCTestCase {
         assertFails(try write(Array(bytes.dropLast(10)), "cut.pth"), "truncated", "storage 0")
         assertFails(try write(Array(bytes.prefix(bytes.count / 3)), "cut-pickle.pth"), "truncated")
         // The real fixture, cut in its storages.
-        let fixture = try Data(contentsOf: URL(fileURLWithPath: ResNetTests().fixture("tiny-lite-legacy.pth")))
+        let fixture = try Data(contentsOf: URL(fileURLWithPath: ResNetTests(name: "support", testClosure: { _ in }).fixture("tiny-lite-legacy.pth")))
         assertFails(try write(Array(fixture.prefix(fixture.count - 1000)), "cut-lite.pth"), "truncated")
     }
 
@@ -84,7 +84,7 @@ final class WeightFileTests: XCTestCase {
     }
 
     func testTruncatedZipCheckpointFailsFast() throws {
-        let fixture = try Data(contentsOf: URL(fileURLWithPath: ResNetTests().fixture("tiny.pth")))
+        let fixture = try Data(contentsOf: URL(fileURLWithPath: ResNetTests(name: "support", testClosure: { _ in }).fixture("tiny.pth")))
         let path = try write(Array(fixture.prefix(fixture.count - 30)), "cut-zip.pth")
         let start = Date()
         assertFails(path, "truncated")
@@ -111,7 +111,7 @@ final class WeightFileTests: XCTestCase {
         tensors["bn1.running_var"] = NamedTensor(shape: [64], values: [Float](repeating: 0, count: 64))
         let network = try Model.resnet18.network(stateDict: tensors, path: "huge.pth")
         let embedder = Embedder(network: network, preprocessing: .cifar, batchSize: 2, threads: 1)
-        XCTAssertThrowsError(try embedder.embed(TinySet(pictures: try ResNetTests().images()), progress: false)) { error in
+        XCTAssertThrowsError(try embedder.embed(TinySet(pictures: try ResNetTests(name: "support", testClosure: { _ in }).images()), progress: false)) { error in
             XCTAssertTrue("\(error)".contains("NaN or infinity") && "\(error)".contains("image 0"), "\(error)")
         }
     }
