@@ -10,22 +10,11 @@ import XCTest
 /// network with ResNet18's topology and random batch-norm statistics, real CIFAR-10 images,
 /// and the embeddings torch computed for them.
 final class ResNetTests: XCTestCase {
-    static let fixtures = Bundle.module.resourcePath.map { $0 + "/Fixtures" } ?? "Fixtures"
+    func fixture(_ name: String) -> String { NetworkFixtures.path(name) }
 
-    func fixture(_ name: String) -> String { Self.fixtures + "/" + name }
+    func array(_ name: String) throws -> NPY.Array { try NetworkFixtures.array(name) }
 
-    func array(_ name: String) throws -> NPY.Array { try NPY.read(fixture(name)) }
-
-    /// The four 32x32 images and the 40x28 one, in fixture order.
-    func images() throws -> [RGBImage] {
-        let square = try array("images.npy"), odd = try array("odd.npy")
-        let pixels = square.floats.map { UInt8($0) }
-        var images = (0..<square.shape[0]).map { i in
-            RGBImage(width: 32, height: 32, pixels: Array(pixels[i * 3072..<(i + 1) * 3072]))
-        }
-        images.append(RGBImage(width: odd.shape[1], height: odd.shape[0], pixels: odd.floats.map { UInt8($0) }))
-        return images
-    }
+    func images() throws -> [RGBImage] { try NetworkFixtures.images() }
 
     func network(_ file: String) throws -> any ImageNetwork { try Weights.loadFile(fixture(file), label: file).network }
 

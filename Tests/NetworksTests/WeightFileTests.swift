@@ -39,7 +39,7 @@ final class WeightFileTests: XCTestCase {
         assertFails(try write(Array(bytes.dropLast(10)), "cut.pth"), "truncated", "storage 0")
         assertFails(try write(Array(bytes.prefix(bytes.count / 3)), "cut-pickle.pth"), "truncated")
         // The real fixture, cut in its storages.
-        let fixture = try Data(contentsOf: URL(fileURLWithPath: ResNetTests(name: "support", testClosure: { _ in }).fixture("tiny-lite-legacy.pth")))
+        let fixture = try Data(contentsOf: URL(fileURLWithPath: NetworkFixtures.path("tiny-lite-legacy.pth")))
         assertFails(try write(Array(fixture.prefix(fixture.count - 1000)), "cut-lite.pth"), "truncated")
     }
 
@@ -84,7 +84,7 @@ final class WeightFileTests: XCTestCase {
     }
 
     func testTruncatedZipCheckpointFailsFast() throws {
-        let fixture = try Data(contentsOf: URL(fileURLWithPath: ResNetTests(name: "support", testClosure: { _ in }).fixture("tiny.pth")))
+        let fixture = try Data(contentsOf: URL(fileURLWithPath: NetworkFixtures.path("tiny.pth")))
         let path = try write(Array(fixture.prefix(fixture.count - 30)), "cut-zip.pth")
         let start = Date()
         assertFails(path, "truncated")
@@ -92,26 +92,28 @@ final class WeightFileTests: XCTestCase {
     }
 
     func testNegativeVarianceAndNaNWeightsAreNamed() throws {
-        let model = Model.efficientnetLite0
-        var tensors = model.randomStateDict(seed: 0)
-        tensors["_blocks.3._bn1.running_var"] = NamedTensor(shape: [144], values: [Float](repeating: -1, count: 144))
-        XCTAssertThrowsError(try model.network(stateDict: tensors, path: "neg.pth")) { error in
+        let architecture = EfficientNetLiteTests.tiny
+        let original = try WeightFile.read(NetworkFixtures.path("tiny-lite-legacy.pth"))
+        var tensors = original
+        tensors["_blocks.3._bn1.running_var"] = tensors["_blocks.3._bn1.running_var"].map { NamedTensor(shape: $0.shape, values: $0.values.map { -$0 }) }
+        XCTAssertThrowsError(try EfficientNetLite(stateDict: tensors, path: "neg.pth", architecture: architecture, model: "tiny")) { error in
             XCTAssertTrue("\(error)".contains("neg.pth") && "\(error)".contains("_blocks.3._bn1.running_var holds a negative variance"), "\(error)")
         }
-        tensors = model.randomStateDict(seed: 0)
-        tensors["_conv_head.weight"] = NamedTensor(shape: [1280, 320, 1, 1], values: [Float](repeating: .nan, count: 1280 * 320))
-        XCTAssertThrowsError(try model.network(stateDict: tensors, path: "nan.pth")) { error in
+        tensors = original
+        tensors["_conv_head.weight"] = tensors["_conv_head.weight"].map { NamedTensor(shape: $0.shape, values: $0.values.map { _ in .nan }) }
+        XCTAssertThrowsError(try EfficientNetLite(stateDict: tensors, path: "nan.pth", architecture: architecture, model: "tiny")) { error in
             XCTAssertTrue("\(error)".contains("nan.pth") && "\(error)".contains("_conv_head.weight holds NaN"), "\(error)")
         }
     }
 
     func testNonFiniteEmbeddingsAreAnError() throws {
-        var tensors = Model.resnet18.randomStateDict(seed: 0)
-        tensors["bn1.weight"] = NamedTensor(shape: [64], values: [Float](repeating: 3e38, count: 64))
-        tensors["bn1.running_var"] = NamedTensor(shape: [64], values: [Float](repeating: 0, count: 64))
-        let network = try Model.resnet18.network(stateDict: tensors, path: "huge.pth")
+        var tensors = ResNet.randomStateDict(seed: 0, width: 4)
+        // Finite tensors whose folded bias overflows: beta - mean * gamma / sqrt(var + eps) = 3e39 -> infinity.
+        tensors["layer4.1.bn2.weight"] = NamedTensor(shape: [32], values: [Float](repeating: 10, count: 32))
+        tensors["layer4.1.bn2.running_mean"] = NamedTensor(shape: [32], values: [Float](repeating: -3e38, count: 32))
+        let network = try ResNet(stateDict: tensors, path: "huge.pth")
         let embedder = Embedder(network: network, preprocessing: .cifar, batchSize: 2, threads: 1)
-        XCTAssertThrowsError(try embedder.embed(TinySet(pictures: try ResNetTests(name: "support", testClosure: { _ in }).images()), progress: false)) { error in
+        XCTAssertThrowsError(try embedder.embed(TinySet(pictures: try NetworkFixtures.images()), progress: false)) { error in
             XCTAssertTrue("\(error)".contains("NaN or infinity") && "\(error)".contains("image 0"), "\(error)")
         }
     }
