@@ -66,7 +66,7 @@ struct PrecisionSweepExperiment: Experiment {
     }
 
     /// Every image's pixels scaled to [0, 1] as one row, or nil when the images differ in size.
-    private func pixelMatrix(_ dataset: any ImageDataset) throws -> Matrix? {
+    func pixelMatrix(_ dataset: any ImageDataset) throws -> Matrix? {
         guard dataset.count > 0 else { return nil }
         let first = try dataset.image(at: 0)
         let columns = first.pixels.count

@@ -23,5 +23,7 @@ let catalog: [any Experiment] = [
     PrecisionSweepExperiment(),
     KMeansExperiment(),
     TSNEExperiment(),
+    PreprocessingExperiment(),
     DataAuditExperiment(),
+    RerankingExperiment(),
 ]

@@ -112,6 +112,8 @@ public struct SearchEngine: Sendable {
     /// Each row's id as answers show it: relative to the folder all ids share, so that no
     /// absolute server path leaves the server.
     let publicIds: [String]
+    /// Searches through a re-ranking pipeline instead of FAISS, when set.
+    let reranked: RerankedIndex?
 
     /// Creates an engine.
     ///
@@ -122,9 +124,10 @@ public struct SearchEngine: Sendable {
     ///   - provenance: how the embeddings were made, shown with every answer.
     ///   - limits: the bounds on k and uploads.
     /// - Throws: a `VectorSearchError` when the index cannot be prepared for concurrent reads.
+    ///   - reranked: the index's rows prepared for a re-ranking pipeline (nil: plain FAISS search).
     public init(
         index: VectorIndex, dataset: any ImageDataset, model: QueryModel?, provenance: String,
-        limits: SearchLimits = SearchLimits()
+        limits: SearchLimits = SearchLimits(), reranked: RerankedIndex? = nil
     ) throws {
         precondition(index.count == dataset.count, "index holds \(index.count) rows, the data set \(dataset.count) images")
         self.index = try SharedIndex(index)
@@ -133,6 +136,7 @@ public struct SearchEngine: Sendable {
         self.model = model
         self.provenance = provenance
         self.limits = limits
+        self.reranked = reranked
     }
 
     /// The number of indexed rows.
@@ -226,6 +230,13 @@ public struct SearchEngine: Sendable {
     func nearest(_ vector: [Float], k: Int, excluding excluded: Int? = nil) throws(SearchError) -> [VectorIndex.Hit] {
         guard vector.count == index.dimension else {
             throw .unavailable("the query embedding has \(vector.count) dimensions, the index \(index.dimension)")
+        }
+        if let reranked {
+            do {
+                return try reranked.nearest(vector, k: k, excluding: excluded)
+            } catch {
+                throw .unavailable("re-ranked search failed: \(error)")
+            }
         }
         do {
             return try index.index.nearest(vector, k: k, excluding: excluded)

@@ -81,7 +81,11 @@ public enum SearchSetup {
         let weightsLabel = model?.label ?? "weights \(description.weights) (not loaded)"
         let provenance = "\(try network(description, indexPath: indexPath).displayName), \(weightsLabel), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
             + (description.normalized ? "L2-normalized" : "raw") + " embeddings of \(dataset.name)"
-        return try SearchEngine(index: index, dataset: dataset, model: model?.model, provenance: provenance, limits: limits)
+        let pipeline = try description.reranking()
+        let reranked = pipeline == .baseline ? nil : try RerankedIndex(pipeline: pipeline, index: index, path: indexPath)
+        return try SearchEngine(
+            index: index, dataset: dataset, model: model?.model,
+            provenance: provenance + (reranked == nil ? "" : ", re-ranking \(pipeline)"), limits: limits, reranked: reranked)
     }
 
     /// The query model `description` names, checked against the index at `indexPath`.

@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import VectorSearch
 
 /// How an index's rows were made: the sidecar `<index>.json` beside a FAISS index file.
 ///
@@ -31,10 +32,13 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var inputSize: Int?
     /// Whether the indexed rows are L2-normalized.
     public var normalized: Bool
+    /// The re-ranking searches use (`RerankingPipeline`'s name); nil or "none": plain search.
+    public var rerank: String?
 
     public init(
         data: String?, split: String = "train", limit: Int? = nil, dataFingerprint: String? = nil, model: String? = nil, weights: String,
-        seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool
+        seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool,
+        rerank: String? = nil
     ) {
         self.data = data
         self.split = split
@@ -47,6 +51,16 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         self.preset = preset
         self.inputSize = inputSize
         self.normalized = normalized
+        self.rerank = rerank
+    }
+
+    /// The re-ranking pipeline `rerank` names (the baseline when none).
+    public func reranking() throws -> RerankingPipeline {
+        do {
+            return try RerankingPipeline(name: rerank ?? "none")
+        } catch {
+            throw FileError("--rerank", "\(error)")
+        }
     }
 
     /// Where the description of the index at `indexPath` lives.

@@ -153,6 +153,11 @@ public final class VectorIndex {
     public struct Hit: Sendable, Equatable {
         public let id: Int
         public let distance: Float
+
+        public init(id: Int, distance: Float) {
+            self.id = id
+            self.distance = distance
+        }
     }
 
     /// The `k` stored vectors nearest `query`, nearest first, leaving out stored row `excluded`

@@ -74,7 +74,11 @@ struct SearchCommand: AsyncParsableCommand {
         guard k <= available else {
             throw ValidationError("-k \(k) exceeds the \(available) vectors available in \(index)")
         }
-        let hits = try loaded.nearest(vector, k: k, excluding: excluded)
+        let pipeline = try origin.reranking(forIndex: index)
+        let hits =
+            pipeline == .baseline
+            ? try loaded.nearest(vector, k: k, excluding: excluded)
+            : try RerankedIndex(pipeline: pipeline, index: loaded, path: index).nearest(vector, k: k, excluding: excluded)
         let labelValues = try labelsForIndex(count: loaded.count)
         if json {
             try printJSON(

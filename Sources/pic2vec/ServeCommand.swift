@@ -31,6 +31,9 @@ struct IndexOriginOptions: ParsableArguments {
     @Option(help: "The input side the index was built with, when it differs from the preset's.")
     var size: Int?
 
+    @Option(help: "Re-ranking: none, or +-joined steps whiten-D, dba-N-ALPHA, qe-N-ALPHA, kr-K1-K2-LAMBDA (default: from <index>.json, else none).")
+    var rerank: String?
+
     @Flag(help: "The index holds raw embeddings (default: L2-normalized, as Experiments 3 and `index --normalize` write).")
     var rawEmbeddings = false
 
@@ -50,6 +53,7 @@ struct IndexOriginOptions: ParsableArguments {
             if let preset { stored.preset = preset }
             if let size { stored.inputSize = size }
             if rawEmbeddings { stored.normalized = false }
+            if let rerank { stored.rerank = rerank }
             return stored
         }
         guard let weights, data != nil || !needsData else {
@@ -60,7 +64,13 @@ struct IndexOriginOptions: ParsableArguments {
         }
         return IndexDescription(
             data: data, split: split ?? "train", limit: limit, model: model, weights: weights, seed: seed ?? 0, preset: preset ?? "cifar",
-            inputSize: size, normalized: !rawEmbeddings)
+            inputSize: size, normalized: !rawEmbeddings, rerank: rerank)
+    }
+
+    /// The re-ranking asked for: `--rerank`, else the one recorded in `<index>.json`, else none.
+    func reranking(forIndex indexPath: String) throws -> RerankingPipeline {
+        let recorded = try IndexDescription.read(forIndex: indexPath)?.rerank
+        return try IndexDescription(data: nil, weights: "", preset: "", normalized: true, rerank: rerank ?? recorded).reranking()
     }
 }
 

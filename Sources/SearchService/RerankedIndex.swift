@@ -1,0 +1,39 @@
+import Common
+import VectorSearch
+
+/// An index's rows prepared for a re-ranking pipeline (whitening, DBA, alpha-QE, k-reciprocal):
+/// searches run through the pipeline instead of FAISS.
+///
+/// The rows are read back from the index once (`reconstruct`), so the index must store them
+/// (flat indexes do) L2-normalized. Distances are squared L2 distances in the pipeline's space
+/// (`2 - 2 x similarity`), the scale of a flat L2 index over normalized rows.
+public struct RerankedIndex: Sendable {
+    /// The pipeline the rows were prepared for.
+    public let pipeline: RerankingPipeline
+    let prepared: RerankingPipeline.Prepared
+
+    /// Reads every row of `index` and prepares them for `pipeline`.
+    public init(pipeline: RerankingPipeline, index: VectorIndex, path: String) throws {
+        var values = [Float]()
+        values.reserveCapacity(index.count * index.dimension)
+        for row in 0..<index.count { values += try index.vector(row) }
+        let rows = Matrix(rows: index.count, columns: index.dimension, values: values)
+        let norms = rows.rowNorms
+        guard norms.allSatisfy({ abs($0 - 1) < 1e-3 }) else {
+            throw FileError(path, "re-ranking \(pipeline) needs L2-normalized rows; this index holds raw embeddings")
+        }
+        self.pipeline = pipeline
+        prepared = try pipeline.prepare(rows)
+    }
+
+    /// The `k` best rows for `vector` (L2-normalized like the rows), best first, leaving out row
+    /// `excluded` when the query is that row.
+    public func nearest(_ vector: [Float], k: Int, excluding excluded: Int? = nil) throws(VectorSearchError) -> [VectorIndex.Hit] {
+        let depth = min(k + (excluded == nil ? 0 : 1), prepared.database.rows)
+        let found = try pipeline.search(Matrix(rows: 1, columns: vector.count, values: vector).l2Normalized(), in: prepared, depth: depth)
+        return zip(found.ids(of: 0), found.distances(of: 0))
+            .filter { id, _ in id >= 0 && id != excluded }
+            .prefix(k)
+            .map { VectorIndex.Hit(id: $0.0, distance: max(2 - 2 * $0.1, 0)) }
+    }
+}
