@@ -26,13 +26,15 @@ struct DataExperiment: Experiment {
             let testCounts = splits.test?.labels.map { labels in
                 labels.reduce(into: Array(repeating: 0, count: train.classNames.count)) { $0[$1] += 1 }
             }
-            section.table(Table(
-                headers: ["label", "class", "train images"] + (testCounts == nil ? [] : ["test images"]),
-                rows: train.classNames.indices.map { i in
-                    [String(i), train.classNames[i], String(counts[i])] + (testCounts.map { [String($0[i])] } ?? [])
-                }, rightAligned: [true, false, true, true].prefix(testCounts == nil ? 3 : 4).map { $0 }))
+            section.table(
+                Table(
+                    headers: ["label", "class", "train images"] + (testCounts == nil ? [] : ["test images"]),
+                    rows: train.classNames.indices.map { i in
+                        [String(i), train.classNames[i], String(counts[i])] + (testCounts.map { [String($0[i])] } ?? [])
+                    }, rightAligned: [true, false, true, true].prefix(testCounts == nil ? 3 : 4).map { $0 }))
             try context.figure(
-                BarChart(title: "Train images per class", categories: train.classNames, values: counts.map(Double.init),
+                BarChart(
+                    title: "Train images per class", categories: train.classNames, values: counts.map(Double.init),
                     yLabel: "images"),
                 name: "01-class-counts", caption: "Train images per class", in: &section)
         } else {
@@ -78,7 +80,8 @@ struct DataExperiment: Experiment {
         var text = "Exact duplicates (byte-identical decoded pixels, SHA-256 per image): "
         text += named.map { "\(within[$0.0] ?? 0) repeated images within \($0.0)" }.joined(separator: ", ")
         if named.count > 1 { text += ", \(across) test images identical to a train image" }
-        return text + ". For comparison, the Python notebook's own exact-duplicate check reported 0 in the official train set (quoted, not re-measured here)."
+        return text
+            + ". For comparison, the Python notebook's own exact-duplicate check reported 0 in the official train set (quoted, not re-measured here)."
     }
 }
 

@@ -25,23 +25,26 @@ struct EmbeddingsExperiment: Experiment {
             let matrix = try await context.embeddings(split)
             let norms = matrix.rowNorms.map(Double.init).sorted()
             if split == .train { trainNorms = norms }
-            let speed = context.embeddingSeconds[split].map { seconds in
-                (String(format: "%.1f", seconds), String(format: "%.0f", Double(matrix.rows) / seconds))
-            } ?? ("cached", "cached")
+            let speed =
+                context.embeddingSeconds[split].map { seconds in
+                    (String(format: "%.1f", seconds), String(format: "%.0f", Double(matrix.rows) / seconds))
+                } ?? ("cached", "cached")
             rows.append([
                 split.rawValue, String(matrix.rows), String(matrix.columns), speed.0, speed.1,
                 format(norms.first), format(norms.reduce(0, +) / Double(max(norms.count, 1))),
                 format(norms.isEmpty ? nil : norms[norms.count / 2]), format(norms.last),
             ])
         }
-        section.table(Table(
-            headers: ["split", "images", "dim", "seconds", "images/s", "min norm", "mean norm", "median norm", "max norm"],
-            rows: rows))
+        section.table(
+            Table(
+                headers: ["split", "images", "dim", "seconds", "images/s", "min norm", "mean norm", "median norm", "max norm"],
+                rows: rows))
         section.paragraph(
             "Raw embedding norms vary from image to image; this is why experiment 04 compares retrieval on raw and "
                 + "L2-normalized embeddings.")
         try context.figure(
-            Histogram(title: "Raw embedding norms, train" + context.weightsTag, values: trainNorms, bins: 50,
+            Histogram(
+                title: "Raw embedding norms, train" + context.weightsTag, values: trainNorms, bins: 50,
                 xLabel: "L2 norm of the \(weights.model.outputDimension)-d embedding"),
             name: "02-embedding-norms", caption: "Distribution of raw embedding norms (train)" + context.weightsTag,
             in: &section)

@@ -25,7 +25,8 @@ struct IndexAndGalleryExperiment: Experiment {
         let preprocessing = try context.preprocessing()
         let description = IndexDescription(
             data: context.options.data, split: "train", limit: context.options.limit, dataFingerprint: train.fingerprint,
-            model: weights.model.rawValue, weights: context.options.weights, seed: context.seed, weightsHash: weights.hash, preset: preprocessing.name,
+            model: weights.model.rawValue, weights: context.options.weights, seed: context.seed, weightsHash: weights.hash,
+            preset: preprocessing.name,
             normalized: true)
         // The index, its description, embeddings and labels replace the old ones as one unit:
         // `pic2vec serve` never pairs a new index with an old description.
@@ -33,8 +34,13 @@ struct IndexAndGalleryExperiment: Experiment {
         try AtomicFile.writeSet(primary: indexPath) { files in
             try files.add(indexPath, index.write(to:))
             try files.add(try description.encoded(), to: IndexDescription.path(forIndex: indexPath))
-            try files.add(NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: out + "/embeddings.npy")
-            if let labels = train.labels { try files.add(NPY.encode(labels), to: out + "/labels.npy") } else { files.remove(out + "/labels.npy") }
+            try files.add(
+                NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: out + "/embeddings.npy")
+            if let labels = train.labels {
+                try files.add(NPY.encode(labels), to: out + "/labels.npy")
+            } else {
+                files.remove(out + "/labels.npy")
+            }
         }
         section.paragraph(
             "Saved `\(out)/faiss_index.index` (with `faiss_index.index.json`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
@@ -48,24 +54,33 @@ struct IndexAndGalleryExperiment: Experiment {
         for query in queries {
             let hits = try index.nearest(Array(embeddings.row(query.id)), k: query.k, excluding: query.id)
             let queryImage = try train.image(at: query.id)
-            var tiles = [ImageGrid.Tile(pixels: queryImage.pixels, width: queryImage.width, height: queryImage.height,
-                caption: "query #\(query.id)\n\(className(train, query.id))")]
+            var tiles = [
+                ImageGrid.Tile(
+                    pixels: queryImage.pixels, width: queryImage.width, height: queryImage.height,
+                    caption: "query #\(query.id)\n\(className(train, query.id))")
+            ]
             var correct = 0
             for hit in hits {
                 let image = try train.image(at: hit.id)
                 let same = train.labels.map { $0[hit.id] == $0[query.id] }
                 if same == true { correct += 1 }
-                tiles.append(ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
-                    caption: "\(className(train, hit.id))\nd = \(String(format: "%.3f", hit.distance))",
-                    frame: same.map { $0 ? Color.green : Color.red }))
+                tiles.append(
+                    ImageGrid.Tile(
+                        pixels: image.pixels, width: image.width, height: image.height,
+                        caption: "\(className(train, hit.id))\nd = \(String(format: "%.3f", hit.distance))",
+                        frame: same.map { $0 ? Color.green : Color.red }))
             }
             try context.figure(
-                ImageGrid(title: "Query #\(query.id): top \(query.k)" + context.weightsTag, tiles: tiles,
+                ImageGrid(
+                    title: "Query #\(query.id): top \(query.k)" + context.weightsTag, tiles: tiles,
                     columns: tiles.count, tileSide: 96, captionLines: 2),
-                name: "03-retrieval-query-\(query.id)", caption: "Top-\(query.k) retrieval for image #\(query.id)"
+                name: "03-retrieval-query-\(query.id)",
+                caption: "Top-\(query.k) retrieval for image #\(query.id)"
                     + context.weightsTag, in: &section)
-            rows.append([String(query.id), className(train, query.id), String(query.k),
-                train.labels == nil ? "-" : String(format: "%.2f", Double(correct) / Double(query.k))])
+            rows.append([
+                String(query.id), className(train, query.id), String(query.k),
+                train.labels == nil ? "-" : String(format: "%.2f", Double(correct) / Double(query.k)),
+            ])
         }
         section.table(Table(headers: ["query", "class", "k", "precision"], rows: rows))
         return section

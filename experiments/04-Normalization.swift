@@ -24,17 +24,21 @@ struct NormalizationExperiment: Experiment {
             ("raw, L2 distance", .l2, try RetrievalScores(raw, labels: labels, ks: ks, metric: .l2)),
             ("raw, inner product", .innerProduct, try RetrievalScores(raw, labels: labels, ks: ks, metric: .innerProduct)),
             ("L2-normalized, L2 distance", .l2, try await context.normalizedRetrievalScores()),
-            ("L2-normalized, inner product (cosine)", .innerProduct,
-                try RetrievalScores(normalized, labels: labels, ks: ks, metric: .innerProduct)),
+            (
+                "L2-normalized, inner product (cosine)", .innerProduct,
+                try RetrievalScores(normalized, labels: labels, ks: ks, metric: .innerProduct)
+            ),
         ]
         var rows: [[String]] = []
         var series: [LineChart.Series] = []
         for variant in variants {
             let scores = variant.scores
             rows.append([variant.name] + ks.map { score(scores.precision[$0]) } + [score(scores.mapAtR)])
-            series.append(LineChart.Series(name: variant.name,
-                points: ks.compactMap { k in scores.precision[k].map { (x: Double(k), y: $0) } },
-                dashed: variant.metric == .innerProduct))
+            series.append(
+                LineChart.Series(
+                    name: variant.name,
+                    points: ks.compactMap { k in scores.precision[k].map { (x: Double(k), y: $0) } },
+                    dashed: variant.metric == .innerProduct))
         }
         section.table(Table(headers: ["embeddings, ranking"] + ks.map { "P@\($0)" } + ["mAP@R"], rows: rows))
         let norms = raw.rowNorms
@@ -47,9 +51,11 @@ struct NormalizationExperiment: Experiment {
                 + "norms whatever their direction, and L2 distance mixes length into the comparison. "
                 + "What the table measures is the size of that effect on this data and these weights.")
         try context.figure(
-            LineChart(title: "Precision@k: raw vs normalized" + context.weightsTag, series: series, xLabel: "k",
+            LineChart(
+                title: "Precision@k: raw vs normalized" + context.weightsTag, series: series, xLabel: "k",
                 yLabel: "leave-one-out precision", logarithmicX: true),
-            name: "04-normalization", caption: "Leave-one-out Precision@k for raw and L2-normalized embeddings"
+            name: "04-normalization",
+            caption: "Leave-one-out Precision@k for raw and L2-normalized embeddings"
                 + context.weightsTag, in: &section)
         return section
     }

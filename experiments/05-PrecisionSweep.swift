@@ -2,8 +2,8 @@ import Common
 import Foundation
 import ImageData
 import LabReport
-import Plots
 import Networks
+import Plots
 
 /// Experiment 05: leave-one-out Precision@k for k from 1 to 100, overall and per class, with mAP@R,
 /// against two baselines on the same images: raw pixels and the same model with random weights.
@@ -38,8 +38,10 @@ struct PrecisionSweepExperiment: Experiment {
         for contender in contenders {
             let scores = contender.scores
             rows.append([contender.name] + ks.map { score(scores.precision[$0]) } + [score(scores.mapAtR)])
-            series.append(LineChart.Series(name: contender.name,
-                points: ks.compactMap { k in scores.precision[k].map { (x: Double(k), y: $0) } }))
+            series.append(
+                LineChart.Series(
+                    name: contender.name,
+                    points: ks.compactMap { k in scores.precision[k].map { (x: Double(k), y: $0) } }))
         }
         section.paragraph(
             "Leave-one-out over the \(labels.count) train images, L2 distance on L2-normalized vectors (the query itself "
@@ -47,17 +49,21 @@ struct PrecisionSweepExperiment: Experiment {
                 + "on the official CIFAR-10 train set). Chance level is 1/\(train.classNames.count).")
         section.table(Table(headers: ["representation"] + ks.map { "P@\($0)" } + ["mAP@R"], rows: rows))
         try context.figure(
-            LineChart(title: "Precision@k, leave-one-out" + context.weightsTag, series: series, xLabel: "k",
+            LineChart(
+                title: "Precision@k, leave-one-out" + context.weightsTag, series: series, xLabel: "k",
                 yLabel: "precision", logarithmicX: true, yRange: (0, 1)),
             name: "05-precision-at-k", caption: "Precision@k against two baselines" + context.weightsTag, in: &section)
 
-        section.table(Table(
-            headers: ["class"] + ks.map { "P@\($0)" },
-            rows: train.classNames.indices.map { c in [train.classNames[c]] + ks.map { score(main.perClass[$0]?[c]) } }))
+        section.table(
+            Table(
+                headers: ["class"] + ks.map { "P@\($0)" },
+                rows: train.classNames.indices.map { c in [train.classNames[c]] + ks.map { score(main.perClass[$0]?[c]) } }))
         try context.figure(
-            LineChart(title: "Precision@k per class" + context.weightsTag,
+            LineChart(
+                title: "Precision@k per class" + context.weightsTag,
                 series: train.classNames.indices.map { c in
-                    LineChart.Series(name: train.classNames[c],
+                    LineChart.Series(
+                        name: train.classNames[c],
                         points: ks.compactMap { k in main.perClass[k]?[c].map { (x: Double(k), y: $0) } })
                 }, xLabel: "k", yLabel: "precision", logarithmicX: true, yRange: (0, 1)),
             name: "05-precision-per-class", caption: "Precision@k of each class's queries" + context.weightsTag,

@@ -25,16 +25,22 @@ struct KMeansExperiment: Experiment {
 
         if let labels = train.labels {
             let table = ContingencyTable(assignments: result.assignments, labels: labels)
-            section.table(Table(
-                headers: ["purity", "NMI", "ARI"],
-                rows: [[ClusteringMetrics.purity(table), ClusteringMetrics.normalizedMutualInformation(table),
-                    ClusteringMetrics.adjustedRandIndex(table)].map { String(format: "%.4f", $0) }],
-                rightAligned: [true, true, true]))
+            section.table(
+                Table(
+                    headers: ["purity", "NMI", "ARI"],
+                    rows: [
+                        [
+                            ClusteringMetrics.purity(table), ClusteringMetrics.normalizedMutualInformation(table),
+                            ClusteringMetrics.adjustedRandIndex(table),
+                        ].map { String(format: "%.4f", $0) }
+                    ],
+                    rightAligned: [true, true, true]))
             section.paragraph(
                 "Purity is the share of images in their cluster's majority class; NMI and ARI are 0 for a clustering "
                     + "unrelated to the classes and 1 for the classes themselves.")
             try context.figure(
-                Heatmap(title: "Clusters x classes" + context.weightsTag, rowLabels: table.clusters.map { "cluster \($0)" },
+                Heatmap(
+                    title: "Clusters x classes" + context.weightsTag, rowLabels: table.clusters.map { "cluster \($0)" },
                     columnLabels: table.classes.map { train.classNames[$0] }, values: table.counts.map { $0.map(Double.init) },
                     xLabel: "true class", yLabel: "k-means cluster"),
                 name: "06-contingency", caption: "Images per (cluster, class)" + context.weightsTag, in: &section)
@@ -51,12 +57,15 @@ struct KMeansExperiment: Experiment {
             for id in nearest.ids(of: cluster) {
                 let image = try train.image(at: id)
                 let name = train.labels.map { train.classNames[$0[id]] } ?? "#\(id)"
-                tiles.append(ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
-                    caption: "c\(cluster): \(name)"))
+                tiles.append(
+                    ImageGrid.Tile(
+                        pixels: image.pixels, width: image.width, height: image.height,
+                        caption: "c\(cluster): \(name)"))
             }
         }
         try context.figure(
-            ImageGrid(title: "The \(perCluster) images nearest each centroid (one row per cluster)" + context.weightsTag,
+            ImageGrid(
+                title: "The \(perCluster) images nearest each centroid (one row per cluster)" + context.weightsTag,
                 tiles: tiles, columns: nearest.k, tileSide: 72),
             name: "06-centroid-neighbors", caption: "Images nearest each k-means centroid" + context.weightsTag,
             in: &section)

@@ -38,27 +38,36 @@ struct TSNEExperiment: Experiment {
 
         let neighbors = try AllPairsSearch(metric: .l2).run(points, k: min(10, points.rows - 1)).neighbors
         var rows = [
-            ["k-NN preservation (10 nearest in \(points.columns)-d kept among 10 nearest in 2-D)",
-                String(format: "%.4f", ProjectionQuality.neighborPreservation(
-                    original: neighbors.ids, originalK: neighbors.k, projection: xy, k: neighbors.k))],
+            [
+                "k-NN preservation (10 nearest in \(points.columns)-d kept among 10 nearest in 2-D)",
+                String(
+                    format: "%.4f",
+                    ProjectionQuality.neighborPreservation(
+                        original: neighbors.ids, originalK: neighbors.k, projection: xy, k: neighbors.k)),
+            ]
         ]
         if let kl { rows.insert(["KL divergence", String(format: "%.4f", kl)], at: 0) }
         if let labels = train.labels {
-            rows.append(["2-D 10-NN class agreement",
-                String(format: "%.4f", ProjectionQuality.classAgreement(projection: xy, labels: labels, k: 10))])
+            rows.append([
+                "2-D 10-NN class agreement",
+                String(format: "%.4f", ProjectionQuality.classAgreement(projection: xy, labels: labels, k: 10)),
+            ])
         }
         section.table(Table(headers: ["measure", "value"], rows: rows))
 
         let xyPoints = (0..<xy.rows).map { (x: Double(xy.values[2 * $0]), y: Double(xy.values[2 * $0 + 1])) }
         let clusters = try await context.clusters()
         try context.figure(
-            ScatterPlot(title: "t-SNE colored by k-means cluster" + context.weightsTag, points: xyPoints,
+            ScatterPlot(
+                title: "t-SNE colored by k-means cluster" + context.weightsTag, points: xyPoints,
                 groups: clusters.assignments, groupNames: (0..<clusters.centroids.rows).map { "cluster \($0)" }),
-            name: "07-tsne-clusters", caption: "t-SNE of the train embeddings, colored by k-means cluster (as the notebook)"
+            name: "07-tsne-clusters",
+            caption: "t-SNE of the train embeddings, colored by k-means cluster (as the notebook)"
                 + context.weightsTag, in: &section)
         if let labels = train.labels {
             try context.figure(
-                ScatterPlot(title: "t-SNE colored by true class" + context.weightsTag, points: xyPoints, groups: labels,
+                ScatterPlot(
+                    title: "t-SNE colored by true class" + context.weightsTag, points: xyPoints, groups: labels,
                     groupNames: train.classNames),
                 name: "07-tsne-classes", caption: "t-SNE of the train embeddings, colored by true class" + context.weightsTag,
                 in: &section)

@@ -29,7 +29,9 @@ struct PreprocessingExperiment: Experiment {
         var setting: Setting
         var scores: RetrievalScores
         var imagesPerSecond: Double
-        var series: String { "\(setting.weights.model.displayName), \(setting.normalization)" + (setting.mirrored ? ", + mirror" : "") }
+        var series: String {
+            "\(setting.weights.model.displayName), \(setting.normalization)" + (setting.mirrored ? ", + mirror" : "")
+        }
     }
 
     func run(_ context: Context) async throws -> ReportSection {
@@ -52,9 +54,11 @@ struct PreprocessingExperiment: Experiment {
         for size in sizes {
             for (name, preset) in [("mean/std 0.5", "cifar"), ("native", "imagenet")] {
                 guard let base = weights.model.preprocessing(preset: preset) else { continue }
-                settings.append(Setting(weights: weights, preprocessing: base.resized(to: size), normalization: name, mirrored: false))
+                settings.append(
+                    Setting(weights: weights, preprocessing: base.resized(to: size), normalization: name, mirrored: false))
                 if preset == "imagenet" {
-                    settings.append(Setting(weights: weights, preprocessing: base.resized(to: size), normalization: name, mirrored: true))
+                    settings.append(
+                        Setting(weights: weights, preprocessing: base.resized(to: size), normalization: name, mirrored: true))
                 }
             }
         }
@@ -62,14 +66,17 @@ struct PreprocessingExperiment: Experiment {
             let other = try await Weights.load(.random(seed: context.seed), model: .resnet18)
             for size in sizes where size <= 128 {
                 guard let native = other.model.preprocessing(preset: "imagenet") else { continue }
-                settings.append(Setting(weights: other, preprocessing: native.resized(to: size), normalization: "native", mirrored: false))
+                settings.append(
+                    Setting(weights: other, preprocessing: native.resized(to: size), normalization: "native", mirrored: false))
             }
         }
         var measured: [Measured] = []
         for setting in settings {
             let (points, rate) = try embed(subset, setting: setting, context: context)
-            measured.append(Measured(setting: setting,
-                scores: try RetrievalScores(points.l2Normalized(), labels: subsetLabels, ks: ks), imagesPerSecond: rate))
+            measured.append(
+                Measured(
+                    setting: setting,
+                    scores: try RetrievalScores(points.l2Normalized(), labels: subsetLabels, ks: ks), imagesPerSecond: rate))
         }
         let pixels = try PrecisionSweepExperiment().pixelMatrix(subset).map {
             try RetrievalScores($0.l2Normalized(), labels: subsetLabels, ks: ks)
@@ -83,14 +90,20 @@ struct PreprocessingExperiment: Experiment {
                 + "with antialiased bilinear interpolation. images/s is embedding throughput on \(ProcessInfo.processInfo.activeProcessorCount) "
                 + "cores (decoding and resizing included), measured when the setting was first embedded.")
         var tableRows = measured.map { m in
-            [m.setting.weights.caption, String(m.setting.preprocessing.size), m.setting.normalization, m.setting.mirrored ? "yes" : "no"]
+            [
+                m.setting.weights.caption, String(m.setting.preprocessing.size), m.setting.normalization,
+                m.setting.mirrored ? "yes" : "no",
+            ]
                 + ks.map { score(m.scores.precision[$0]) } + [score(m.scores.mapAtR), String(format: "%.0f", m.imagesPerSecond)]
         }
         if let pixels {
-            tableRows.append(["raw pixels", "32", "-", "no"] + ks.map { score(pixels.precision[$0]) } + [score(pixels.mapAtR), "-"])
+            tableRows.append(
+                ["raw pixels", "32", "-", "no"] + ks.map { score(pixels.precision[$0]) } + [score(pixels.mapAtR), "-"])
         }
-        section.table(Table(headers: ["model, weights", "size", "normalization", "mirror"] + ks.map { "P@\($0)" } + ["mAP@R", "images/s"],
-            rows: tableRows))
+        section.table(
+            Table(
+                headers: ["model, weights", "size", "normalization", "mirror"] + ks.map { "P@\($0)" } + ["mAP@R", "images/s"],
+                rows: tableRows))
         if weights.model == .efficientnetLite0 && !weights.isRandom {
             section.paragraph(
                 "Python reference on the same 2,000 images (pretrained EfficientNet-Lite0, `../shared/weights/README.md`): "
@@ -102,23 +115,31 @@ struct PreprocessingExperiment: Experiment {
         let groups = Dictionary(grouping: measured, by: \.series)
         let names = measured.map(\.series).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         try context.figure(
-            LineChart(title: "P@10 against input size" + context.weightsTag,
+            LineChart(
+                title: "P@10 against input size" + context.weightsTag,
                 series: names.map { name in
-                    LineChart.Series(name: name, points: (groups[name] ?? []).compactMap { m in
-                        m.scores.precision[10].map { (x: Double(m.setting.preprocessing.size), y: $0) }
-                    }, dashed: name.hasSuffix("mirror"))
+                    LineChart.Series(
+                        name: name,
+                        points: (groups[name] ?? []).compactMap { m in
+                            m.scores.precision[10].map { (x: Double(m.setting.preprocessing.size), y: $0) }
+                        }, dashed: name.hasSuffix("mirror"))
                 }, xLabel: "input side (px)", yLabel: "leave-one-out P@10", logarithmicX: true),
-            name: "08-precision-by-size", caption: "P@10 against input size, one line per model and normalization" + context.weightsTag,
+            name: "08-precision-by-size",
+            caption: "P@10 against input size, one line per model and normalization" + context.weightsTag,
             in: &section)
         try context.figure(
-            LineChart(title: "P@10 against embedding speed" + context.weightsTag,
+            LineChart(
+                title: "P@10 against embedding speed" + context.weightsTag,
                 series: names.map { name in
-                    LineChart.Series(name: name, points: (groups[name] ?? []).sorted { $0.imagesPerSecond < $1.imagesPerSecond }.compactMap { m in
-                        m.scores.precision[10].map { (x: m.imagesPerSecond, y: $0) }
-                    }, dashed: name.hasSuffix("mirror"))
+                    LineChart.Series(
+                        name: name,
+                        points: (groups[name] ?? []).sorted { $0.imagesPerSecond < $1.imagesPerSecond }.compactMap { m in
+                            m.scores.precision[10].map { (x: m.imagesPerSecond, y: $0) }
+                        }, dashed: name.hasSuffix("mirror"))
                 }, xLabel: "images/s (each line: 224, 128, 64, 32 px from left to right)", yLabel: "leave-one-out P@10",
                 logarithmicX: true),
-            name: "08-precision-by-speed", caption: "P@10 against images/s: what each setting costs" + context.weightsTag, in: &section)
+            name: "08-precision-by-speed", caption: "P@10 against images/s: what each setting costs" + context.weightsTag,
+            in: &section)
         return section
     }
 
@@ -130,25 +151,32 @@ struct PreprocessingExperiment: Experiment {
             "data": dataset.fingerprint, "model": setting.weights.model.rawValue, "weights": setting.weights.hash,
             "size": String(p.size), "mean": "\(p.mean)", "std": "\(p.std)", "mirror": String(setting.mirrored),
         ]
-        let name = "08-embeddings-\(setting.weights.model.rawValue)-\(setting.weights.hash.prefix(8))-\(p.size)-"
+        let name =
+            "08-embeddings-\(setting.weights.model.rawValue)-\(setting.weights.hash.prefix(8))-\(p.size)-"
             + "\(setting.normalization == "native" ? "native" : "half")\(setting.mirrored ? "-mirror" : "")"
-        if let path = context.cache.lookup(name + ".npy", inputs: inputs), let rate = context.cache.lookup(name + ".rate", inputs: inputs),
+        if let path = context.cache.lookup(name + ".npy", inputs: inputs),
+            let rate = context.cache.lookup(name + ".rate", inputs: inputs),
             let text = try? String(contentsOfFile: rate, encoding: .utf8), let value = Double(text)
         {
             return (try Matrix.read(npy: path), value)
         }
-        log("   embedding \(dataset.count) images: \(setting.weights.model.displayName) \(p.size) px, \(setting.normalization)"
-            + (setting.mirrored ? ", + mirror" : ""))
+        log(
+            "   embedding \(dataset.count) images: \(setting.weights.model.displayName) \(p.size) px, \(setting.normalization)"
+                + (setting.mirrored ? ", + mirror" : ""))
         let embedder = Embedder(network: setting.weights.network, preprocessing: p)
         let start = Date()
         var points = try embedder.embed(dataset, progress: false)
         if setting.mirrored {
             let mirrored = try embedder.embed(MirroredDataset(base: dataset), progress: false)
-            points = Matrix(rows: points.rows, columns: points.columns, values: zip(points.l2Normalized().values, mirrored.l2Normalized().values).map { ($0 + $1) / 2 })
+            points = Matrix(
+                rows: points.rows, columns: points.columns,
+                values: zip(points.l2Normalized().values, mirrored.l2Normalized().values).map { ($0 + $1) / 2 })
         }
         let rate = Double(dataset.count) / max(Date().timeIntervalSince(start), 1e-9)
         try context.cache.store(name + ".npy", inputs: inputs) { try points.write(npy: $0) }
-        try context.cache.store(name + ".rate", inputs: inputs) { try String(rate).write(toFile: $0, atomically: false, encoding: .utf8) }
+        try context.cache.store(name + ".rate", inputs: inputs) {
+            try String(rate).write(toFile: $0, atomically: false, encoding: .utf8)
+        }
         return (points, rate)
     }
 
@@ -159,14 +187,18 @@ struct PreprocessingExperiment: Experiment {
             let bestP = best.scores.precision[10]
         else { return "No setting could be measured." }
         let p = best.setting.preprocessing
-        var text = "Best P@10: \(score(bestP)) with \(best.setting.weights.caption) at \(p.size) px, \(best.setting.normalization)"
-            + (best.setting.mirrored ? ", averaged with the mirror" : "") + String(format: " (%.0f images/s)", best.imagesPerSecond) + "."
+        var text =
+            "Best P@10: \(score(bestP)) with \(best.setting.weights.caption) at \(p.size) px, \(best.setting.normalization)"
+            + (best.setting.mirrored ? ", averaged with the mirror" : "")
+            + String(format: " (%.0f images/s)", best.imagesPerSecond) + "."
         if let notebook = measured.first(where: {
             $0.setting.weights.hash == best.setting.weights.hash && $0.setting.preprocessing.size == 32
                 && $0.setting.normalization == "mean/std 0.5" && !$0.setting.mirrored
         }), let notebookP = notebook.scores.precision[10] {
-            text += " The notebook's setting (32 px, mean/std 0.5) with the same model and weights reaches \(score(notebookP)): "
-                + String(format: "%+.4f (%.2fx) for the best setting, which embeds %.1fx slower.", bestP - notebookP,
+            text +=
+                " The notebook's setting (32 px, mean/std 0.5) with the same model and weights reaches \(score(notebookP)): "
+                + String(
+                    format: "%+.4f (%.2fx) for the best setting, which embeds %.1fx slower.", bestP - notebookP,
                     bestP / max(notebookP, 1e-9), notebook.imagesPerSecond / max(best.imagesPerSecond, 1e-9))
         }
         if let single = measured.first(where: {

@@ -46,24 +46,34 @@ struct DataAuditExperiment: Experiment {
         var search = DuplicateSearch(threshold: 0, k: k)
         let trainSet = DuplicateSet(points: try await context.embeddings(.train).l2Normalized(), keys: try train.contentKeys())
         let testSet = try await test.asyncMap { _ in
-            DuplicateSet(points: try await context.embeddings(.test).l2Normalized(), keys: try context.dataset(.test).contentKeys())
+            DuplicateSet(
+                points: try await context.embeddings(.test).l2Normalized(), keys: try context.dataset(.test).contentKeys())
         }
 
         let start = Date()
         let trainNeighbors = try search.neighbors(within: trainSet)
         let threshold = DuplicateSearch.threshold(relative: DuplicateSearch.defaultRelativeThreshold, neighbors: trainNeighbors)
         search.threshold = threshold
-        var scopes = [Scope(name: "within train", splits: ("train", "train"), sets: [trainSet], neighbors: trainNeighbors,
-            groups: search.groups(in: trainSet, neighbors: trainNeighbors), countedSet: 0)]
+        var scopes = [
+            Scope(
+                name: "within train", splits: ("train", "train"), sets: [trainSet], neighbors: trainNeighbors,
+                groups: search.groups(in: trainSet, neighbors: trainNeighbors), countedSet: 0)
+        ]
         if let testSet {
             let within = try search.neighbors(within: testSet)
             let cross = try search.neighbors(of: testSet, in: trainSet)
-            scopes.append(Scope(name: "within test", splits: ("test", "test"), sets: [testSet], neighbors: within,
-                groups: search.groups(in: testSet, neighbors: within), countedSet: 0))
-            scopes.append(Scope(name: "test to train", splits: ("test", "train"), sets: [trainSet, testSet], neighbors: cross,
-                groups: search.groups(of: testSet, in: trainSet, neighbors: cross), countedSet: 1))
+            scopes.append(
+                Scope(
+                    name: "within test", splits: ("test", "test"), sets: [testSet], neighbors: within,
+                    groups: search.groups(in: testSet, neighbors: within), countedSet: 0))
+            scopes.append(
+                Scope(
+                    name: "test to train", splits: ("test", "train"), sets: [trainSet, testSet], neighbors: cross,
+                    groups: search.groups(of: testSet, in: trainSet, neighbors: cross), countedSet: 1))
         }
-        let suspects = train.labels.map { LabelNoise.candidates(neighbors: trainNeighbors.ids, width: trainNeighbors.k, labels: $0) }
+        let suspects = train.labels.map {
+            LabelNoise.candidates(neighbors: trainNeighbors.ids, width: trainNeighbors.k, labels: $0)
+        }
         let auditSeconds = Date().timeIntervalSince(start)
 
         section.paragraph(
@@ -85,8 +95,10 @@ struct DataAuditExperiment: Experiment {
                 + "notion (\"very similar\": same object, slightly different pose or crop) than a single distance "
                 + "threshold; and this threshold was tuned on planted copies, not on their labeled pairs.")
 
-        try context.figure(distanceChart(scopes, threshold: threshold, tag: context.weightsTag),
-            name: "09-nearest-distances", caption: "Nearest-neighbor distance of every image (up to the 99th percentile), with the duplicate threshold"
+        try context.figure(
+            distanceChart(scopes, threshold: threshold, tag: context.weightsTag),
+            name: "09-nearest-distances",
+            caption: "Nearest-neighbor distance of every image (up to the 99th percentile), with the duplicate threshold"
                 + context.weightsTag, in: &section)
         try pairGrids(scopes, train: train, test: test, threshold: threshold, context: context, in: &section)
         if let suspects, let labels = train.labels {
@@ -96,11 +108,12 @@ struct DataAuditExperiment: Experiment {
         let looStart = Date()
         _ = try AllPairsSearch(metric: .l2).run(trainSet.points, k: min(100, trainSet.count - 1), groups: train.labels)
         let looSeconds = Date().timeIntervalSince(looStart)
-        section.paragraph(String(
-            format: "Cost, given the embeddings: the whole audit (the three neighbor searches, grouping and the label "
-                + "vote) took %.2f s; one leave-one-out search of the train embeddings as in experiment 05 (k = 100 "
-                + "with the mAP@R rankings), timed in the same run, took %.2f s: a ratio of %.2f.",
-            auditSeconds, looSeconds, auditSeconds / max(looSeconds, 1e-9)))
+        section.paragraph(
+            String(
+                format: "Cost, given the embeddings: the whole audit (the three neighbor searches, grouping and the label "
+                    + "vote) took %.2f s; one leave-one-out search of the train embeddings as in experiment 05 (k = 100 "
+                    + "with the mAP@R rankings), timed in the same run, took %.2f s: a ratio of %.2f.",
+                auditSeconds, looSeconds, auditSeconds / max(looSeconds, 1e-9)))
         section.paragraph(plantedTable(context))
         return section
     }
@@ -123,7 +136,8 @@ struct DataAuditExperiment: Experiment {
             rows.append(["test, in train or test", String(testCount)] + shares(testExact.count, near.count, of: testCount))
             rows.append(["ciFAIR (CIFAR-10 test, reviewed)", "10000", "-", "-", "-", "-", "325", "3.25%"])
         }
-        return Table(headers: ["scope", "images", "exact", "share", "near only", "share", "any", "share"], rows: rows,
+        return Table(
+            headers: ["scope", "images", "exact", "share", "near only", "share", "any", "share"], rows: rows,
             rightAligned: [false] + Array(repeating: true, count: 7))
     }
 
@@ -139,7 +153,11 @@ struct DataAuditExperiment: Experiment {
             var keyCounts: [String: Int] = [:]
             for member in group.members { keyCounts[key(scope, member.item), default: 0] += 1 }
             for member in group.members where member.item.set == scope.countedSet {
-                if keyCounts[key(scope, member.item), default: 0] > 1 { exact.insert(member.item.row) } else { near.insert(member.item.row) }
+                if keyCounts[key(scope, member.item), default: 0] > 1 {
+                    exact.insert(member.item.row)
+                } else {
+                    near.insert(member.item.row)
+                }
             }
         }
         return (exact, near)
@@ -157,14 +175,19 @@ struct DataAuditExperiment: Experiment {
         var series = scopes.map { scope in
             var counts = [Int](repeating: 0, count: bins)
             for (_, d) in scope.nearest where d.isFinite && Int(Double(d) / width) < bins { counts[Int(Double(d) / width)] += 1 }
-            return LineChart.Series(name: scope.name, points: counts.enumerated().map {
-                (x: (Double($0.offset) + 0.5) * width, y: Double($0.element) / Double(max(scope.queries, 1)))
-            })
+            return LineChart.Series(
+                name: scope.name,
+                points: counts.enumerated().map {
+                    (x: (Double($0.offset) + 0.5) * width, y: Double($0.element) / Double(max(scope.queries, 1)))
+                })
         }
         let peak = series.flatMap { $0.points.map(\.y) }.max() ?? 1
-        series.append(LineChart.Series(name: "threshold \(String(format: "%.4g", threshold))",
-            points: [(x: Double(threshold), y: 0), (x: Double(threshold), y: peak)], dashed: true))
-        return LineChart(title: "Distance to the nearest neighbor" + tag, series: series,
+        series.append(
+            LineChart.Series(
+                name: "threshold \(String(format: "%.4g", threshold))",
+                points: [(x: Double(threshold), y: 0), (x: Double(threshold), y: peak)], dashed: true))
+        return LineChart(
+            title: "Distance to the nearest neighbor" + tag, series: series,
             xLabel: "squared L2 distance (L2-normalized embeddings)", yLabel: "share of images per bin")
     }
 
@@ -192,7 +215,8 @@ struct DataAuditExperiment: Experiment {
         let distinct = pairs.filter { $0.distance > 0 }
         let under = Array(distinct.filter { $0.distance <= threshold }.sorted { $0.distance > $1.distance }.prefix(8))
         let over = Array(distinct.filter { $0.distance > threshold }.sorted { $0.distance < $1.distance }.prefix(8))
-        let closest = Array(pairs.filter { $0.a.split == "test" && $0.b.split == "train" }.sorted { $0.distance < $1.distance }.prefix(16))
+        let closest = Array(
+            pairs.filter { $0.a.split == "test" && $0.b.split == "train" }.sorted { $0.distance < $1.distance }.prefix(16))
         let limit = String(format: "%.4g", threshold)
         for (name, title, chosen) in [
             ("09-pairs-under-threshold", "The \(under.count) non-identical pairs just under the threshold (\(limit))", under),
@@ -209,13 +233,17 @@ struct DataAuditExperiment: Experiment {
                     let dataset = split == "train" ? train : (test ?? train)
                     let image = try dataset.image(at: row)
                     let label = dataset.labels.map { dataset.classNames[$0[row]] } ?? ""
-                    tiles.append(ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
-                        caption: "\(split) #\(row) \(label)\n" + (side == 0 ? String(format: "d = %.4f", pair.distance) : ""),
-                        frame: pair.distance <= threshold ? Color.red : nil))
+                    tiles.append(
+                        ImageGrid.Tile(
+                            pixels: image.pixels, width: image.width, height: image.height,
+                            caption: "\(split) #\(row) \(label)\n" + (side == 0 ? String(format: "d = %.4f", pair.distance) : ""),
+                            frame: pair.distance <= threshold ? Color.red : nil))
                 }
             }
-            try context.figure(ImageGrid(title: title + context.weightsTag, tiles: tiles, columns: 8, tileSide: 104, captionLines: 2),
-                name: name, caption: title + " (pairs side by side, left to right; red frames: counted as duplicates)"
+            try context.figure(
+                ImageGrid(title: title + context.weightsTag, tiles: tiles, columns: 8, tileSide: 104, captionLines: 2),
+                name: name,
+                caption: title + " (pairs side by side, left to right; red frames: counted as duplicates)"
                     + context.weightsTag, in: &section)
         }
     }
@@ -235,19 +263,30 @@ struct DataAuditExperiment: Experiment {
                 + "label, ranked by that share (\(suspects.count) of \(labels.count) images, "
                 + String(format: "%.2f%%", 100 * Double(suspects.count) / Double(max(labels.count, 1)))
                 + "). Most are hard or ambiguous images rather than wrong labels; they are where to look first.")
-        section.table(Table(headers: ["class", "candidates", "share of class"],
-            rows: names.indices.map { [names[$0], String(perClass[$0]), String(format: "%.2f%%", 100 * Double(perClass[$0]) / Double(max(classSize[$0], 1)))] },
-            rightAligned: [false, true, true]))
+        section.table(
+            Table(
+                headers: ["class", "candidates", "share of class"],
+                rows: names.indices.map {
+                    [
+                        names[$0], String(perClass[$0]),
+                        String(format: "%.2f%%", 100 * Double(perClass[$0]) / Double(max(classSize[$0], 1))),
+                    ]
+                },
+                rightAligned: [false, true, true]))
         let tiles = try suspects.prefix(32).map { suspect in
             let image = try train.image(at: suspect.row)
-            return ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
+            return ImageGrid.Tile(
+                pixels: image.pixels, width: image.width, height: image.height,
                 caption: "#\(suspect.row) \(names[suspect.label])\n-> \(names[suspect.suggestedLabel]) "
                     + String(format: "%.0f%%", 100 * suspect.disagreement))
         }
         guard !tiles.isEmpty else { return }
-        try context.figure(ImageGrid(title: "Top \(tiles.count) label-noise candidates" + context.weightsTag, tiles: tiles,
+        try context.figure(
+            ImageGrid(
+                title: "Top \(tiles.count) label-noise candidates" + context.weightsTag, tiles: tiles,
                 columns: 8, tileSide: 104, captionLines: 2),
-            name: "09-label-noise", caption: "Train images ranked by the share of their \(k) nearest neighbors with another "
+            name: "09-label-noise",
+            caption: "Train images ranked by the share of their \(k) nearest neighbors with another "
                 + "label: their label, then the neighbors' most frequent other label and the share" + context.weightsTag,
             in: &section)
     }

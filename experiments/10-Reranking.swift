@@ -39,7 +39,8 @@ struct RerankingExperiment: Experiment {
         let validationRows = Set(sampleIndices(count: train.rows, take: train.rows / validationShare, seed: context.seed))
         let queryRows = (0..<train.rows).filter { validationRows.contains($0) }
         let databaseRows = (0..<train.rows).filter { !validationRows.contains($0) }
-        let validation = Split(queries: rows(train, queryRows), queryLabels: queryRows.map { trainLabels[$0] },
+        let validation = Split(
+            queries: rows(train, queryRows), queryLabels: queryRows.map { trainLabels[$0] },
             database: rows(train, databaseRows), databaseLabels: databaseRows.map { trainLabels[$0] })
         let full = Split(queries: test, queryLabels: testLabels, database: train, databaseLabels: trainLabels)
 
@@ -82,7 +83,8 @@ struct RerankingExperiment: Experiment {
         }
         var candidates = [baseline.pipeline] + winners.map(\.pipeline)
         if !candidates.contains(combined) { candidates.append(try tryOn(combined).pipeline) }
-        let chosen = tried.filter { candidates.contains($0.pipeline) }.max { $0.scores.mapAtR < $1.scores.mapAtR }?.pipeline ?? .baseline
+        let chosen =
+            tried.filter { candidates.contains($0.pipeline) }.max { $0.scores.mapAtR < $1.scores.mapAtR }?.pipeline ?? .baseline
 
         section.paragraph(
             "Validation (parameters are chosen here, never on the test queries): a seeded random \(queryRows.count) train images "
@@ -92,11 +94,14 @@ struct RerankingExperiment: Experiment {
                 + "whitening to D dimensions (Jégou and Chum 2012), `dba-N-A` database-side augmentation and `qe-N-A` alpha "
                 + "query expansion with N neighbors and alpha A (Radenović, Tolias and Chum 2018; alpha 0 is plain averaging), "
                 + "`kr-K1-K2-L` k-reciprocal re-ranking of the first 100 results (Zhong et al. 2017)."
-                + (skipped.isEmpty ? "" : " Not tried: whitening to \(skipped.map(String.init).joined(separator: ", ")) dimensions "
-                    + "(the database's covariance has fewer non-zero eigenvalues)."))
-        section.table(Table(
-            headers: ["pipeline (validation)"] + ks.map { "P@\($0)" } + ["mAP@R", "ms/query", "prepare s"],
-            rows: tried.map(row)))
+                + (skipped.isEmpty
+                    ? ""
+                    : " Not tried: whitening to \(skipped.map(String.init).joined(separator: ", ")) dimensions "
+                        + "(the database's covariance has fewer non-zero eigenvalues)."))
+        section.table(
+            Table(
+                headers: ["pipeline (validation)"] + ks.map { "P@\($0)" } + ["mAP@R", "ms/query", "prepare s"],
+                rows: tried.map(row)))
 
         var outcomes: [Outcome] = []
         for pipeline in candidates {
@@ -109,10 +114,13 @@ struct RerankingExperiment: Experiment {
                 + "Rows: the baseline, the best setting of each method on validation, and the combination of every method that "
                 + "beat the baseline on validation. ms/query is the query-side cost (search, expansion, re-ranking) on "
                 + "\(ThreadPools.cores) cores; prepare is the one-off database-side cost." + context.weightsTag)
-        section.table(Table(headers: ["pipeline (test)"] + ks.map { "P@\($0)" } + ["mAP@R", "ms/query", "prepare s"],
-            rows: outcomes.map(row)))
+        section.table(
+            Table(
+                headers: ["pipeline (test)"] + ks.map { "P@\($0)" } + ["mAP@R", "ms/query", "prepare s"],
+                rows: outcomes.map(row)))
         try context.figure(
-            BarChart(title: "mAP@R on the test queries" + context.weightsTag, categories: outcomes.map { "\($0.pipeline)" },
+            BarChart(
+                title: "mAP@R on the test queries" + context.weightsTag, categories: outcomes.map { "\($0.pipeline)" },
                 values: outcomes.map(\.scores.mapAtR), yLabel: "mAP@R"),
             name: "10-reranking-map", caption: "mAP@R of each re-ranking method, test queries against train" + context.weightsTag,
             in: &section)
@@ -148,7 +156,8 @@ struct RerankingExperiment: Experiment {
         let searchStart = Date()
         let lists = try pipeline.search(split.queries, in: prepared, depth: depth)
         let seconds = Date().timeIntervalSince(searchStart)
-        return Outcome(pipeline: pipeline,
+        return Outcome(
+            pipeline: pipeline,
             scores: QueryScores(lists, queryLabels: split.queryLabels, databaseLabels: split.databaseLabels, ks: ks),
             millisecondsPerQuery: 1000 * seconds / Double(max(split.queries.rows, 1)), prepareSeconds: prepareSeconds,
             lists: lists.prefix(10))
@@ -156,7 +165,10 @@ struct RerankingExperiment: Experiment {
 
     private func row(_ outcome: Outcome) -> [String] {
         ["`\(outcome.pipeline)`"] + ks.map { score(outcome.scores.precision[$0]) }
-            + [score(outcome.scores.mapAtR), String(format: "%.2f", outcome.millisecondsPerQuery), String(format: "%.1f", outcome.prepareSeconds)]
+            + [
+                score(outcome.scores.mapAtR), String(format: "%.2f", outcome.millisecondsPerQuery),
+                String(format: "%.1f", outcome.prepareSeconds),
+            ]
     }
 
     private func rows(_ matrix: Matrix, _ rows: [Int]) -> Matrix {
@@ -164,28 +176,36 @@ struct RerankingExperiment: Experiment {
     }
 
     /// A few test queries with their top 8 before (baseline) and after (the chosen pipeline).
-    private func gallery(base: Outcome, winner: Outcome, context: Context, testSet: any ImageDataset, trainSet: any ImageDataset,
-                         section: inout ReportSection) throws {
+    private func gallery(
+        base: Outcome, winner: Outcome, context: Context, testSet: any ImageDataset, trainSet: any ImageDataset,
+        section: inout ReportSection
+    ) throws {
         guard let testLabels = testSet.labels, let trainLabels = trainSet.labels else { return }
         let shown = 8
         var tiles: [ImageGrid.Tile] = []
         for q in sampleIndices(count: testSet.count, take: 3, seed: context.seed &+ 10) {
             let query = try testSet.image(at: q)
             for (name, outcome) in [("baseline", base), ("\(winner.pipeline)", winner)] {
-                tiles.append(ImageGrid.Tile(pixels: query.pixels, width: query.width, height: query.height,
-                    caption: "test #\(q) \(testSet.classNames[testLabels[q]])\n\(name)"))
+                tiles.append(
+                    ImageGrid.Tile(
+                        pixels: query.pixels, width: query.width, height: query.height,
+                        caption: "test #\(q) \(testSet.classNames[testLabels[q]])\n\(name)"))
                 for id in outcome.lists.ids(of: q).prefix(shown) {
                     let image = try trainSet.image(at: id)
-                    tiles.append(ImageGrid.Tile(pixels: image.pixels, width: image.width, height: image.height,
-                        caption: "\(trainSet.classNames[trainLabels[id]])\ntrain #\(id)",
-                        frame: trainLabels[id] == testLabels[q] ? Color.green : Color.red))
+                    tiles.append(
+                        ImageGrid.Tile(
+                            pixels: image.pixels, width: image.width, height: image.height,
+                            caption: "\(trainSet.classNames[trainLabels[id]])\ntrain #\(id)",
+                            frame: trainLabels[id] == testLabels[q] ? Color.green : Color.red))
                 }
             }
         }
         try context.figure(
-            ImageGrid(title: "Top \(shown) before and after re-ranking" + context.weightsTag, tiles: tiles, columns: shown + 1,
+            ImageGrid(
+                title: "Top \(shown) before and after re-ranking" + context.weightsTag, tiles: tiles, columns: shown + 1,
                 tileSide: 84, captionLines: 2),
-            name: "10-reranking-gallery", caption: "Three test queries: baseline row, then `\(winner.pipeline)` row (green: same class)"
+            name: "10-reranking-gallery",
+            caption: "Three test queries: baseline row, then `\(winner.pipeline)` row (green: same class)"
                 + context.weightsTag, in: &section)
     }
 }

@@ -2,8 +2,8 @@ import Common
 import Foundation
 import ImageData
 import LabReport
-import Plots
 import Networks
+import Plots
 import VectorSearch
 
 /// What every experiment shares: options, data, output folders, the artifact cache.
@@ -95,7 +95,8 @@ final class Context: @unchecked Sendable {
         let dataset = try dataset(split)
         let preprocessing = try preprocessing()
         let inputs = try embeddingInputs(split, weights: weights)
-        let name = "embeddings-raw-\(split.rawValue)" + (other == nil ? "" : "-\(weights.model.rawValue)-\(weights.hash)") + ".npy"
+        let name =
+            "embeddings-raw-\(split.rawValue)" + (other == nil ? "" : "-\(weights.model.rawValue)-\(weights.hash)") + ".npy"
         let matrix: Matrix
         if let path = cache.lookup(name, inputs: inputs) {
             matrix = try Matrix.read(npy: path)
@@ -119,7 +120,8 @@ final class Context: @unchecked Sendable {
     private func embeddingInputs(_ split: Split, weights: LoadedWeights) throws -> [String: String] {
         let preprocessing = try preprocessing()
         return [
-            "data": try dataset(split).fingerprint, "model": weights.model.rawValue, "weights": weights.hash, "preset": preprocessing.name,
+            "data": try dataset(split).fingerprint, "model": weights.model.rawValue, "weights": weights.hash,
+            "preset": preprocessing.name,
             "size": String(preprocessing.size),
             // Rows differ in the last bits with how images are split over batches and threads.
             "batch": String(options.batch), "threads": String(options.threads),

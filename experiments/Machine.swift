@@ -3,7 +3,8 @@ import Foundation
 /// A one-line description of this computer: processor, cores, memory, OS.
 enum Machine {
     static var description: String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         let memory = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)

@@ -21,7 +21,9 @@ struct MirroredDataset: ImageDataset {
         var pixels = image.pixels
         for y in 0..<image.height {
             for x in 0..<image.width {
-                for c in 0..<3 { pixels[(y * image.width + x) * 3 + c] = image.pixels[(y * image.width + image.width - 1 - x) * 3 + c] }
+                for c in 0..<3 {
+                    pixels[(y * image.width + x) * 3 + c] = image.pixels[(y * image.width + image.width - 1 - x) * 3 + c]
+                }
             }
         }
         return RGBImage(width: image.width, height: image.height, pixels: pixels)

@@ -15,7 +15,9 @@ struct QueryScores {
         var precision: [Int: Double] = [:]
         for k in ks where k <= lists.k {
             var hits = 0
-            for q in 0..<lists.queries { for id in lists.ids(of: q).prefix(k) where databaseLabels[id] == queryLabels[q] { hits += 1 } }
+            for q in 0..<lists.queries {
+                for id in lists.ids(of: q).prefix(k) where databaseLabels[id] == queryLabels[q] { hits += 1 }
+            }
             precision[k] = Double(hits) / Double(max(lists.queries * k, 1))
         }
         self.precision = precision

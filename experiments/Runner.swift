@@ -68,16 +68,20 @@ struct Experiments: AsyncParsableCommand {
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be from 1 to 4096, got \(batch)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
         guard let network = Model(rawValue: model) else {
-            throw ValidationError("--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
+            throw ValidationError(
+                "--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
         }
-        guard network.preprocessing(preset: preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
+        guard network.preprocessing(preset: preset) != nil else {
+            throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
+        }
         guard selection == ["list"] || selection == ["all"] || selection.allSatisfy({ Int($0) != nil }) else {
             throw ValidationError("expected `list`, `all`, or experiment numbers; got \(selection.joined(separator: " "))")
         }
         for text in selection where Int(text) != nil {
             guard let n = Int(text), catalog.contains(where: { $0.number == n }) else {
                 throw ValidationError(
-                    "unknown experiment \(text); known: " + catalog.map { String(format: "%02d", $0.number) }.joined(separator: ", "))
+                    "unknown experiment \(text); known: "
+                        + catalog.map { String(format: "%02d", $0.number) }.joined(separator: ", "))
             }
         }
     }
@@ -122,7 +126,9 @@ struct Experiments: AsyncParsableCommand {
         let others = catalog.map(\.number).filter { number in !chosen.contains { $0.number == number } }
         let kept = store.load(others, runKey: runKey)
         if !kept.isEmpty {
-            log("   kept sections " + kept.map { String(format: "%02d", $0.number) }.joined(separator: ", ") + " of an earlier run with the same inputs")
+            log(
+                "   kept sections " + kept.map { String(format: "%02d", $0.number) }.joined(separator: ", ")
+                    + " of an earlier run with the same inputs")
         }
         let report = LabReport(header: try header(context), sections: sections + kept)
         let path = out + "/report.md"

@@ -19,10 +19,11 @@ public final class Digest: @unchecked Sendable {
     /// A fresh digest of `algorithm`.
     public init(_ algorithm: Algorithm) {
         guard let context = EVP_MD_CTX_new() else { fatalError("libcrypto: out of memory for a digest context") }
-        let type = switch algorithm {
-        case .sha256: EVP_sha256()
-        case .md5: EVP_md5()
-        }
+        let type =
+            switch algorithm {
+            case .sha256: EVP_sha256()
+            case .md5: EVP_md5()
+            }
         precondition(EVP_DigestInit_ex(context, type, nil) == 1, "libcrypto: cannot start a digest")
         self.context = context
     }

@@ -85,7 +85,9 @@ public enum NPY {
             let header = String(bytes: bytes[headerStart..<headerStart + headerLength], encoding: .ascii)
         else { throw FileError(path, "truncated .npy header") }
         guard let descr = field("descr", in: header), let dtype = DType(rawValue: descr) else {
-            throw FileError(path, "unsupported dtype in header \(header.trimmingCharacters(in: .whitespacesAndNewlines)); expected <f4 or <i8")
+            throw FileError(
+                path, "unsupported dtype in header \(header.trimmingCharacters(in: .whitespacesAndNewlines)); expected <f4 or <i8"
+            )
         }
         guard field("fortran_order", in: header) == "False" else {
             throw FileError(path, "Fortran-ordered arrays are not supported")

@@ -221,7 +221,10 @@ private struct PickleMachine {
     var marks: [Int] = []
     var memo: [Int: PickleValue] = [:]
 
-    init(bytes: [UInt8], path: String, allowlist: [String: Pickle.Constructor], persistentLoad: ((PickleValue) throws -> PickleValue)?) {
+    init(
+        bytes: [UInt8], path: String, allowlist: [String: Pickle.Constructor],
+        persistentLoad: ((PickleValue) throws -> PickleValue)?
+    ) {
         self.bytes = bytes
         self.path = path
         self.allowlist = allowlist
@@ -251,7 +254,9 @@ private struct PickleMachine {
 
     /// A text line up to (not including) the next newline, for `GLOBAL`.
     mutating func line() throws -> String {
-        guard let end = bytes[position...].firstIndex(of: 0x0A) else { throw fail("truncated: unterminated line at offset \(position)") }
+        guard let end = bytes[position...].firstIndex(of: 0x0A) else {
+            throw fail("truncated: unterminated line at offset \(position)")
+        }
         defer { position = end + 1 }
         return String(decoding: bytes[position..<end], as: UTF8.self)
     }
@@ -278,7 +283,9 @@ private struct PickleMachine {
     }
 
     mutating func text(_ count: Int) throws -> String {
-        guard let value = String(validating: try take(count), as: UTF8.self) else { throw fail("invalid UTF-8 string at offset \(position - count)") }
+        guard let value = String(validating: try take(count), as: UTF8.self) else {
+            throw fail("invalid UTF-8 string at offset \(position - count)")
+        }
         return value
     }
 
@@ -424,7 +431,9 @@ private struct PickleMachine {
             case 0x93:  // STACK_GLOBAL
                 let name = try pop()
                 let module = try pop()
-                guard case .string(let m) = module, case .string(let n) = name else { throw fail("STACK_GLOBAL needs two strings") }
+                guard case .string(let m) = module, case .string(let n) = name else {
+                    throw fail("STACK_GLOBAL needs two strings")
+                }
                 stack.append(try resolve(m, n))
             case 0x52, 0x81:  // REDUCE, NEWOBJ
                 let arguments = try pop()

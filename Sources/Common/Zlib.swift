@@ -27,7 +27,9 @@ public enum Zlib {
                 output += chunk.prefix(chunk.count - Int(stream.avail_out))
             } while status == Z_OK && output.count <= maximumBytes
         }
-        guard output.count <= maximumBytes else { throw Failure(description: "more than \(maximumBytes) bytes once decompressed") }
+        guard output.count <= maximumBytes else {
+            throw Failure(description: "more than \(maximumBytes) bytes once decompressed")
+        }
         guard status == Z_STREAM_END else {
             let message = stream.msg.map { String(cString: $0) } ?? (status == Z_BUF_ERROR ? "truncated" : "error \(status)")
             throw Failure(description: message)

@@ -24,7 +24,9 @@ public enum LabelNoise {
     /// disagreement first (ties: smaller row first). Neighbor lists are row-major, `width` per row;
     /// ids below 0 (missing neighbors) are skipped.
     public static func candidates(neighbors: [Int], width: Int, labels: [Int]) -> [Candidate] {
-        precondition(width > 0 && neighbors.count == labels.count * width, "\(neighbors.count) neighbor ids for \(labels.count) rows of \(width)")
+        precondition(
+            width > 0 && neighbors.count == labels.count * width,
+            "\(neighbors.count) neighbor ids for \(labels.count) rows of \(width)")
         var found: [Candidate] = []
         for (q, label) in labels.enumerated() {
             var counts: [Int: Int] = [:]

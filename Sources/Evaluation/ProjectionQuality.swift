@@ -39,7 +39,9 @@ public enum ProjectionQuality {
                 let dx = xy[2 * j] - xi, dy = xy[2 * j + 1] - yi
                 if best.count == k, let worst = best.last, dx * dx > worst.distance { return false }
                 let candidate = (distance: dx * dx + dy * dy, index: j)
-                if best.count == k, let worst = best.last, (candidate.distance, j) >= (worst.distance, worst.index) { return true }
+                if best.count == k, let worst = best.last, (candidate.distance, j) >= (worst.distance, worst.index) {
+                    return true
+                }
                 let slot = best.firstIndex { (candidate.distance, j) < ($0.distance, $0.index) } ?? best.count
                 best.insert(candidate, at: slot)
                 if best.count > k { best.removeLast() }

@@ -87,7 +87,8 @@ public enum RetrievalMetrics {
     /// For each query, how many of its first k neighbors are relevant.
     private static func relevantCounts(at k: Int, neighbors: [Int], width: Int, labels: [Int]) -> [Int] {
         precondition(k > 0 && k <= width, "k = \(k) must be in 1...\(width) (neighbors per query)")
-        precondition(neighbors.count == labels.count * width, "\(neighbors.count) neighbor ids for \(labels.count) queries x \(width)")
+        precondition(
+            neighbors.count == labels.count * width, "\(neighbors.count) neighbor ids for \(labels.count) queries x \(width)")
         return labels.indices.map { q in
             var hits = 0
             for j in 0..<k where labels[neighbors[q * width + j]] == labels[q] { hits += 1 }

@@ -28,7 +28,8 @@ extension CIFAR10 {
 
     /// Loads a pickle that must be a dict, admitting only NumPy's array globals.
     private static func pickledDict(_ path: String) throws -> PickleDict {
-        let value = try Pickle.load(FileBytes.load(path, maxBytes: FileBytes.maximumDataBytes), path: path, allowlist: Pickle.numpyGlobals)
+        let value = try Pickle.load(
+            FileBytes.load(path, maxBytes: FileBytes.maximumDataBytes), path: path, allowlist: Pickle.numpyGlobals)
         guard case .dict(let dict) = value else { throw FileError(path, "expected a pickled dict, found \(value.kind)") }
         return dict
     }

@@ -56,7 +56,10 @@ public enum CIFAR10 {
             if FileManager.default.fileExists(atPath: folder) { return try load(folder: folder) }
         }
         guard download else {
-            throw FileError(root, "no CIFAR-10 here (expected \(Archive.python.folder) or \(Archive.binary.folder)); allow the download or pass a data path")
+            throw FileError(
+                root,
+                "no CIFAR-10 here (expected \(Archive.python.folder) or \(Archive.binary.folder)); allow the download or pass a data path"
+            )
         }
         let archivePath = root + "/" + archive.fileName
         if (try? Downloader.md5(ofFile: archivePath)) != archive.md5 {
@@ -92,7 +95,8 @@ public enum CIFAR10 {
                 pixels += part.pixels
             }
             return InMemoryDataset(
-                name: "cifar10/" + name, width: side, height: side, pixels: pixels, ids: ids, labels: labels, classNames: classNames)
+                name: "cifar10/" + name, width: side, height: side, pixels: pixels, ids: ids, labels: labels,
+                classNames: classNames)
         }
         return DataSplits(train: try split(trainBatches, "train"), test: try split([testBatch], "test"))
     }
@@ -106,7 +110,9 @@ public enum CIFAR10 {
         let record = 1 + imageBytes
         guard !bytes.isEmpty, bytes.count % record == 0 else {
             throw FileError(
-                path, "holds \(bytes.count) bytes, not a whole number of \(record)-byte records (\(bytes.count / record) records and \(bytes.count % record) bytes): truncated?")
+                path,
+                "holds \(bytes.count) bytes, not a whole number of \(record)-byte records (\(bytes.count / record) records and \(bytes.count % record) bytes): truncated?"
+            )
         }
         let count = bytes.count / record
         let labels = (0..<count).map { Int(bytes[$0 * record]) }

@@ -19,7 +19,9 @@ public enum DataSource {
     ///
     ///     let data = try DataSource.open("cifar10", root: "cifar", download: true)
     ///     let train = data.train.limited(to: 1000)
-    public static func open(_ spec: String, root: String = "cifar", download: Bool = true, skipBad: Bool = false) throws -> DataSplits {
+    public static func open(_ spec: String, root: String = "cifar", download: Bool = true, skipBad: Bool = false) throws
+        -> DataSplits
+    {
         if spec.lowercased() == "cifar10" { return try CIFAR10.open(root: root, download: download) }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: spec, isDirectory: &isFolder) else {

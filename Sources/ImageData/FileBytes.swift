@@ -43,7 +43,9 @@ enum FileBytes {
             }
             count = filled
         }
-        guard filled == size else { throw FileError(path, "read \(filled) of \(size) bytes (\(String(cString: strerror(errno))))") }
+        guard filled == size else {
+            throw FileError(path, "read \(filled) of \(size) bytes (\(String(cString: strerror(errno))))")
+        }
         return (bytes, fileBytes)
     }
 }

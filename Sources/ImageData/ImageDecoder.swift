@@ -82,7 +82,7 @@ public enum ImageDecoder {
         do {
             let header = try header(of: bytes, path: path)
             return Header(width: header.width, height: header.height, fileBytes: fileBytes)
-        } catch where fileBytes > prefix {
+        } catch  where fileBytes > prefix {
             let header = try header(of: FileBytes.load(path, maxBytes: FileBytes.maximumImageBytes), path: path)
             return Header(width: header.width, height: header.height, fileBytes: fileBytes)
         }

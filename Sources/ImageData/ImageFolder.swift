@@ -31,9 +31,11 @@ public enum ImageFolder {
         guard let entries = try listFolder(path) else { throw FileError(path, "no such folder") }
         let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
         guard entries.folders.contains("train") else {
-            return DataSplits(train: try load(path, name: name, classNames: nil, skipBad: skipBad, memoryBudget: memoryBudget), test: nil)
+            return DataSplits(
+                train: try load(path, name: name, classNames: nil, skipBad: skipBad, memoryBudget: memoryBudget), test: nil)
         }
-        let train = try load(path + "/train", name: name + "/train", classNames: nil, skipBad: skipBad, memoryBudget: memoryBudget)
+        let train = try load(
+            path + "/train", name: name + "/train", classNames: nil, skipBad: skipBad, memoryBudget: memoryBudget)
         guard entries.folders.contains("test") else { return DataSplits(train: train, test: nil) }
         let test = try load(
             path + "/test", name: name + "/test", classNames: train.classNames, skipBad: skipBad, memoryBudget: memoryBudget)
@@ -42,13 +44,17 @@ public enum ImageFolder {
 
     /// Loads one split: class folders (or images directly in `folder`), labeled by
     /// `classNames` when given (the training split's classes) or by its own sorted folders.
-    static func load(_ folder: String, name: String, classNames: [String]?, skipBad: Bool, memoryBudget: Int) throws -> any ImageDataset {
+    static func load(_ folder: String, name: String, classNames: [String]?, skipBad: Bool, memoryBudget: Int) throws
+        -> any ImageDataset
+    {
         let listing = try list(folder, classNames: classNames)
         guard !listing.files.isEmpty else {
             throw FileError(folder, "no images (\(extensions.sorted().map { "." + $0 }.joined(separator: ", "))) found")
         }
         let paths = listing.files.map { folder + "/" + $0 }
-        if let memory = try decodeInMemory(paths, listing: listing, folder: folder, name: name, skipBad: skipBad, memoryBudget: memoryBudget) {
+        if let memory = try decodeInMemory(
+            paths, listing: listing, folder: folder, name: name, skipBad: skipBad, memoryBudget: memoryBudget)
+        {
             return memory
         }
         let headers = checkHeaders(paths, name: name, fullDecode: skipBad)
@@ -71,13 +77,15 @@ public enum ImageFolder {
         guard let entries = try listFolder(folder) else { throw FileError(folder, "no such folder") }
         guard !entries.folders.isEmpty else { return Listing(files: entries.images) }
         guard entries.images.isEmpty else {
-            throw FileError(folder, "holds both images (\(entries.images[0]), ...) and class folders (\(entries.folders[0]), ...)")
+            throw FileError(
+                folder, "holds both images (\(entries.images[0]), ...) and class folders (\(entries.folders[0]), ...)")
         }
         let classNames = expected ?? entries.folders
         var listing = Listing(labels: [], classNames: classNames)
         for name in entries.folders {
             guard let label = classNames.firstIndex(of: name) else {
-                throw FileError(folder + "/" + name, "class folder not among the training classes (\(classNames.joined(separator: ", ")))")
+                throw FileError(
+                    folder + "/" + name, "class folder not among the training classes (\(classNames.joined(separator: ", ")))")
             }
             guard let images = try listFolder(folder + "/" + name)?.images else { continue }
             listing.files += images.map { name + "/" + $0 }
@@ -145,7 +153,8 @@ public enum ImageFolder {
                         stop.store(true, ordering: .relaxed)
                         return .otherSize
                     }
-                    _ = UnsafeMutableBufferPointer(rebasing: block[row * imageSize..<(row + 1) * imageSize]).update(from: image.pixels)
+                    _ = UnsafeMutableBufferPointer(rebasing: block[row * imageSize..<(row + 1) * imageSize]).update(
+                        from: image.pixels)
                     return .decoded
                 } catch {
                     if !skipBad { stop.store(true, ordering: .relaxed) }
@@ -176,7 +185,9 @@ public enum ImageFolder {
     /// With `fullDecode` (for `--skip-bad`) every file is also decoded, at 1/8 scale for
     /// JPEGs (the entropy-coded data is still read whole), so that damage past the header
     /// is found now and skipped, not when the row is embedded.
-    private static func checkHeaders(_ paths: [String], name: String, fullDecode: Bool) -> [Result<ImageDecoder.Header, FileError>] {
+    private static func checkHeaders(_ paths: [String], name: String, fullDecode: Bool) -> [Result<
+        ImageDecoder.Header, FileError
+    >] {
         let progress = paths.count >= 5000 ? Common.Progress("Checking \(name)", total: paths.count, unit: "images") : nil
         defer { progress?.finish() }
         return parallelMap(paths.count) { row in
@@ -225,7 +236,10 @@ public struct ImageFolderDataset: ImageDataset {
     public let sizes: [(width: Int, height: Int)]
     public let fingerprint: String
 
-    init(name: String, paths: [String], relativePaths: [String], labels: [Int]?, classNames: [String], headers: [ImageDecoder.Header]) {
+    init(
+        name: String, paths: [String], relativePaths: [String], labels: [Int]?, classNames: [String],
+        headers: [ImageDecoder.Header]
+    ) {
         var print = Fingerprint()
         print.update("image files \(paths.count)\nclasses \(classNames.joined(separator: "\t"))\n")
         for (row, path) in relativePaths.enumerated() {
@@ -237,7 +251,9 @@ public struct ImageFolderDataset: ImageDataset {
             fingerprint: print.finalize())
     }
 
-    private init(name: String, ids: [String], labels: [Int]?, classNames: [String], sizes: [(width: Int, height: Int)], fingerprint: String) {
+    private init(
+        name: String, ids: [String], labels: [Int]?, classNames: [String], sizes: [(width: Int, height: Int)], fingerprint: String
+    ) {
         self.name = name
         self.ids = ids
         self.labels = labels
@@ -261,7 +277,8 @@ public struct ImageFolderDataset: ImageDataset {
 
     public func subset(_ rows: [Int]) -> any ImageDataset {
         ImageFolderDataset(
-            name: name, ids: rows.map { ids[$0] }, labels: labels(of: rows), classNames: classNames, sizes: rows.map { sizes[$0] },
+            name: name, ids: rows.map { ids[$0] }, labels: labels(of: rows), classNames: classNames,
+            sizes: rows.map { sizes[$0] },
             fingerprint: Self.subsetFingerprint(fingerprint, rows: rows))
     }
 }

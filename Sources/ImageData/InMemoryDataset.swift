@@ -23,7 +23,8 @@ public struct InMemoryDataset: ImageDataset {
         name: String, width: Int, height: Int, pixels: [UInt8], ids: [String], labels: [Int]?, classNames: [String],
         fingerprintIDs: [String]? = nil, fingerprint: String? = nil
     ) {
-        precondition(pixels.count == ids.count * height * width * 3, "\(pixels.count) bytes for \(ids.count) images of \(width)x\(height)")
+        precondition(
+            pixels.count == ids.count * height * width * 3, "\(pixels.count) bytes for \(ids.count) images of \(width)x\(height)")
         precondition(labels.map { $0.count == ids.count } ?? true, "\(labels?.count ?? 0) labels for \(ids.count) images")
         self.name = name
         self.width = width
@@ -32,8 +33,10 @@ public struct InMemoryDataset: ImageDataset {
         self.ids = ids
         self.labels = labels
         self.classNames = classNames
-        self.fingerprint = fingerprint ?? Self.fingerprint(
-            width: width, height: height, pixels: pixels, ids: fingerprintIDs ?? ids, labels: labels, classNames: classNames)
+        self.fingerprint =
+            fingerprint
+            ?? Self.fingerprint(
+                width: width, height: height, pixels: pixels, ids: fingerprintIDs ?? ids, labels: labels, classNames: classNames)
     }
 
     public var count: Int { ids.count }
@@ -56,7 +59,9 @@ public struct InMemoryDataset: ImageDataset {
     }
 
     /// SHA-256 over the image size, class names, ids, labels and pixels.
-    static func fingerprint(width: Int, height: Int, pixels: [UInt8], ids: [String], labels: [Int]?, classNames: [String]) -> String {
+    static func fingerprint(width: Int, height: Int, pixels: [UInt8], ids: [String], labels: [Int]?, classNames: [String])
+        -> String
+    {
         var print = Fingerprint()
         print.update("images \(ids.count)x\(height)x\(width)x3\nclasses \(classNames.joined(separator: "\t"))\n")
         print.update(ids.joined(separator: "\n"))

@@ -60,7 +60,8 @@ enum TarArchive {
             pending = (nil, nil)
             let start = offset + 512
             guard size >= 0, start + size <= tar.count else {
-                throw FileError(path, "truncated: member \(name) needs \(size) bytes at offset \(start), archive has \(tar.count)")
+                throw FileError(
+                    path, "truncated: member \(name) needs \(size) bytes at offset \(start), archive has \(tar.count)")
             }
             let content = UnsafeRawBufferPointer(rebasing: tar[start..<start + size])
             offset = start + (size + 511) / 512 * 512
@@ -111,7 +112,9 @@ enum TarArchive {
     }
 
     /// A numeric header field: octal text, or base-256 when the high bit of its first byte is set.
-    private static func number(_ header: UnsafeRawBufferPointer, _ start: Int, _ length: Int, at offset: Int, in path: String) throws -> Int {
+    private static func number(_ header: UnsafeRawBufferPointer, _ start: Int, _ length: Int, at offset: Int, in path: String)
+        throws -> Int
+    {
         let field = header[start..<start + length]
         if field.first.map({ $0 & 0x80 != 0 }) == true {
             return field.dropFirst().reduce(Int(field[start] & 0x7F)) { $0 << 8 | Int($1) }
@@ -127,7 +130,9 @@ enum TarArchive {
     private static func verifyChecksum(_ header: UnsafeRawBufferPointer, at offset: Int, in path: String) throws {
         let stored = try number(header, 148, 8, at: offset, in: path)
         let sum = header.enumerated().reduce(0) { $0 + (148..<156 ~= $1.offset ? 32 : Int($1.element)) }
-        guard stored == sum else { throw FileError(path, "corrupt tar header at offset \(offset) (checksum \(stored), computed \(sum))") }
+        guard stored == sum else {
+            throw FileError(path, "corrupt tar header at offset \(offset) (checksum \(stored), computed \(sum))")
+        }
     }
 
     /// The `path` and `size` of pax extended-header records ("LENGTH key=value\n").

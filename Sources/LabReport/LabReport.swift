@@ -42,15 +42,17 @@ public struct LabReport: Sendable {
     /// The whole report as Markdown.
     public var markdown: String {
         var out = "# Pic2Vec lab report\n\n"
-        out += Table(
-            headers: ["", ""],
-            rows: [
-                ["Date", header.date], ["Commit", header.commit], ["Machine", header.machine],
-                ["Data", header.dataset], ["Data fingerprint", "`\(header.fingerprint.prefix(16))`"],
-                ["Weights", header.weights], ["Swift packages", header.packages], ["Command", "`\(header.commandLine)`"],
-            ], rightAligned: [false, false]
-        ).markdown
-        out += "\nSections: " + sections.map { "\(String(format: "%02d", $0.number)) \($0.title)" }.joined(separator: ", ") + ".\n\n"
+        out +=
+            Table(
+                headers: ["", ""],
+                rows: [
+                    ["Date", header.date], ["Commit", header.commit], ["Machine", header.machine],
+                    ["Data", header.dataset], ["Data fingerprint", "`\(header.fingerprint.prefix(16))`"],
+                    ["Weights", header.weights], ["Swift packages", header.packages], ["Command", "`\(header.commandLine)`"],
+                ], rightAligned: [false, false]
+            ).markdown
+        out +=
+            "\nSections: " + sections.map { "\(String(format: "%02d", $0.number)) \($0.title)" }.joined(separator: ", ") + ".\n\n"
         out += sections.map(\.markdown).joined(separator: "\n")
         return out
     }

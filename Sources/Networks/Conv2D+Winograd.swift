@@ -1,5 +1,5 @@
-import Common
 internal import CResNetKernels
+import Common
 
 /// Winograd F(2x2, 3x3) for stride-1, padding-1 3x3 convolutions, NHWC.
 ///
@@ -70,7 +70,8 @@ extension ConvBN {
                 for i in 0..<4 {
                     for j in 0..<4 {
                         let ih = 2 * th - 1 + i, iw = 2 * tw - 1 + j
-                        rows[4 * i + j] = ih >= 0 && ih < h && iw >= 0 && iw < w
+                        rows[4 * i + j] =
+                            ih >= 0 && ih < h && iw >= 0 && iw < w
                             ? x + ((n * h + ih) * w + iw) * cin : UnsafePointer(zeros)
                     }
                 }
@@ -81,8 +82,9 @@ extension ConvBN {
                 }
             }
             for k in 0..<16 {
-                weights.transformed[k].multiply(count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout,
-                                                level: level)
+                weights.transformed[k].multiply(
+                    count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout,
+                    level: level)
             }
             for t in 0..<count {
                 let tile = start + t, n = tile / perImage, th = tile % perImage / tilesW, tw = tile % tilesW
@@ -95,8 +97,9 @@ extension ConvBN {
                     }
                 }
                 bias.withUnsafeBufferPointer { b in
-                    rn_winograd_output(level.rawValue, m + t * cout, chunk * cout, Int32(cout), b.baseAddress, targets,
-                                       residual == nil ? nil : shortcuts, relu ? 1 : 0)
+                    rn_winograd_output(
+                        level.rawValue, m + t * cout, chunk * cout, Int32(cout), b.baseAddress, targets,
+                        residual == nil ? nil : shortcuts, relu ? 1 : 0)
                 }
             }
             start += count

@@ -80,7 +80,8 @@ public struct ConvBN: Sendable {
         for o in 0..<outputChannels {
             for i in 0..<inputChannels {
                 for t in 0..<taps {
-                    packed[(t * inputChannels + i) * outputChannels + o] = torchWeight[(o * inputChannels + i) * taps + t] * scale[o]
+                    packed[(t * inputChannels + i) * outputChannels + o] =
+                        torchWeight[(o * inputChannels + i) * taps + t] * scale[o]
                 }
             }
         }
@@ -91,7 +92,8 @@ public struct ConvBN: Sendable {
         self.outputChannels = outputChannels
         self.weights = packed
         self.bias = (0..<outputChannels).map { beta[$0] - mean[$0] * scale[$0] }
-        self.winogradWeights = kernel == 3 && stride == 1 && padding == .symmetric(1)
+        self.winogradWeights =
+            kernel == 3 && stride == 1 && padding == .symmetric(1)
             ? WinogradWeights(packed: packed, inputs: inputChannels, outputs: outputChannels) : nil
     }
 
@@ -113,8 +115,9 @@ public struct ConvBN: Sendable {
         let plan = plans.plan(height: input.height, width: input.width) { makePlan(height: $0, width: $1) }
         let outH = plan.outputHeight, outW = plan.outputWidth
         if let residual {
-            precondition(residual.batch == input.batch && residual.height == outH && residual.width == outW
-                && residual.channels == outputChannels, "residual shape differs from the convolution's output")
+            precondition(
+                residual.batch == input.batch && residual.height == outH && residual.width == outW
+                    && residual.channels == outputChannels, "residual shape differs from the convolution's output")
         }
         let relu = activation != .identity
         return Tensor(batch: input.batch, height: outH, width: outW, channels: outputChannels) { output in
@@ -122,15 +125,18 @@ public struct ConvBN: Sendable {
                 guard let x = x.baseAddress else { return }
                 withOptionalPointer(residual?.values) { residual in
                     if let winogradWeights, outH * outW >= Self.winogradMinimumPositions, activation != .relu6 {
-                        return winograd(input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu,
-                                        level: level)
+                        return winograd(
+                            input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu,
+                            level: level)
                     }
                     if isPointwise, let group = plan.groups.first {
-                        return pointwise(group.weights, rows: input.batch * outH * outW, x: x, output: output,
-                                         residual: residual, activation: activation, level: level)
+                        return pointwise(
+                            group.weights, rows: input.batch * outH * outW, x: x, output: output,
+                            residual: residual, activation: activation, level: level)
                     }
                     for group in plan.groups {
-                        run(group, plan: plan, input: input, x: x, output: output, residual: residual, activation: activation,
+                        run(
+                            group, plan: plan, input: input, x: x, output: output, residual: residual, activation: activation,
                             level: level)
                     }
                 }
@@ -150,9 +156,10 @@ public struct ConvBN: Sendable {
             while start < rows {
                 let count = min(chunk, rows - start)
                 let destination = output + start * cout
-                weights.multiply(count, x + start * cin, lda: cin, into: destination, ldc: cout, bias: b.baseAddress,
-                                 residual: residual.map { $0 + start * cout }, ldr: cout, relu: activation != .identity,
-                                 level: level)
+                weights.multiply(
+                    count, x + start * cin, lda: cin, into: destination, ldc: cout, bias: b.baseAddress,
+                    residual: residual.map { $0 + start * cout }, ldr: cout, relu: activation != .identity,
+                    level: level)
                 if activation == .relu6 { Activation.relu6.apply(destination, count: count * cout) }
                 start += count
             }
@@ -184,12 +191,14 @@ public struct ConvBN: Sendable {
                 let count = min(chunk, rows - start)
                 for r in 0..<count {
                     let n = (start + r) / groupPositions, p = Int(group.positions[(start + r) % groupPositions])
-                    gather(x, input: input, plan: plan, n: n, oh: p / plan.outputWidth, ow: p % plan.outputWidth,
-                           runs: group.runs, into: columns + r * depth)
+                    gather(
+                        x, input: input, plan: plan, n: n, oh: p / plan.outputWidth, ow: p % plan.outputWidth,
+                        runs: group.runs, into: columns + r * depth)
                 }
                 guard let staging else {
-                    group.weights.multiply(count, columns, lda: depth, into: output + start * cout, ldc: cout, bias: b.baseAddress,
-                                           residual: residual.map { $0 + start * cout }, ldr: cout, relu: relu, level: level)
+                    group.weights.multiply(
+                        count, columns, lda: depth, into: output + start * cout, ldc: cout, bias: b.baseAddress,
+                        residual: residual.map { $0 + start * cout }, ldr: cout, relu: relu, level: level)
                     if activation == .relu6 { Activation.relu6.apply(output + start * cout, count: count * cout) }
                     start += count
                     continue
@@ -229,7 +238,8 @@ public struct ConvBN: Sendable {
             let low = max(0, -iw0), high = max(low, min(run.count, input.width - iw0))
             if low > 0 { out.update(repeating: 0, count: low * c) }
             if high > low {
-                out.advanced(by: low * c).update(from: x + ((n * input.height + ih) * input.width + iw0 + low) * c, count: (high - low) * c)
+                out.advanced(by: low * c).update(
+                    from: x + ((n * input.height + ih) * input.width + iw0 + low) * c, count: (high - low) * c)
             }
             if high < run.count { out.advanced(by: high * c).update(repeating: 0, count: (run.count - high) * c) }
         }
@@ -258,12 +268,16 @@ public struct ConvBN: Sendable {
         let everything = [Bool](repeating: true, count: kernel * kernel)
         let groups: [TapGroup]
         if Double(usedTaps) > 0.85 * Double(allTaps) {
-            groups = [TapGroup(positions: (0..<Int32(outH * outW)).map { $0 }, mask: everything, kernel: kernel,
-                               weights: weights, rowsPerTap: inputChannels * outputChannels, columns: outputChannels)]
+            groups = [
+                TapGroup(
+                    positions: (0..<Int32(outH * outW)).map { $0 }, mask: everything, kernel: kernel,
+                    weights: weights, rowsPerTap: inputChannels * outputChannels, columns: outputChannels)
+            ]
         } else {
             groups = order.map { mask in
-                TapGroup(positions: byMask[mask] ?? [], mask: mask, kernel: kernel, weights: weights,
-                         rowsPerTap: inputChannels * outputChannels, columns: outputChannels)
+                TapGroup(
+                    positions: byMask[mask] ?? [], mask: mask, kernel: kernel, weights: weights,
+                    rowsPerTap: inputChannels * outputChannels, columns: outputChannels)
             }
         }
         return ConvPlan(outputHeight: outH, outputWidth: outW, padTop: padTop, padLeft: padLeft, groups: groups)
@@ -300,8 +314,9 @@ struct TapGroup: Sendable {
         self.positions = positions
         self.runs = runs
         self.taps = selected.count
-        self.weights = GEMMWeights(selected.count == mask.count ? all : selected.flatMap { all[$0 * rowsPerTap..<($0 + 1) * rowsPerTap] },
-                                   rows: selected.count * rowsPerTap / columns, columns: columns)
+        self.weights = GEMMWeights(
+            selected.count == mask.count ? all : selected.flatMap { all[$0 * rowsPerTap..<($0 + 1) * rowsPerTap] },
+            rows: selected.count * rowsPerTap / columns, columns: columns)
     }
 
     /// The im2col row length for `channels` input channels.

@@ -52,18 +52,20 @@ public struct DepthwiseConvBN: Sendable {
         let (outH, padTop) = padding.layout(input: input.height, kernel: kernel, stride: stride)
         let (outW, padLeft) = padding.layout(input: input.width, kernel: kernel, stride: stride)
         precondition(outH > 0 && outW > 0, "input \(input.height)x\(input.width) is too small for this convolution")
-        let code: Int32 = switch activation {
-        case .identity: 0
-        case .relu: 1
-        case .relu6: 2
-        }
+        let code: Int32 =
+            switch activation {
+            case .identity: 0
+            case .relu: 1
+            case .relu6: 2
+            }
         return Tensor(batch: input.batch, height: outH, width: outW, channels: channels) { output in
             input.values.withUnsafeBufferPointer { x in
                 weights.withUnsafeBufferPointer { w in
                     bias.withUnsafeBufferPointer { b in
-                        rn_depthwise(level, x.baseAddress, Int32(input.height), Int32(input.width), Int32(channels), w.baseAddress,
-                                     b.baseAddress, Int32(kernel), Int32(stride), Int32(padTop), Int32(padLeft), Int32(outH),
-                                     Int32(outW), code, 0, Int32(input.batch * outH), output)
+                        rn_depthwise(
+                            level, x.baseAddress, Int32(input.height), Int32(input.width), Int32(channels), w.baseAddress,
+                            b.baseAddress, Int32(kernel), Int32(stride), Int32(padTop), Int32(padLeft), Int32(outH),
+                            Int32(outW), code, 0, Int32(input.batch * outH), output)
                     }
                 }
             }

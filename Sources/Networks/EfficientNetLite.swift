@@ -94,11 +94,18 @@ public struct EfficientNetLite: ImageNetwork {
                     let name = "_blocks.\(table.count)."
                     let stride = r == 0 ? stage.stride : 1
                     let hidden = input * stage.expansion
-                    let expand = stage.expansion == 1 ? nil
-                        : ConvLayer(conv: name + "_expand_conv", norm: name + "_bn0", input: input, output: hidden, kernel: 1, padding: .same)
-                    let depthwise = ConvLayer(conv: name + "_depthwise_conv", norm: name + "_bn1", input: hidden, output: hidden,
-                                              kernel: stage.kernel, stride: stride, padding: .same, depthwise: true)
-                    let project = ConvLayer(conv: name + "_project_conv", norm: name + "_bn2", input: hidden, output: output, kernel: 1, padding: .same)
+                    let expand =
+                        stage.expansion == 1
+                        ? nil
+                        : ConvLayer(
+                            conv: name + "_expand_conv", norm: name + "_bn0", input: input, output: hidden, kernel: 1,
+                            padding: .same)
+                    let depthwise = ConvLayer(
+                        conv: name + "_depthwise_conv", norm: name + "_bn1", input: hidden, output: hidden,
+                        kernel: stage.kernel, stride: stride, padding: .same, depthwise: true)
+                    let project = ConvLayer(
+                        conv: name + "_project_conv", norm: name + "_bn2", input: hidden, output: output, kernel: 1,
+                        padding: .same)
                     table.append((expand, depthwise, project, stride == 1 && input == output))
                     input = output
                 }
@@ -125,14 +132,17 @@ public struct EfficientNetLite: ImageNetwork {
     /// Builds the network of `architecture` from a state dict with the reference's names
     /// (a `module.` prefix is dropped; `_fc.*` is ignored). The first missing or mis-shaped
     /// tensor, or one holding NaN, infinity or a negative variance, is an error naming it.
-    public init(stateDict raw: [String: NamedTensor], path: String, architecture: Architecture, model: String, isRandom: Bool = false) throws {
+    public init(
+        stateDict raw: [String: NamedTensor], path: String, architecture: Architecture, model: String, isRandom: Bool = false
+    ) throws {
         var tensors: [String: NamedTensor] = [:]
         for (name, tensor) in raw { tensors[name.hasPrefix("module.") ? String(name.dropFirst("module.".count)) : name] = tensor }
         let weights = try LayerWeights(tensors, layers: architecture.layers, epsilon: 1e-3, path: path, model: model)
         stem = weights.conv(architecture.stem)
         blocks = architecture.blocks.map { block in
-            MBConvBlock(expand: block.expand.map(weights.conv), depthwise: weights.depthwise(block.depthwise),
-                        project: weights.conv(block.project), residual: block.residual)
+            MBConvBlock(
+                expand: block.expand.map(weights.conv), depthwise: weights.depthwise(block.depthwise),
+                project: weights.conv(block.project), residual: block.residual)
         }
         head = weights.conv(architecture.head)
         self.isRandom = isRandom

@@ -35,7 +35,8 @@ public struct Embedder: Sendable {
         let matrix = try embed(count: source.count, report: report) { try source.image(at: $0, fitting: side) }
         report?.finish(note: network.isRandom ? "random weights" : "")
         if let row = Self.firstNonFiniteRow(matrix) {
-            throw FileError(source.name, "the embedding of image \(row) holds NaN or infinity (the weights overflow on it); nothing written")
+            throw FileError(
+                source.name, "the embedding of image \(row) holds NaN or infinity (the weights overflow on it); nothing written")
         }
         return matrix
     }
@@ -52,7 +53,8 @@ public struct Embedder: Sendable {
         (try? embed(count: images.count, report: nil) { images[$0] }) ?? Matrix(rows: 0, columns: dimension, values: [])
     }
 
-    private func embed(count: Int, report: Common.Progress?, image: @Sendable @escaping (Int) throws -> RGBImage) throws -> Matrix {
+    private func embed(count: Int, report: Common.Progress?, image: @Sendable @escaping (Int) throws -> RGBImage) throws -> Matrix
+    {
         let dimension = self.dimension
         // Set (and restore) OpenBLAS's process-wide count only when it is not 1 already, so
         // that a server which set it once never has it changed under concurrent requests.
@@ -84,7 +86,9 @@ public struct Embedder: Sendable {
     }
 
     /// Embeds rows `range` on the calling thread, in forward passes small enough to keep memory bounded.
-    private func run(_ range: Range<Int>, image: (Int) throws -> RGBImage, into output: SharedPointer<Float>?, dimension: Int) throws {
+    private func run(_ range: Range<Int>, image: (Int) throws -> RGBImage, into output: SharedPointer<Float>?, dimension: Int)
+        throws
+    {
         let size = preprocessing.size
         // 2^18 input pixels per pass keeps the widest activation (EfficientNet's 96-channel
         // maps at half the input side) under glibc's 32 MiB mmap ceiling, so buffers are reused

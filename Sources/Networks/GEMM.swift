@@ -1,5 +1,5 @@
-import Common
 internal import CResNetKernels
+import Common
 
 /// A weight matrix (`rows` x `columns`, row-major) ready for `c = a x weights`, with the
 /// convolution's epilogue (bias, residual add, ReLU) applied as each output tile is written.
@@ -35,8 +35,9 @@ struct GEMMWeights: Sendable {
         level: SIMDLevel = .current
     ) {
         values.withUnsafeBufferPointer { w in
-            rn_gemm(level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), w.baseAddress, c, Int32(ldc),
-                    bias, residual, Int32(ldr), relu ? 1 : 0)
+            rn_gemm(
+                level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), w.baseAddress, c, Int32(ldc),
+                bias, residual, Int32(ldr), relu ? 1 : 0)
         }
     }
 }

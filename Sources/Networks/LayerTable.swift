@@ -16,7 +16,10 @@ public struct ConvLayer: Sendable, Equatable {
     /// A depthwise convolution (groups = channels; input and output channels equal).
     public let depthwise: Bool
 
-    public init(conv: String, norm: String, input: Int, output: Int, kernel: Int, stride: Int = 1, padding: Padding, depthwise: Bool = false) {
+    public init(
+        conv: String, norm: String, input: Int, output: Int, kernel: Int, stride: Int = 1, padding: Padding,
+        depthwise: Bool = false
+    ) {
         precondition(!depthwise || input == output, "a depthwise convolution keeps its channels")
         self.conv = conv
         self.norm = norm
@@ -33,7 +36,8 @@ public struct ConvLayer: Sendable, Equatable {
 
     /// Every tensor this layer reads, with its shape, in state-dict order.
     public var tensors: [(name: String, shape: [Int])] {
-        [(conv + ".weight", weightShape)] + ["weight", "bias", "running_mean", "running_var"].map { (norm + "." + $0, [outputChannels]) }
+        [(conv + ".weight", weightShape)]
+            + ["weight", "bias", "running_mean", "running_var"].map { (norm + "." + $0, [outputChannels]) }
     }
 }
 
@@ -57,7 +61,9 @@ public struct LayerWeights: Sendable {
                 guard found.shape == shape else {
                     throw FileError(path, "tensor \(name) has shape \(found.shape), expected \(shape) for \(model)")
                 }
-                guard found.values.allSatisfy({ $0.isFinite }) else { throw FileError(path, "tensor \(name) holds NaN or infinity") }
+                guard found.values.allSatisfy({ $0.isFinite }) else {
+                    throw FileError(path, "tensor \(name) holds NaN or infinity")
+                }
                 if name.hasSuffix(".running_var"), let negative = found.values.first(where: { $0 < 0 }) {
                     throw FileError(path, "tensor \(name) holds a negative variance (\(negative))")
                 }
@@ -98,9 +104,11 @@ public struct LayerWeights: Sendable {
             let fanOut = layer.weightShape[0] * layer.kernel * layer.kernel / (layer.depthwise ? layer.outputChannels : 1)
             let std = (2.0 / Double(fanOut)).squareRoot()
             let shape = layer.weightShape
-            dict[layer.conv + ".weight"] = NamedTensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(std * normal(&generator)) })
+            dict[layer.conv + ".weight"] = NamedTensor(
+                shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Float(std * normal(&generator)) })
             for (field, value) in [("weight", Float(1)), ("bias", 0), ("running_mean", 0), ("running_var", 1)] {
-                dict[layer.norm + "." + field] = NamedTensor(shape: [layer.outputChannels], values: [Float](repeating: value, count: layer.outputChannels))
+                dict[layer.norm + "." + field] = NamedTensor(
+                    shape: [layer.outputChannels], values: [Float](repeating: value, count: layer.outputChannels))
             }
         }
         return dict

@@ -14,7 +14,8 @@ public enum Model: String, CaseIterable, Sendable, Codable {
     /// The model named `name` (as on the command line), or an error listing the choices.
     public init(named name: String) throws {
         guard let model = Model(rawValue: name) else {
-            throw FileError("--model", "unknown model '\(name)'; expected one of \(Model.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw FileError(
+                "--model", "unknown model '\(name)'; expected one of \(Model.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self = model
     }
@@ -65,7 +66,9 @@ public enum Model: String, CaseIterable, Sendable, Codable {
         switch name {
         case "cifar": return .cifar
         case "imagenet" where efficientNet != nil:
-            return Preprocessing(name: "imagenet", size: nativeSize, mean: [127 / 255, 127 / 255, 127 / 255], std: [128 / 255, 128 / 255, 128 / 255])
+            return Preprocessing(
+                name: "imagenet", size: nativeSize, mean: [127 / 255, 127 / 255, 127 / 255],
+                std: [128 / 255, 128 / 255, 128 / 255])
         case "imagenet": return .imagenet
         default: return nil
         }
@@ -78,7 +81,8 @@ public enum Model: String, CaseIterable, Sendable, Codable {
             return try ResNet(stateDict: stateDict, path: path, architecture: resNet, model: displayName, isRandom: isRandom)
         }
         guard let efficientNet else { preconditionFailure("\(self) has no architecture") }
-        return try EfficientNetLite(stateDict: stateDict, path: path, architecture: efficientNet, model: displayName, isRandom: isRandom)
+        return try EfficientNetLite(
+            stateDict: stateDict, path: path, architecture: efficientNet, model: displayName, isRandom: isRandom)
     }
 
     /// Every convolution of the model, in state-dict order (its topology table).

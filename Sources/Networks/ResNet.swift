@@ -41,7 +41,9 @@ public struct ResNet: ImageNetwork {
         public static let resnet50 = Architecture(blocks: [3, 4, 6, 3], bottleneck: true)
 
         /// The stem's convolution.
-        var stem: ConvLayer { ConvLayer(conv: "conv1", norm: "bn1", input: 3, output: width, kernel: 7, stride: 2, padding: .symmetric(3)) }
+        var stem: ConvLayer {
+            ConvLayer(conv: "conv1", norm: "bn1", input: 3, output: width, kernel: 7, stride: 2, padding: .symmetric(3))
+        }
 
         /// The topology table: per stage, per block, its convolutions and its projection
         /// (torchvision names; the stride sits on the 3x3 convolution, as in torchvision).
@@ -54,15 +56,22 @@ public struct ResNet: ImageNetwork {
                     let name = "layer\(s + 1).\(b)"
                     let stride = s > 0 && b == 0 ? 2 : 1
                     func layer(_ i: Int, _ input: Int, _ output: Int, kernel: Int, stride: Int = 1) -> ConvLayer {
-                        ConvLayer(conv: "\(name).conv\(i)", norm: "\(name).bn\(i)", input: input, output: output, kernel: kernel,
-                                  stride: stride, padding: .symmetric(kernel / 2))
+                        ConvLayer(
+                            conv: "\(name).conv\(i)", norm: "\(name).bn\(i)", input: input, output: output, kernel: kernel,
+                            stride: stride, padding: .symmetric(kernel / 2))
                     }
-                    let convs = bottleneck
-                        ? [layer(1, channels, inner, kernel: 1), layer(2, inner, inner, kernel: 3, stride: stride), layer(3, inner, out, kernel: 1)]
+                    let convs =
+                        bottleneck
+                        ? [
+                            layer(1, channels, inner, kernel: 1), layer(2, inner, inner, kernel: 3, stride: stride),
+                            layer(3, inner, out, kernel: 1),
+                        ]
                         : [layer(1, channels, out, kernel: 3, stride: stride), layer(2, out, out, kernel: 3)]
-                    let downsample = stride != 1 || channels != out
-                        ? ConvLayer(conv: name + ".downsample.0", norm: name + ".downsample.1", input: channels, output: out,
-                                    kernel: 1, stride: stride, padding: .symmetric(0))
+                    let downsample =
+                        stride != 1 || channels != out
+                        ? ConvLayer(
+                            conv: name + ".downsample.0", norm: name + ".downsample.1", input: channels, output: out,
+                            kernel: 1, stride: stride, padding: .symmetric(0))
                         : nil
                     channels = out
                     return (convs, downsample)
@@ -84,7 +93,9 @@ public struct ResNet: ImageNetwork {
     init(_ architecture: Architecture, weights: LayerWeights, isRandom: Bool) {
         stem = weights.conv(architecture.stem)
         stages = architecture.table.map { stage in
-            stage.map { block in ResidualBlock(convs: block.convs.map(weights.conv), downsample: block.downsample.map(weights.conv)) }
+            stage.map { block in
+                ResidualBlock(convs: block.convs.map(weights.conv), downsample: block.downsample.map(weights.conv))
+            }
         }
         self.isRandom = isRandom
     }

@@ -11,7 +11,10 @@ enum SafeTensors {
         }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(data.count - 8) else {
-            throw FileError(path, "safetensors header length \(headerLength) is larger than the file (\(data.count) bytes); truncated or not a weight file")
+            throw FileError(
+                path,
+                "safetensors header length \(headerLength) is larger than the file (\(data.count) bytes); truncated or not a weight file"
+            )
         }
         let headerEnd = 8 + Int(headerLength)
         let json: Any
@@ -33,13 +36,18 @@ enum SafeTensors {
                 }
                 let begin = offsets[0], end = offsets[1]
                 guard begin >= 0, begin <= end, end <= payload else {
-                    throw FileError(path, "tensor \(name) lies at bytes \(begin)..<\(end) but only \(payload) data bytes follow the header (truncated?)")
+                    throw FileError(
+                        path,
+                        "tensor \(name) lies at bytes \(begin)..<\(end) but only \(payload) data bytes follow the header (truncated?)"
+                    )
                 }
                 guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) * size == end - begin else {
-                    throw FileError(path, "tensor \(name) of shape \(shape) and type \(type) does not fill its \(end - begin) bytes")
+                    throw FileError(
+                        path, "tensor \(name) of shape \(shape) and type \(type) does not fill its \(end - begin) bytes")
                 }
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[headerEnd + begin..<headerEnd + end])
-                tensors[name] = NamedTensor(shape: shape, values: try WeightFile.floats(bytes, type: type, path: path, name: name))
+                tensors[name] = NamedTensor(
+                    shape: shape, values: try WeightFile.floats(bytes, type: type, path: path, name: name))
             }
         }
         return tensors

@@ -8,7 +8,8 @@ public struct Tensor: Sendable {
     public var values: [Float]
 
     public init(batch: Int, height: Int, width: Int, channels: Int, values: [Float]) {
-        precondition(values.count == batch * height * width * channels,
+        precondition(
+            values.count == batch * height * width * channels,
             "\(values.count) values for a \(batch)x\(height)x\(width)x\(channels) tensor")
         self.batch = batch
         self.height = height

@@ -23,8 +23,10 @@ enum TorchCheckpoint {
         let strides: [Int]
     }
 
-    static let storageTypes = ["torch.FloatStorage": "F32", "torch.DoubleStorage": "F64", "torch.HalfStorage": "F16", "torch.BFloat16Storage": "BF16",
-                               "torch.LongStorage": "I64"]
+    static let storageTypes = [
+        "torch.FloatStorage": "F32", "torch.DoubleStorage": "F64", "torch.HalfStorage": "F16", "torch.BFloat16Storage": "BF16",
+        "torch.LongStorage": "I64",
+    ]
 
     static let allowlist: [String: Pickle.Constructor] = {
         var allowed: [String: Pickle.Constructor] = [
@@ -50,7 +52,8 @@ enum TorchCheckpoint {
     /// Reads every tensor of the checkpoint at `path`.
     static func read(_ path: String, data: Data) throws -> [String: NamedTensor] {
         guard endsWithCentralDirectory(data) else {
-            throw FileError(path, "torch checkpoint is not a complete zip archive (no end-of-central-directory record: truncated?)")
+            throw FileError(
+                path, "torch checkpoint is not a complete zip archive (no end-of-central-directory record: truncated?)")
         }
         let archive: Archive
         do {
@@ -58,11 +61,14 @@ enum TorchCheckpoint {
         } catch {
             throw FileError(path, "torch checkpoint is not a complete zip archive (truncated?): \(error)")
         }
-        guard let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") && $0.path.split(separator: "/").count == 2 })
+        guard
+            let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") && $0.path.split(separator: "/").count == 2 })
         else { throw FileError(path, "torch checkpoint has no <name>/data.pkl") }
         let prefix = String(pickleEntry.path.dropLast("data.pkl".count))
-        let root = try Pickle.load(try contents(of: pickleEntry, in: archive, path: path, fileSize: data.count), path: path + ":" + pickleEntry.path,
-                                   allowlist: allowlist) { id in
+        let root = try Pickle.load(
+            try contents(of: pickleEntry, in: archive, path: path, fileSize: data.count), path: path + ":" + pickleEntry.path,
+            allowlist: allowlist
+        ) { id in
             guard let fields = id.elements, fields.count >= 3, fields[0].text == "storage",
                 case .global(let typeName) = fields[1], let type = storageTypes[typeName], let key = fields[2].text
             else { throw FileError(path, "unexpected persistent id \(id.kind) in data.pkl") }
@@ -82,7 +88,9 @@ enum TorchCheckpoint {
                 }
                 storages[view.storage.key] = try contents(of: entry, in: archive, path: path, fileSize: data.count)
             }
-            tensors[name] = try (storages[view.storage.key] ?? Data()).withUnsafeBytes { try gather(view, from: $0, path: path, name: name) }
+            tensors[name] = try (storages[view.storage.key] ?? Data()).withUnsafeBytes {
+                try gather(view, from: $0, path: path, name: name)
+            }
         }
         return tensors
     }
@@ -93,15 +101,20 @@ enum TorchCheckpoint {
     /// overflow-checked arithmetic: a view may not reach past its storage, nor hold more
     /// elements than the storage (a broadcast view is no weight tensor).
     static func gather(_ view: View, from storage: UnsafeRawBufferPointer, path: String, name: String) throws -> NamedTensor {
-        guard let size = WeightFile.elementSize(view.storage.type) else { throw FileError(path, "tensor \(name): bad storage type") }
+        guard let size = WeightFile.elementSize(view.storage.type) else {
+            throw FileError(path, "tensor \(name): bad storage type")
+        }
         let available = storage.count / size
         guard view.shape.allSatisfy({ $0 >= 0 }), view.strides.allSatisfy({ $0 >= 0 }), view.offset >= 0 else {
-            throw FileError(path, "tensor \(name) has a negative size, stride or offset (shape \(view.shape), strides \(view.strides))")
+            throw FileError(
+                path, "tensor \(name) has a negative size, stride or offset (shape \(view.shape), strides \(view.strides))")
         }
         let count = try checkedProduct(view.shape, path: path, name: name)
         guard count > 0 else { return NamedTensor(shape: view.shape, values: []) }
         guard count <= available else {
-            throw FileError(path, "tensor \(name) of shape \(view.shape) needs \(count) elements but its storage holds \(available) (truncated?)")
+            throw FileError(
+                path,
+                "tensor \(name) of shape \(view.shape) needs \(count) elements but its storage holds \(available) (truncated?)")
         }
         var last = view.offset
         for (extent, stride) in zip(view.shape, view.strides) {
@@ -111,14 +124,18 @@ enum TorchCheckpoint {
             last = sum
         }
         guard last < available else {
-            throw FileError(path, "tensor \(name) of shape \(view.shape) reaches element \(last) past its storage of \(available) elements (truncated?)")
+            throw FileError(
+                path,
+                "tensor \(name) of shape \(view.shape) reaches element \(last) past its storage of \(available) elements (truncated?)"
+            )
         }
         let contiguous = zip(view.strides, view.shape.indices).allSatisfy { stride, axis in
             view.shape[(axis + 1)...].reduce(1, *) == stride || view.shape[axis] == 1
         }
         if contiguous {
             let bytes = UnsafeRawBufferPointer(rebasing: storage[view.offset * size..<(view.offset + count) * size])
-            return NamedTensor(shape: view.shape, values: try WeightFile.floats(bytes, type: view.storage.type, path: path, name: name))
+            return NamedTensor(
+                shape: view.shape, values: try WeightFile.floats(bytes, type: view.storage.type, path: path, name: name))
         }
         let elements = try WeightFile.floats(storage, type: view.storage.type, path: path, name: name)
         var values = [Float](repeating: 0, count: count)
@@ -163,7 +180,8 @@ enum TorchCheckpoint {
     /// compresses) is rejected before anything is allocated.
     static func contents(of entry: Entry, in archive: Archive, path: String, fileSize: Int) throws -> Data {
         guard entry.uncompressedSize <= UInt64(fileSize) else {
-            throw FileError(path, "\(entry.path) claims \(entry.uncompressedSize) bytes, more than the whole file (\(fileSize) bytes)")
+            throw FileError(
+                path, "\(entry.path) claims \(entry.uncompressedSize) bytes, more than the whole file (\(fileSize) bytes)")
         }
         var data = Data()
         data.reserveCapacity(Int(entry.uncompressedSize))

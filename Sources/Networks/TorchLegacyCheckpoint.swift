@@ -33,19 +33,25 @@ enum TorchLegacyCheckpoint {
         guard matches(data) else { throw FileError(path, "not a legacy torch checkpoint (magic number or protocol differs)") }
         let bytes = [UInt8](data)
         let info = try Pickle.load(bytes, at: header.count, path: path, allowlist: [:])
-        guard case .dict = info.value else { throw FileError(path, "legacy checkpoint: system info is a \(info.value.kind), not a dict") }
+        guard case .dict = info.value else {
+            throw FileError(path, "legacy checkpoint: system info is a \(info.value.kind), not a dict")
+        }
         var declared: [String: DeclaredStorage] = [:]
         let root = try Pickle.load(bytes, at: info.end, path: path, allowlist: TorchCheckpoint.allowlist) { id in
             guard let fields = id.elements, fields.count == 6, fields[0].text == "storage",
                 case .global(let typeName) = fields[1], let type = TorchCheckpoint.storageTypes[typeName],
                 let key = fields[2].text, let count = fields[4].int, count >= 0
             else { throw FileError(path, "unexpected persistent id \(id.kind) in the legacy state dict") }
-            guard case .none = fields[5] else { throw FileError(path, "storage \(key) is a view of another storage (not supported)") }
+            guard case .none = fields[5] else {
+                throw FileError(path, "storage \(key) is a view of another storage (not supported)")
+            }
             let storage = TorchCheckpoint.Storage(key: key, type: type)
             declared[key] = DeclaredStorage(storage: storage, count: count)
             return .native(storage)
         }
-        guard case .dict(let dict) = root.value else { throw FileError(path, "legacy checkpoint holds a \(root.value.kind), not a state dict") }
+        guard case .dict(let dict) = root.value else {
+            throw FileError(path, "legacy checkpoint holds a \(root.value.kind), not a state dict")
+        }
         let keyList = try Pickle.load(bytes, at: root.end, path: path, allowlist: [:])
         guard let keys = keyList.value.elements?.compactMap(\.text), keys.count == keyList.value.elements?.count else {
             throw FileError(path, "legacy checkpoint: the storage key list is a \(keyList.value.kind), not a list of strings")
@@ -79,7 +85,8 @@ enum TorchLegacyCheckpoint {
                 throw FileError(path, "storage \(key) is listed but no tensor declares it")
             }
             guard bytes.count - offset >= 8 else {
-                throw FileError(path, "truncated: storage \(key) has no element count at byte \(offset) (file ends at \(bytes.count))")
+                throw FileError(
+                    path, "truncated: storage \(key) has no element count at byte \(offset) (file ends at \(bytes.count))")
             }
             let count = bytes[offset..<offset + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             guard count == UInt64(storage.count) else {
@@ -87,7 +94,10 @@ enum TorchLegacyCheckpoint {
             }
             let (length, overflow) = storage.count.multipliedReportingOverflow(by: size)
             guard !overflow, length <= bytes.count - offset - 8 else {
-                throw FileError(path, "truncated: storage \(key) needs \(storage.count) elements at byte \(offset + 8) but the file ends at \(bytes.count)")
+                throw FileError(
+                    path,
+                    "truncated: storage \(key) needs \(storage.count) elements at byte \(offset + 8) but the file ends at \(bytes.count)"
+                )
             }
             ranges[key] = offset + 8..<offset + 8 + length
             offset += 8 + length

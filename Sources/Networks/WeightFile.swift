@@ -47,9 +47,13 @@ public enum WeightFile {
         case "F64":
             return (0..<bytes.count / 8).map { Float(bytes.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) }
         case "F16":
-            return (0..<bytes.count / 2).map { Float(Float16(bitPattern: bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) }
+            return (0..<bytes.count / 2).map {
+                Float(Float16(bitPattern: bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))
+            }
         case "BF16":
-            return (0..<bytes.count / 2).map { Float(bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) << 16) }
+            return (0..<bytes.count / 2).map {
+                Float(bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) << 16)
+            }
         case "I64":
             return (0..<bytes.count / 8).map { Float(bytes.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
         default:

@@ -50,7 +50,9 @@ public struct LoadedWeights: Sendable {
 public enum Weights {
     /// Builds `model` for `source`; downloads go to `cacheFolder`
     /// (default `$PIC2VEC_CACHE` or `~/.cache/pic2vec`).
-    public static func load(_ source: WeightsSource, model: Model = .resnet18, cacheFolder: String? = nil) async throws -> LoadedWeights {
+    public static func load(_ source: WeightsSource, model: Model = .resnet18, cacheFolder: String? = nil) async throws
+        -> LoadedWeights
+    {
         switch source {
         case .random(let seed):
             let network = try model.network(stateDict: model.randomStateDict(seed: seed), path: "random", isRandom: true)
@@ -77,13 +79,16 @@ public enum Weights {
     /// The cached torchvision checkpoint of `model`, downloading it (with progress) and checking its hash.
     static func torchvisionCheckpoint(_ model: Model, cacheFolder: String) async throws -> String {
         guard let checkpoint = model.torchvisionCheckpoint else {
-            throw FileError("torchvision", "torchvision has no \(model.displayName) checkpoint; pass --weights PATH (see the README for where to get it)")
+            throw FileError(
+                "torchvision",
+                "torchvision has no \(model.displayName) checkpoint; pass --weights PATH (see the README for where to get it)")
         }
         let url = checkpoint.url, hashPrefix = checkpoint.hashPrefix
         let path = cacheFolder + "/" + url.lastPathComponent
         if FileManager.default.fileExists(atPath: path) {
             guard try Fingerprint.ofFile(path).hasPrefix(hashPrefix) else {
-                throw FileError(path, "cached checkpoint's SHA-256 does not start with \(hashPrefix); delete it to download again")
+                throw FileError(
+                    path, "cached checkpoint's SHA-256 does not start with \(hashPrefix); delete it to download again")
             }
             return path
         }

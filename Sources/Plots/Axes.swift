@@ -17,7 +17,10 @@ public struct Scale: Sendable {
     public static func fitting(_ values: [Double], includingZero: Bool = false) -> Scale {
         var low = values.min() ?? 0
         var high = values.max() ?? 1
-        if includingZero { low = min(low, 0); high = max(high, 0) }
+        if includingZero {
+            low = min(low, 0)
+            high = max(high, 0)
+        }
         if low == high { high = low + 1 }
         let step = niceStep((high - low) / 5)
         return Scale(lower: (low / step).rounded(.down) * step, upper: (high / step).rounded(.up) * step)

@@ -27,8 +27,9 @@ public enum FigureFile {
 
     static func writePNG(_ figure: some Figure, to path: String) throws {
         let (width, height) = figure.size
-        guard let surface = cairo_image_surface_create(
-            CAIRO_FORMAT_ARGB32, Int32((width * pixelsPerPoint).rounded()), Int32((height * pixelsPerPoint).rounded()))
+        guard
+            let surface = cairo_image_surface_create(
+                CAIRO_FORMAT_ARGB32, Int32((width * pixelsPerPoint).rounded()), Int32((height * pixelsPerPoint).rounded()))
         else { throw FileError(path, "cannot create an image surface") }
         defer { cairo_surface_destroy(surface) }
         try render(figure, on: surface, scale: pixelsPerPoint, path: path)

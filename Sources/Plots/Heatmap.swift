@@ -11,7 +11,8 @@ public struct Heatmap: Figure {
     public var yLabel: String
 
     public init(title: String, rowLabels: [String], columnLabels: [String], values: [[Double]], xLabel: String, yLabel: String) {
-        precondition(values.count == rowLabels.count && values.allSatisfy { $0.count == columnLabels.count },
+        precondition(
+            values.count == rowLabels.count && values.allSatisfy { $0.count == columnLabels.count },
             "values must be \(rowLabels.count) x \(columnLabels.count)")
         self.title = title
         self.rowLabels = rowLabels
@@ -40,7 +41,8 @@ public struct Heatmap: Figure {
                 let y = top + Double(r) * cell
                 canvas.fill(x: x, y: y, width: cell, height: cell, color)
                 canvas.stroke(x: x, y: y, width: cell, height: cell, .white)
-                canvas.text(Scale.compact(value), x: x + cell / 2, y: y + cell / 2 + 4, size: 9, align: .center,
+                canvas.text(
+                    Scale.compact(value), x: x + cell / 2, y: y + cell / 2 + 4, size: 9, align: .center,
                     color: t > 0.55 ? .white : .black)
             }
             canvas.text(rowLabels[r], x: left - 8, y: top + Double(r) * cell + cell / 2 + 4, size: 10, align: .right)

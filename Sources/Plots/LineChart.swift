@@ -38,7 +38,8 @@ public struct LineChart: Figure {
         drawTitle(title, on: canvas)
         let xs = series.flatMap { $0.points.map(\.x) }
         let ys = series.flatMap { $0.points.map(\.y) }
-        let xScale = logarithmicX
+        let xScale =
+            logarithmicX
             ? Scale(lower: xs.min() ?? 1, upper: xs.max() ?? 10, logarithmic: true)
             : Scale.fitting(xs)
         let yScale = yRange.map { Scale(lower: $0.0, upper: $0.1) } ?? Scale.fitting(ys)

@@ -62,7 +62,8 @@ public struct CollectionMap: Sendable, Equatable {
             guard assignments.dtype == .int64, assignments.shape == [rows] else {
                 throw FileError(
                     clustersPath,
-                    "holds \(assignments.dtype.rawValue) \(assignments.shape), expected int64 [\(rows)]: one cluster per index row")
+                    "holds \(assignments.dtype.rawValue) \(assignments.shape), expected int64 [\(rows)]: one cluster per index row"
+                )
             }
             clusters = assignments.ints
         }

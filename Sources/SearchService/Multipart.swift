@@ -48,7 +48,8 @@ public enum Multipart {
     /// Messages never echo the boundary back.
     public static func parts(of body: [UInt8], boundary: String) throws(SearchError) -> [MultipartPart] {
         guard boundary.utf8.count <= maximumBoundaryLength else {
-            throw .badRequest("the multipart boundary is \(boundary.utf8.count) bytes, more than the \(maximumBoundaryLength) RFC 2046 allows")
+            throw .badRequest(
+                "the multipart boundary is \(boundary.utf8.count) bytes, more than the \(maximumBoundaryLength) RFC 2046 allows")
         }
         let delimiter = Pattern(Array("--\(boundary)".utf8))
         guard var open = delimiter.firstRange(in: body[...], from: 0) else {

@@ -28,9 +28,11 @@ public struct RerankedIndex: Sendable {
 
     /// The `k` best rows for `vector` (L2-normalized like the rows), best first, leaving out row
     /// `excluded` when the query is that row.
-    public func nearest(_ vector: [Float], k: Int, excluding excluded: Int? = nil) throws(VectorSearchError) -> [VectorIndex.Hit] {
+    public func nearest(_ vector: [Float], k: Int, excluding excluded: Int? = nil) throws(VectorSearchError) -> [VectorIndex.Hit]
+    {
         let depth = min(k + (excluded == nil ? 0 : 1), prepared.database.rows)
-        let found = try pipeline.search(Matrix(rows: 1, columns: vector.count, values: vector).l2Normalized(), in: prepared, depth: depth)
+        let found = try pipeline.search(
+            Matrix(rows: 1, columns: vector.count, values: vector).l2Normalized(), in: prepared, depth: depth)
         return zip(found.ids(of: 0), found.distances(of: 0))
             .filter { id, _ in id >= 0 && id != excluded }
             .prefix(k)

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import NIOCore
 import ImageData
+import NIOCore
 
 /// The HTTP face of a `SearchEngine`: the web page and its JSON API.
 ///
@@ -104,7 +104,8 @@ public enum SearchAPI {
         let boundary = contentType.flatMap { Multipart.boundary(contentType: $0) }
         if let boundary, boundary.utf8.count > Multipart.maximumBoundaryLength {
             throw .badRequest(
-                "the multipart boundary is \(boundary.utf8.count) bytes, more than the \(Multipart.maximumBoundaryLength) RFC 2046 allows")
+                "the multipart boundary is \(boundary.utf8.count) bytes, more than the \(Multipart.maximumBoundaryLength) RFC 2046 allows"
+            )
         }
         let cap = limit + (boundary == nil ? 0 : multipartOverhead)
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > cap {

@@ -79,7 +79,8 @@ public enum SearchSetup {
         let model = withModel ? try await queryModel(description, index: index, indexPath: indexPath) : nil
         let preprocessing = try preprocessing(description, indexPath: indexPath)
         let weightsLabel = model?.label ?? "weights \(description.weights) (not loaded)"
-        let provenance = "\(try network(description, indexPath: indexPath).displayName), \(weightsLabel), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
+        let provenance =
+            "\(try network(description, indexPath: indexPath).displayName), \(weightsLabel), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
             + (description.normalized ? "L2-normalized" : "raw") + " embeddings of \(dataset.name)"
         let pipeline = try description.reranking()
         let reranked = pipeline == .baseline ? nil : try RerankedIndex(pipeline: pipeline, index: index, path: indexPath)

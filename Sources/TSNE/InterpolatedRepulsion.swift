@@ -153,7 +153,9 @@ final class InterpolatedRepulsion {
     }
 
     /// Spreads the charges (1, x, y, x^2 + y^2) to the `g x g` nodes of the four output grids (row stride `size`).
-    private func spread(_ y: UnsafeBufferPointer<Float>, grid g: Int, size: Int, pitch: Int, into grids: [UnsafeMutablePointer<Float>]) {
+    private func spread(
+        _ y: UnsafeBufferPointer<Float>, grid g: Int, size: Int, pitch: Int, into grids: [UnsafeMutablePointer<Float>]
+    ) {
         let n = y.count / 2
         let cells = g * g * 4
         if charges.count != cells * Self.spreadChunks {
@@ -228,7 +230,8 @@ final class InterpolatedRepulsion {
                                 }
                             }
                             let (x, yy) = (y[2 * i], y[2 * i + 1])
-                            let sumQ = (1 + Double(x * x + yy * yy)) * Double(phi.0)
+                            let sumQ =
+                                (1 + Double(x * x + yy * yy)) * Double(phi.0)
                                 - 2 * (Double(x) * Double(phi.1) + Double(yy) * Double(phi.2)) + Double(phi.3)
                             z += sumQ - 1
                             out.base[2 * i] = x * phi.0 - phi.1
@@ -269,7 +272,9 @@ final class InterpolatedRepulsion {
 
     /// Transforms columns `0..<count` along the first axis (rounded up to whole groups of 8, which
     /// the padding of each row allows), split across threads.
-    private func columns(_ fft: FFT, re: UnsafeMutablePointer<Float>, im: UnsafeMutablePointer<Float>, columns count: Int, inverse: Bool) {
+    private func columns(
+        _ fft: FFT, re: UnsafeMutablePointer<Float>, im: UnsafeMutablePointer<Float>, columns count: Int, inverse: Bool
+    ) {
         let (workRe, workIm) = (SharedPointer(buffers[12]), SharedPointer(buffers[13]))
         let (r, i) = (SharedPointer(re), SharedPointer(im))
         forEachChunk((count + 7) / 8, chunks: threads, threads: threads) { _, groups in

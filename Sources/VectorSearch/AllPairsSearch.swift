@@ -1,5 +1,5 @@
-public import Common
 internal import CBLAS
+public import Common
 
 /// Exact leave-one-out k-nearest-neighbor search of every row of one set among the others.
 ///
@@ -70,7 +70,8 @@ public struct AllPairsSearch: Sendable {
         let state = AllPairsState(points: points, metric: metric, k: k, level: level)
         defer { state.release() }
         if let groups {
-            state.prepareRankings(groups: groups, sampleSeed: seed, sampleSize: sampleSize, capacityScale: capacityScale, threads: threads)
+            state.prepareRankings(
+                groups: groups, sampleSeed: seed, sampleSize: sampleSize, capacityScale: capacityScale, threads: threads)
         }
         let size = max(blockSize, 16)
         let blocks = stride(from: 0, to: points.rows, by: size).map { $0..<min($0 + size, points.rows) }
@@ -105,7 +106,7 @@ public struct AllPairsSearch: Sendable {
     }
 }
 
-        /// Same-group flags of each row's `R` nearest other rows, nearest first, as packed bits.
+/// Same-group flags of each row's `R` nearest other rows, nearest first, as packed bits.
 public struct GroupRankings: Sendable {
     /// First 64-bit word of each row's flags (rows start on word boundaries).
     let starts: [Int]

@@ -32,7 +32,9 @@ extension AllPairsState {
         let stripes = stride(from: 0, to: n, by: 256).map { $0..<min($0 + 256, n) }
         forEachInterleaved(stripes.count, workers: threads) { _, items in
             for s in items {
-                sampleThresholds(stripes[s], sample: sample, sampleRows: rows, groupSizes: groupSizes, capacityScale: capacityScale, expected: expected.base)
+                sampleThresholds(
+                    stripes[s], sample: sample, sampleRows: rows, groupSizes: groupSizes, capacityScale: capacityScale,
+                    expected: expected.base)
             }
         }
         candidateStart = [Int](repeating: 0, count: n)
@@ -79,7 +81,9 @@ extension AllPairsState {
                 rankingThreshold[q] = .infinity
                 expected[q] = n - 1
             } else {
-                rankingThreshold[q] = keys.withUnsafeMutableBufferPointer { Self.select(UnsafeMutableBufferPointer(rebasing: $0[0..<count]), rank: rank) }
+                rankingThreshold[q] = keys.withUnsafeMutableBufferPointer {
+                    Self.select(UnsafeMutableBufferPointer(rebasing: $0[0..<count]), rank: rank)
+                }
                 expected[q] = min(n - 1, Int(capacityScale * Double(rank) / Double(count) * Double(n - 1)) + 64)
             }
         }
@@ -124,7 +128,8 @@ extension AllPairsState {
                 }
             }
         }
-        return GroupRankings(starts: starts, lengths: lengths, words: Array(UnsafeBufferPointer(start: words.base, count: wordCount)))
+        return GroupRankings(
+            starts: starts, lengths: lengths, words: Array(UnsafeBufferPointer(start: words.base, count: wordCount)))
     }
 
     /// Sorts `values` ascending: least-significant-digit radix sort, three 11-bit passes

@@ -1,6 +1,6 @@
-import Common
 internal import CBLAS
 internal import CResNetKernels
+import Common
 import Dispatch
 
 /// The shared state of one `AllPairsSearch` pass: per-row top-k heaps, and per-row candidate
@@ -105,8 +105,9 @@ final class AllPairsState: @unchecked Sendable {
             let rowBias = bias[q]
             let first = diagonal ? r + 1 : 0
             guard first < width else { continue }
-            rn_scan_row(level.rawValue, line + first, Int32(width - first), bias + c0 + first, filter + c0 + first,
-                        rowBias, filter[q], s, rowHits, columnHits)
+            rn_scan_row(
+                level.rawValue, line + first, Int32(width - first), bias + c0 + first, filter + c0 + first,
+                rowBias, filter[q], s, rowHits, columnHits)
             for word in 0..<(width - first + 63) / 64 {
                 var bits = rowHits[word]
                 while bits != 0 {
@@ -171,7 +172,9 @@ final class AllPairsState: @unchecked Sendable {
         while true {
             var child = 2 * i + 1
             guard child < k else { break }
-            if child + 1 < k, above(heapKeys[heap + child + 1], heapIDs[heap + child + 1], heapKeys[heap + child], heapIDs[heap + child]) {
+            if child + 1 < k,
+                above(heapKeys[heap + child + 1], heapIDs[heap + child + 1], heapKeys[heap + child], heapIDs[heap + child])
+            {
                 child += 1
             }
             guard above(heapKeys[heap + child], heapIDs[heap + child], key, id) else { break }

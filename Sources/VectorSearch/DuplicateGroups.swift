@@ -32,7 +32,9 @@ public struct DuplicateSearch: Sendable {
 
     /// The median distance from each query to its nearest neighbor (0 when there are none).
     public static func medianNearestDistance(_ neighbors: Neighbors) -> Float {
-        let nearest = (0..<neighbors.queries).compactMap { q in neighbors.ids(of: q).first.flatMap { $0 >= 0 ? neighbors.distances(of: q).first : nil } }.sorted()
+        let nearest = (0..<neighbors.queries).compactMap { q in
+            neighbors.ids(of: q).first.flatMap { $0 >= 0 ? neighbors.distances(of: q).first : nil }
+        }.sorted()
         return nearest.isEmpty ? 0 : nearest[nearest.count / 2]
     }
 
@@ -44,7 +46,8 @@ public struct DuplicateSearch: Sendable {
     public var threads: Int
 
     public init(threshold: Float, k: Int = 10, threads: Int = ThreadPools.cores) {
-        precondition(threshold >= 0 && threshold.isFinite, "the duplicate threshold must be finite and at least 0, got \(threshold)")
+        precondition(
+            threshold >= 0 && threshold.isFinite, "the duplicate threshold must be finite and at least 0, got \(threshold)")
         precondition(k > 0 && threads > 0, "k and threads must be positive")
         self.threshold = threshold
         self.k = k
@@ -60,7 +63,8 @@ public struct DuplicateSearch: Sendable {
     /// The `k` nearest rows of `reference` for every row of `queries`: one exact FAISS flat search.
     public func neighbors(of queries: DuplicateSet, in reference: DuplicateSet) throws(VectorSearchError) -> Neighbors {
         guard queries.count >= 1, reference.count >= 1 else {
-            throw .invalidArgument("finding duplicates across two sets needs images in both, got \(queries.count) and \(reference.count)")
+            throw .invalidArgument(
+                "finding duplicates across two sets needs images in both, got \(queries.count) and \(reference.count)")
         }
         let index = try VectorIndex(dimension: reference.points.columns, kind: .flat, metric: .l2, threads: threads)
         try index.add(reference.points)
@@ -124,12 +128,13 @@ public struct DuplicateSearch: Sendable {
         let groups = members.values.filter { $0.count >= 2 }.map { indices in
             let items = indices.map(item).sorted()
             let first = items[0]
-            return DuplicateGroup(members: items.map { member in
-                DuplicateGroup.Member(
-                    item: member,
-                    distance: squaredDistance(sets[first.set].points.row(first.row), sets[member.set].points.row(member.row)),
-                    exact: sets[first.set].keys[first.row] == sets[member.set].keys[member.row])
-            })
+            return DuplicateGroup(
+                members: items.map { member in
+                    DuplicateGroup.Member(
+                        item: member,
+                        distance: squaredDistance(sets[first.set].points.row(first.row), sets[member.set].points.row(member.row)),
+                        exact: sets[first.set].keys[first.row] == sets[member.set].keys[member.row])
+                })
         }
         return groups.sorted { ($0.members.count, $1.members[0].item) > ($1.members.count, $0.members[0].item) }
     }

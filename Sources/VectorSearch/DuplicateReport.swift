@@ -70,9 +70,13 @@ public struct DuplicateReport: Codable, Equatable, Sendable {
         sets = zip(names, ids).map { SetInfo(name: $0, images: $1.count) }
         imagesInGroups = groups.reduce(0) { $0 + $1.members.count }
         self.groups = groups.map { group in
-            Group(size: group.members.count, exact: group.isExact, members: group.members.map {
-                Member(set: $0.item.set, row: $0.item.row, path: ids[$0.item.set][$0.item.row], distance: $0.distance, exact: $0.exact)
-            })
+            Group(
+                size: group.members.count, exact: group.isExact,
+                members: group.members.map {
+                    Member(
+                        set: $0.item.set, row: $0.item.row, path: ids[$0.item.set][$0.item.row], distance: $0.distance,
+                        exact: $0.exact)
+                })
         }
     }
 

@@ -36,7 +36,8 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var rerank: String?
 
     public init(
-        data: String?, split: String = "train", limit: Int? = nil, dataFingerprint: String? = nil, model: String? = nil, weights: String,
+        data: String?, split: String = "train", limit: Int? = nil, dataFingerprint: String? = nil, model: String? = nil,
+        weights: String,
         seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool,
         rerank: String? = nil
     ) {

@@ -1,5 +1,5 @@
-public import Common
 internal import CResNetKernels
+public import Common
 
 /// k-means clustering: greedy k-means++ seeding (Arthur & Vassilvitskii, SODA 2007; with
 /// scikit-learn's `2 + ln k` candidates per step), then Lloyd iterations, keeping the
@@ -154,11 +154,16 @@ public struct KMeans: Sendable {
                                                     moved.withUnsafeBufferPointer { mb in
                                                         separation.withUnsafeBufferPointer { spb in
                                                             let x = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
-                                                            let cent = SharedPointer(UnsafeMutablePointer(mutating: cb.baseAddress!))
-                                                            let cn = SharedPointer(UnsafeMutablePointer(mutating: nb.baseAddress!))
-                                                            let sq = SharedPointer(UnsafeMutablePointer(mutating: sb.baseAddress!))
-                                                            let mv = SharedPointer(UnsafeMutablePointer(mutating: mb.baseAddress!))
-                                                            let sp = SharedPointer(UnsafeMutablePointer(mutating: spb.baseAddress!))
+                                                            let cent = SharedPointer(
+                                                                UnsafeMutablePointer(mutating: cb.baseAddress!))
+                                                            let cn = SharedPointer(
+                                                                UnsafeMutablePointer(mutating: nb.baseAddress!))
+                                                            let sq = SharedPointer(
+                                                                UnsafeMutablePointer(mutating: sb.baseAddress!))
+                                                            let mv = SharedPointer(
+                                                                UnsafeMutablePointer(mutating: mb.baseAddress!))
+                                                            let sp = SharedPointer(
+                                                                UnsafeMutablePointer(mutating: spb.baseAddress!))
                                                             let a = SharedPointer(ab.baseAddress!)
                                                             let u = SharedPointer(ub.baseAddress!)
                                                             let l = SharedPointer(lb.baseAddress!)
@@ -177,23 +182,32 @@ public struct KMeans: Sendable {
                                                                         l.base[i] -= old == maxAt ? secondMoved : maxMoved
                                                                         let bound = max(sp.base[old], l.base[i])
                                                                         if u.base[i] <= bound { continue }
-                                                                        let exact = max(0, sq.base[i] + cn.base[old] - 2 * Self.dot(row, cent.base + old * d, d, level: level))
+                                                                        let exact = max(
+                                                                            0,
+                                                                            sq.base[i] + cn.base[old] - 2
+                                                                                * Self.dot(
+                                                                                    row, cent.base + old * d, d, level: level))
                                                                         u.base[i] = exact.squareRoot()
                                                                         if u.base[i] <= bound { continue }
                                                                     }
                                                                     var best: Int32 = 0, first: Float = 0, second: Float = 0
-                                                                    rn_nearest_two(level.rawValue, row, Int32(d), Int32(k), cent.base, cn.base,
-                                                                                   &best, &first, &second)
+                                                                    rn_nearest_two(
+                                                                        level.rawValue, row, Int32(d), Int32(k), cent.base,
+                                                                        cn.base,
+                                                                        &best, &first, &second)
                                                                     u.base[i] = max(0, sq.base[i] + first).squareRoot()
                                                                     l.base[i] = max(0, sq.base[i] + second).squareRoot()
                                                                     if Int(best) != old {
                                                                         changed = true
                                                                         a.base[i] = Int(best)
                                                                         counts[Int(best)] += 1
-                                                                        rn_add_scaled(level.rawValue, row, sums + Int(best) * d, Int32(d), 1)
+                                                                        rn_add_scaled(
+                                                                            level.rawValue, row, sums + Int(best) * d, Int32(d), 1
+                                                                        )
                                                                         if old >= 0 {
                                                                             counts[old] -= 1
-                                                                            rn_add_scaled(level.rawValue, row, sums + old * d, Int32(d), -1)
+                                                                            rn_add_scaled(
+                                                                                level.rawValue, row, sums + old * d, Int32(d), -1)
                                                                         }
                                                                     }
                                                                 }
@@ -301,7 +315,10 @@ public struct KMeans: Sendable {
                     while start < range.upperBound {
                         // Float partials over blocks of 256 rows, then Double.
                         let end = min(range.upperBound, start + 256)
-                        for j in 0..<d { rowMean[j] = 0; rowSquare[j] = 0 }
+                        for j in 0..<d {
+                            rowMean[j] = 0
+                            rowSquare[j] = 0
+                        }
                         for i in start..<end {
                             let row = x.base + i * d
                             for j in 0..<d {
@@ -310,7 +327,10 @@ public struct KMeans: Sendable {
                                 rowSquare[j] += v * v
                             }
                         }
-                        for j in 0..<d { mean[j] += Double(rowMean[j]); square[j] += Double(rowSquare[j]) }
+                        for j in 0..<d {
+                            mean[j] += Double(rowMean[j])
+                            square[j] += Double(rowSquare[j])
+                        }
                         start = end
                     }
                 }

@@ -1,5 +1,5 @@
-public import Common
 internal import CFAISS
+public import Common
 import Foundation
 
 /// A FAISS index that owns its handle: flat, IVF-Flat or HNSW, under L2 or inner product.
@@ -31,7 +31,9 @@ public final class VectorIndex {
             switch self {
             case .flat: break
             case .ivfFlat(let lists, let probes):
-                guard (1...(1 << 24)).contains(lists) else { throw .invalidArgument("IVF lists must be from 1 to 2^24, got \(lists)") }
+                guard (1...(1 << 24)).contains(lists) else {
+                    throw .invalidArgument("IVF lists must be from 1 to 2^24, got \(lists)")
+                }
                 guard (1...lists).contains(probes) else {
                     throw .invalidArgument("IVF probes must be from 1 to the number of lists (\(lists)), got \(probes)")
                 }
@@ -105,7 +107,9 @@ public final class VectorIndex {
     public func train(_ vectors: Matrix) throws(VectorSearchError) {
         try checkInput(vectors, role: "training vectors")
         ThreadPools.useFAISS(threads: threads)
-        try Self.check("train") { vectors.values.withUnsafeBufferPointer { pv_faiss_index_train(handle, Int64(vectors.rows), $0.baseAddress) } }
+        try Self.check("train") {
+            vectors.values.withUnsafeBufferPointer { pv_faiss_index_train(handle, Int64(vectors.rows), $0.baseAddress) }
+        }
     }
 
     /// Adds `vectors`; their ids continue from `count`.
@@ -113,7 +117,9 @@ public final class VectorIndex {
         try checkInput(vectors, role: "vectors")
         guard isTrained else { throw .invalidArgument("the index must be trained before vectors are added") }
         ThreadPools.useFAISS(threads: threads)
-        try Self.check("add") { vectors.values.withUnsafeBufferPointer { pv_faiss_index_add(handle, Int64(vectors.rows), $0.baseAddress) } }
+        try Self.check("add") {
+            vectors.values.withUnsafeBufferPointer { pv_faiss_index_add(handle, Int64(vectors.rows), $0.baseAddress) }
+        }
     }
 
     /// Makes the index safe to read from several threads at once: builds what
@@ -176,7 +182,9 @@ public final class VectorIndex {
         guard id >= 0, id < count else { throw .invalidArgument("vector id must be in 0..<\(count), got \(id)") }
         try prepareReconstruct()
         var out = [Float](repeating: 0, count: dimension)
-        try Self.check("reconstruct(\(id))") { out.withUnsafeMutableBufferPointer { pv_faiss_index_reconstruct(handle, Int64(id), $0.baseAddress) } }
+        try Self.check("reconstruct(\(id))") {
+            out.withUnsafeMutableBufferPointer { pv_faiss_index_reconstruct(handle, Int64(id), $0.baseAddress) }
+        }
         return out
     }
 

@@ -53,7 +53,10 @@ struct DuplicatesCommand: AsyncParsableCommand {
     @Option(help: "Preprocessing preset: cifar (32x32) or imagenet (the model's native size).")
     var preset: String = "cifar"
 
-    @Option(help: "Largest squared L2 distance between L2-normalized embeddings counted as a duplicate (default: see --relative-threshold).")
+    @Option(
+        help:
+            "Largest squared L2 distance between L2-normalized embeddings counted as a duplicate (default: see --relative-threshold)."
+    )
     var threshold: Float?
 
     @Option(help: "Without --threshold: the threshold as this fraction of the median nearest-neighbor distance.")
@@ -78,7 +81,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
 
     /// The splits to compare: one, or (reference, queries) with --across.
     private var splits: [String] {
-        across.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } } ?? [split]
+        across.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+            ?? [split]
     }
 
     func validate() throws {
@@ -92,9 +96,12 @@ struct DuplicatesCommand: AsyncParsableCommand {
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         guard let network = Model(rawValue: model) else {
-            throw ValidationError("--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
+            throw ValidationError(
+                "--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
         }
-        guard network.preprocessing(preset: preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
+        guard network.preprocessing(preset: preset) != nil else {
+            throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
+        }
         for name in splits where name != "train" && name != "test" {
             throw ValidationError("unknown split '\(name)': the splits are train and test")
         }
@@ -117,7 +124,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
         guard let preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
         let source = try DataSource.open(data, root: cifarRoot)
         let datasets = try splits.map { name in
-            guard var dataset = name == "train" ? source.train : source.test else { throw FileError(data, "has no \(name) split") }
+            guard var dataset = name == "train" ? source.train : source.test else {
+                throw FileError(data, "has no \(name) split")
+            }
             if let limit { dataset = dataset.limited(to: limit) }
             return dataset
         }
@@ -129,7 +138,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let neighbors = sets.count == 2 ? try search.neighbors(of: sets[1], in: sets[0]) : try search.neighbors(within: sets[0])
         let median = DuplicateSearch.medianNearestDistance(neighbors)
         search.threshold = threshold ?? relativeThreshold * median
-        let groups = sets.count == 2
+        let groups =
+            sets.count == 2
             ? search.groups(of: sets[1], in: sets[0], neighbors: neighbors) : search.groups(in: sets[0], neighbors: neighbors)
         let report = DuplicateReport(
             groups: groups, threshold: search.threshold,
@@ -157,7 +167,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
             }
         case .network:
             let loaded = try await Weights.load(WeightsSource(weights ?? "", seed: seed), model: network)
-            if loaded.isRandom { FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8)) }
+            if loaded.isRandom {
+                FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8))
+            }
             let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, threads: threads)
             return Embedding(description: "\(loaded.label), preset \(preprocessing.name)") {
                 try embedder.embed($0, progress: !json)
@@ -169,7 +181,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let sets = report.sets.map { "\($0.images) \($0.name)" }.joined(separator: " + ")
         print("\(report.groups.count) groups, \(report.imagesInGroups) images, among \(sets) images")
         print("features: \(report.features)")
-        print("threshold \(report.threshold) (squared L2, L2-normalized; \(report.thresholdRule); median nearest-neighbor distance \(report.medianNearestDistance))")
+        print(
+            "threshold \(report.threshold) (squared L2, L2-normalized; \(report.thresholdRule); median nearest-neighbor distance \(report.medianNearestDistance))"
+        )
         for (number, group) in report.groups.enumerated() {
             print("")
             print("group \(number + 1): \(group.size) images\(group.exact ? ", identical pixels" : "")")

@@ -29,7 +29,10 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: String = Model.resnet18.rawValue
 
-    @Option(help: "torchvision (download and cache; ResNets), random (needs --seed), or a weight file PATH (.pth zip or legacy, .safetensors).")
+    @Option(
+        help:
+            "torchvision (download and cache; ResNets), random (needs --seed), or a weight file PATH (.pth zip or legacy, .safetensors)."
+    )
     var weights: String
 
     @Option(help: "Seed for --weights random.")
@@ -62,11 +65,15 @@ struct EmbedCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard let network = Model(rawValue: model) else {
-            throw ValidationError("--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
+            throw ValidationError(
+                "--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
         }
-        guard network.preprocessing(preset: preset) != nil else { throw ValidationError("--preset must be cifar or imagenet, not \(preset)") }
+        guard network.preprocessing(preset: preset) != nil else {
+            throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
+        }
         if let size, !Preprocessing.sizes.contains(size) {
-            throw ValidationError("--size must be from \(Preprocessing.sizes.lowerBound) to \(Preprocessing.sizes.upperBound), not \(size)")
+            throw ValidationError(
+                "--size must be from \(Preprocessing.sizes.lowerBound) to \(Preprocessing.sizes.upperBound), not \(size)")
         }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
@@ -107,6 +114,8 @@ struct EmbedCommand: AsyncParsableCommand {
             if let values = dataset.labels { try files.add(NPY.encode(values), to: labelPath) } else { files.remove(labelPath) }
             try files.add(json, to: output + ".json")
         }
-        print("\(embeddings.rows) x \(embeddings.columns) \(network.displayName) embeddings -> \(output) (\(String(format: "%.1f", Double(embeddings.rows) / max(seconds, 1e-9))) images/s\(loaded.isRandom ? ", random weights" : ""))")
+        print(
+            "\(embeddings.rows) x \(embeddings.columns) \(network.displayName) embeddings -> \(output) (\(String(format: "%.1f", Double(embeddings.rows) / max(seconds, 1e-9))) images/s\(loaded.isRandom ? ", random weights" : ""))"
+        )
     }
 }

@@ -61,7 +61,8 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("k = \(widest) must be below the number of rows (\(points.rows)): the query itself is left out")
         }
         let started = Date()
-        let result = try AllPairsSearch(metric: metric.metric, threads: threads).run(points, k: widest, groups: mapAtR ? labelValues : nil)
+        let result = try AllPairsSearch(metric: metric.metric, threads: threads).run(
+            points, k: widest, groups: mapAtR ? labelValues : nil)
         let ids = result.neighbors.ids
         let precision = ks.map { RetrievalMetrics.precision(at: $0, neighbors: ids, width: widest, labels: labelValues) }
         let mapAtR = result.groupRankings.map { rankings in

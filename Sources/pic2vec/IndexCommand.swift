@@ -39,7 +39,8 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "HNSW: candidates kept while searching.")
     var efSearch = 64
 
-    @Option(help: "Labels .npy (int64, one per row); default: <embeddings stem>.labels.npy, else labels.npy beside them, if present.")
+    @Option(
+        help: "Labels .npy (int64, one per row); default: <embeddings stem>.labels.npy, else labels.npy beside them, if present.")
     var labels: String?
 
     @Option(help: "Threads FAISS may use.")
@@ -81,7 +82,9 @@ struct IndexCommand: ParsableCommand {
             let labelsSidecar = EmbeddingFile.sidecar(ofIndex: output)
             if let labelValues { try files.add(NPY.encode(labelValues), to: labelsSidecar) } else { files.remove(labelsSidecar) }
         }
-        print("Indexed \(index.count) vectors of dimension \(index.dimension) (\(type.rawValue), \(metric.rawValue)) into \(output)")
+        print(
+            "Indexed \(index.count) vectors of dimension \(index.dimension) (\(type.rawValue), \(metric.rawValue)) into \(output)"
+        )
     }
 }
 
@@ -116,7 +119,9 @@ enum EmbeddingFile {
     /// non-finite data and rows whose squared distances would overflow float32.
     static func read(_ path: String, normalize: Bool) throws -> Matrix {
         let matrix = try Matrix.read(npy: path)
-        guard matrix.rows > 0, matrix.columns > 0 else { throw FileError(path, "holds no embeddings (shape \(matrix.rows)x\(matrix.columns))") }
+        guard matrix.rows > 0, matrix.columns > 0 else {
+            throw FileError(path, "holds no embeddings (shape \(matrix.rows)x\(matrix.columns))")
+        }
         if let bad = matrix.values.firstIndex(where: { !$0.isFinite }) {
             throw FileError(path, "row \(bad / matrix.columns) holds NaN or an infinite value")
         }

@@ -45,13 +45,16 @@ struct KMeansCommand: ParsableCommand {
     func run() throws {
         let points = try EmbeddingFile.read(embeddings, normalize: normalize)
         let started = Date()
-        let result = try KMeans(clusters: clusters, iterations: iterations, restarts: restarts, seed: seed, threads: threads).fit(points)
+        let result = try KMeans(clusters: clusters, iterations: iterations, restarts: restarts, seed: seed, threads: threads).fit(
+            points)
         let seconds = Date().timeIntervalSince(started)
         if let output { try NPY.write(result.assignments, to: output) }
         if json {
             try printJSON(KMeansOutput(n: points.rows, k: clusters, inertia: result.inertia, seconds: seconds))
         } else {
-            print("k-means: \(clusters) clusters over \(points.rows) rows, inertia \(result.inertia) (\(String(format: "%.2f", seconds)) s)")
+            print(
+                "k-means: \(clusters) clusters over \(points.rows) rows, inertia \(result.inertia) (\(String(format: "%.2f", seconds)) s)"
+            )
         }
     }
 }

@@ -103,6 +103,8 @@ struct SearchCommand: AsyncParsableCommand {
         if labels == nil, FileManager.default.fileExists(atPath: sidecar) {
             return try EmbeddingFile.readLabels(sidecar, count: count)
         }
-        return try EmbeddingFile.labelsPath(explicit: labels, besideFile: index).map { try EmbeddingFile.readLabels($0, count: count) }
+        return try EmbeddingFile.labelsPath(explicit: labels, besideFile: index).map {
+            try EmbeddingFile.readLabels($0, count: count)
+        }
     }
 }

@@ -31,7 +31,10 @@ struct IndexOriginOptions: ParsableArguments {
     @Option(help: "The input side the index was built with, when it differs from the preset's.")
     var size: Int?
 
-    @Option(help: "Re-ranking: none, or +-joined steps whiten-D, dba-N-ALPHA, qe-N-ALPHA, kr-K1-K2-LAMBDA (default: from <index>.json, else none).")
+    @Option(
+        help:
+            "Re-ranking: none, or +-joined steps whiten-D, dba-N-ALPHA, qe-N-ALPHA, kr-K1-K2-LAMBDA (default: from <index>.json, else none)."
+    )
     var rerank: String?
 
     @Flag(help: "The index holds raw embeddings (default: L2-normalized, as Experiments 3 and `index --normalize` write).")
@@ -63,7 +66,8 @@ struct IndexOriginOptions: ParsableArguments {
                     + (needsData ? "--data ../shared/data/cifar10-jpeg " : "") + "--weights random --seed 0 --preset cifar")
         }
         return IndexDescription(
-            data: data, split: split ?? "train", limit: limit, model: model, weights: weights, seed: seed ?? 0, preset: preset ?? "cifar",
+            data: data, split: split ?? "train", limit: limit, model: model, weights: weights, seed: seed ?? 0,
+            preset: preset ?? "cifar",
             inputSize: size, normalized: !rawEmbeddings, rerank: rerank)
     }
 
@@ -134,7 +138,10 @@ struct ServeCommand: AsyncParsableCommand {
             withModel: !noModel,
             limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20))
         let collectionMap = try SearchSetup.map(forIndex: indexPath, rows: engine.count, layout: map, clusters: clusters)
-        let mapLine = collectionMap.map { "map: \($0.count) points from \($0.source)" + ($0.clusters == nil ? "" : ", \($0.clusterCount) clusters") }
+        let mapLine =
+            collectionMap.map {
+                "map: \($0.count) points from \($0.source)" + ($0.clusters == nil ? "" : ", \($0.clusterCount) clusters")
+            }
             ?? SearchSetup.mapHint
         FileHandle.standardError.write(Data((mapLine + "\n").utf8))
         let host = self.host

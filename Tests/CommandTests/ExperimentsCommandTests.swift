@@ -21,12 +21,14 @@ final class ExperimentsCommandTests: XCTestCase {
         XCTAssertGreaterThan(figures.filter { $0.hasSuffix(".png") }.count, 5)
         XCTAssertEqual(figures.filter { $0.hasSuffix(".png") }.count, figures.filter { $0.hasSuffix(".pdf") }.count)
 
-        let rerun = try CommandRunner.run("Experiments", ["3", "--data", "data", "--weights", "random", "--seed", "1"], in: folder)
+        let rerun = try CommandRunner.run(
+            "Experiments", ["3", "--data", "data", "--weights", "random", "--seed", "1"], in: folder)
         XCTAssertEqual(rerun.status, 0, rerun.stderr)
         let after = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
         XCTAssertTrue(after.contains("## 01. ") && after.contains("## 07. "), "running 03 keeps the other sections")
 
-        let otherSeed = try CommandRunner.run("Experiments", ["1", "--data", "data", "--weights", "random", "--seed", "2"], in: folder)
+        let otherSeed = try CommandRunner.run(
+            "Experiments", ["1", "--data", "data", "--weights", "random", "--seed", "2"], in: folder)
         XCTAssertEqual(otherSeed.status, 0, otherSeed.stderr)
         let reseeded = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
         XCTAssertTrue(reseeded.contains("## 01. "))

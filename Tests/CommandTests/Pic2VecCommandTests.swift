@@ -45,16 +45,20 @@ final class Pic2VecCommandTests: XCTestCase {
         XCTAssertFalse(neighbors.contains { $0["id"] as? Int == 5 }, "the query is never its own result")
         XCTAssertEqual(search["query"] as? Int, 5)
 
-        let evaluate = try json(try pic2vec("evaluate", "--embeddings", "emb.npy", "--labels", "emb.labels.npy", "--k", "1,5", "--normalize", "--json"))
+        let evaluate = try json(
+            try pic2vec(
+                "evaluate", "--embeddings", "emb.npy", "--labels", "emb.labels.npy", "--k", "1,5", "--normalize", "--json"))
         XCTAssertEqual(evaluate["n"] as? Int, 24)
         let precision = try XCTUnwrap(evaluate["precision"] as? [String: Double])
         XCTAssertEqual(Set(precision.keys), ["1", "5"])
         XCTAssertGreaterThan(precision["1"] ?? 0, 0.5, "colour classes are easy even for random weights")
         XCTAssertNil(evaluate["map_at_r"], "mAP@R only when asked")
-        let ranked = try json(try pic2vec("evaluate", "--embeddings", "emb.npy", "--labels", "emb.labels.npy", "--k", "1", "--map-at-r", "--json"))
+        let ranked = try json(
+            try pic2vec("evaluate", "--embeddings", "emb.npy", "--labels", "emb.labels.npy", "--k", "1", "--map-at-r", "--json"))
         XCTAssertNotNil(ranked["map_at_r"] as? Double)
 
-        let kmeans = try json(try pic2vec("kmeans", "--embeddings", "emb.npy", "--k", "3", "--normalize", "--output", "clusters.npy", "--json"))
+        let kmeans = try json(
+            try pic2vec("kmeans", "--embeddings", "emb.npy", "--k", "3", "--normalize", "--output", "clusters.npy", "--json"))
         XCTAssertEqual(kmeans["k"] as? Int, 3)
         XCTAssertEqual(try NPY.read(folder + "/clusters.npy").ints.count, 24)
 

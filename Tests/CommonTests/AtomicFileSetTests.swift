@@ -19,11 +19,12 @@ final class AtomicFileSetTests: XCTestCase {
         put("old", folder + "/emb.npy")
         put("old labels", folder + "/emb.labels.npy")
         struct Boom: Error {}
-        XCTAssertThrowsError(try AtomicFile.writeSet(primary: folder + "/emb.npy") { files in
-            try files.add(Data("new".utf8), to: folder + "/emb.npy")
-            try files.add(Data("new labels".utf8), to: folder + "/emb.labels.npy")
-            try files.add(folder + "/emb.npy.json") { _ in throw Boom() }
-        })
+        XCTAssertThrowsError(
+            try AtomicFile.writeSet(primary: folder + "/emb.npy") { files in
+                try files.add(Data("new".utf8), to: folder + "/emb.npy")
+                try files.add(Data("new labels".utf8), to: folder + "/emb.labels.npy")
+                try files.add(folder + "/emb.npy.json") { _ in throw Boom() }
+            })
         XCTAssertEqual(text(folder + "/emb.npy"), "old")
         XCTAssertEqual(text(folder + "/emb.labels.npy"), "old labels")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["emb.labels.npy", "emb.npy"])
@@ -60,6 +61,7 @@ final class AtomicFileSetTests: XCTestCase {
         put("partial", dead)
         put("in progress", alive)
         try AtomicFile.write(Data("done".utf8), to: folder + "/out.bin")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), [".out.bin.tmp-\(getpid())-456", "out.bin"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), [".out.bin.tmp-\(getpid())-456", "out.bin"])
     }
 }

@@ -17,7 +17,8 @@ final class DownloaderTests: XCTestCase {
         let server = try LocalHTTPServer(body: Array("abc".utf8))
         defer { server.stop() }
         let root = try temporaryFolder()
-        try Downloader.fetch(server.url("a.bin"), to: root + "/a.bin", checksum: .md5("900150983cd24fb0d6963f7d28e17f72"), bytes: 3)
+        try Downloader.fetch(
+            server.url("a.bin"), to: root + "/a.bin", checksum: .md5("900150983cd24fb0d6963f7d28e17f72"), bytes: 3)
         try Downloader.fetch(server.url("b.bin"), to: root + "/b.bin", checksum: .sha256Prefix("ba7816bf"))
         XCTAssertEqual(try Downloader.md5(ofFile: root + "/a.bin"), "900150983cd24fb0d6963f7d28e17f72")
         XCTAssertEqual(FileManager.default.contents(atPath: root + "/b.bin"), Data("abc".utf8))
@@ -43,7 +44,8 @@ final class DownloaderTests: XCTestCase {
         let root = try temporaryFolder()
         let expected = try digests().md5
         assertThrows("cifar-10-binary.tar.gz", "after") {
-            try Downloader.fetch(server.url("cifar-10-binary.tar.gz"), to: root + "/a.tar.gz", checksum: .md5(expected), timeout: 10)
+            try Downloader.fetch(
+                server.url("cifar-10-binary.tar.gz"), to: root + "/a.tar.gz", checksum: .md5(expected), timeout: 10)
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
     }
@@ -52,7 +54,9 @@ final class DownloaderTests: XCTestCase {
         let server = try LocalHTTPServer(body: Array("gone".utf8), status: "404 Not Found")
         defer { server.stop() }
         let root = try temporaryFolder()
-        assertThrows("HTTP status 404") { try Downloader.fetch(server.url("x.tar.gz"), to: root + "/x.tar.gz", checksum: .md5("")) }
+        assertThrows("HTTP status 404") {
+            try Downloader.fetch(server.url("x.tar.gz"), to: root + "/x.tar.gz", checksum: .md5(""))
+        }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
     }
 }

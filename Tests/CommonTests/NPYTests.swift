@@ -30,10 +30,11 @@ final class NPYTests: XCTestCase {
     func testAtomicWriteLeavesNothingWhenBodyFails() throws {
         let folder = try temporaryFolder()
         struct Boom: Error {}
-        XCTAssertThrowsError(try AtomicFile.write(to: folder + "/out.bin") { tmp in
-            FileManager.default.createFile(atPath: tmp, contents: Data([1]))
-            throw Boom()
-        })
+        XCTAssertThrowsError(
+            try AtomicFile.write(to: folder + "/out.bin") { tmp in
+                FileManager.default.createFile(atPath: tmp, contents: Data([1]))
+                throw Boom()
+            })
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
     }
 

@@ -118,7 +118,9 @@ final class PickleTests: XCTestCase {
         XCTAssertThrowsError(try Pickle.load(bytes("80028c017851942e"), path: "p.pkl", allowlist: [:])) { error in
             XCTAssertTrue("\(error)".contains("persistent"), "\(error)")
         }
-        let value = try? Pickle.load(bytes("80028c0178512e"), path: "p.pkl", allowlist: [:]) { id in .string("loaded " + (id.text ?? "")) }
+        let value = try? Pickle.load(bytes("80028c0178512e"), path: "p.pkl", allowlist: [:]) { id in
+            .string("loaded " + (id.text ?? ""))
+        }
         XCTAssertEqual(value?.text, "loaded x")
     }
 
@@ -126,7 +128,8 @@ final class PickleTests: XCTestCase {
     /// as it is built: releasing it would recurse past the end of the stack.
     func testDeepNestingIsRefused() {
         let tuples: [UInt8] = [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 100_000) + [0x2E]
-        let lists: [UInt8] = [0x80, 0x02] + [UInt8](repeating: 0x5D, count: 100_000) + [UInt8](repeating: 0x61, count: 99_999) + [0x2E]
+        let lists: [UInt8] =
+            [0x80, 0x02] + [UInt8](repeating: 0x5D, count: 100_000) + [UInt8](repeating: 0x61, count: 99_999) + [0x2E]
         for bytes in [tuples, lists] {
             XCTAssertThrowsError(try Pickle.load(bytes, path: "deep.pkl", allowlist: [:])) { error in
                 XCTAssertTrue("\(error)".contains("deep.pkl"), "\(error)")
@@ -141,7 +144,9 @@ final class PickleTests: XCTestCase {
     /// 0.append(1); then 1.append(...) is refused.
     func testChangingANestedContainerIsRefused() {
         // ] q0 ] q1 h0 h1 a (0.append(1)) h1 K5 a (1.append(5)) .
-        let bytes: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0, 0x5D, 0x71, 1, 0x30, 0x30, 0x68, 0, 0x68, 1, 0x61, 0x68, 1, 0x4B, 5, 0x61, 0x2E]
+        let bytes: [UInt8] = [
+            0x80, 0x02, 0x5D, 0x71, 0, 0x5D, 0x71, 1, 0x30, 0x30, 0x68, 0, 0x68, 1, 0x61, 0x68, 1, 0x4B, 5, 0x61, 0x2E,
+        ]
         XCTAssertThrowsError(try Pickle.load(bytes, path: "late.pkl", allowlist: [:])) { error in
             XCTAssertTrue("\(error)".contains("changes after another value holds it"), "\(error)")
         }
@@ -157,7 +162,9 @@ final class PickleTests: XCTestCase {
         }
         bytes += [0x8C, 2, 0x6B, 0x37, 0x4B, 9, 0x75, 0x2E]  // "k7": 9 again, SETITEMS, STOP
         let started = Date()
-        guard case .dict(let dict) = try Pickle.load(bytes, path: "keys.pkl", allowlist: [:]) else { return XCTFail("not a dict") }
+        guard case .dict(let dict) = try Pickle.load(bytes, path: "keys.pkl", allowlist: [:]) else {
+            return XCTFail("not a dict")
+        }
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
         XCTAssertEqual(dict.entries.count, 100_000)
         XCTAssertEqual(dict["k99999"]?.int, 99_999)

@@ -31,11 +31,12 @@ final class SIMDLevelTests: XCTestCase {
         XCTAssertEqual(SIMDLevel.supported.first, .generic)
         XCTAssertEqual(SIMDLevel.supported.last, SIMDLevel.widest)
         guard let flags else { return }
-        let expected: SIMDLevel = flags.contains("avx512f") ? .avx512 : flags.contains("avx2") && flags.contains("fma") ? .avx2 : .generic
+        let expected: SIMDLevel =
+            flags.contains("avx512f") ? .avx512 : flags.contains("avx2") && flags.contains("fma") ? .avx2 : .generic
         #if arch(x86_64)
-        XCTAssertEqual(SIMDLevel.widest, expected)
+            XCTAssertEqual(SIMDLevel.widest, expected)
         #else
-        XCTAssertEqual(SIMDLevel.widest, .generic)
+            XCTAssertEqual(SIMDLevel.widest, .generic)
         #endif
     }
 

@@ -17,7 +17,9 @@ final class LabelNoiseTests: XCTestCase {
     }
 
     func testCandidatesMatchNumpyVote() throws {
-        let url = { (name: String, ext: String) in try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures")) }
+        let url = { (name: String, ext: String) in
+            try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures"))
+        }
         let neighbors = try NPY.read(try url("neighbors", "npy").path)
         let labels = try NPY.read(try url("labels", "npy").path).ints
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: try url("label_noise", "json")))

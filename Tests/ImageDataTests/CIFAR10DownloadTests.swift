@@ -8,7 +8,8 @@ final class CIFAR10DownloadTests: XCTestCase {
     /// A `.tar.gz` of a binary CIFAR-10 folder: one image per batch, two classes.
     private func cifarArchive() -> [UInt8] {
         let batches = (CIFAR10.trainBatches + [CIFAR10.testBatch]).enumerated().map { index, batch in
-            TestArchive.Member.file("cifar-10-batches-bin/\(batch).bin", [UInt8(index % 2)] + [UInt8](repeating: UInt8(index), count: 3072))
+            TestArchive.Member.file(
+                "cifar-10-batches-bin/\(batch).bin", [UInt8(index % 2)] + [UInt8](repeating: UInt8(index), count: 3072))
         }
         let meta = TestArchive.Member.file("cifar-10-batches-bin/batches.meta.txt", Array("cat\ndog\n".utf8))
         return TestArchive.gzip(TestArchive.tar([.folder("cifar-10-batches-bin/")] + batches + [meta]))
@@ -34,7 +35,9 @@ final class CIFAR10DownloadTests: XCTestCase {
         XCTAssertEqual(splits.train.labels, [0, 1, 0, 1, 0])
         XCTAssertEqual(try splits.test?.image(at: 0).pixels.first, 5)
         XCTAssertEqual(try Downloader.md5(ofFile: root + "/cifar-10-binary.tar.gz"), try md5(body))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root).sorted(), ["cifar-10-batches-bin", "cifar-10-binary.tar.gz"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: root).sorted(),
+            ["cifar-10-batches-bin", "cifar-10-binary.tar.gz"])
         server.stop()
         XCTAssertEqual(try CIFAR10.open(root: root, download: true).train.count, 5, "a second open reads the unpacked folder")
     }
@@ -46,7 +49,8 @@ final class CIFAR10DownloadTests: XCTestCase {
         let root = try temporaryFolder()
         let actual = try md5(body)
         assertThrows("MD5 is \(actual), expected 00", "cifar-10-binary.tar.gz") {
-            try CIFAR10.open(root: root, download: true, archive: archive(server, md5: String(repeating: "0", count: 32), bytes: nil))
+            try CIFAR10.open(
+                root: root, download: true, archive: archive(server, md5: String(repeating: "0", count: 32), bytes: nil))
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
     }

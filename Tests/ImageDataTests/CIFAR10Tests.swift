@@ -31,7 +31,8 @@ final class CIFAR10Tests: XCTestCase {
         let image = try splits.train.image(at: 4)
         let source = planar(3, seed: 1)[1]
         XCTAssertEqual([image.width, image.height], [32, 32])
-        XCTAssertEqual(Array(image.pixels.prefix(6)), [source[0], source[1024], source[2048], source[1], source[1025], source[2049]])
+        XCTAssertEqual(
+            Array(image.pixels.prefix(6)), [source[0], source[1024], source[2048], source[1], source[1025], source[2049]])
     }
 
     func testPythonBatchesMatchTheirPickles() throws {
@@ -65,6 +66,8 @@ final class CIFAR10Tests: XCTestCase {
 
     func testMissingCIFARWithoutDownloadSaysWhatToDo() throws {
         let root = try temporaryFolder()
-        assertThrows(root, "no CIFAR-10 here", "cifar-10-batches-py") { try DataSource.open("cifar10", root: root, download: false) }
+        assertThrows(root, "no CIFAR-10 here", "cifar-10-batches-py") {
+            try DataSource.open("cifar10", root: root, download: false)
+        }
     }
 }

@@ -11,7 +11,8 @@ final class ContentKeyTests: XCTestCase {
             if image == 4 { block[11] &+= 1 }
             pixels += block
         }
-        return InMemoryDataset(name: "keys", width: 2, height: 2, pixels: pixels, ids: (0..<5).map { "#\($0)" }, labels: nil, classNames: [])
+        return InMemoryDataset(
+            name: "keys", width: 2, height: 2, pixels: pixels, ids: (0..<5).map { "#\($0)" }, labels: nil, classNames: [])
     }
 
     func testKeysAreEqualExactlyForIdenticalPixels() throws {

@@ -5,11 +5,14 @@ import XCTest
 
 final class ImageDecoderTests: XCTestCase {
     /// Decodes a fixture and compares it with Pillow's pixels, allowing `tolerance` per byte.
-    private func check(_ bytes: [UInt8], _ expected: [UInt8], tolerance: Int = 0, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func check(
+        _ bytes: [UInt8], _ expected: [UInt8], tolerance: Int = 0, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let image = try ImageDecoder.decode(bytes, path: "fixture")
         XCTAssertEqual(image.width, Fixtures.width, file: file, line: line)
         XCTAssertEqual(image.height, Fixtures.height, file: file, line: line)
-        assertClose(image.pixels.map(Float.init), expected.map(Float.init), rtol: 0, atol: Float(tolerance), file: file, line: line)
+        assertClose(
+            image.pixels.map(Float.init), expected.map(Float.init), rtol: 0, atol: Float(tolerance), file: file, line: line)
     }
 
     func testJPEGsMatchPillow() throws {
@@ -50,13 +53,17 @@ final class ImageDecoderTests: XCTestCase {
 
     func testDamagedFilesAreErrorsNamingThePath() throws {
         let jpeg = Fixtures.rgbJPEG, png = Fixtures.rgbPNG
-        assertThrows("cut.jpg", "corrupt JPEG") { try ImageDecoder.decode(Array(jpeg.prefix(jpeg.count * 2 / 3)), path: "cut.jpg") }
+        assertThrows("cut.jpg", "corrupt JPEG") {
+            try ImageDecoder.decode(Array(jpeg.prefix(jpeg.count * 2 / 3)), path: "cut.jpg")
+        }
         assertThrows("header.jpg", "corrupt JPEG") { try ImageDecoder.decode(Array(jpeg.prefix(20)), path: "header.jpg") }
         assertThrows("cut.png", "corrupt PNG") { try ImageDecoder.decode(Array(png.prefix(png.count - 20)), path: "cut.png") }
         var flipped = png
         flipped[40] ^= 0xFF
         assertThrows("crc.png", "corrupt PNG") { try ImageDecoder.decode(flipped, path: "crc.png") }
-        assertThrows("text.jpg", "not a JPEG or PNG", "68 65 6c 6c") { try ImageDecoder.decode(Array("hello".utf8), path: "text.jpg") }
+        assertThrows("text.jpg", "not a JPEG or PNG", "68 65 6c 6c") {
+            try ImageDecoder.decode(Array("hello".utf8), path: "text.jpg")
+        }
         assertThrows("empty.png", "empty file") { try ImageDecoder.decode([], path: "empty.png") }
         assertThrows("/no/such.jpg", "cannot open") { try ImageDecoder.decode(file: "/no/such.jpg") }
     }
@@ -110,7 +117,9 @@ final class ImageDecoderTests: XCTestCase {
     /// A large JPEG decoded for a small network input is DCT-scaled exactly as Pillow's
     /// `Image.draft` scales it; PNGs and JPEGs already small are decoded at full size.
     func testJPEGsAreDCTScaledLikePillowsDraft() throws {
-        for (side, expected) in [(40, Fixtures.largeJPEGDraft40), (20, Fixtures.largeJPEGDraft20), (10, Fixtures.largeJPEGDraft10)] {
+        for (side, expected) in [
+            (40, Fixtures.largeJPEGDraft40), (20, Fixtures.largeJPEGDraft20), (10, Fixtures.largeJPEGDraft10),
+        ] {
             let image = try ImageDecoder.decode(Fixtures.largeJPEG, path: "large.jpg", fitting: side)
             XCTAssertEqual([image.width, image.height], [expected.width, expected.height], "side \(side)")
             assertClose(image.pixels.map(Float.init), expected.pixels.map(Float.init), rtol: 0, atol: 1)

@@ -57,7 +57,10 @@ enum TestArchive {
         repeat {
             let end = min(bytes.count, start + 65535)
             let length = end - start
-            out += [end == bytes.count ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8 & 0xFF)]
+            out += [
+                end == bytes.count ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF),
+                UInt8(~length >> 8 & 0xFF),
+            ]
             out += bytes[start..<end]
             start = end
         } while start < bytes.count

@@ -30,8 +30,9 @@ final class EfficientNetLiteTests: XCTestCase {
                 var y = network.stem(input, activation: .relu6)
                 for block in network.blocks {
                     let expanded = block.expand.map { $0(y, activation: .relu6) } ?? y
-                    y = block.project(block.depthwise(expanded, activation: .relu6, level: level), residual: block.residual ? y : nil,
-                                      activation: .identity)
+                    y = block.project(
+                        block.depthwise(expanded, activation: .relu6, level: level), residual: block.residual ? y : nil,
+                        activation: .identity)
                 }
                 values += globalAveragePool(network.head(y, activation: .relu6))
             } else {
@@ -61,7 +62,9 @@ final class EfficientNetLiteTests: XCTestCase {
         let tensors = try WeightFile.read(NetworkFixtures.path("tiny-lite-legacy.pth"))
         let names = Set(Self.tiny.layers.flatMap { $0.tensors.map(\.name) })
         XCTAssertEqual(names, Set(tensors.keys), "the table names exactly the reference's tensors")
-        XCTAssertEqual(Model.efficientnetLite0.layers.count, 1 + 16 * 3 - 1 + 1, "Lite0: stem, 16 blocks (the first without expansion), head")
+        XCTAssertEqual(
+            Model.efficientnetLite0.layers.count, 1 + 16 * 3 - 1 + 1, "Lite0: stem, 16 blocks (the first without expansion), head"
+        )
     }
 
     func testPresetsFollowTheModel() throws {
@@ -78,8 +81,10 @@ final class EfficientNetLiteTests: XCTestCase {
     }
 
     func testEveryModelDeclaresItsDimension() throws {
-        let dimensions: [Model: Int] = [.resnet18: 512, .resnet34: 512, .resnet50: 2048, .efficientnetLite0: 1280,
-                                        .efficientnetLite1: 1280, .efficientnetLite2: 1280]
+        let dimensions: [Model: Int] = [
+            .resnet18: 512, .resnet34: 512, .resnet50: 2048, .efficientnetLite0: 1280,
+            .efficientnetLite1: 1280, .efficientnetLite2: 1280,
+        ]
         for model in Model.allCases {
             XCTAssertEqual(model.layers.last?.outputChannels, dimensions[model], "\(model)")
             XCTAssertEqual(model.outputDimension, dimensions[model], "\(model)")
@@ -87,20 +92,25 @@ final class EfficientNetLiteTests: XCTestCase {
         let lite2 = Model.efficientnetLite2.layers
         XCTAssertEqual(lite2.first?.outputChannels, 32, "Lite2's stem is not scaled")
         XCTAssertEqual(lite2.last?.inputChannels, 352, "Lite2's last stage: round_filters(320 * 1.1)")
-        XCTAssertEqual(lite2.filter(\.depthwise).count, 1 + 3 + 3 + 4 + 4 + 5 + 1, "Lite2 blocks: repeats ceil(1.2 r), first and last fixed")
+        XCTAssertEqual(
+            lite2.filter(\.depthwise).count, 1 + 3 + 3 + 4 + 4 + 5 + 1, "Lite2 blocks: repeats ceil(1.2 r), first and last fixed")
         XCTAssertEqual(Model.resnet50.layers.filter { $0.conv.hasSuffix("conv3") }.count, 16, "ResNet50: 16 bottleneck blocks")
     }
 
     func testResNetCheckpointGivenToLiteNamesTheFirstMissingTensor() throws {
         let path = NetworkFixtures.path("tiny.pth")
         XCTAssertThrowsError(try Weights.loadFile(path, model: .efficientnetLite0, label: path)) { error in
-            XCTAssertTrue("\(error)".contains("tiny.pth") && "\(error)".contains("missing tensor _conv_stem.weight")
-                && "\(error)".contains("EfficientNet-Lite0"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains("tiny.pth") && "\(error)".contains("missing tensor _conv_stem.weight")
+                    && "\(error)".contains("EfficientNet-Lite0"), "\(error)")
         }
         let lite = NetworkFixtures.path("tiny-lite-legacy.pth")
         XCTAssertThrowsError(try Weights.loadFile(lite, model: .efficientnetLite0, label: lite)) { error in
-            XCTAssertTrue("\(error)".contains("tiny-lite-legacy.pth")
-                && "\(error)".contains("tensor _blocks.0._project_conv.weight has shape [8, 32, 1, 1], expected [16, 32, 1, 1]"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains("tiny-lite-legacy.pth")
+                    && "\(error)".contains(
+                        "tensor _blocks.0._project_conv.weight has shape [8, 32, 1, 1], expected [16, 32, 1, 1]"),
+                "\(error)")
         }
     }
 }

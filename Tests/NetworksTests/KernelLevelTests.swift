@@ -48,7 +48,8 @@ final class KernelLevelTests: XCTestCase {
                                     let ih = oh * conv.stride - padding + kh, iw = ow * conv.stride - padding + kw
                                     guard ih >= 0, ih < input.height, iw >= 0, iw < input.width else { continue }
                                     for i in 0..<cin {
-                                        sum += Double(input.values[((n * input.height + ih) * input.width + iw) * cin + i])
+                                        sum +=
+                                            Double(input.values[((n * input.height + ih) * input.width + iw) * cin + i])
                                             * Double(torchWeight[((o * cin + i) * k + kh) * k + kw])
                                     }
                                 }
@@ -68,8 +69,9 @@ final class KernelLevelTests: XCTestCase {
     func tensor(batch: Int, height: Int, width: Int, channels: Int, seed: UInt64) -> Tensor {
         var generator = SeededGenerator(seed: seed)
         let count = batch * height * width * channels
-        return Tensor(batch: batch, height: height, width: width, channels: channels,
-                      values: (0..<count).map { _ in Float.random(in: -1...1, using: &generator) })
+        return Tensor(
+            batch: batch, height: height, width: width, channels: channels,
+            values: (0..<count).map { _ in Float.random(in: -1...1, using: &generator) })
     }
 
     func testConvolutionsMatchDirectConvolutionAtEveryLevel() {
@@ -90,8 +92,9 @@ final class KernelLevelTests: XCTestCase {
                 let expected = test.reference(input, residual: shortcut, relu: relu)
                 for level in SIMDLevel.supported {
                     let output = test.conv(input, residual: shortcut, activation: relu ? .relu : .identity, level: level)
-                    assertClose(output.values, expected, rtol: 1e-4, atol: 1e-4,
-                                "\(level), shape \(shape), residual \(shortcut != nil), relu \(relu)")
+                    assertClose(
+                        output.values, expected, rtol: 1e-4, atol: 1e-4,
+                        "\(level), shape \(shape), residual \(shortcut != nil), relu \(relu)")
                 }
             }
         }

@@ -28,9 +28,13 @@ struct LegacyCheckpointBuilder {
         for (i, entry) in entries.enumerated() {
             dict += string(entry.name)
             dict += global("torch._utils", "_rebuild_tensor_v2") + [0x28]
-            dict += [0x28] + string("storage") + global("torch", entry.storageType) + string("\(i)") + string("cpu")
+            dict +=
+                [0x28] + string("storage") + global("torch", entry.storageType) + string("\(i)") + string("cpu")
                 + int(entry.declaredCount) + [0x4E, 0x74, 0x51]
-            dict += int(0) + tuple(entry.shape) + tuple(strides(entry.shape)) + [0x89] + global("collections", "OrderedDict") + [0x29, 0x52]
+            dict +=
+                int(0) + tuple(entry.shape) + tuple(strides(entry.shape)) + [0x89] + global("collections", "OrderedDict") + [
+                    0x29, 0x52,
+                ]
             dict += [0x74, 0x52, 0x73]
         }
         out += dict + [0x2E]

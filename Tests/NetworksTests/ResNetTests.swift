@@ -18,7 +18,9 @@ final class ResNetTests: XCTestCase {
 
     func network(_ file: String) throws -> any ImageNetwork { try Weights.loadFile(fixture(file), label: file).network }
 
-    func checkParity(_ network: any ImageNetwork, preset: Preprocessing, batch: Int = 3, file: StaticString = #filePath, line: UInt = #line) throws {
+    func checkParity(
+        _ network: any ImageNetwork, preset: Preprocessing, batch: Int = 3, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let embedder = Embedder(network: network, preprocessing: preset, batchSize: batch, threads: 2)
         let result = embedder.embed(try images())
         let expected = try array("expected-\(preset.name).npy")
@@ -120,7 +122,8 @@ final class ResNetTests: XCTestCase {
         let b = try ResNet(stateDict: ResNet.randomStateDict(seed: 7, width: 4), path: "random", isRandom: true)
         let c = try ResNet(stateDict: ResNet.randomStateDict(seed: 8, width: 4), path: "random", isRandom: true)
         let pictures = Array(try images().prefix(2))
-        let embed = { (network: ResNet) in Embedder(network: network, preprocessing: .cifar, batchSize: 2).embed(pictures).values }
+        let embed = { (network: ResNet) in Embedder(network: network, preprocessing: .cifar, batchSize: 2).embed(pictures).values
+        }
         XCTAssertEqual(embed(a), embed(b))
         XCTAssertNotEqual(embed(a), embed(c))
         XCTAssertTrue(a.isRandom)

@@ -17,8 +17,11 @@ final class WeightFileTests: XCTestCase {
     func assertFails(_ path: String, _ phrases: String..., file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try WeightFile.read(path), file: file, line: line) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains(URL(fileURLWithPath: path).lastPathComponent), "names the file: \(text)", file: file, line: line)
-            for phrase in phrases { XCTAssertTrue(text.contains(phrase), "mentions '\(phrase)': \(text)", file: file, line: line) }
+            XCTAssertTrue(
+                text.contains(URL(fileURLWithPath: path).lastPathComponent), "names the file: \(text)", file: file, line: line)
+            for phrase in phrases {
+                XCTAssertTrue(text.contains(phrase), "mentions '\(phrase)': \(text)", file: file, line: line)
+            }
         }
     }
 
@@ -95,13 +98,21 @@ final class WeightFileTests: XCTestCase {
         let architecture = EfficientNetLiteTests.tiny
         let original = try WeightFile.read(NetworkFixtures.path("tiny-lite-legacy.pth"))
         var tensors = original
-        tensors["_blocks.3._bn1.running_var"] = tensors["_blocks.3._bn1.running_var"].map { NamedTensor(shape: $0.shape, values: $0.values.map { -$0 }) }
-        XCTAssertThrowsError(try EfficientNetLite(stateDict: tensors, path: "neg.pth", architecture: architecture, model: "tiny")) { error in
-            XCTAssertTrue("\(error)".contains("neg.pth") && "\(error)".contains("_blocks.3._bn1.running_var holds a negative variance"), "\(error)")
+        tensors["_blocks.3._bn1.running_var"] = tensors["_blocks.3._bn1.running_var"].map {
+            NamedTensor(shape: $0.shape, values: $0.values.map { -$0 })
+        }
+        XCTAssertThrowsError(try EfficientNetLite(stateDict: tensors, path: "neg.pth", architecture: architecture, model: "tiny"))
+        { error in
+            XCTAssertTrue(
+                "\(error)".contains("neg.pth") && "\(error)".contains("_blocks.3._bn1.running_var holds a negative variance"),
+                "\(error)")
         }
         tensors = original
-        tensors["_conv_head.weight"] = tensors["_conv_head.weight"].map { NamedTensor(shape: $0.shape, values: $0.values.map { _ in .nan }) }
-        XCTAssertThrowsError(try EfficientNetLite(stateDict: tensors, path: "nan.pth", architecture: architecture, model: "tiny")) { error in
+        tensors["_conv_head.weight"] = tensors["_conv_head.weight"].map {
+            NamedTensor(shape: $0.shape, values: $0.values.map { _ in .nan })
+        }
+        XCTAssertThrowsError(try EfficientNetLite(stateDict: tensors, path: "nan.pth", architecture: architecture, model: "tiny"))
+        { error in
             XCTAssertTrue("\(error)".contains("nan.pth") && "\(error)".contains("_conv_head.weight holds NaN"), "\(error)")
         }
     }

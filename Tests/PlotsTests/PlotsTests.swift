@@ -23,12 +23,20 @@ final class PlotsTests: XCTestCase {
         let figures: [(String, any Figure)] = [
             ("bar", BarChart(title: "Counts", categories: ["a", "b"], values: [3, 5], yLabel: "images")),
             ("hist", Histogram(title: "Norms", values: [1, 2, 2, 3], bins: 3, xLabel: "norm")),
-            ("line", LineChart(title: "P@k", series: [.init(name: "s", points: [(1, 0.5), (10, 0.4)])],
-                xLabel: "k", yLabel: "precision", logarithmicX: true)),
+            (
+                "line",
+                LineChart(
+                    title: "P@k", series: [.init(name: "s", points: [(1, 0.5), (10, 0.4)])],
+                    xLabel: "k", yLabel: "precision", logarithmicX: true)
+            ),
             ("grid", ImageGrid(title: "Samples", tiles: [tile, tile, tile], columns: 2)),
             ("scatter", ScatterPlot(title: "t-SNE", points: [(0, 0), (1, 1)], groups: [0, 1], groupNames: ["a", "b"])),
-            ("heat", Heatmap(title: "Clusters", rowLabels: ["0", "1"], columnLabels: ["a", "b"], values: [[1, 2], [3, 4]],
-                xLabel: "class", yLabel: "cluster")),
+            (
+                "heat",
+                Heatmap(
+                    title: "Clusters", rowLabels: ["0", "1"], columnLabels: ["a", "b"], values: [[1, 2], [3, 4]],
+                    xLabel: "class", yLabel: "cluster")
+            ),
         ]
         for (name, figure) in figures {
             let (png, pdf) = try FigureFile.write(figure, name: name, folder: folder)
@@ -45,8 +53,10 @@ final class PlotsTests: XCTestCase {
         let folder = try temporaryFolder()
         try Data("x".utf8).write(to: URL(fileURLWithPath: folder + "/file"))
         let impossible = folder + "/file/figures"
-        XCTAssertThrowsError(try FigureFile.write(
-            BarChart(title: "x", categories: [], values: [], yLabel: ""), name: "x", folder: impossible)) { error in
+        XCTAssertThrowsError(
+            try FigureFile.write(
+                BarChart(title: "x", categories: [], values: [], yLabel: ""), name: "x", folder: impossible)
+        ) { error in
             XCTAssertTrue("\(error)".contains(impossible), "\(error)")
         }
     }

@@ -35,7 +35,8 @@ final class CollectionMapTests: XCTestCase {
     func testNoLayoutMeansNoMapAndClustersAlonePlotNothing() throws {
         XCTAssertNil(try SearchSetup.map(forIndex: try folder(layout: nil, clusters: nil), rows: 12))
         XCTAssertNil(try SearchSetup.map(forIndex: try folder(layout: nil, clusters: NPY.encode(Self.clusters)), rows: 12))
-        let layoutOnly = try XCTUnwrap(SearchSetup.map(forIndex: try folder(layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: nil), rows: 12))
+        let layoutOnly = try XCTUnwrap(
+            SearchSetup.map(forIndex: try folder(layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: nil), rows: 12))
         XCTAssertNil(layoutOnly.clusters)
         XCTAssertEqual(layoutOnly.clusterCount, 0)
     }
@@ -51,11 +52,14 @@ final class CollectionMapTests: XCTestCase {
         assertThrows(CollectionMap.layoutName, "NaN") { try SearchSetup.map(forIndex: notFinite, rows: 12) }
         let shortClusters = try folder(layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: NPY.encode([0, 1, 2]))
         assertThrows(CollectionMap.clustersName, "expected int64 [12]") { try SearchSetup.map(forIndex: shortClusters, rows: 12) }
-        let negative = try folder(layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: NPY.encode(Self.clusters.map { $0 - 1 }))
+        let negative = try folder(
+            layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: NPY.encode(Self.clusters.map { $0 - 1 }))
         assertThrows(CollectionMap.clustersName, "from 0 to 65534") { try SearchSetup.map(forIndex: negative, rows: 12) }
         let garbage = try folder(layout: Data("not numpy".utf8), clusters: nil)
         assertThrows(CollectionMap.layoutName, "not a .npy") { try SearchSetup.map(forIndex: garbage, rows: 12) }
-        assertThrows("/nowhere/xy.npy", "no such file") { try SearchSetup.map(forIndex: other, rows: 12, layout: "/nowhere/xy.npy") }
+        assertThrows("/nowhere/xy.npy", "no such file") {
+            try SearchSetup.map(forIndex: other, rows: 12, layout: "/nowhere/xy.npy")
+        }
     }
 
     func testMapRouteSendsFloat32PointsThenClassesThenClusters() async throws {

@@ -29,7 +29,8 @@ enum Fixtures {
     /// The query model: random weights, seed 7, preset cifar, normalized.
     static func model() async throws -> QueryModel {
         let weights = try await Weights.load(.random(seed: 7))
-        return QueryModel(embedder: Embedder(network: weights.network, preprocessing: .cifar, batchSize: 4, threads: 1), normalize: true)
+        return QueryModel(
+            embedder: Embedder(network: weights.network, preprocessing: .cifar, batchSize: 4, threads: 1), normalize: true)
     }
 
     /// An engine over the fixture set; `withModel` false disables image queries.

@@ -3,9 +3,10 @@ import Hummingbird
 import HummingbirdTesting
 import ImageData
 import NIOCore
-@testable import SearchService
 import VectorSearch
 import XCTest
+
+@testable import SearchService
 
 /// Requests an attacker would send: image bombs, pathological multipart bodies, slow
 /// clients. Each gets a clear JSON error and the server keeps answering.
@@ -16,7 +17,11 @@ final class HostileRequestTests: XCTestCase {
     }
 
     /// The 8x6 baseline JPEG of Tests/ImageDataTests/Fixtures.swift (`rgbJPEG`).
-    static let smallJPEG = [UInt8](Data(base64Encoded: "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/2wBDAQMEBAUEBQkFBQkUDQsNFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBT/wAARCAAGAAgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwCL4S/sdeHk06NtltuWJSWMeSSw47cY/p78FFFfzNx7m+Op4jDKFVpcj2t/M1+SX57tns+G/E2cPI4XxMt/0R//2Q==")!)
+    static let smallJPEG = [UInt8](
+        Data(
+            base64Encoded:
+                "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/2wBDAQMEBAUEBQkFBQkUDQsNFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBT/wAARCAAGAAgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAAAgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkKFhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWGh4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREAAgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYkNOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOEhYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwCL4S/sdeHk06NtltuWJSWMeSSw47cY/p78FFFfzNx7m+Op4jDKFVpcj2t/M1+SX57tns+G/E2cPI4XxMt/0R//2Q=="
+        )!)
 
     /// `smallJPEG` with its frame header declaring `side` x `side` pixels.
     static func jpegBomb(side: Int) -> [UInt8] {
@@ -37,7 +42,10 @@ final class HostileRequestTests: XCTestCase {
 
     /// Checks a JSON error answer and returns its message.
     @discardableResult
-    static func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ fragment: String, file: StaticString = #filePath, line: UInt = #line)
+    static func expectError(
+        _ response: TestResponse, _ status: HTTPResponse.Status, _ fragment: String, file: StaticString = #filePath,
+        line: UInt = #line
+    )
         throws -> String
     {
         XCTAssertEqual(response.status, status, file: file, line: line)
@@ -56,7 +64,8 @@ final class HostileRequestTests: XCTestCase {
                     uri: "/api/search?k=2", method: .post, headers: [.contentType: "image/jpeg"],
                     body: ByteBuffer(bytes: Self.jpegBomb(side: side))
                 ) { response in
-                    try Self.expectError(response, .unprocessableContent, "\(side)x\(side), more than the limit of 25000000 pixels")
+                    try Self.expectError(
+                        response, .unprocessableContent, "\(side)x\(side), more than the limit of 25000000 pixels")
                 }
             }
             try await client.execute(uri: "/api/search?index=1&k=2", method: .get) { response in
@@ -112,7 +121,8 @@ final class HostileRequestTests: XCTestCase {
     /// A client that never finishes its request header is disconnected after the idle timeout.
     func testSlowClientIsDisconnected() async throws {
         let app = Application(
-            router: SearchAPI.router(engine: try await Fixtures.engine()), server: SearchAPI.httpServer(idleTimeout: .milliseconds(500)))
+            router: SearchAPI.router(engine: try await Fixtures.engine()),
+            server: SearchAPI.httpServer(idleTimeout: .milliseconds(500)))
         try await app.test(.live) { client in
             let port = try XCTUnwrap(client.port)
             let socket = try RawSocket(port: port)
@@ -136,7 +146,9 @@ final class RawSocket {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard status == 0 else { throw POSIXError(.ECONNREFUSED) }
     }

@@ -58,7 +58,8 @@ final class SearchAPITests: XCTestCase {
         let png = try Fixtures.png(row: 3)
         let boundary = "----pic2vecTestBoundary7MA4YWxk"
         let note = "--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
-        let head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"../../red.png\"\r\n"
+        let head =
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"../../red.png\"\r\n"
             + "Content-Type: image/png\r\n\r\n"
         let body = Array((note + head).utf8) + png + Array("\r\n--\(boundary)--\r\n".utf8)
         try await app().test(.router) { client in
@@ -87,15 +88,22 @@ final class SearchAPITests: XCTestCase {
             ("/api/image/..%2F..%2Fetc%2Fpasswd", .get, [:], nil, .badRequest, "index must be"),
             ("/api/../../etc/passwd", .get, [:], nil, .notFound, "no such page"),
             ("/api/search?k=3", .post, [.contentType: "text/plain"], Array("hello".utf8), .unsupportedMediaType, "content type"),
-            ("/api/search?k=3", .post, [.contentType: "image/png"], Array("GIF89a....".utf8), .unsupportedMediaType, "not a JPEG or PNG"),
+            (
+                "/api/search?k=3", .post, [.contentType: "image/png"], Array("GIF89a....".utf8), .unsupportedMediaType,
+                "not a JPEG or PNG"
+            ),
             ("/api/search?k=3", .post, [.contentType: "image/png"], Array(png.prefix(40)), .unprocessableContent, "corrupt PNG"),
             ("/api/search?k=3", .post, [.contentType: "image/png"], nil, .badRequest, "empty"),
-            ("/api/search?k=3", .post, [.contentType: "multipart/form-data; boundary=xyz"],
-             Array("--xyz\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhi\r\n--xyz--\r\n".utf8), .badRequest, "no 'image' field"),
+            (
+                "/api/search?k=3", .post, [.contentType: "multipart/form-data; boundary=xyz"],
+                Array("--xyz\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhi\r\n--xyz--\r\n".utf8), .badRequest,
+                "no 'image' field"
+            ),
         ]
         try await app().test(.router) { client in
             for (uri, method, headers, body, status, message) in cases {
-                try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) }) { response in
+                try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) }) {
+                    response in
                     XCTAssertEqual(response.status, status, uri)
                     XCTAssertEqual(response.headers[.contentType], "application/json", uri)
                     let error = try decodeJSON(ErrorBody.self, response)

@@ -131,7 +131,9 @@ final class RepulsionTests: XCTestCase {
         let (exact, exactZ) = exactSums(y)
         let repulsion = InterpolatedRepulsion(intervalWidth: intervalWidth, threads: 2)
         var forces = [Float](repeating: 0, count: y.count)
-        let z = y.withUnsafeBufferPointer { yp in forces.withUnsafeMutableBufferPointer { repulsion.forces(yp, into: $0.baseAddress!) } }
+        let z = y.withUnsafeBufferPointer { yp in
+            forces.withUnsafeMutableBufferPointer { repulsion.forces(yp, into: $0.baseAddress!) }
+        }
         let error = zip(forces, exact).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
         let norm = exact.reduce(0.0) { $0 + Double($1 * $1) }
         return ((error / norm).squareRoot(), abs(z - exactZ) / exactZ)
@@ -179,12 +181,20 @@ final class TSNETests: XCTestCase {
     func testDeterministic() throws {
         let (data, _) = gaussianClusters(count: 120, clusters: 3, dimensions: 8, seed: 6)
         for initialization in [TSNEInitialization.pca, .random] {
-            let one = try TSNE(perplexity: 8, iterations: 120, earlyExaggerationIterations: 50, initialization: initialization, seed: 3, threads: 1).embed(data)
-            let two = try TSNE(perplexity: 8, iterations: 120, earlyExaggerationIterations: 50, initialization: initialization, seed: 3, threads: 2).embed(data)
+            let one = try TSNE(
+                perplexity: 8, iterations: 120, earlyExaggerationIterations: 50, initialization: initialization, seed: 3,
+                threads: 1
+            ).embed(data)
+            let two = try TSNE(
+                perplexity: 8, iterations: 120, earlyExaggerationIterations: 50, initialization: initialization, seed: 3,
+                threads: 2
+            ).embed(data)
             XCTAssertEqual(one.embedding, two.embedding)
         }
-        let other = try TSNE(perplexity: 8, iterations: 120, earlyExaggerationIterations: 50, initialization: .random, seed: 4).embed(data)
-        let first = try TSNE(perplexity: 8, iterations: 120, earlyExaggerationIterations: 50, initialization: .random, seed: 3).embed(data)
+        let other = try TSNE(perplexity: 8, iterations: 120, earlyExaggerationIterations: 50, initialization: .random, seed: 4)
+            .embed(data)
+        let first = try TSNE(perplexity: 8, iterations: 120, earlyExaggerationIterations: 50, initialization: .random, seed: 3)
+            .embed(data)
         XCTAssertNotEqual(other.embedding, first.embedding)
     }
 
@@ -202,7 +212,9 @@ final class TSNETests: XCTestCase {
         let mean = first.reduce(0, +) / Double(n)
         let std = (first.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)).squareRoot()
         XCTAssertEqual(std, 1e-4, accuracy: 1e-8)
-        let correlation = zip(first, stride(from: 0, to: values.count, by: 4).map { Double(values[$0]) }).reduce(0) { $0 + $1.0 * $1.1 }
+        let correlation = zip(first, stride(from: 0, to: values.count, by: 4).map { Double(values[$0]) }).reduce(0) {
+            $0 + $1.0 * $1.1
+        }
         XCTAssertGreaterThan(abs(correlation) / (std * Double(n) * (3.0 / 3.0.squareRoot())), 0.99)
     }
 

@@ -39,7 +39,9 @@ public func assertThrows<T>(
         XCTFail("expected an error mentioning \(parts)", file: file, line: line)
     } catch {
         let text = "\(error)"
-        for part in parts { XCTAssertTrue(text.contains(part), "\"\(text)\" does not mention \"\(part)\"", file: file, line: line) }
+        for part in parts {
+            XCTAssertTrue(text.contains(part), "\"\(text)\" does not mention \"\(part)\"", file: file, line: line)
+        }
     }
 }
 

@@ -16,11 +16,14 @@ final class DuplicateSearchTests: XCTestCase {
     }
 
     private func fixture() throws -> (points: Matrix, expected: Expected) {
-        let npy = try XCTUnwrap(Bundle.module.url(forResource: "duplicates_points", withExtension: "npy", subdirectory: "Fixtures"))
+        let npy = try XCTUnwrap(
+            Bundle.module.url(forResource: "duplicates_points", withExtension: "npy", subdirectory: "Fixtures"))
         let json = try XCTUnwrap(Bundle.module.url(forResource: "duplicates", withExtension: "json", subdirectory: "Fixtures"))
         let array = try NPY.read(npy.path)
-        return (Matrix(rows: array.shape[0], columns: array.shape[1], values: array.floats),
-            try JSONDecoder().decode(Expected.self, from: Data(contentsOf: json)))
+        return (
+            Matrix(rows: array.shape[0], columns: array.shape[1], values: array.floats),
+            try JSONDecoder().decode(Expected.self, from: Data(contentsOf: json))
+        )
     }
 
     private func items(_ groups: [DuplicateGroup]) -> [[[Int]]] {
@@ -28,7 +31,9 @@ final class DuplicateSearchTests: XCTestCase {
     }
 
     private func rows(_ points: Matrix, _ range: Range<Int>) -> Matrix {
-        Matrix(rows: range.count, columns: points.columns, values: Array(points.values[range.lowerBound * points.columns..<range.upperBound * points.columns]))
+        Matrix(
+            rows: range.count, columns: points.columns,
+            values: Array(points.values[range.lowerBound * points.columns..<range.upperBound * points.columns]))
     }
 
     func testGroupsMatchFAISSAndUnionFindReference() throws {
@@ -36,7 +41,8 @@ final class DuplicateSearchTests: XCTestCase {
         let search = DuplicateSearch(threshold: expected.threshold, k: expected.k, threads: 2)
         XCTAssertEqual(items(try search.groups(in: DuplicateSet(points: points, keys: expected.keys))), expected.within)
         let reference = DuplicateSet(points: rows(points, 0..<expected.split), keys: Array(expected.keys[..<expected.split]))
-        let queries = DuplicateSet(points: rows(points, expected.split..<points.rows), keys: Array(expected.keys[expected.split...]))
+        let queries = DuplicateSet(
+            points: rows(points, expected.split..<points.rows), keys: Array(expected.keys[expected.split...]))
         XCTAssertEqual(items(try search.groups(of: queries, in: reference)), expected.across)
     }
 
@@ -53,17 +59,21 @@ final class DuplicateSearchTests: XCTestCase {
     func testAnImageIsNeverItsOwnDuplicate() throws {
         let (points, expected) = try fixture()
         for threshold: Float in [0, expected.threshold, 4] {
-            let groups = try DuplicateSearch(threshold: threshold, k: 5, threads: 2).groups(in: DuplicateSet(points: points, keys: expected.keys))
+            let groups = try DuplicateSearch(threshold: threshold, k: 5, threads: 2).groups(
+                in: DuplicateSet(points: points, keys: expected.keys))
             for group in groups {
                 XCTAssertGreaterThanOrEqual(group.members.count, 2)
-                XCTAssertEqual(Set(group.members.map(\.item)).count, group.members.count, "a member repeats at threshold \(threshold)")
+                XCTAssertEqual(
+                    Set(group.members.map(\.item)).count, group.members.count, "a member repeats at threshold \(threshold)")
             }
             let members = groups.flatMap { $0.members.map(\.item) }
             XCTAssertEqual(Set(members).count, members.count, "an image is in two groups at threshold \(threshold)")
         }
         // Unique keys and distinct points: nothing is a duplicate at threshold 0.
         let unique = DuplicateSet(points: points, keys: (0..<points.rows).map { "row \($0)" })
-        XCTAssertTrue(try DuplicateSearch(threshold: 0, threads: 2).groups(in: unique).filter { $0.members.contains { $0.distance > 0 } }.isEmpty)
+        XCTAssertTrue(
+            try DuplicateSearch(threshold: 0, threads: 2).groups(in: unique).filter { $0.members.contains { $0.distance > 0 } }
+                .isEmpty)
     }
 
     func testGroupsAreStableAcrossRunsAndThreadCounts() throws {
@@ -80,17 +90,22 @@ final class DuplicateSearchTests: XCTestCase {
     func testReportFollowsTheDocumentedSchema() throws {
         let (points, expected) = try fixture()
         let reference = DuplicateSet(points: rows(points, 0..<expected.split), keys: Array(expected.keys[..<expected.split]))
-        let queries = DuplicateSet(points: rows(points, expected.split..<points.rows), keys: Array(expected.keys[expected.split...]))
+        let queries = DuplicateSet(
+            points: rows(points, expected.split..<points.rows), keys: Array(expected.keys[expected.split...]))
         let groups = try DuplicateSearch(threshold: expected.threshold, threads: 2).groups(of: queries, in: reference)
         let ids = [(0..<reference.count).map { "train/\($0).png" }, (0..<queries.count).map { "test/\($0).png" }]
         let report = DuplicateReport(
-            groups: groups, threshold: expected.threshold, thresholdRule: "given", medianNearestDistance: 0.5, features: "fixture",
+            groups: groups, threshold: expected.threshold, thresholdRule: "given", medianNearestDistance: 0.5,
+            features: "fixture",
             names: ["train", "test"], ids: ids)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
-        XCTAssertEqual(Set(object.keys), [
-            "schema", "distance", "features", "threshold", "threshold_rule", "median_nearest_distance", "sets", "images_in_groups",
-            "groups",
-        ])
+        XCTAssertEqual(
+            Set(object.keys),
+            [
+                "schema", "distance", "features", "threshold", "threshold_rule", "median_nearest_distance", "sets",
+                "images_in_groups",
+                "groups",
+            ])
         XCTAssertEqual(object["schema"] as? String, "pic2vec-duplicates/1")
         XCTAssertEqual((object["sets"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["train", "test"])
         let jsonGroups = try XCTUnwrap(object["groups"] as? [[String: Any]])

@@ -18,7 +18,8 @@ final class RerankingTests: XCTestCase {
 
     /// Unit vectors in the plane at the given angles (degrees).
     private func circle(_ degrees: [Double]) -> Matrix {
-        Matrix(rows: degrees.count, columns: 2, values: degrees.flatMap { [Float(cos($0 * .pi / 180)), Float(sin($0 * .pi / 180))] })
+        Matrix(
+            rows: degrees.count, columns: 2, values: degrees.flatMap { [Float(cos($0 * .pi / 180)), Float(sin($0 * .pi / 180))] })
     }
 
     func testWhiteningMatchesScikitLearnUpToComponentSigns() throws {
@@ -42,7 +43,8 @@ final class RerankingTests: XCTestCase {
     func testRankedSearchMatchesFAISSInnerProductLeaveOneOut() throws {
         let x = try matrix("points").l2Normalized()
         for blockSize in [7, 128] {
-            let lists = try RankedSearch(depth: 10, blockSize: blockSize, threads: 2).run(x, database: x, excluding: Array(0..<x.rows))
+            let lists = try RankedSearch(depth: 10, blockSize: blockSize, threads: 2).run(
+                x, database: x, excluding: Array(0..<x.rows))
             XCTAssertEqual(lists.ids, try fixture("ip_ids").ints, "block size \(blockSize)")
             assertClose(lists.distances, try fixture("ip_distances").floats, rtol: 1e-4, atol: 1e-5)
         }
@@ -78,12 +80,15 @@ final class RerankingTests: XCTestCase {
         let candidates = try RankedSearch(depth: 8).run(query, database: database)
         XCTAssertEqual(Array(candidates.ids), [4, 5, 3, 6, 7, 2, 1, 0])
         let reranking = KReciprocalReranking(k1: 3, k2: 1, lambda: 0.1)
-        let reordered = reranking.rerank(query, candidates: candidates, prepared: reranking.prepare(database: database, neighbors: lists))
+        let reordered = reranking.rerank(
+            query, candidates: candidates, prepared: reranking.prepare(database: database, neighbors: lists))
         XCTAssertEqual(reordered.ids.first, 3)
         XCTAssertEqual(reordered.ids.filter { $0 >= 4 }, [4, 5, 6, 7])
         XCTAssertEqual(Set(reordered.ids), Set(0..<8))
         let plain = KReciprocalReranking(k1: 3, k2: 1, lambda: 1)
-        XCTAssertEqual(plain.rerank(query, candidates: candidates, prepared: plain.prepare(database: database, neighbors: lists)).ids, candidates.ids)
+        XCTAssertEqual(
+            plain.rerank(query, candidates: candidates, prepared: plain.prepare(database: database, neighbors: lists)).ids,
+            candidates.ids)
     }
 
     func testJaccardDistanceOfSparseVectors() {
@@ -107,11 +112,14 @@ final class RerankingTests: XCTestCase {
         let database = Matrix(rows: x.rows - 10, columns: x.columns, values: Array(x.values[(10 * x.columns)...]))
         let queries = Matrix(rows: 10, columns: x.columns, values: Array(x.values[..<(10 * x.columns)]))
         let plain = try RankedSearch(depth: 5).run(queries, database: database)
-        XCTAssertEqual(try RerankingPipeline.baseline.search(queries, in: RerankingPipeline.baseline.prepare(database), depth: 5), plain)
+        XCTAssertEqual(
+            try RerankingPipeline.baseline.search(queries, in: RerankingPipeline.baseline.prepare(database), depth: 5), plain)
 
         let qe = RerankingPipeline(expansion: QueryExpansion(depth: 2, alpha: 3))
         let expanded = QueryExpansion(depth: 2, alpha: 3).expand(queries, neighbors: plain, database: database)
-        XCTAssertEqual(try qe.search(queries, in: qe.prepare(database), depth: 5).ids, try RankedSearch(depth: 5).run(expanded, database: database).ids)
+        XCTAssertEqual(
+            try qe.search(queries, in: qe.prepare(database), depth: 5).ids,
+            try RankedSearch(depth: 5).run(expanded, database: database).ids)
 
         let dba = RerankingPipeline(augmentation: QueryExpansion(depth: 3, alpha: 0))
         let lists = try AllPairsSearch(metric: .innerProduct).run(database, k: 3).neighbors

@@ -43,8 +43,11 @@ final class VectorSearchTests: XCTestCase {
         let x = try points()
         let labels = try fixture("labels").ints
         let expected = try XCTUnwrap(
-            JSONSerialization.jsonObject(with: Data(contentsOf: try XCTUnwrap(Bundle.module.url(
-                forResource: "expected", withExtension: "json", subdirectory: "Fixtures")))) as? [String: Double])
+            JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: try XCTUnwrap(
+                        Bundle.module.url(
+                            forResource: "expected", withExtension: "json", subdirectory: "Fixtures")))) as? [String: Double])
         // 300 rows: a full sample (every threshold infinite), and small samples (sampled
         // thresholds, rows that come up short), with buffers small enough to be compacted.
         for level in levels {
@@ -64,8 +67,9 @@ final class VectorSearchTests: XCTestCase {
                     }
                     total += sum / Double(flags.count)
                 }
-                assertClose(total / Double(rankings.count), try XCTUnwrap(expected["map_at_r"]), rtol: 1e-9,
-                            "\(level), sample \(sampleSize), capacity \(capacityScale)")
+                assertClose(
+                    total / Double(rankings.count), try XCTUnwrap(expected["map_at_r"]), rtol: 1e-9,
+                    "\(level), sample \(sampleSize), capacity \(capacityScale)")
             }
         }
     }
@@ -107,7 +111,9 @@ final class VectorSearchTests: XCTestCase {
         XCTAssertEqual(index.count, x.rows)
         let hits = try index.search(x, k: 11)
         let expected = try fixture("l2_ids").ints
-        for q in 0..<x.rows { XCTAssertEqual(Array(hits.ids(of: q).filter { $0 != q }.prefix(10)), Array(expected[q * 10..<q * 10 + 10])) }
+        for q in 0..<x.rows {
+            XCTAssertEqual(Array(hits.ids(of: q).filter { $0 != q }.prefix(10)), Array(expected[q * 10..<q * 10 + 10]))
+        }
         let path = try temporaryFolder() + "/flat.index"
         try index.save(to: path)
         let loaded = try VectorIndex(contentsOf: path, threads: 2)
@@ -164,7 +170,9 @@ final class VectorSearchTests: XCTestCase {
         XCTAssertEqual(first.assignments, second.assignments)
         XCTAssertEqual(first.centroids, second.centroids)
         for i in 0..<x.rows {
-            let distances = (0..<4).map { c in zip(x.row(i), first.centroids.row(c)).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+            let distances = (0..<4).map { c in
+                zip(x.row(i), first.centroids.row(c)).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+            }
             XCTAssertEqual(distances[first.assignments[i]], distances.min() ?? 0, accuracy: 1e-3)
         }
         assertClose(first.inertia, KMeans.inertia(x, centroids: first.centroids, assignments: first.assignments))

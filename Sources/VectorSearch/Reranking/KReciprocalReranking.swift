@@ -45,13 +45,15 @@ public struct KReciprocalReranking: Sendable, Equatable {
     /// Encodes every database row from its leave-one-out neighbors (`neighbors.k >= k1`,
     /// similarities in `distances`, nearest first).
     public func prepare(database: Matrix, neighbors: Neighbors) -> Prepared {
-        precondition(neighbors.queries == database.rows && neighbors.k >= k1, "k-reciprocal needs \(k1) neighbors per database row")
+        precondition(
+            neighbors.queries == database.rows && neighbors.k >= k1, "k-reciprocal needs \(k1) neighbors per database row")
         let half = max(1, (k1 + 1) / 2)
         let threshold = { (h: Int, k: Int) in neighbors.distances[h * neighbors.k + k - 1] }
         let reciprocal = { (g: Int, k: Int) -> [Int] in
-            [g] + neighbors.ids(of: g).prefix(k).filter { h in
-                Self.dot(database, g, database, h) >= threshold(h, k)
-            }
+            [g]
+                + neighbors.ids(of: g).prefix(k).filter { h in
+                    Self.dot(database, g, database, h) >= threshold(h, k)
+                }
         }
         let halfSets = parallelMap(database.rows) { reciprocal($0, half) }
         let raw = parallelMap(database.rows) { g in

@@ -1,5 +1,5 @@
-public import Common
 internal import CBLAS
+public import Common
 
 /// PCA whitening learned on a database, then L2 normalization (Jégou and Chum, "Negative
 /// evidences and co-occurrences in image retrieval: the benefit of PCA and whitening", ECCV 2012).
@@ -37,7 +37,9 @@ public struct PCAWhitening: Sendable {
         var covarianceF = [Float](repeating: 0, count: d * d)
         ThreadPools.useFAISS(threads: 1)
         openblas_set_num_threads(Int32(ThreadPools.cores))
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1 / Float(n - 1), centered, Int32(d), 0, &covarianceF, Int32(d))
+        cblas_ssyrk(
+            CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(n), 1 / Float(n - 1), centered, Int32(d), 0, &covarianceF,
+            Int32(d))
         openblas_set_num_threads(1)
         // Row-major upper triangle = column-major lower triangle.
         var a = covarianceF.map(Double.init)
@@ -45,7 +47,8 @@ public struct PCAWhitening: Sendable {
         let (values, vectors) = try Self.eigen(&a, &w, size: d)
         let keep = (0..<dimension).map { d - 1 - $0 }
         guard let smallest = keep.last.map({ values[$0] }), smallest > 1e-12 * max(values[d - 1], 1e-30) else {
-            throw .invalidArgument("the covariance has fewer than \(dimension) non-zero eigenvalues; lower the whitening dimension")
+            throw .invalidArgument(
+                "the covariance has fewer than \(dimension) non-zero eigenvalues; lower the whitening dimension")
         }
         var rows = [Float](repeating: 0, count: dimension * d)
         for (r, e) in keep.enumerated() {
@@ -54,7 +57,8 @@ public struct PCAWhitening: Sendable {
             let scale = (largest < 0 ? -1 : 1) / values[e].squareRoot()
             for j in 0..<d { rows[r * d + j] = Float(column[column.startIndex + j] * scale) }
         }
-        return PCAWhitening(mean: mean.map(Float.init), eigenvalues: keep.map { values[$0] },
+        return PCAWhitening(
+            mean: mean.map(Float.init), eigenvalues: keep.map { values[$0] },
             projection: Matrix(rows: dimension, columns: d, values: rows))
     }
 
@@ -72,7 +76,9 @@ public struct PCAWhitening: Sendable {
 
     /// Eigenvalues (ascending) and column-major eigenvectors of the symmetric matrix whose
     /// column-major lower triangle is in `a`.
-    private static func eigen(_ a: inout [Double], _ w: inout [Double], size d: Int) throws(VectorSearchError) -> ([Double], [Double]) {
+    private static func eigen(_ a: inout [Double], _ w: inout [Double], size d: Int) throws(VectorSearchError) -> (
+        [Double], [Double]
+    ) {
         var n = Int32(d), lda = Int32(d), info: Int32 = 0
         var lwork: Int32 = -1, liwork: Int32 = -1
         var workSize = 0.0

@@ -25,7 +25,8 @@ public struct QueryExpansion: Sendable, Equatable {
     /// The expanded rows of `vectors`: row q adds its first `depth` neighbors in `neighbors`
     /// (ids into `database`, similarities in `distances`).
     public func expand(_ vectors: Matrix, neighbors: Neighbors, database: Matrix) -> Matrix {
-        precondition(neighbors.queries == vectors.rows && depth <= neighbors.k, "need \(depth) neighbors for each of \(vectors.rows) rows")
+        precondition(
+            neighbors.queries == vectors.rows && depth <= neighbors.k, "need \(depth) neighbors for each of \(vectors.rows) rows")
         precondition(vectors.columns == database.columns, "vectors and database differ in dimension")
         let d = vectors.columns
         var out = vectors.values

@@ -1,5 +1,5 @@
-public import Common
 internal import CBLAS
+public import Common
 
 /// Exact inner-product search of queries against a database, returning each query's
 /// `depth` best rows, best first: deep enough lists for mAP@R and for re-ranking.
@@ -47,7 +47,9 @@ public struct RankedSearch: Sendable {
         let n = database.rows, d = database.columns, depth = depth
         var ids = [Int](repeating: 0, count: queries.rows * depth)
         var scores = [Float](repeating: 0, count: queries.rows * depth)
-        let blocks = stride(from: 0, to: queries.rows, by: max(blockSize, 1)).map { $0..<min($0 + max(blockSize, 1), queries.rows) }
+        let blocks = stride(from: 0, to: queries.rows, by: max(blockSize, 1)).map {
+            $0..<min($0 + max(blockSize, 1), queries.rows)
+        }
         ids.withUnsafeMutableBufferPointer { idBuffer in
             scores.withUnsafeMutableBufferPointer { scoreBuffer in
                 let idOut = SharedPointer(idBuffer.baseAddress!), scoreOut = SharedPointer(scoreBuffer.baseAddress!)
@@ -60,7 +62,8 @@ public struct RankedSearch: Sendable {
                             database.values.withUnsafeBufferPointer { x in
                                 cblas_sgemm(
                                     CblasRowMajor, CblasNoTrans, CblasTrans, Int32(block.count), Int32(n), Int32(d), 1,
-                                    q.baseAddress! + block.lowerBound * d, Int32(d), x.baseAddress!, Int32(d), 0, &products, Int32(n))
+                                    q.baseAddress! + block.lowerBound * d, Int32(d), x.baseAddress!, Int32(d), 0, &products,
+                                    Int32(n))
                             }
                         }
                         for (offset, query) in block.enumerated() {

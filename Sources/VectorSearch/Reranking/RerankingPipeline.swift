@@ -20,8 +20,10 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
     /// How many results k-reciprocal re-ranking reorders.
     public var candidates = 100
 
-    public init(whitening: Int? = nil, augmentation: QueryExpansion? = nil, expansion: QueryExpansion? = nil,
-                kReciprocal: KReciprocalReranking? = nil) {
+    public init(
+        whitening: Int? = nil, augmentation: QueryExpansion? = nil, expansion: QueryExpansion? = nil,
+        kReciprocal: KReciprocalReranking? = nil
+    ) {
         self.whitening = whitening
         self.augmentation = augmentation
         self.expansion = expansion
@@ -46,8 +48,10 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
             }
             switch (kind, n.count) {
             case ("whiten", 1) where whitening == nil: whitening = try whole(0, 1)
-            case ("dba", 2) where augmentation == nil && n[1] >= 0: augmentation = QueryExpansion(depth: try whole(0, 1), alpha: Float(n[1]))
-            case ("qe", 2) where expansion == nil && n[1] >= 0: expansion = QueryExpansion(depth: try whole(0, 1), alpha: Float(n[1]))
+            case ("dba", 2) where augmentation == nil && n[1] >= 0:
+                augmentation = QueryExpansion(depth: try whole(0, 1), alpha: Float(n[1]))
+            case ("qe", 2) where expansion == nil && n[1] >= 0:
+                expansion = QueryExpansion(depth: try whole(0, 1), alpha: Float(n[1]))
             case ("kr", 3) where kReciprocal == nil && (0...1).contains(n[2]):
                 let k1 = try whole(0, 2), k2 = try whole(1, 1)
                 kReciprocal = KReciprocalReranking(k1: k1, k2: k2, lambda: Float(n[2]))
@@ -57,7 +61,8 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
     }
 
     private static func bad(_ name: String) -> VectorSearchError {
-        .invalidArgument("unknown re-ranking \"\(name)\": expected none or +-joined steps whiten-D, dba-N-ALPHA, qe-N-ALPHA, kr-K1-K2-LAMBDA")
+        .invalidArgument(
+            "unknown re-ranking \"\(name)\": expected none or +-joined steps whiten-D, dba-N-ALPHA, qe-N-ALPHA, kr-K1-K2-LAMBDA")
     }
 
     /// The specification, e.g. `whiten-256+qe-2-3`, or `none`.
@@ -89,14 +94,18 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
         var points = whitener.map { $0.apply(database) } ?? database
         guard databaseNeighbors == 0 else {
             guard databaseNeighbors < points.rows else {
-                throw .invalidArgument("re-ranking \(self) needs more than \(databaseNeighbors) database rows, got \(points.rows)")
+                throw .invalidArgument(
+                    "re-ranking \(self) needs more than \(databaseNeighbors) database rows, got \(points.rows)")
             }
             var lists = try AllPairsSearch(metric: .innerProduct).run(points, k: databaseNeighbors).neighbors
             if let augmentation {
                 points = augmentation.expand(points, neighbors: lists, database: points)
-                if kReciprocal != nil { lists = try AllPairsSearch(metric: .innerProduct).run(points, k: databaseNeighbors).neighbors }
+                if kReciprocal != nil {
+                    lists = try AllPairsSearch(metric: .innerProduct).run(points, k: databaseNeighbors).neighbors
+                }
             }
-            return Prepared(whitening: whitener, database: points,
+            return Prepared(
+                whitening: whitener, database: points,
                 reciprocal: kReciprocal.map { $0.prepare(database: points, neighbors: lists) })
         }
         return Prepared(whitening: whitener, database: points, reciprocal: nil)
