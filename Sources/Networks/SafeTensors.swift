@@ -26,6 +26,7 @@ enum SafeTensors {
         guard let header = json as? [String: Any] else { throw FileError(path, "safetensors header is not a JSON object") }
         let payload = data.count - headerEnd
         var tensors: [String: NamedTensor] = [:]
+        var extents: [(name: String, range: Range<Int>)] = []
         try data.withUnsafeBytes { raw in
             for (name, entry) in header where name != "__metadata__" {
                 guard let entry = entry as? [String: Any], let type = entry["dtype"] as? String,
@@ -41,14 +42,25 @@ enum SafeTensors {
                         "tensor \(name) lies at bytes \(begin)..<\(end) but only \(payload) data bytes follow the header (truncated?)"
                     )
                 }
-                guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) * size == end - begin else {
+                let count = shape.reduce(Optional(size)) { total, dimension in
+                    guard let total, dimension >= 0 else { return nil }
+                    let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+                    return overflow ? nil : product
+                }
+                guard count == end - begin else {
                     throw FileError(
                         path, "tensor \(name) of shape \(shape) and type \(type) does not fill its \(end - begin) bytes")
                 }
+                extents.append((name, begin..<end))
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[headerEnd + begin..<headerEnd + end])
                 tensors[name] = NamedTensor(
                     shape: shape, values: try WeightFile.floats(bytes, type: type, path: path, name: name))
             }
+        }
+        let ordered = extents.filter { !$0.range.isEmpty }.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        for (earlier, later) in zip(ordered, ordered.dropFirst()) where later.range.lowerBound < earlier.range.upperBound {
+            throw FileError(
+                path, "tensors \(earlier.name) and \(later.name) overlap in the data (bytes \(earlier.range) and \(later.range))")
         }
         return tensors
     }

@@ -98,6 +98,29 @@ final class ResNetTests: XCTestCase {
         }
     }
 
+    /// A crafted safetensors file whose tensors share bytes, or whose shape overflows, is refused.
+    func testSafetensorsOverlappingOrOverflowingTensorsAreRejected() throws {
+        func file(_ header: String, dataBytes: Int) throws -> String {
+            let json = Array(header.utf8)
+            let length = UInt64(json.count)
+            let prefix = (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) }
+            let path = try temporaryFolder() + "/crafted-\(UUID().uuidString).safetensors"
+            try Data(prefix + json + [UInt8](repeating: 0, count: dataBytes)).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let overlapping = try file(
+            #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}"#,
+            dataBytes: 24)
+        XCTAssertThrowsError(try WeightFile.read(overlapping)) { error in
+            XCTAssertTrue("\(error)".contains("overlap"), "\(error)")
+        }
+        let overflowing = try file(
+            #"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}}"#, dataBytes: 16)
+        XCTAssertThrowsError(try WeightFile.read(overflowing)) { error in
+            XCTAssertTrue("\(error)".contains("does not fill"), "\(error)")
+        }
+    }
+
     func testMissingMisshapedAndNaNTensorsAreNamed() throws {
         let tensors = try WeightFile.read(fixture("tiny.pth"))
         var missing = tensors
