@@ -149,7 +149,6 @@ final class ResNetTests: XCTestCase {
         }
         XCTAssertEqual(embed(a), embed(b))
         XCTAssertNotEqual(embed(a), embed(c))
-        XCTAssertTrue(a.isRandom)
         XCTAssertEqual(WeightsSource("random", seed: 3).description, "random weights (seed 3)")
         let std = ResNet.randomStateDict(seed: 1)["layer4.1.conv2.weight"].map { t in
             (t.values.map { $0 * $0 }.reduce(0, +) / Float(t.values.count)).squareRoot()
