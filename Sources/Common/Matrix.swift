@@ -15,6 +15,16 @@ public struct Matrix: Sendable, Equatable {
     /// Row `i` as an array.
     public func row(_ i: Int) -> ArraySlice<Float> { values[i * columns..<(i + 1) * columns] }
 
+    /// The column means (accumulated in Double) and the values with them subtracted, row-major.
+    public func centered() -> (mean: [Double], values: [Float]) {
+        var mean = [Double](repeating: 0, count: columns)
+        for i in 0..<rows { for j in 0..<columns { mean[j] += Double(values[i * columns + j]) } }
+        for j in 0..<columns { mean[j] /= Double(max(rows, 1)) }
+        var centered = values
+        for i in 0..<rows { for j in 0..<columns { centered[i * columns + j] -= Float(mean[j]) } }
+        return (mean, centered)
+    }
+
     /// The Euclidean norm of every row.
     public var rowNorms: [Float] {
         (0..<rows).map { i in

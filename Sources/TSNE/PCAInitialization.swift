@@ -12,11 +12,7 @@ import Foundation
 func pcaInitialization(_ x: Matrix, targetStd: Double = 1e-4) -> [Float] {
     let n = x.rows, d = x.columns
     precondition(d >= 2, "PCA to 2-D needs at least 2 columns")
-    var mean = [Double](repeating: 0, count: d)
-    for i in 0..<n { for j in 0..<d { mean[j] += Double(x.values[i * d + j]) } }
-    for j in 0..<d { mean[j] /= Double(n) }
-    var centered = x.values
-    for i in 0..<n { for j in 0..<d { centered[i * d + j] -= Float(mean[j]) } }
+    let centered = x.centered().values
     var covarianceF = [Float](repeating: 0, count: d * d)
     centered.withUnsafeBufferPointer { c in
         covarianceF.withUnsafeMutableBufferPointer { cov in

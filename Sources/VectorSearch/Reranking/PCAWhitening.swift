@@ -29,11 +29,7 @@ public struct PCAWhitening: Sendable {
             throw .invalidArgument("whitening dimension must be in 1...\(min(d, n - 1)), got \(dimension)")
         }
         try x.checkFinite()
-        var mean = [Double](repeating: 0, count: d)
-        for i in 0..<n { for j in 0..<d { mean[j] += Double(x.values[i * d + j]) } }
-        for j in 0..<d { mean[j] /= Double(n) }
-        var centered = x.values
-        for i in 0..<n { for j in 0..<d { centered[i * d + j] -= Float(mean[j]) } }
+        let (mean, centered) = x.centered()
         var covarianceF = [Float](repeating: 0, count: d * d)
         ThreadPools.useFAISS(threads: 1)
         openblas_set_num_threads(Int32(ThreadPools.cores))
