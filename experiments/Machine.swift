@@ -16,7 +16,10 @@ enum Machine {
 /// Runs small helper programs (git) and returns their output.
 enum Shell {
     /// The trimmed standard output of a command, or nil if it cannot run or fails.
-    static func output(_ arguments: String...) -> String? {
+    static func output(_ arguments: String...) -> String? { output(arguments) }
+
+    /// The trimmed standard output of a command, or nil if it cannot run or fails.
+    static func output(_ arguments: [String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments

@@ -2,10 +2,12 @@ import Foundation
 
 /// What the report header says about the code that ran: the commit and the Swift packages.
 enum Provenance {
-    /// The short commit hash, with " + uncommitted changes" when the work tree differs from it.
-    static var commit: String {
+    /// The short commit hash, with " + uncommitted changes" when tracked files other than the
+    /// run's own outputs (`outputs`, `figures`) differ from it. Read when the run starts.
+    static func commit(outputs: [String]) -> String {
         guard let hash = Shell.output("git", "rev-parse", "--short", "HEAD") else { return "unknown (not a git checkout)" }
-        let changes = Shell.output("git", "status", "--porcelain", "--untracked-files=no") ?? ""
+        let excluded = outputs.map { ":(exclude)" + $0 }
+        let changes = Shell.output(["git", "status", "--porcelain", "--untracked-files=no", "--", "."] + excluded) ?? ""
         return changes.isEmpty ? hash : hash + " + uncommitted changes"
     }
 

@@ -97,6 +97,7 @@ struct Experiments: AsyncParsableCommand {
             preset: preset, batch: batch, threads: threads)
         for folder in [out, figures] { try Self.prepareWritable(folder) }
         let context = Context(options: options)
+        let commit = Provenance.commit(outputs: [out, figures])
         var sections: [ReportSection] = []
         var failures: [String] = []
         for experiment in chosen {
@@ -130,7 +131,7 @@ struct Experiments: AsyncParsableCommand {
                 "   kept sections " + kept.map { String(format: "%02d", $0.number) }.joined(separator: ", ")
                     + " of an earlier run with the same inputs")
         }
-        let report = LabReport(header: try header(context), sections: sections + kept)
+        let report = LabReport(header: try header(context, commit: commit), sections: sections + kept)
         let path = out + "/report.md"
         try report.write(to: path)
         log("wrote \(path)")
@@ -155,12 +156,12 @@ struct Experiments: AsyncParsableCommand {
         ArtifactCache.key(["options": String(describing: context.options), "data": try context.data().train.fingerprint])
     }
 
-    private func header(_ context: Context) throws -> LabReport.Header {
+    private func header(_ context: Context, commit: String) throws -> LabReport.Header {
         let splits = try context.data()
         let formatter = ISO8601DateFormatter()
         return LabReport.Header(
             date: formatter.string(from: Date()),
-            commit: Provenance.commit,
+            commit: commit,
             machine: Machine.description,
             dataset: splits.description,
             fingerprint: splits.train.fingerprint,
