@@ -12,11 +12,7 @@ struct NormalizationExperiment: Experiment {
 
     func run(_ context: Context) async throws -> ReportSection {
         var section = ReportSection(number: number, title: title)
-        let train = try context.dataset(.train)
-        guard let labels = train.labels else {
-            section.paragraph("The data has no labels, so Precision@k cannot be measured.")
-            return section
-        }
+        guard let labels = try context.trainLabels(measuring: "Precision@k", in: &section) else { return section }
         let raw = try await context.embeddings(.train)
         let normalized = raw.l2Normalized()
         let ks = [1, 5, 10, 20, 50, 100]
@@ -29,17 +25,8 @@ struct NormalizationExperiment: Experiment {
                 try RetrievalScores(normalized, labels: labels, ks: ks, metric: .innerProduct)
             ),
         ]
-        var rows: [[String]] = []
-        var series: [LineChart.Series] = []
-        for variant in variants {
-            let scores = variant.scores
-            rows.append([variant.name] + ks.map { score(scores.precision[$0]) } + [score(scores.mapAtR)])
-            series.append(
-                LineChart.Series(
-                    name: variant.name,
-                    points: ks.compactMap { k in scores.precision[k].map { (x: Double(k), y: $0) } },
-                    dashed: variant.metric == .innerProduct))
-        }
+        let rows = variants.map { $0.scores.row($0.name, ks: ks) }
+        let series = variants.map { $0.scores.series($0.name, ks: ks, dashed: $0.metric == .innerProduct) }
         section.table(Table(headers: ["embeddings, ranking"] + ks.map { "P@\($0)" } + ["mAP@R"], rows: rows))
         let norms = raw.rowNorms
         let spread = (norms.max() ?? 0) / max(norms.min() ?? 1, 1e-12)

@@ -14,11 +14,8 @@ struct PrecisionSweepExperiment: Experiment {
 
     func run(_ context: Context) async throws -> ReportSection {
         var section = ReportSection(number: number, title: title)
+        guard let labels = try context.trainLabels(measuring: "Precision@k", in: &section) else { return section }
         let train = try context.dataset(.train)
-        guard let labels = train.labels else {
-            section.paragraph("The data has no labels, so Precision@k cannot be measured.")
-            return section
-        }
         let weights = try await context.weights()
         let main = try await context.normalizedRetrievalScores()
         var contenders: [(name: String, scores: RetrievalScores)] = [(weights.caption, main)]
@@ -33,16 +30,8 @@ struct PrecisionSweepExperiment: Experiment {
             section.paragraph("The raw-pixel baseline needs images of one size; this data mixes sizes.")
         }
 
-        var rows: [[String]] = []
-        var series: [LineChart.Series] = []
-        for contender in contenders {
-            let scores = contender.scores
-            rows.append([contender.name] + ks.map { score(scores.precision[$0]) } + [score(scores.mapAtR)])
-            series.append(
-                LineChart.Series(
-                    name: contender.name,
-                    points: ks.compactMap { k in scores.precision[k].map { (x: Double(k), y: $0) } }))
-        }
+        let rows = contenders.map { $0.scores.row($0.name, ks: ks) }
+        let series = contenders.map { $0.scores.series($0.name, ks: ks) }
         section.paragraph(
             "Leave-one-out over the \(labels.count) train images, L2 distance on L2-normalized vectors (the query itself "
                 + "is excluded, as in the notebook, which reported P@5 = 0.4596 and P@10 = 0.4373 with ImageNet weights "

@@ -36,11 +36,8 @@ struct PreprocessingExperiment: Experiment {
 
     func run(_ context: Context) async throws -> ReportSection {
         var section = ReportSection(number: number, title: title)
+        guard let labels = try context.trainLabels(measuring: "retrieval", in: &section) else { return section }
         let train = try context.dataset(.train)
-        guard let labels = train.labels else {
-            section.paragraph("The data has no labels, so retrieval cannot be measured.")
-            return section
-        }
         var taken: [Int: Int] = [:]
         let rows = labels.indices.filter { i in
             let seen = taken[labels[i], default: 0] + 1

@@ -1,5 +1,7 @@
 import Common
 import Evaluation
+import LabReport
+import Plots
 import VectorSearch
 
 /// Leave-one-out retrieval scores of one embedding set: every row queries all the others.
@@ -26,6 +28,29 @@ struct RetrievalScores {
         self.perClass = perClass
         let rankings = result.groupRankings
         mapAtR = rankings.map { r in RetrievalMetrics.meanAveragePrecisionAtR(queries: r.count) { r.relevance(of: $0) } } ?? 0
+    }
+}
+
+extension RetrievalScores {
+    /// Its table row: `name`, Precision@k at each of `ks` ("-" where not measured), then mAP@R.
+    func row(_ name: String, ks: [Int]) -> [String] {
+        [name] + ks.map { score(precision[$0]) } + [score(mapAtR)]
+    }
+
+    /// Its Precision@k curve over `ks`.
+    func series(_ name: String, ks: [Int], dashed: Bool = false) -> LineChart.Series {
+        LineChart.Series(name: name, points: ks.compactMap { k in precision[k].map { (x: Double(k), y: $0) } }, dashed: dashed)
+    }
+}
+
+extension Context {
+    /// The train split's labels; without labels, says in `section` that `measure` cannot be measured and returns nil.
+    func trainLabels(measuring measure: String, in section: inout ReportSection) throws -> [Int]? {
+        guard let labels = try dataset(.train).labels else {
+            section.paragraph("The data has no labels, so \(measure) cannot be measured.")
+            return nil
+        }
+        return labels
     }
 }
 
