@@ -96,4 +96,4 @@ def pic2vec_embed(weights, preset, limit, output, batch=128, model="resnet18", d
     subprocess.run(command, check=True)
     with open(output + ".json") as f:
         sidecar = json.load(f)
-    return np.load(output), np.load(os.path.join(os.path.dirname(output), "labels.npy")), sidecar
+    return np.load(output), np.load(sidecar["labels"]), sidecar

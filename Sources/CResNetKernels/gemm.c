@@ -1,7 +1,8 @@
-// A row-major SGEMM for the convolutions: B (the weights) is packed once into 64-column
-// panels; bias, residual and ReLU are applied while a tile is in registers.
-//   AVX-512: 6 x 64 tiles (24 zmm accumulators), A broadcast from memory.
-//   AVX2:    6 x 16 tiles (12 ymm accumulators) over each quarter of a panel.
+// A row-major SGEMM for the convolutions: B (the weights) is packed once into 16-column
+// slices (k x 16, contiguous; the column count padded to a multiple of 64); bias, residual
+// and ReLU are applied while a tile is in registers.
+//   AVX-512: 6 x 64 tiles (24 zmm accumulators) over four adjacent slices, A broadcast from memory.
+//   AVX2:    6 x 16 tiles (12 ymm accumulators) over one slice, read as one contiguous stream.
 //   generic: 4 x 16 tiles in plain C, vectorized by the compiler for the baseline target.
 #include "CResNetKernels.h"
 
@@ -12,16 +13,18 @@
 
 #define NR 64
 #define MR 6
+#define SW 16
 
 size_t rn_packed_count(int k, int n) { return (size_t)k * (size_t)((n + NR - 1) / NR) * NR; }
 
 void rn_pack(const float *b, int k, int n, int ldb, float *packed) {
-    for (int j = 0; j < n; j += NR) {
-        int width = n - j < NR ? n - j : NR;
-        float *panel = packed + (size_t)j * k;
+    int padded = (n + NR - 1) / NR * NR;
+    for (int j = 0; j < padded; j += SW) {
+        int width = n - j < SW ? (n - j > 0 ? n - j : 0) : SW;
+        float *slice = packed + (size_t)j * k;
         for (int r = 0; r < k; r++) {
-            memcpy(panel + (size_t)r * NR, b + (size_t)r * ldb + j, sizeof(float) * width);
-            if (width < NR) memset(panel + (size_t)r * NR + width, 0, sizeof(float) * (NR - width));
+            if (width > 0) memcpy(slice + (size_t)r * SW, b + (size_t)r * ldb + j, sizeof(float) * width);
+            if (width < SW) memset(slice + (size_t)r * SW + width, 0, sizeof(float) * (SW - width));
         }
     }
 }
@@ -53,7 +56,7 @@ __attribute__((always_inline)) static inline void tile_generic(
     const float *bias, const float *residual, int ldr, int relu) {
     float acc[GR][GW] = {{0}};
     for (int p = 0; p < k; p++) {
-        const float *bp = panel + (size_t)p * NR;
+        const float *bp = panel + (size_t)p * SW;
         for (int i = 0; i < mr; i++) {
             float x = a[(size_t)i * lda + p];
             for (int v = 0; v < GW; v++) acc[i][v] += x * bp[v];
@@ -72,7 +75,7 @@ static void gemm_generic(int m, int n, int k, const float *a, int lda, const flo
         int rows = m - i0 < block ? m - i0 : block;
         for (int j = 0; j < n; j += GW) {
             int cols = n - j < GW ? n - j : GW;
-            const float *panel = packed + (size_t)(j / NR * NR) * k + j % NR;
+            const float *panel = packed + (size_t)j * k;
             for (int i = i0; i < i0 + rows; i += GR) {
                 const float *ai = a + (size_t)i * lda;
                 float *ci = c + (size_t)i * ldc + j;
@@ -105,7 +108,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile_avx2(
     __m256 acc[MR][2];
     for (int i = 0; i < mr; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     for (int p = 0; p < k; p++) {
-        const float *bp = panel + (size_t)p * NR;
+        const float *bp = panel + (size_t)p * SW;
         __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
         for (int i = 0; i < mr; i++) {
             __m256 x = _mm256_broadcast_ss(a + (size_t)i * lda + p);
@@ -117,6 +120,17 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile_avx2(
     for (int v = 0; v < 2; v++) {
         int count = cols - 8 * v;
         if (count <= 0) break;
+        if (count >= 8) {
+            // Full vectors: plain loads and stores (AMD's masked stores are microcoded and slow).
+            __m256 shift = bias ? _mm256_loadu_ps(bias + 8 * v) : zero;
+            for (int i = 0; i < mr; i++) {
+                __m256 y = _mm256_add_ps(acc[i][v], shift);
+                if (residual) y = _mm256_add_ps(y, _mm256_loadu_ps(residual + (size_t)i * ldr + 8 * v));
+                if (relu) y = _mm256_max_ps(y, zero);
+                _mm256_storeu_ps(c + (size_t)i * ldc + 8 * v, y);
+            }
+            continue;
+        }
         __m256i mask = lanes8(count);
         __m256 shift = bias ? _mm256_maskload_ps(bias + 8 * v, mask) : zero;
         for (int i = 0; i < mr; i++) {
@@ -136,7 +150,7 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(
         int rows = m - i0 < block ? m - i0 : block;
         for (int j = 0; j < n; j += 16) {
             int cols = n - j < 16 ? n - j : 16;
-            const float *panel = packed + (size_t)(j / NR * NR) * k + j % NR;
+            const float *panel = packed + (size_t)j * k;
             const float *bj = bias ? bias + j : NULL;
             for (int i = i0; i < i0 + rows; i += MR) {
                 const float *ai = a + (size_t)i * lda;
@@ -164,9 +178,10 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_avx512
     for (int i = 0; i < mr; i++)
         for (int v = 0; v < 4; v++) acc[i][v] = _mm512_setzero_ps();
     for (int p = 0; p < k; p++) {
-        const float *bp = panel + (size_t)p * NR;
-        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16), b2 = _mm512_loadu_ps(bp + 32),
-               b3 = _mm512_loadu_ps(bp + 48);
+        const float *bp = panel + (size_t)p * SW;
+        const size_t step = (size_t)SW * k;
+        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + step), b2 = _mm512_loadu_ps(bp + 2 * step),
+               b3 = _mm512_loadu_ps(bp + 3 * step);
         for (int i = 0; i < mr; i++) {
             __m512 x = _mm512_set1_ps(a[(size_t)i * lda + p]);
             acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);

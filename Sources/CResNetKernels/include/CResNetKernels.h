@@ -22,11 +22,11 @@ int rn_cpu_level(void);
 
 // MARK: GEMM
 
-/// Floats needed by `rn_pack` for a k x n matrix: panels of 64 columns, the last zero-padded.
+/// Floats needed by `rn_pack` for a k x n matrix: n rounded up to a multiple of 64, zero-padded.
 size_t rn_packed_count(int k, int n);
 
-/// Packs row-major `b` (k x n, leading dimension `ldb`) into 64-column panels, each k x 64
-/// row-major. The layout is the same at every level.
+/// Packs row-major `b` (k x n, leading dimension `ldb`) into 16-column slices, each k x 16
+/// row-major and contiguous, one after another. The layout is the same at every level.
 void rn_pack(const float *b, int k, int n, int ldb, float *packed);
 
 /// c (m x n, leading dimension ldc) = a (m x k, leading dimension lda) x packed b, then
