@@ -27,7 +27,7 @@ struct IndexAndGalleryExperiment: Experiment {
             data: context.options.data, split: "train", limit: context.options.limit, dataFingerprint: train.fingerprint,
             model: weights.model.rawValue, weights: context.options.weights, seed: context.seed, weightsHash: weights.hash,
             preset: preprocessing.name,
-            normalized: true)
+            normalized: true, rerank: RerankingPipeline.recommended.description)
         // The index, its description, embeddings and labels replace the old ones as one unit:
         // `pic2vec serve` never pairs a new index with an old description.
         let indexPath = out + "/faiss_index.index"
@@ -44,7 +44,10 @@ struct IndexAndGalleryExperiment: Experiment {
         }
         section.paragraph(
             "Saved `\(out)/faiss_index.index` (with `faiss_index.index.json`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
-                + "train embeddings), `\(out)/embeddings.npy` and `\(out)/labels.npy`, as the notebook does. Each grid "
+                + "train embeddings), `\(out)/embeddings.npy` and `\(out)/labels.npy`, as the notebook does. The description "
+                + "records the re-ranking that `pic2vec search` and `pic2vec serve` apply by default, `\(RerankingPipeline.recommended)` "
+                + "(experiment 10 measures its gain and cost; `--rerank none` turns it off). The grids below are plain "
+                + "exact search, the notebook's retrieval. Each grid "
                 + "shows the query, then its nearest other images (the query itself, at distance 0, is left out) with "
                 + "their class and squared L2 distance; green frames share the query's class, red frames do not.")
 

@@ -136,6 +136,15 @@ struct RerankingExperiment: Experiment {
                     + String(format: "%.2f ms per query against %.2f ms", winner.millisecondsPerQuery, base.millisecondsPerQuery)
                     + String(format: " and %.1f s of database preparation.", winner.prepareSeconds)
                     + (gain > 0 ? "" : " It does not help on the test queries."))
+        let recommended = RerankingPipeline.recommended
+        section.paragraph(
+            "The re-ranking that experiment 03 and `pic2vec index` record for `pic2vec search` and `pic2vec serve` by default is "
+                + "`\(recommended)`, chosen by this experiment with the pretrained EfficientNet-Lite0"
+                + (chosen == recommended
+                    ? "; this run chose the same pipeline."
+                    : "; this run chose `\(chosen)` instead: pass `--rerank \(chosen)` to `pic2vec search` or `serve` to use it.")
+                + " The first search of an index prepares the database once and saves its neighbor lists beside the index "
+                + "(`<index>.rerank*`); later starts reuse them.")
         try gallery(base: base, winner: winner, context: context, testSet: testSet, trainSet: trainSet, section: &section)
         return section
     }

@@ -12,7 +12,8 @@ public struct RerankedIndex: Sendable {
     public let pipeline: RerankingPipeline
     let prepared: RerankingPipeline.Prepared
 
-    /// Reads every row of `index` and prepares them for `pipeline`.
+    /// Reads every row of `index` (saved at `path`) and prepares them for `pipeline`, reusing
+    /// the neighbor lists saved beside the index when they match (`RerankingCache`).
     public init(pipeline: RerankingPipeline, index: VectorIndex, path: String) throws {
         var values = [Float]()
         values.reserveCapacity(index.count * index.dimension)
@@ -23,7 +24,7 @@ public struct RerankedIndex: Sendable {
             throw FileError(path, "re-ranking \(pipeline) needs L2-normalized rows; this index holds raw embeddings")
         }
         self.pipeline = pipeline
-        prepared = try pipeline.prepare(rows)
+        prepared = try RerankingCache(indexPath: path, pipeline: pipeline).prepare(rows)
     }
 
     /// The `k` best rows for `vector` (L2-normalized like the rows), best first, leaving out row

@@ -43,6 +43,14 @@ struct IndexCommand: ParsableCommand {
         help: "Labels .npy (int64, one per row); default: <embeddings stem>.labels.npy, else labels.npy beside them, if present.")
     var labels: String?
 
+    @Option(
+        help: """
+            Re-ranking that `pic2vec search` and `serve` apply, recorded in <output>.json: none, or +-joined steps \
+            whiten-D, dba-N-ALPHA, qe-N-ALPHA, kr-K1-K2-LAMBDA (default: \(RerankingPipeline.recommended), chosen by \
+            experiment 10, for a flat index of L2-normalized rows; none otherwise).
+            """)
+    var rerank: String?
+
     @Option(help: "Threads FAISS may use.")
     var threads = ThreadPools.cores
 
@@ -54,6 +62,13 @@ struct IndexCommand: ParsableCommand {
             throw ValidationError("--probes, --links, --ef-search and --threads must be positive")
         }
         if let lists, lists <= 0 { throw ValidationError("--lists must be positive") }
+        if let rerank {
+            do {
+                _ = try RerankingPipeline(name: rerank)
+            } catch {
+                throw ValidationError("--rerank: \(error)")
+            }
+        }
     }
 
     func run() throws {
@@ -70,6 +85,7 @@ struct IndexCommand: ParsableCommand {
         }
         var origin = try EmbeddingFile.origin(of: embeddings)
         origin?.normalized = normalize
+        origin?.rerank = try reranking(rowsNormalized: normalize || points.rowNorms.allSatisfy { abs($0 - 1) < 1e-3 }).description
         let index = try VectorIndex(dimension: points.columns, kind: kind, metric: metric.metric, threads: threads)
         try index.train(points)
         try index.add(points)
@@ -85,6 +101,15 @@ struct IndexCommand: ParsableCommand {
         print(
             "Indexed \(index.count) vectors of dimension \(index.dimension) (\(type.rawValue), \(metric.rawValue)) into \(output)"
         )
+    }
+}
+
+extension IndexCommand {
+    /// The re-ranking to record: `--rerank` (checked by `validate`), else the recommended pipeline for a flat
+    /// index of normalized rows (it reads the rows back exactly), else none.
+    func reranking(rowsNormalized: Bool) throws -> RerankingPipeline {
+        if let rerank { return try RerankingPipeline(name: rerank) }
+        return type == .flat && rowsNormalized ? .recommended : .baseline
     }
 }
 

@@ -37,9 +37,13 @@ final class Pic2VecCommandTests: XCTestCase {
 
         let index = try pic2vec("index", "--embeddings", "emb.npy", "--normalize", "--output", "x.index")
         XCTAssertEqual(index.status, 0, index.stderr)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/x.index.json"))
+        let description = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/x.index.json"))) as? [String: Any]
+        )
+        XCTAssertEqual(description["rerank"] as? String, "dba-10-3+qe-10-3+kr-20-6-0.3", "normalized flat rows: re-ranked")
 
         let search = try json(try pic2vec("search", "--index", "x.index", "--query-index", "5", "-k", "4", "--json"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/x.index.rerank.json"), "lists saved for the next search")
         let neighbors = try XCTUnwrap(search["neighbors"] as? [[String: Any]])
         XCTAssertEqual(neighbors.count, 4)
         XCTAssertFalse(neighbors.contains { $0["id"] as? Int == 5 }, "the query is never its own result")
@@ -76,8 +80,16 @@ final class Pic2VecCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/emb.npy"), "no output after a failure")
 
         try embed()
+        let badRerank = try pic2vec("index", "--embeddings", "emb.npy", "--rerank", "qe-0", "--output", "x.index")
+        XCTAssertNotEqual(badRerank.status, 0)
+        XCTAssertTrue(badRerank.stderr.contains("qe-0"), badRerank.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/x.index"), "no output after a failure")
         let index = try pic2vec("index", "--embeddings", "emb.npy", "--output", "x.index")
         XCTAssertEqual(index.status, 0, index.stderr)
+        let description = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/x.index.json"))) as? [String: Any]
+        )
+        XCTAssertEqual(description["rerank"] as? String, "none", "raw rows cannot be re-ranked")
         let tooMany = try pic2vec("search", "--index", "x.index", "--query-index", "0", "-k", "100")
         XCTAssertNotEqual(tooMany.status, 0)
         XCTAssertTrue(tooMany.stderr.contains("-k 100"), tooMany.stderr)

@@ -17,6 +17,15 @@ final class PlotsTests: XCTestCase {
         XCTAssertTrue(text.contains("%%EOF"), file: file, line: line)
     }
 
+    func testBarLabelsWrapAfterPlusOrSpaceToFitTheirSlot() {
+        let measure = { (text: String) in Double(text.count) * 6 }
+        let lines = BarChart.wrap("dba-10-3+qe-10-3+kr-20-6-0.3", width: 80, measure: measure)
+        XCTAssertEqual(lines, ["dba-10-3+", "qe-10-3+", "kr-20-6-0.3"])
+        XCTAssertEqual(BarChart.wrap("dba-10-3+qe-10-3", width: 200, measure: measure), ["dba-10-3+qe-10-3"])
+        XCTAssertEqual(BarChart.wrap("random weights", width: 50, measure: measure), ["random", "weights"])
+        XCTAssertEqual(BarChart.wrap("averylongsingleword", width: 10, measure: measure), ["averylongsingleword"])
+    }
+
     func testEveryFigureKindWritesPNGAtTwicePointSizeAndPDF() throws {
         let folder = try temporaryFolder()
         let tile = ImageGrid.Tile(pixels: [UInt8](repeating: 200, count: 4 * 4 * 3), width: 4, height: 4, caption: "cat")

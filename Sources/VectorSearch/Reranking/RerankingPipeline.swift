@@ -33,6 +33,13 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
     /// Exact search of the normalized vectors, nothing else.
     public static let baseline = RerankingPipeline()
 
+    /// The pipeline new exact indexes record by default, `dba-10-3+qe-10-3+kr-20-6-0.3`: the
+    /// combination experiment 10 chose on a validation split of train with the pretrained
+    /// EfficientNet-Lite0 (its report gives the gain on the test queries and the cost).
+    public static let recommended = RerankingPipeline(
+        augmentation: QueryExpansion(depth: 10, alpha: 3), expansion: QueryExpansion(depth: 10, alpha: 3),
+        kReciprocal: KReciprocalReranking(k1: 20, k2: 6, lambda: 0.3))
+
     /// Parses a specification (see the type's summary); throws on anything else.
     public init(name: String) throws(VectorSearchError) {
         self.init()
@@ -88,8 +95,21 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
         let reciprocal: KReciprocalReranking.Prepared?
     }
 
-    /// Learns and applies the database-side steps to `database` (rows L2-normalized).
-    public func prepare(_ database: Matrix) throws(VectorSearchError) -> Prepared {
+    /// Where `prepare` gets each database row's `k` nearest other rows (inner product, best
+    /// first): `step` counts the searches of one preparation from 0 (one before augmentation,
+    /// one after it when k-reciprocal re-ranking follows), so saved lists can be replayed.
+    public typealias NeighborSource = (_ points: Matrix, _ k: Int, _ step: Int) throws(VectorSearchError) -> Neighbors
+
+    /// The exact leave-one-out search of the rows, the default `NeighborSource`.
+    public static func exactNeighbors(_ points: Matrix, _ k: Int, _ step: Int) throws(VectorSearchError) -> Neighbors {
+        try AllPairsSearch(metric: .innerProduct).run(points, k: k).neighbors
+    }
+
+    /// Learns and applies the database-side steps to `database` (rows L2-normalized), taking
+    /// the database's neighbor lists from `neighbors`.
+    public func prepare(
+        _ database: Matrix, neighbors: NeighborSource = RerankingPipeline.exactNeighbors
+    ) throws(VectorSearchError) -> Prepared {
         let whitener = try whitening.map { d throws(VectorSearchError) in try PCAWhitening.fit(database, dimension: d) }
         var points = whitener.map { $0.apply(database) } ?? database
         guard databaseNeighbors == 0 else {
@@ -97,12 +117,19 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
                 throw .invalidArgument(
                     "re-ranking \(self) needs more than \(databaseNeighbors) database rows, got \(points.rows)")
             }
-            var lists = try AllPairsSearch(metric: .innerProduct).run(points, k: databaseNeighbors).neighbors
+            func search(_ step: Int) throws(VectorSearchError) -> Neighbors {
+                let lists = try neighbors(points, databaseNeighbors, step)
+                guard lists.queries == points.rows, lists.k == databaseNeighbors else {
+                    throw .invalidArgument(
+                        "re-ranking \(self) needs \(databaseNeighbors) neighbors of each of \(points.rows) rows, got \(lists.k) of \(lists.queries)"
+                    )
+                }
+                return lists
+            }
+            var lists = try search(0)
             if let augmentation {
                 points = augmentation.expand(points, neighbors: lists, database: points)
-                if kReciprocal != nil {
-                    lists = try AllPairsSearch(metric: .innerProduct).run(points, k: databaseNeighbors).neighbors
-                }
+                if kReciprocal != nil { lists = try search(1) }
             }
             return Prepared(
                 whitening: whitener, database: points,

@@ -1,0 +1,82 @@
+import Common
+import Foundation
+import SearchService
+import TestSupport
+import VectorSearch
+import XCTest
+
+final class RerankingCacheTests: XCTestCase {
+    private let pipeline = RerankingPipeline(
+        augmentation: QueryExpansion(depth: 3, alpha: 3), expansion: QueryExpansion(depth: 2, alpha: 3),
+        kReciprocal: KReciprocalReranking(k1: 6, k2: 3, lambda: 0.3))
+
+    /// `rows` seeded unit vectors in 16 dimensions, indexed flat and saved at `path`.
+    private func savedIndex(at path: String, rows: Int, seed: UInt64) throws -> VectorIndex {
+        var generator = SeededGenerator(seed: seed)
+        let points = Matrix(
+            rows: rows, columns: 16, values: (0..<rows * 16).map { _ in Float(generator.nextGaussian()) }
+        ).l2Normalized()
+        let index = try VectorIndex(dimension: 16, kind: .flat, metric: .l2)
+        try index.add(points)
+        try index.write(to: path)
+        return index
+    }
+
+    private func results(_ reranked: RerankedIndex, _ index: VectorIndex) throws -> [[Int]] {
+        try [0, 7, 19, 40].map { row in try reranked.nearest(index.vector(row), k: 10, excluding: row).map(\.id) }
+    }
+
+    private func modified(_ path: String) throws -> Date {
+        try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+    }
+
+    func testSavedListsAreReusedAndGiveTheSameResultsAsAFreshPreparation() throws {
+        let path = try temporaryFolder() + "/rows.index"
+        let index = try savedIndex(at: path, rows: 60, seed: 1)
+        let first = try RerankedIndex(pipeline: pipeline, index: index, path: path)
+        for file in [".rerank.json", ".rerank-ids.npy", ".rerank-similarities.npy"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path + file), file)
+        }
+        let saved = try modified(path + ".rerank-ids.npy")
+        let second = try RerankedIndex(pipeline: pipeline, index: index, path: path)
+        XCTAssertEqual(try modified(path + ".rerank-ids.npy"), saved, "the saved lists were searched again")
+        XCTAssertEqual(try results(second, index), try results(first, index))
+        // The same answers as the pipeline's own exact preparation, without the index.
+        let rows = Matrix(rows: 60, columns: 16, values: try (0..<60).flatMap { try index.vector($0) })
+        let plain = try pipeline.prepare(rows)
+        let query = Matrix(rows: 1, columns: 16, values: try index.vector(7))
+        let expected = try pipeline.search(query, in: plain, depth: 11).ids(of: 0).filter { $0 != 7 }.prefix(10)
+        XCTAssertEqual(try results(second, index)[1], Array(expected))
+    }
+
+    func testListsOfAnotherIndexFileOrPipelineAreNotUsed() throws {
+        let path = try temporaryFolder() + "/rows.index"
+        _ = try RerankedIndex(pipeline: pipeline, index: try savedIndex(at: path, rows: 60, seed: 1), path: path)
+        // Another index at the same path: the old lists must not leak into its results.
+        let other = try savedIndex(at: path, rows: 60, seed: 2)
+        let reused = try RerankedIndex(pipeline: pipeline, index: other, path: path)
+        try FileManager.default.removeItem(atPath: path + ".rerank.json")
+        let fresh = try RerankedIndex(pipeline: pipeline, index: other, path: path)
+        XCTAssertEqual(try results(reused, other), try results(fresh, other))
+        // Another pipeline replaces the header.
+        let shallower = RerankingPipeline(augmentation: QueryExpansion(depth: 2, alpha: 3))
+        _ = try RerankedIndex(pipeline: shallower, index: other, path: path)
+        let header = try String(contentsOfFile: path + ".rerank.json", encoding: .utf8)
+        XCTAssertTrue(header.contains("\"dba-2-3\""), header)
+    }
+
+    func testDamagedListsAreSearchedAgain() throws {
+        let path = try temporaryFolder() + "/rows.index"
+        let index = try savedIndex(at: path, rows: 60, seed: 3)
+        let fresh = try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index)
+        let ids = try Data(contentsOf: URL(fileURLWithPath: path + ".rerank-ids.npy"))
+        try ids.prefix(ids.count / 2).write(to: URL(fileURLWithPath: path + ".rerank-ids.npy"))
+        XCTAssertEqual(try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index), fresh)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path + ".rerank-ids.npy")).count, ids.count)
+    }
+
+    func testTheRecommendedPipelineIsNamedByItsSteps() {
+        XCTAssertEqual(RerankingPipeline.recommended.description, "dba-10-3+qe-10-3+kr-20-6-0.3")
+        XCTAssertEqual(try RerankingPipeline(name: "dba-10-3+qe-10-3+kr-20-6-0.3"), RerankingPipeline.recommended)
+    }
+}
