@@ -1,5 +1,5 @@
 internal import CBLAS
-internal import CResNetKernels
+internal import CKernels
 import Common
 import Dispatch
 

@@ -1,4 +1,4 @@
-internal import CResNetKernels
+internal import CKernels
 public import Common
 
 /// k-means clustering: greedy k-means++ seeding (Arthur & Vassilvitskii, SODA 2007; with
@@ -12,7 +12,7 @@ public import Common
 /// single start (inertia 2699.75), too slow for the several k-means++ starts needed to reach
 /// scikit-learn's inertia (one converged start ends in a worse local minimum: 2699.70 vs
 /// 2696.05). Here a pass over the points is split into fixed chunks across `threads` workers;
-/// each row's dot products with the centroids come from the SIMD kernels of CResNetKernels at `level` (row norms are
+/// each row's dot products with the centroids come from the SIMD kernels of CKernels at `level` (row norms are
 /// computed once), and Hamerly's bounds skip the rows that provably keep their centroid, so
 /// later iterations read few rows. Sums are kept in `Double` and merged in chunk order, so a
 /// seed gives the same result for any thread count. Three starts take ~0.7 s there (inertia

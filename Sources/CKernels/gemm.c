@@ -3,7 +3,7 @@
 //   AVX-512: 6 x 64 tiles (24 zmm accumulators), A broadcast from memory.
 //   AVX2:    6 x 16 tiles (12 ymm accumulators) over each quarter of a panel.
 //   generic: 4 x 16 tiles in plain C, vectorized by the compiler for the baseline target.
-#include "CResNetKernels.h"
+#include "CKernels.h"
 
 #include <string.h>
 #if defined(__x86_64__)
