@@ -5,8 +5,8 @@ import Common
 /// convolution's epilogue (bias, residual add, ReLU) applied as each output tile is written.
 ///
 /// The matrix is packed once into 64-column panels for the kernels in CKernels, which
-/// run at the `SIMDLevel` given (AVX-512: about 2x OpenBLAS's AVX2 sgemm on this machine;
-/// AVX2+FMA; or portable C). The packed layout is the same at every level.
+/// run at the `SIMDLevel` given (AVX-512, AVX2+FMA or portable C). The packed layout is the
+/// same at every level.
 struct GEMMWeights: Sendable {
     let rows: Int
     let columns: Int

@@ -5,21 +5,15 @@ public import Common
 /// scikit-learn's `2 + ln k` candidates per step), then Lloyd iterations, keeping the
 /// lowest-inertia of `restarts` runs drawn from `seed`.
 ///
-/// The Lloyd iterations run here in Swift rather than through FAISS's `Clustering` (measured on
-/// 50,000 x 512 embeddings, k = 10, 2 threads): with the system libfaiss, `Clustering` spent
-/// about half its time in libgomp busy-waiting while the sgemm ran serially, recomputed every
-/// point's norm each iteration with a scalar kernel, and took ~1.0 s for 25 iterations of a
-/// single start (inertia 2699.75), too slow for the several k-means++ starts needed to reach
-/// scikit-learn's inertia (one converged start ends in a worse local minimum: 2699.70 vs
-/// 2696.05). Here a pass over the points is split into fixed chunks across `threads` workers;
-/// each row's dot products with the centroids come from the SIMD kernels of CKernels at `level` (row norms are
+/// A pass over the points is split into fixed chunks across `threads` workers; each row's dot
+/// products with the centroids come from the SIMD kernels of CKernels at `level` (row norms are
 /// computed once), and Hamerly's bounds skip the rows that provably keep their centroid, so
 /// later iterations read few rows. Sums are kept in `Double` and merged in chunk order, so a
-/// seed gives the same result for any thread count. Three starts take ~0.7 s there (inertia
-/// 2693.17). The k-means++ distances are computed the same way, one pass per step. Like
-/// scikit-learn, iterations stop when no assignment changes or the centroids barely move
-/// (total squared shift <= `1e-4` x the mean per-column variance), with `iterations` as the
-/// cap; an empty cluster takes the point farthest from its centroid.
+/// seed gives the same result for any thread count. The k-means++ distances are computed the
+/// same way, one pass per step. Like scikit-learn, iterations stop when no assignment changes
+/// or the centroids barely move (total squared shift <= `1e-4` x the mean per-column variance),
+/// with `iterations` as the cap; an empty cluster takes the point farthest from its centroid.
+/// (Why this runs in Swift rather than through FAISS's `Clustering`: `benchmarks/README.md`.)
 ///
 /// ```swift
 /// let result = try KMeans(clusters: 10, seed: 42).fit(embeddings)
