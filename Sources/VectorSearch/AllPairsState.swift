@@ -61,8 +61,7 @@ final class AllPairsState: @unchecked Sendable {
         candidateCount.initialize(repeating: 0, count: n)
     }
 
-    /// Frees the buffers (the pass is over).
-    func release() {
+    deinit {
         for pointer in [bias, heapKeys, filter, rankingThreshold] { pointer.deallocate() }
         heapIDs.deallocate()
         heapFill.deallocate()
