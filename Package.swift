@@ -36,16 +36,16 @@ let package = Package(
             linkerSettings: [.linkedLibrary("faiss"), .linkedLibrary("gomp"), .linkedLibrary("stdc++")]),
 
         // Library modules, in data-flow order.
-        .target(name: "Common", dependencies: ["CLibZ", "COpenSSL", "CResNetKernels"]),
+        .target(name: "Common", dependencies: ["CLibZ", "COpenSSL", "CKernels"]),
         .target(
             name: "ImageData",
             dependencies: ["Common", "CImageCodecs"]),
         // Hot loops at three levels (AVX-512, AVX2+FMA, portable C), chosen at run time: the
         // wider ones carry per-function target attributes, so no flag assumes a CPU level.
-        .target(name: "CResNetKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
-            name: "Networks", dependencies: ["Common", "ImageData", "CBLAS", "CResNetKernels", "ZIPFoundation"]),
-        .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS", "CResNetKernels"]),
+            name: "Networks", dependencies: ["Common", "ImageData", "CBLAS", "CKernels", "ZIPFoundation"]),
+        .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS", "CKernels"]),
         .target(name: "Evaluation", dependencies: ["Common"]),
         .target(name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "Plots", dependencies: ["Common", "CCairo"]),

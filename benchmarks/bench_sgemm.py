@@ -2,7 +2,7 @@
 
 The peak the other benchmarks' GFLOP/s are read against. numpy's OpenBLAS runs a
 2048 x 2048 x 2048 product on 1 and 2 threads (held to the level's core type by simd_level.py);
-pic2vec's kernel (Sources/CResNetKernels, compiled here with clang -O3 into a temporary
+pic2vec's kernel (Sources/CKernels, compiled here with clang -O3 into a temporary
 library, the same flags as the package) runs single-threaded on the shapes the convolutions
 use, at the level given. Best of `--repeat` runs each (the machine is shared).
 
@@ -36,7 +36,7 @@ def best(function, repeat):
 
 
 def kernel_library(folder):
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "CResNetKernels")
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "CKernels")
     path = os.path.join(folder, "libkernels.so")
     subprocess.run(["clang", "-O3", "-shared", "-fPIC", "-I", os.path.join(root, "include"), "-o", path]
                    + sorted(glob.glob(os.path.join(root, "*.c"))), check=True)

@@ -68,8 +68,9 @@ final class Context: @unchecked Sendable {
 
     /// The preprocessing preset chosen by `--preset`, for the run's model.
     func preprocessing() throws -> Preprocessing {
-        guard let preset = try model().preprocessing(preset: options.preset) else {
-            throw FileError("--preset", "unknown preset \(options.preset); expected cifar or imagenet")
+        let model = try self.model()
+        guard let preset = model.preprocessing(preset: options.preset) else {
+            throw NetworksError.unknownPreset(options.preset, model: model)
         }
         return preset
     }

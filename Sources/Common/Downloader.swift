@@ -30,6 +30,33 @@ public enum Checksum: Sendable, Equatable {
     }
 }
 
+/// Why a download did not produce the expected file; the message starts with the URL.
+public enum DownloadError: Error, CustomStringConvertible {
+    /// The connection failed after `received` bytes (no network, a timeout); the system's error is kept.
+    case connection(url: String, received: Int, underlying: any Error)
+    /// The server refused the request or sent another size than expected (the problem in words).
+    case server(url: String, problem: String)
+    /// The bytes arrived but are not the expected file (size or checksum; the problem in words).
+    case damaged(url: String, problem: String)
+    /// The bytes could not be written to disk; the system's error is kept.
+    case storage(url: String, underlying: any Error)
+
+    /// Whether the download failed for want of a working connection (not a refusal or a damaged file).
+    public var isConnectionFailure: Bool {
+        if case .connection = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .connection(let url, let received, let underlying):
+            "\(url): download failed after \(received) bytes (\(underlying.localizedDescription))"
+        case .server(let url, let problem), .damaged(let url, let problem): "\(url): \(problem)"
+        case .storage(let url, let underlying): "\(url): cannot write the download (\(underlying.localizedDescription))"
+        }
+    }
+}
+
 /// Downloads files over HTTP(S) with a progress line and a checksum.
 ///
 /// The body streams into a temporary file beside the target, hashed as it arrives; only a
@@ -46,7 +73,8 @@ public enum Downloader {
             else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))") }
             defer { try? handle.close() }
             let transfer = Transfer(
-                handle: handle, label: "Downloading \(url.lastPathComponent)", expected: expected, digest: checksum.makeDigest())
+                url: url.absoluteString, handle: handle, label: "Downloading \(url.lastPathComponent)", expected: expected,
+                digest: checksum.makeDigest())
             let session = URLSession(configuration: .ephemeral, delegate: transfer, delegateQueue: nil)
             defer { session.finishTasksAndInvalidate() }
             var request = URLRequest(url: url)
@@ -55,11 +83,14 @@ public enum Downloader {
             transfer.done.wait()
             let outcome = transfer.outcome()
             outcome.progress?.finish()
-            if let failure = outcome.failure { throw FileError(url.absoluteString, failure) }
+            if let failure = outcome.failure { throw failure }
             if let expected, outcome.received != expected {
-                throw FileError(url.absoluteString, "received \(outcome.received) bytes, expected \(expected)")
+                throw DownloadError.damaged(
+                    url: url.absoluteString, problem: "received \(outcome.received) bytes, expected \(expected)")
             }
-            if let problem = checksum.problem(actual: outcome.digest) { throw FileError(url.absoluteString, problem) }
+            if let problem = checksum.problem(actual: outcome.digest) {
+                throw DownloadError.damaged(url: url.absoluteString, problem: problem)
+            }
         }
     }
 
@@ -75,6 +106,7 @@ public enum Downloader {
 /// outcome only after `done` is signaled. The lock makes that hand-over explicit.
 private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
+    private let url: String
     private let handle: FileHandle
     private let label: String
     private let lock = NSLock()
@@ -83,17 +115,18 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     private var received = 0
     private var reportedMiB = 0
     private var progress: Progress?
-    private var failure: String?
+    private var failure: DownloadError?
 
-    init(handle: FileHandle, label: String, expected: Int?, digest: Digest) {
+    init(url: String, handle: FileHandle, label: String, expected: Int?, digest: Digest) {
+        self.url = url
         self.handle = handle
         self.label = label
         self.expected = expected
         self.digest = digest
     }
 
-    /// What happened: an error message, or the bytes received and their digest (hex).
-    func outcome() -> (failure: String?, received: Int, digest: String, progress: Progress?) {
+    /// What happened: an error, or the bytes received and their digest (hex).
+    func outcome() -> (failure: DownloadError?, received: Int, digest: String, progress: Progress?) {
         lock.withLock { (failure, received, digest.hexDigest(), progress) }
     }
 
@@ -103,10 +136,12 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     ) {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         lock.withLock {
-            if status != 200 { failure = "HTTP status \(status)" }
+            if status != 200 { failure = .server(url: url, problem: "HTTP status \(status)") }
             let announced = Int(response.expectedContentLength)
             if announced > 0 {
-                if let expected, expected != announced { failure = "server announces \(announced) bytes, expected \(expected)" }
+                if let expected, expected != announced {
+                    failure = .server(url: url, problem: "server announces \(announced) bytes, expected \(expected)")
+                }
                 expected = announced
             }
             progress = Progress(label, total: max(1, (expected ?? 0) >> 20), unit: "MiB")
@@ -120,7 +155,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
             do {
                 try handle.write(contentsOf: data)
             } catch {
-                failure = "cannot write the download (\(error.localizedDescription))"
+                failure = .storage(url: url, underlying: error)
                 dataTask.cancel()
                 return
             }
@@ -136,9 +171,9 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         lock.withLock {
-            if failure == nil, let error { failure = "download failed after \(received) bytes (\(error.localizedDescription))" }
+            if failure == nil, let error { failure = .connection(url: url, received: received, underlying: error) }
             if failure == nil, let expected, received != expected {
-                failure = "connection closed after \(received) of \(expected) bytes"
+                failure = .server(url: url, problem: "connection closed after \(received) of \(expected) bytes")
             }
         }
         done.signal()

@@ -32,16 +32,14 @@ public func forEachChunk<Failure: Error>(
     _ count: Int, chunks: Int, threads: Int, _ body: (_ chunk: Int, _ range: Range<Int>) throws(Failure) -> Void
 ) throws(Failure) {
     let chunks = max(1, chunks)
-    let failures = SharedPointer<Failure?>(capacity: chunks)
-    failures.base.initialize(repeating: nil, count: chunks)
-    defer { failures.base.deinitialize(count: chunks).deallocate() }
+    let failures = ScratchBuffer<Failure?>(repeating: nil, count: chunks)
     withoutActuallyEscaping(body) { body in
         let task = UncheckedSendable(body)
         let run = { @Sendable (c: Int) in
             do throws(Failure) {
                 try task.value(c, count * c / chunks..<count * (c + 1) / chunks)
             } catch {
-                failures.base[c] = error
+                failures[c] = error
             }
         }
         if threads <= 1 || chunks == 1 {
@@ -50,7 +48,7 @@ public func forEachChunk<Failure: Error>(
             DispatchQueue.concurrentPerform(iterations: chunks, execute: run)
         }
     }
-    for c in 0..<chunks { if let failure = failures.base[c] { throw failure } }
+    for c in 0..<chunks { if let failure = failures[c] { throw failure } }
 }
 
 /// Runs `body(worker, items)` on `workers` threads, worker `w` taking items `w, w + workers, ...` of `0..<count`.
@@ -67,15 +65,13 @@ public func forEachInterleaved(_ count: Int, workers: Int, _ body: (_ worker: In
     }
 }
 
-/// A raw buffer that parallel workers share; each worker touches a disjoint part of it.
+/// Memory owned elsewhere that parallel workers share; each worker touches a disjoint part of it.
+/// (Scratch memory a pass owns is a `ScratchBuffer`.)
 public struct SharedPointer<Element>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<Element>
 
-    /// Shares memory owned elsewhere.
+    /// Shares memory owned elsewhere, alive for as long as this value is used.
     public init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
-
-    /// Allocates `capacity` uninitialized elements; the caller deallocates `base`.
-    public init(capacity: Int) { base = .allocate(capacity: capacity) }
 }
 
 /// Hands a closure to worker threads; the callers above guarantee disjoint use per chunk.

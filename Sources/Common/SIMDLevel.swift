@@ -1,4 +1,4 @@
-internal import CResNetKernels
+internal import CKernels
 import Foundation
 
 /// The instruction-set level of the hot loops (GEMM, Winograd transforms, all-pairs scan,

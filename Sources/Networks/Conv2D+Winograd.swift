@@ -1,4 +1,4 @@
-internal import CResNetKernels
+internal import CKernels
 import Common
 
 /// Winograd F(2x2, 3x3) for stride-1, padding-1 3x3 convolutions, NHWC.

@@ -1,10 +1,10 @@
-internal import CResNetKernels
+internal import CKernels
 
 /// A depthwise convolution (one `kernel` x `kernel` filter per channel) with its batch norm
 /// folded in, then an activation; NHWC in and out.
 ///
 /// Weights are stored tap-major with channels innermost (`kernel * kernel` x `channels`), so
-/// the kernel in CResNetKernels (`depthwise.c`) runs over contiguous channels with the
+/// the kernel in CKernels (`depthwise.c`) runs over contiguous channels with the
 /// widest SIMD the CPU has (`PIC2VEC_SIMD` forces a level).
 public struct DepthwiseConvBN: Sendable {
     /// The SIMD level chosen once per process (0 generic, 1 AVX2, 2 AVX-512).

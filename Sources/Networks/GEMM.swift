@@ -1,12 +1,12 @@
-internal import CResNetKernels
+internal import CKernels
 import Common
 
 /// A weight matrix (`rows` x `columns`, row-major) ready for `c = a x weights`, with the
 /// convolution's epilogue (bias, residual add, ReLU) applied as each output tile is written.
 ///
-/// The matrix is packed once into 16-column slices for the kernels in CResNetKernels, which
-/// run at the `SIMDLevel` given (AVX-512: about 2x OpenBLAS's AVX2 sgemm on this machine;
-/// AVX2+FMA; or portable C). The packed layout is the same at every level.
+/// The matrix is packed once into 16-column slices for the kernels in CKernels, which
+/// run at the `SIMDLevel` given (AVX-512, AVX2+FMA or portable C). The packed layout is the
+/// same at every level.
 struct GEMMWeights: Sendable {
     let rows: Int
     let columns: Int

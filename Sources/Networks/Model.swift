@@ -12,11 +12,8 @@ public enum Model: String, CaseIterable, Sendable, Codable {
     case efficientnetLite2 = "efficientnet-lite2"
 
     /// The model named `name` (as on the command line), or an error listing the choices.
-    public init(named name: String) throws {
-        guard let model = Model(rawValue: name) else {
-            throw FileError(
-                "--model", "unknown model '\(name)'; expected one of \(Model.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+    public init(named name: String) throws(NetworksError) {
+        guard let model = Model(rawValue: name) else { throw .unknownModel(name) }
         self = model
     }
 

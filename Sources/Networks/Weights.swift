@@ -78,11 +78,7 @@ public enum Weights {
 
     /// The cached torchvision checkpoint of `model`, downloading it (with progress) and checking its hash.
     static func torchvisionCheckpoint(_ model: Model, cacheFolder: String) async throws -> String {
-        guard let checkpoint = model.torchvisionCheckpoint else {
-            throw FileError(
-                "torchvision",
-                "torchvision has no \(model.displayName) checkpoint; pass --weights PATH (see the README for where to get it)")
-        }
+        guard let checkpoint = model.torchvisionCheckpoint else { throw NetworksError.noTorchvisionCheckpoint(model) }
         let url = checkpoint.url, hashPrefix = checkpoint.hashPrefix
         let path = cacheFolder + "/" + url.lastPathComponent
         if FileManager.default.fileExists(atPath: path) {
@@ -94,8 +90,8 @@ public enum Weights {
         }
         do {
             try Downloader.fetch(url, to: path, checksum: .sha256Prefix(hashPrefix))
-        } catch let error as FileError where error.problem.hasPrefix("download failed") {
-            throw FileError(error.path, error.problem + "; no network? Pass --weights PATH to a local copy")
+        } catch let error as DownloadError where error.isConnectionFailure {
+            throw NetworksError.downloadFailed(error)
         }
         return path
     }

@@ -138,7 +138,8 @@ public enum SearchSetup {
     /// The data set (split, limited) that `description` names.
     static func openDataset(_ description: IndexDescription) throws -> any ImageDataset {
         guard let data = description.data else {
-            throw FileError("--data", "the index description names no data set: pass the --data the index was built from")
+            throw SearchError.unavailable(
+                "the index description names no data set: pass the --data the index was built from")
         }
         let splits = try DataSource.open(data, download: false)
         let dataset: any ImageDataset

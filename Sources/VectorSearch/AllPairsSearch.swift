@@ -68,7 +68,6 @@ public struct AllPairsSearch: Sendable {
         try points.checkFinite()
         ThreadPools.useOwnWorkers()
         let state = AllPairsState(points: points, metric: metric, k: k, level: level)
-        defer { state.release() }
         if let groups {
             state.prepareRankings(
                 groups: groups, sampleSeed: seed, sampleSize: sampleSize, capacityScale: capacityScale, threads: threads)

@@ -21,8 +21,7 @@ extension AllPairsState {
         group = groupPointer
         var generator = SeededGenerator(seed: sampleSeed)
         let sample = Array((0..<n).shuffled(using: &generator).prefix(min(sampleSize, max(256, n / 8))))
-        let expected = SharedPointer<Int>(capacity: n)
-        defer { expected.base.deallocate() }
+        let expected = ScratchBuffer<Int>(repeating: 0, count: n)
         let groupSizes = sizes
         var sampleRows = [Float](repeating: 0, count: sample.count * d)
         values.withUnsafeBufferPointer { x in
@@ -34,7 +33,7 @@ extension AllPairsState {
             for s in items {
                 sampleThresholds(
                     stripes[s], sample: sample, sampleRows: rows, groupSizes: groupSizes, capacityScale: capacityScale,
-                    expected: expected.base)
+                    expected: expected)
             }
         }
         candidateStart = [Int](repeating: 0, count: n)
@@ -43,8 +42,8 @@ extension AllPairsState {
         var total = 0
         for q in 0..<n {
             candidateStart[q] = total
-            candidateCapacity[q] = Int32(max(expected.base[q], Int(rankedLength[q]) + 1))
-            total += expected.base[q]
+            candidateCapacity[q] = Int32(max(expected[q], Int(rankedLength[q]) + 1))
+            total += expected[q]
         }
         candidates = .allocate(capacity: max(total, 1))
         for q in 0..<n { filter[q] = max(filter[q], rankingThreshold[q]) }
@@ -53,7 +52,7 @@ extension AllPairsState {
     /// For each row of `stripe`: the key threshold and the candidate capacity.
     private func sampleThresholds(
         _ stripe: Range<Int>, sample: [Int], sampleRows: [Float], groupSizes: [Int], capacityScale: Double,
-        expected: UnsafeMutablePointer<Int>
+        expected: ScratchBuffer<Int>
     ) {
         let m = sample.count
         var tile = [Float](repeating: 0, count: stripe.count * m)
@@ -106,9 +105,7 @@ extension AllPairsState {
             wordCount += (lengths[q] + 63) / 64
         }
         let starts = offsets
-        let words = SharedPointer<UInt64>(capacity: max(wordCount, 1))
-        words.base.initialize(repeating: 0, count: max(wordCount, 1))
-        defer { words.base.deallocate() }
+        let words = ScratchBuffer<UInt64>(repeating: 0, count: wordCount)
         let chunks = stride(from: 0, to: n, by: 512).map { $0..<min($0 + 512, n) }
         forEachInterleaved(chunks.count, workers: threads) { _, items in
             var scratch: [UInt32] = []
@@ -123,13 +120,12 @@ extension AllPairsState {
                     }
                     Self.radixSort(&scratch, spare: &spare)
                     for i in 0..<lengths[q] where scratch[i] & 1 == 1 {
-                        words.base[starts[q] + i >> 6] |= 1 << UInt64(i & 63)
+                        words[starts[q] + i >> 6] |= 1 << UInt64(i & 63)
                     }
                 }
             }
         }
-        return GroupRankings(
-            starts: starts, lengths: lengths, words: Array(UnsafeBufferPointer(start: words.base, count: wordCount)))
+        return GroupRankings(starts: starts, lengths: lengths, words: words.elements)
     }
 
     /// Sorts `values` ascending: least-significant-digit radix sort, three 11-bit passes

@@ -1,5 +1,5 @@
 internal import CBLAS
-internal import CResNetKernels
+internal import CKernels
 import Common
 import Dispatch
 
@@ -61,8 +61,7 @@ final class AllPairsState: @unchecked Sendable {
         candidateCount.initialize(repeating: 0, count: n)
     }
 
-    /// Frees the buffers (the pass is over).
-    func release() {
+    deinit {
         for pointer in [bias, heapKeys, filter, rankingThreshold] { pointer.deallocate() }
         heapIDs.deallocate()
         heapFill.deallocate()

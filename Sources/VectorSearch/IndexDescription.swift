@@ -56,12 +56,8 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     }
 
     /// The re-ranking pipeline `rerank` names (the baseline when none).
-    public func reranking() throws -> RerankingPipeline {
-        do {
-            return try RerankingPipeline(name: rerank ?? "none")
-        } catch {
-            throw FileError("--rerank", "\(error)")
-        }
+    public func reranking() throws(VectorSearchError) -> RerankingPipeline {
+        try RerankingPipeline(name: rerank ?? "none")
     }
 
     /// Where the description of the index at `indexPath` lives.

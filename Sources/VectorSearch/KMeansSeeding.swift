@@ -56,30 +56,23 @@ struct Seeding {
         let n = points.rows
         let d = points.columns, level = self.level
         let m = ids.count
-        var targets = ids.flatMap { points.row($0) }
+        let targets = ids.flatMap { points.row($0) }
         let targetNorms = ids.map { squaredNorms[$0] }
-        var distances = [Float](repeating: 0, count: n * m)
-        points.values.withUnsafeBufferPointer { xb in
-            targets.withUnsafeMutableBufferPointer { tb in
-                squaredNorms.withUnsafeBufferPointer { sb in
-                    distances.withUnsafeMutableBufferPointer { db in
-                        let x = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
-                        let t = SharedPointer(tb.baseAddress!)
-                        let sq = SharedPointer(UnsafeMutablePointer(mutating: sb.baseAddress!))
-                        let out = SharedPointer(db.baseAddress!)
-                        forEachChunk(n, chunks: min(32, n), threads: threads) { _, range in
-                            for i in range {
-                                let row = UnsafePointer(x.base + i * d)
-                                for c in 0..<m {
-                                    let dot = KMeans.dot(row, t.base + c * d, d, level: level)
-                                    out.base[i * m + c] = max(0, sq.base[i] + targetNorms[c] - 2 * dot)
-                                }
-                            }
+        let distances = ScratchBuffer<Float>(repeating: 0, count: n * m)
+        points.values.withUnsafeBufferPointer { values in
+            targets.withUnsafeBufferPointer { targetValues in
+                guard let x = values.baseAddress, let t = targetValues.baseAddress else { return }
+                forEachChunk(n, chunks: min(32, n), threads: threads) { _, range in
+                    for i in range {
+                        let row = x + i * d
+                        for c in 0..<m {
+                            let dot = KMeans.dot(row, t + c * d, d, level: level)
+                            distances[i * m + c] = max(0, squaredNorms[i] + targetNorms[c] - 2 * dot)
                         }
                     }
                 }
             }
         }
-        return distances
+        return distances.elements
     }
 }

@@ -41,17 +41,12 @@ struct DuplicatesCommand: AsyncParsableCommand {
     @Option(help: "What to compare: network (the embeddings of --weights) or pixels (the preset's resized, normalized pixels).")
     var features: FeatureKind = .network
 
-    @Option(help: "The network (with --features network): \(Model.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model = Model.resnet18.rawValue
-
-    @Option(help: "torchvision, random (with --seed), or a checkpoint/safetensors PATH (with --features network).")
-    var weights: String?
-
-    @Option(help: "Seed for --weights random.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Preprocessing preset: cifar (32x32) or imagenet (the model's native size).")
-    var preset: String = "cifar"
+    /// The network, weights (with --features network) and preset.
+    @OptionGroup var modelOptions: ModelOptions
+    private var model: String { modelOptions.modelOrDefault }
+    private var weights: String? { modelOptions.weights }
+    private var seed: UInt64 { modelOptions.seedOrDefault }
+    private var preset: String { modelOptions.presetOrDefault }
 
     @Option(
         help:
@@ -95,13 +90,6 @@ struct DuplicatesCommand: AsyncParsableCommand {
         guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        guard let network = Model(rawValue: model) else {
-            throw ValidationError(
-                "--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
-        }
-        guard network.preprocessing(preset: preset) != nil else {
-            throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
-        }
         for name in splits where name != "train" && name != "test" {
             throw ValidationError("unknown split '\(name)': the splits are train and test")
         }

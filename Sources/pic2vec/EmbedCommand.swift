@@ -26,20 +26,11 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Which split, when the data has train and test.")
     var split: Split = .train
 
-    @Option(help: "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model: String = Model.resnet18.rawValue
-
-    @Option(
-        help:
-            "torchvision (download and cache; ResNets), random (needs --seed), or a weight file PATH (.pth zip or legacy, .safetensors)."
-    )
-    var weights: String
-
-    @Option(help: "Seed for --weights random.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Preprocessing preset: cifar (32x32, Normalize 0.5) or imagenet (the model's native size and normalization).")
-    var preset: String = "cifar"
+    @OptionGroup var modelOptions: ModelOptions
+    private var model: String { modelOptions.modelOrDefault }
+    private var weights: String { modelOptions.weights ?? "" }
+    private var seed: UInt64 { modelOptions.seedOrDefault }
+    private var preset: String { modelOptions.presetOrDefault }
 
     @Option(help: "Input side in pixels, overriding the preset's.")
     var size: Int?
@@ -64,12 +55,8 @@ struct EmbedCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard let network = Model(rawValue: model) else {
-            throw ValidationError(
-                "--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
-        }
-        guard network.preprocessing(preset: preset) != nil else {
-            throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
+        guard modelOptions.weights != nil else {
+            throw ValidationError("--weights is required: torchvision, random (with --seed) or a weight file PATH")
         }
         if let size, !Preprocessing.sizes.contains(size) {
             throw ValidationError(

@@ -16,17 +16,12 @@ struct IndexOriginOptions: ParsableArguments {
     @Option(help: "The --limit the index was built with.")
     var limit: Int?
 
-    @Option(help: "The network the index was built with (resnet18 when its sidecar names none).")
-    var model: String?
-
-    @Option(help: "The weights the index was built with: torchvision, random (with --seed) or a file.")
-    var weights: String?
-
-    @Option(help: "The seed for --weights random.")
-    var seed: UInt64?
-
-    @Option(help: "The preprocessing preset the index was built with: cifar or imagenet.")
-    var preset: String?
+    /// The network, weights and preset the index was built with; default: from <index>.json.
+    @OptionGroup var modelOptions: ModelOptions
+    private var model: String? { modelOptions.model }
+    private var weights: String? { modelOptions.weights }
+    private var seed: UInt64? { modelOptions.seed }
+    private var preset: String? { modelOptions.preset }
 
     @Option(help: "The input side the index was built with, when it differs from the preset's.")
     var size: Int?

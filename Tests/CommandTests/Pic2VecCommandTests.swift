@@ -99,4 +99,24 @@ final class Pic2VecCommandTests: XCTestCase {
         XCTAssertNotEqual(corrupt.status, 0)
         XCTAssertTrue(corrupt.stderr.contains("bad.npy"), corrupt.stderr)
     }
+
+    func testModelOptionsAreCheckedAlikeByEveryCommand() throws {
+        let commands = [
+            ["embed", "--data", "images", "--weights", "random", "--output", "emb.npy"],
+            ["duplicates", "--data", "images", "--weights", "random"], ["serve", "--weights", "random"],
+        ]
+        for arguments in commands {
+            let command = arguments[0]
+            let badModel = try CommandRunner.run("pic2vec", arguments + ["--model", "resnet19"], in: folder)
+            XCTAssertNotEqual(badModel.status, 0, command)
+            XCTAssertTrue(badModel.stderr.contains("--model must be one of resnet18"), "\(command): \(badModel.stderr)")
+            let badPreset = try CommandRunner.run("pic2vec", arguments + ["--preset", "huge"], in: folder)
+            XCTAssertNotEqual(badPreset.status, 0, command)
+            XCTAssertTrue(badPreset.stderr.contains("--preset must be cifar or imagenet"), "\(command): \(badPreset.stderr)")
+        }
+        let noWeights = try pic2vec("embed", "--data", "images", "--output", "emb.npy")
+        XCTAssertNotEqual(noWeights.status, 0)
+        XCTAssertTrue(noWeights.stderr.contains("--weights is required"), noWeights.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/emb.npy"))
+    }
 }

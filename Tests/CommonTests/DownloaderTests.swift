@@ -59,4 +59,39 @@ final class DownloaderTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
     }
+
+    func testFailuresAreCasesACallerCanSwitchOn() throws {
+        let root = try temporaryFolder()
+        func failure(_ fetch: () throws -> Void) -> DownloadError? {
+            do {
+                try fetch()
+            } catch let error as DownloadError {
+                return error
+            } catch {
+                XCTFail("not a DownloadError: \(error)")
+            }
+            return nil
+        }
+        // Nothing listens on port 1: the connection itself fails, with the system's error kept.
+        let refused = failure {
+            try Downloader.fetch(
+                URL(string: "http://127.0.0.1:1/x.bin")!, to: root + "/x.bin", checksum: .md5(""), timeout: 10)
+        }
+        guard case .connection(_, 0, _) = refused else {
+            return XCTFail("expected .connection, got \(String(describing: refused))")
+        }
+        XCTAssertTrue(refused?.isConnectionFailure ?? false)
+
+        let server = try LocalHTTPServer(body: Array("gone".utf8), status: "404 Not Found")
+        defer { server.stop() }
+        let missing = failure { try Downloader.fetch(server.url("y.bin"), to: root + "/y.bin", checksum: .md5("")) }
+        guard case .server = missing else { return XCTFail("expected .server, got \(String(describing: missing))") }
+        XCTAssertFalse(missing?.isConnectionFailure ?? true)
+
+        let good = try LocalHTTPServer(body: Array("abc".utf8))
+        defer { good.stop() }
+        let damaged = failure { try Downloader.fetch(good.url("z.bin"), to: root + "/z.bin", checksum: .sha256Prefix("00")) }
+        guard case .damaged = damaged else { return XCTFail("expected .damaged, got \(String(describing: damaged))") }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
+    }
 }

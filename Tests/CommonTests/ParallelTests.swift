@@ -1,4 +1,5 @@
 import Common
+import Foundation
 import XCTest
 
 final class ParallelTests: XCTestCase {
@@ -46,4 +47,27 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(visits, [Int](repeating: 1, count: 103))
         XCTAssertEqual(owners, (0..<103).map { $0 % 4 })
     }
+
+    func testScratchBufferIsSharedByWorkersAndDeinitializesItsElements() {
+        let buffer = ScratchBuffer<Int>(repeating: -1, count: 103)
+        forEachChunk(103, chunks: 7, threads: 2) { chunk, range in
+            for i in range { buffer[i] = i * 10 + chunk }
+        }
+        XCTAssertEqual(buffer.elements, (0..<103).map { i in i * 10 + (0..<7).first { 103 * ($0 + 1) / 7 > i }! })
+
+        do {
+            let tracked = ScratchBuffer<Tracked?>(repeating: nil, count: 5)
+            for i in 0..<5 { tracked[i] = Tracked() }
+            XCTAssertEqual(Tracked.alive, 5)
+        }
+        XCTAssertEqual(Tracked.alive, 0, "the buffer's deinit releases its elements")
+    }
+}
+
+/// Counts its live instances, to see that a buffer's elements are deinitialized with it.
+private final class Tracked {
+    static let lock = NSLock()
+    nonisolated(unsafe) static var alive = 0
+    init() { Self.lock.withLock { Self.alive += 1 } }
+    deinit { Self.lock.withLock { Self.alive -= 1 } }
 }

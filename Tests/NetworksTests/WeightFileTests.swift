@@ -128,4 +128,17 @@ final class WeightFileTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("NaN or infinity") && "\(error)".contains("image 0"), "\(error)")
         }
     }
+
+    func testModelProblemsAreNetworksErrors() async throws {
+        XCTAssertThrowsError(try Model(named: "resnet19")) { error in
+            guard case .unknownModel("resnet19") = error as? NetworksError else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("expected one of resnet18"), "\(error)")
+        }
+        do {
+            _ = try await Weights.load(.torchvision, model: .efficientnetLite0, cacheFolder: try temporaryFolder())
+            XCTFail("torchvision has no EfficientNet-Lite checkpoint")
+        } catch NetworksError.noTorchvisionCheckpoint(let model) {
+            XCTAssertEqual(model, .efficientnetLite0)
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //   AVX-512: 6 x 64 tiles (24 zmm accumulators) over four adjacent slices, A broadcast from memory.
 //   AVX2:    6 x 16 tiles (12 ymm accumulators) over one slice, read as one contiguous stream.
 //   generic: 4 x 16 tiles in plain C, vectorized by the compiler for the baseline target.
-#include "CResNetKernels.h"
+#include "CKernels.h"
 
 #include <string.h>
 #if defined(__x86_64__)

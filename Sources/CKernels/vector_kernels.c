@@ -1,6 +1,6 @@
 // Vector-search kernels: the Gram-tile scan of the all-pairs search and k-means's dot
 // products, at each level (AVX-512, AVX2+FMA, plain C).
-#include "CResNetKernels.h"
+#include "CKernels.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-// The widest kernel level this CPU runs (see rn_level in CResNetKernels.h).
-#include "CResNetKernels.h"
+// The widest kernel level this CPU runs (see rn_level in CKernels.h).
+#include "CKernels.h"
 
 int rn_cpu_level(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -1,5 +1,5 @@
-#ifndef CRESNETKERNELS_H
-#define CRESNETKERNELS_H
+#ifndef CKERNELS_H
+#define CKERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-#ifndef CRESNETKERNELS_DEPTHWISE_H
-#define CRESNETKERNELS_DEPTHWISE_H
+#ifndef CKERNELS_DEPTHWISE_H
+#define CKERNELS_DEPTHWISE_H
 
 /// SIMD levels of the depthwise kernel.
 enum { RN_SIMD_GENERIC = 0, RN_SIMD_AVX2 = 1, RN_SIMD_AVX512 = 2 };

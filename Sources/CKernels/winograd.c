@@ -1,6 +1,6 @@
 // Winograd F(2x2, 3x3) tile transforms over channels: 16 per AVX-512 vector (masked at the
 // end), 8 per AVX2 vector (the remainder in plain C), or plain C.
-#include "CResNetKernels.h"
+#include "CKernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Networks
+
+/// The network, its weights and the preprocessing preset: the options of every command that
+/// embeds images (`embed`, `duplicates`) or reads an index made by one (`search`, `serve`).
+///
+/// Each is optional so that `search` and `serve` can tell an option given from one taken from
+/// `<index>.json`; the others use the defaults below.
+struct ModelOptions: ParsableArguments {
+    /// The network when none is given.
+    static let defaultModel = Model.resnet18
+    /// The preset when none is given.
+    static let defaultPreset = "cifar"
+
+    @Option(
+        help:
+            "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")) (default: \(ModelOptions.defaultModel.rawValue), or the one an index was built with)."
+    )
+    var model: String?
+
+    @Option(
+        help:
+            "The weights: torchvision (download and cache; ResNets), random (with --seed), or a weight file PATH (.pth zip or legacy, .safetensors)."
+    )
+    var weights: String?
+
+    @Option(help: "Seed for --weights random (default: 0).")
+    var seed: UInt64?
+
+    @Option(
+        help:
+            "Preprocessing preset: cifar (32x32, Normalize 0.5; the default) or imagenet (the model's native size and normalization)."
+    )
+    var preset: String?
+
+    func validate() throws {
+        if let model, Model(rawValue: model) == nil {
+            throw ValidationError(
+                "--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
+        }
+        if let preset, Model(rawValue: modelOrDefault)?.preprocessing(preset: preset) == nil {
+            throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
+        }
+    }
+
+    /// `--model`, or the default.
+    var modelOrDefault: String { model ?? Self.defaultModel.rawValue }
+    /// `--seed`, or 0.
+    var seedOrDefault: UInt64 { seed ?? 0 }
+    /// `--preset`, or the default.
+    var presetOrDefault: String { preset ?? Self.defaultPreset }
+}
