@@ -64,11 +64,11 @@ public struct KMeans: Sendable {
         var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(seed)))
         let seeding = Seeding(points, threads: threads, level: level)
         let tolerance = Self.tolerance(points, threads: threads)
+        let initials = (0..<restarts).map { _ in seeding.centroids(clusters, using: &generator) }
         var best: Result?
-        for _ in 0..<restarts {
-            let initial = seeding.centroids(clusters, using: &generator)
-            let result = lloyd(points, from: initial, squaredNorms: seeding.squaredNorms, tolerance: tolerance)
-            if result.inertia < best?.inertia ?? .infinity { best = result }
+        for result in lloyd(points, from: initials, squaredNorms: seeding.squaredNorms, tolerance: tolerance)
+        where result.inertia < best?.inertia ?? .infinity {
+            best = result
         }
         guard let best else { throw .invalidArgument("k-means needs at least one restart") }
         return best
@@ -77,14 +77,18 @@ public struct KMeans: Sendable {
     /// Fixed chunk count of a pass, independent of `threads`, so sums are reduced identically.
     private static let chunks = 32
 
-    /// Runs Lloyd iterations from `initial` (see `LloydIterations`) and assigns every point.
-    func lloyd(_ points: Matrix, from initial: Matrix, squaredNorms: [Float], tolerance: Float) -> Result {
-        let run = LloydIterations(
-            points: points, from: initial, squaredNorms: squaredNorms, chunks: Self.chunks, threads: threads, level: level
-        ).run(iterations: iterations, tolerance: tolerance)
-        return Result(
-            centroids: run.centroids, assignments: run.assignments,
-            inertia: Self.inertia(points, centroids: run.centroids, assignments: run.assignments, threads: threads))
+    /// Runs Lloyd iterations from each of `initials`, in lockstep (see `LloydIterations`), and
+    /// assigns every point; one result per start, in order.
+    func lloyd(_ points: Matrix, from initials: [Matrix], squaredNorms: [Float], tolerance: Float) -> [Result] {
+        let runs = initials.map {
+            LloydIterations(
+                points: points, from: $0, squaredNorms: squaredNorms, chunks: Self.chunks, threads: threads, level: level)
+        }
+        return LloydIterations.run(runs, iterations: iterations, tolerance: tolerance).map { run in
+            Result(
+                centroids: run.centroids, assignments: run.assignments,
+                inertia: Self.inertia(points, centroids: run.centroids, assignments: run.assignments, threads: threads))
+        }
     }
 
     /// The dot product of a point and a centroid at a kernel level.

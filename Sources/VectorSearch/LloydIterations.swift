@@ -67,13 +67,89 @@ final class LloydIterations {
     /// Assigns every point, then alternates updates and assignments until no assignment
     /// changes, the total squared shift is at most `tolerance`, or after `iterations` updates.
     func run(iterations: Int, tolerance: Float) -> (centroids: Matrix, assignments: [Int]) {
-        _ = assign(full: true)
-        for _ in 0..<iterations {
-            let shift = update()
-            let changed = assign(full: false)
-            if !changed || shift <= tolerance { break }
+        Self.run([self], iterations: iterations, tolerance: tolerance)[0]
+    }
+
+    /// Runs several k-means runs over the same points in lockstep, each exactly as `run` alone
+    /// would: every pass reads a block of rows once for all the runs still iterating, so the
+    /// runs share the memory traffic that dominates a pass over high-dimensional points.
+    static func run(_ runs: [LloydIterations], iterations: Int, tolerance: Float) -> [(
+        centroids: Matrix, assignments: [Int]
+    )] {
+        guard let first = runs.first else { return [] }
+        precondition(
+            runs.allSatisfy { $0.n == first.n && $0.d == first.d && $0.chunks == first.chunks },
+            "lockstep runs share their points")
+        pass(runs, full: true)
+        var active = runs
+        for _ in 0..<iterations where !active.isEmpty {
+            let shifts = active.map { $0.update() }
+            let changed = pass(active, full: false)
+            active = zip(active, zip(shifts, changed)).filter { _, outcome in outcome.1 && outcome.0 > tolerance }.map(\.0)
         }
-        return (Matrix(rows: k, columns: d, values: centroids.elements), assignments.elements)
+        return runs.map { (Matrix(rows: $0.k, columns: $0.d, values: $0.centroids.elements), $0.assignments.elements) }
+    }
+
+    /// Rows per block of a lockstep pass: small enough to stay in the L2 cache while every run reads them.
+    private static let blockBytes = 256 * 1024
+
+    /// One assignment pass of every run in `runs`, block by block; returns whether each run
+    /// changed any assignment.
+    @discardableResult
+    private static func pass(_ runs: [LloydIterations], full: Bool) -> [Bool] {
+        guard let first = runs.first else { return [] }
+        let bounds = runs.map { $0.beginPass() }
+        let block = max(1, blockBytes / max(1, first.d * MemoryLayout<Float>.stride))
+        first.points.values.withUnsafeBufferPointer { values in
+            guard let x = values.baseAddress else { return }
+            forEachChunk(first.n, chunks: first.chunks, threads: first.threads) { chunk, range in
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                    let rows = start..<min(range.upperBound, start + block)
+                    for (run, moved) in zip(runs, bounds) { run.assignChunk(rows, of: x, full: full, moved: moved, chunk: chunk) }
+                }
+            }
+        }
+        return runs.map { $0.endPass() }
+    }
+
+    /// How far the centroids moved in the last update: the largest move, where, and the second largest.
+    struct Moves {
+        var largest: Float = 0
+        var second: Float = 0
+        var largestAt = -1
+    }
+
+    /// Prepares a pass: the centroids' geometry, their moves, and no chunk changed yet.
+    private func beginPass() -> Moves {
+        refreshCentroidGeometry()
+        var moves = Moves()
+        for c in 0..<k {
+            if moved[c] > moves.largest {
+                (moves.second, moves.largest, moves.largestAt) = (moves.largest, moved[c], c)
+            } else if moved[c] > moves.second {
+                moves.second = moved[c]
+            }
+        }
+        for chunk in 0..<chunks { chunkChanged[chunk] = false }
+        return moves
+    }
+
+    /// Ends a pass: merges the chunks that changed, in chunk order, and clears their deltas.
+    /// Returns whether any assignment changed.
+    private func endPass() -> Bool {
+        guard (0..<chunks).contains(where: { chunkChanged[$0] }) else { return false }
+        for chunk in 0..<chunks where chunkChanged[chunk] {
+            let base = chunk * k * d
+            for j in 0..<k * d { sums[j] += Double(deltaSums[base + j]) }
+            (deltaSums.base + base).update(repeating: 0, count: k * d)
+        }
+        for chunk in 0..<chunks where chunkChanged[chunk] {
+            for c in 0..<k {
+                counts[c] += deltaCounts[chunk * k + c]
+                deltaCounts[chunk * k + c] = 0
+            }
+        }
+        return true
     }
 
     /// Each centroid's squared norm and half the distance to its nearest other centroid.
@@ -98,45 +174,8 @@ final class LloydIterations {
         }
     }
 
-    /// One pass over the points; `full` recomputes every point, otherwise the bounds filter.
-    /// Returns whether any assignment changed.
-    private func assign(full: Bool) -> Bool {
-        refreshCentroidGeometry()
-        var maxMoved: Float = 0, secondMoved: Float = 0, maxAt = -1
-        for c in 0..<k {
-            if moved[c] > maxMoved {
-                (secondMoved, maxMoved, maxAt) = (maxMoved, moved[c], c)
-            } else if moved[c] > secondMoved {
-                secondMoved = moved[c]
-            }
-        }
-        points.values.withUnsafeBufferPointer { values in
-            guard let x = values.baseAddress else { return }
-            forEachChunk(n, chunks: chunks, threads: threads) { chunk, range in
-                assignChunk(range, of: x, full: full, maxMoved: maxMoved, secondMoved: secondMoved, maxAt: maxAt, chunk: chunk)
-            }
-        }
-        guard (0..<chunks).contains(where: { chunkChanged[$0] }) else { return false }
-        // Merge the chunks that changed, in chunk order, and clear their deltas for the next pass.
-        for chunk in 0..<chunks where chunkChanged[chunk] {
-            let base = chunk * k * d
-            for j in 0..<k * d { sums[j] += Double(deltaSums[base + j]) }
-            (deltaSums.base + base).update(repeating: 0, count: k * d)
-        }
-        for chunk in 0..<chunks where chunkChanged[chunk] {
-            for c in 0..<k {
-                counts[c] += deltaCounts[chunk * k + c]
-                deltaCounts[chunk * k + c] = 0
-            }
-        }
-        return true
-    }
-
-    /// The points `range` of one chunk: bounds, reassignment, and the chunk's deltas.
-    private func assignChunk(
-        _ range: Range<Int>, of x: UnsafePointer<Float>, full: Bool, maxMoved: Float, secondMoved: Float, maxAt: Int,
-        chunk: Int
-    ) {
+    /// The points `range` of chunk `chunk`: bounds, reassignment, and the chunk's deltas.
+    private func assignChunk(_ range: Range<Int>, of x: UnsafePointer<Float>, full: Bool, moved moves: Moves, chunk: Int) {
         let (a, u, l) = (assignments.base, upper.base, lower.base)
         let (cent, cn, mv, sp) = (centroids.base, centroidNorms.base, moved.base, separation.base)
         let sums = deltaSums.base + chunk * k * d
@@ -148,7 +187,7 @@ final class LloydIterations {
             let squaredNorm = squaredNorms[i]
             if !full {
                 u[i] += mv[old]
-                l[i] -= old == maxAt ? secondMoved : maxMoved
+                l[i] -= old == moves.largestAt ? moves.second : moves.largest
                 let bound = max(sp[old], l[i])
                 if u[i] <= bound { continue }
                 let exact = max(0, squaredNorm + cn[old] - 2 * KMeans.dot(row, cent + old * d, d, level: level))
@@ -170,7 +209,7 @@ final class LloydIterations {
                 }
             }
         }
-        chunkChanged[chunk] = changed
+        if changed { chunkChanged[chunk] = true }
     }
 
     /// Moves every centroid to the mean of its points; returns the total squared shift.

@@ -182,6 +182,23 @@ final class VectorSearchTests: XCTestCase {
         XCTAssertThrowsError(try KMeans(clusters: x.rows + 1, seed: 0).fit(x))
     }
 
+    func testKMeansRestartsInLockstepEqualRestartsRunAlone() throws {
+        let x = try points()
+        var generator = SeededGenerator(seed: 5)
+        let seeding = Seeding(x, threads: 2, level: .current)
+        let initials = (0..<3).map { _ in seeding.centroids(4, using: &generator) }
+        let kmeans = KMeans(clusters: 4, iterations: 50, seed: 0, threads: 2)
+        let norms = seeding.squaredNorms
+        let together = kmeans.lloyd(x, from: initials, squaredNorms: norms, tolerance: 1e-6)
+        for (i, initial) in initials.enumerated() {
+            let alone = kmeans.lloyd(x, from: [initial], squaredNorms: norms, tolerance: 1e-6)[0]
+            XCTAssertEqual(together[i].assignments, alone.assignments, "start \(i)")
+            XCTAssertEqual(together[i].centroids.values, alone.centroids.values, "start \(i)")
+            XCTAssertEqual(together[i].inertia, alone.inertia, "start \(i)")
+        }
+        XCTAssertNotEqual(together[0].centroids.values, together[1].centroids.values, "the starts differ")
+    }
+
     func testKMeansLloydMatchesBruteForceAtEveryLevel() throws {
         for level in levels { try checkLloydMatchesBruteForce(level) }
     }
@@ -193,8 +210,7 @@ final class VectorSearchTests: XCTestCase {
         var generator = SeededGenerator(seed: 11)
         let initial = Seeding(x, threads: 2, level: level).centroids(k, using: &generator)
         let kmeans = KMeans(clusters: k, iterations: 20, restarts: 1, seed: 0, threads: 2, level: level)
-        let result = kmeans.lloyd(
-            x, from: initial, squaredNorms: x.rowNorms.map { $0 * $0 }, tolerance: 0)
+        let result = kmeans.lloyd(x, from: [initial], squaredNorms: x.rowNorms.map { $0 * $0 }, tolerance: 0)[0]
 
         // Brute force: exact distances, full reassignment and means, same stopping rule.
         func nearest(_ centroids: [Double]) -> [Int] {
