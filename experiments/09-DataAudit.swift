@@ -52,7 +52,8 @@ struct DataAuditExperiment: Experiment {
 
         let start = Date()
         let trainNeighbors = try search.neighbors(within: trainSet)
-        let threshold = DuplicateSearch.threshold(relative: DuplicateSearch.defaultRelativeThreshold, neighbors: trainNeighbors)
+        let fraction = DuplicateSearch.defaultRelativeThreshold(trainedFeatures: context.options.weights != "random")
+        let threshold = DuplicateSearch.threshold(relative: fraction, neighbors: trainNeighbors)
         search.threshold = threshold
         var scopes = [
             Scope(
@@ -81,7 +82,7 @@ struct DataAuditExperiment: Experiment {
                 + "within train and within test from one symmetric all-pairs pass each, test to train from one exact "
                 + "FAISS flat search. Two images are near-duplicates at a distance of at most "
                 + String(format: "%.4g", threshold) + " (the default of `pic2vec duplicates`: "
-                + "\(DuplicateSearch.defaultRelativeThreshold) times the median nearest-neighbor distance within train, "
+                + "\(fraction) times the median nearest-neighbor distance within train, "
                 + String(format: "%.4g", DuplicateSearch.medianNearestDistance(trainNeighbors))
                 + "; the fraction was chosen by planting modified copies, see below) and exact duplicates "
                 + "when their decoded pixels are identical (always counted, whatever the threshold). Groups are the "

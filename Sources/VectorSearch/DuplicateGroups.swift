@@ -19,8 +19,13 @@ public import Common
 public struct DuplicateSearch: Sendable {
     /// The default threshold as a fraction of the median nearest-neighbor distance (see
     /// `threshold(relative:neighbors:)`), chosen by planting modified copies into CIFAR-10 images
-    /// and measuring recall and precision (`benchmarks/plant_duplicates.py`, table in the README).
-    public static let defaultRelativeThreshold: Float = 0.2
+    /// and measuring recall and precision (`benchmarks/plant_duplicates.py`, tables in the README).
+    ///
+    /// The fraction depends on what the features are: a trained network's embeddings move
+    /// under re-encoding, resampling and cropping about as far as a semantic neighbor lies, so
+    /// their fraction is larger (0.5, measured with the pretrained EfficientNet-Lite0); random
+    /// weights and raw pixels keep copies far closer than any other image (0.2).
+    public static func defaultRelativeThreshold(trainedFeatures: Bool) -> Float { trainedFeatures ? 0.5 : 0.2 }
 
     /// `fraction` times the median distance from each query to its nearest neighbor in `neighbors`.
     ///

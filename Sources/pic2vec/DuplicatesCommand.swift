@@ -17,9 +17,10 @@ struct DuplicatesCommand: AsyncParsableCommand {
             Images with identical decoded pixels are always linked, whatever the threshold. Groups are the \
             connected components, largest first; each member is shown with its distance to the group's \
             first member. Distances of different models (or raw pixels) differ in scale, so by default the \
-            threshold is --relative-threshold (\(DuplicateSearch.defaultRelativeThreshold)) times the median \
-            nearest-neighbor distance of the searched images; --threshold sets it directly. The default fraction \
-            was chosen by planting JPEG-recompressed, resized, cropped, brightened and flipped copies into \
+            threshold is --relative-threshold times the median nearest-neighbor distance of the searched images \
+            (default \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) for trained weights, \
+            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) for random weights and raw pixels); \
+            --threshold sets it directly. The default fractions were chosen by planting JPEG-recompressed, resized, cropped, brightened and flipped copies into \
             CIFAR-10 images and measuring recall and precision (benchmarks/plant_duplicates.py; table in the README).
             With --across A,B every image of split B is compared with split A only (e.g. --across \
             train,test: test images that leak from the training set).
@@ -54,8 +55,18 @@ struct DuplicatesCommand: AsyncParsableCommand {
     )
     var threshold: Float?
 
-    @Option(help: "Without --threshold: the threshold as this fraction of the median nearest-neighbor distance.")
-    var relativeThreshold: Float = DuplicateSearch.defaultRelativeThreshold
+    @Option(
+        help: """
+            Without --threshold: the threshold as this fraction of the median nearest-neighbor distance \
+            (default: 0.5 with trained weights, 0.2 with random weights or --features pixels).
+            """)
+    var relativeThreshold: Float?
+
+    /// The fraction in use: --relative-threshold, else the default for these features.
+    private var fraction: Float {
+        relativeThreshold
+            ?? DuplicateSearch.defaultRelativeThreshold(trainedFeatures: features == .network && weights != "random")
+    }
 
     @Option(help: "Nearest neighbors examined per image.")
     var k: Int = 10
@@ -84,7 +95,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
         if let threshold, !(threshold.isFinite && threshold >= 0) {
             throw ValidationError("--threshold must be a number of at least 0, got \(threshold)")
         }
-        guard relativeThreshold.isFinite, relativeThreshold >= 0 else {
+        if let relativeThreshold, !(relativeThreshold.isFinite && relativeThreshold >= 0) {
             throw ValidationError("--relative-threshold must be a number of at least 0, got \(relativeThreshold)")
         }
         guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
@@ -125,13 +136,13 @@ struct DuplicatesCommand: AsyncParsableCommand {
         var search = DuplicateSearch(threshold: 0, k: k, threads: threads)
         let neighbors = sets.count == 2 ? try search.neighbors(of: sets[1], in: sets[0]) : try search.neighbors(within: sets[0])
         let median = DuplicateSearch.medianNearestDistance(neighbors)
-        search.threshold = threshold ?? relativeThreshold * median
+        search.threshold = threshold ?? fraction * median
         let groups =
             sets.count == 2
             ? search.groups(of: sets[1], in: sets[0], neighbors: neighbors) : search.groups(in: sets[0], neighbors: neighbors)
         let report = DuplicateReport(
             groups: groups, threshold: search.threshold,
-            thresholdRule: threshold == nil ? "\(relativeThreshold) x median nearest-neighbor distance" : "given",
+            thresholdRule: threshold == nil ? "\(fraction) x median nearest-neighbor distance" : "given",
             medianNearestDistance: median, features: embed.description, names: splits, ids: datasets.map(\.ids))
         if json {
             FileHandle.standardOutput.write(try report.json())
