@@ -14,22 +14,22 @@ struct ModelOptions: ParsableArguments {
 
     @Option(
         help:
-            "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")) (default: \(ModelOptions.defaultModel.rawValue), or the one an index was built with)."
+            "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")) (default: \(ModelOptions.defaultModel.rawValue), or the index's)."
     )
     var model: String?
 
     @Option(
         help:
-            "The weights: torchvision (download and cache; ResNets), random (with --seed), or a weight file PATH (.pth zip or legacy, .safetensors)."
+            "The weights: torchvision (download and cache; ResNets), random (with --seed), or a weight file PATH (.pth zip or legacy, .safetensors); embed needs them, search and serve default to the index's."
     )
     var weights: String?
 
-    @Option(help: "Seed for --weights random (default: 0).")
+    @Option(help: "Seed for --weights random (default: 0, or the index's).")
     var seed: UInt64?
 
     @Option(
         help:
-            "Preprocessing preset: cifar (32x32, Normalize 0.5; the default) or imagenet (the model's native size and normalization)."
+            "Preprocessing preset: cifar (32x32, Normalize 0.5) or imagenet (the model's native size and normalization) (default: cifar, or the index's)."
     )
     var preset: String?
 
