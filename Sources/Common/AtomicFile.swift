@@ -76,9 +76,23 @@ public enum AtomicFile {
         }
     }
 
+    ///
+    /// Written with `write(2)` in a loop that resumes after partial writes: Foundation's
+    /// `createFile(atPath:contents:)` on Linux writes wrong bytes past the first 2 GiB
+    /// (0x7ffff000, the most one `write` call transfers), which corrupted large embedding files.
     static func fill(_ temporary: String, with data: Data, for path: String) throws {
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw FileError(path, "cannot write (\(String(cString: strerror(errno))))")
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))") }
+        defer { close(descriptor) }
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            guard let base = bytes.baseAddress else { return }
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(descriptor, base + offset, min(bytes.count - offset, 1 << 30))
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))") }
+                offset += written
+            }
         }
     }
 

@@ -64,4 +64,28 @@ final class AtomicFileSetTests: XCTestCase {
         XCTAssertEqual(
             try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), [".out.bin.tmp-\(getpid())-456", "out.bin"])
     }
+
+    /// Files past 2 GiB (a million 1280-d embeddings are 5 GB) keep every byte: one `write`
+    /// moves at most 0x7ffff000 bytes on Linux, and Foundation's `createFile` got the rest wrong.
+    func testFilesLargerThan2GiBAreWrittenWhole() throws {
+        let folder = try temporaryFolder()
+        let count = 2_200_000_000
+        var data = Data(count: count)
+        let marks = [0, 0x7fff_efff, 0x7fff_f000, 0x7fff_f001, 0x8000_0000, count - 1]
+        data.withUnsafeMutableBytes { (bytes: UnsafeMutableRawBufferPointer) in
+            for (i, offset) in marks.enumerated() { bytes[offset] = UInt8(i + 1) }
+        }
+        try AtomicFile.write(data, to: folder + "/big.bin")
+        data = Data()
+        let handle = try XCTUnwrap(FileHandle(forReadingAtPath: folder + "/big.bin"))
+        defer { try? handle.close() }
+        XCTAssertEqual(try handle.seekToEnd(), UInt64(count))
+        for (i, offset) in marks.enumerated() {
+            try handle.seek(toOffset: UInt64(offset))
+            XCTAssertEqual(try handle.read(upToCount: 1), Data([UInt8(i + 1)]), "byte \(offset)")
+        }
+        try handle.seek(toOffset: 0x8000_0001)
+        XCTAssertEqual(try handle.read(upToCount: 4096), Data(count: 4096), "zeros after the boundary")
+        try FileManager.default.removeItem(atPath: folder + "/big.bin")
+    }
 }
