@@ -26,4 +26,5 @@ let catalog: [any Experiment] = [
     PreprocessingExperiment(),
     DataAuditExperiment(),
     RerankingExperiment(),
+    ScaleExperiment(),
 ]

@@ -13,7 +13,7 @@ final class ExperimentsCommandTests: XCTestCase {
             "Experiments", ["all", "--data", "data", "--weights", "random", "--seed", "1"], in: folder)
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let report = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
-        for number in ["01", "02", "03", "04", "05", "06", "07"] {
+        for number in ["01", "02", "03", "04", "05", "06", "07", "11"] {
             XCTAssertTrue(report.contains("## \(number). "), "section \(number) missing")
         }
         XCTAssertTrue(report.contains("random weights"))
