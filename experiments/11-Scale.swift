@@ -80,7 +80,7 @@ struct ScaleExperiment: Experiment {
         let inputs = [
             "data": dataset.fingerprint, "model": weights.model.rawValue, "weights": weights.hash,
             "size": String(preprocessing.size), "mean": "\(preprocessing.mean)", "std": "\(preprocessing.std)",
-            "batch": String(context.options.batch), "threads": String(context.options.threads),
+            "batch": String(context.options.batch), "threads": String(context.options.threads), "parts": "250000",
         ]
         let name = "11-embeddings-augmented-\(weights.model.rawValue)-\(weights.hash.prefix(12))-\(augmentedSize).npy"
         let path: String
@@ -90,7 +90,14 @@ struct ScaleExperiment: Experiment {
             let embedder = Embedder(
                 network: weights.network, preprocessing: preprocessing, batchSize: context.options.batch,
                 threads: context.options.threads)
-            let raw = try embedder.embed(dataset)
+            // In parts of 250,000 images: one embedding call of a million rows (over 2 GiB of
+            // floats) came back with garbage rows near the 2 and 4 GiB offsets.
+            var values = [Float]()
+            values.reserveCapacity(dataset.count * embedder.dimension)
+            for start in stride(from: 0, to: dataset.count, by: 250_000) {
+                values += try embedder.embed(dataset.subset(Array(start..<min(start + 250_000, dataset.count)))).values
+            }
+            let raw = Matrix(rows: dataset.count, columns: embedder.dimension, values: values)
             path = try context.cache.store(name, inputs: inputs) { try raw.write(npy: $0) }
         }
         // Read back normalized a batch at a time: one copy of the rows in memory, never two.
