@@ -131,17 +131,19 @@ struct ScaleExperiment: Experiment {
                     points: points.filter { $0.structure == s }.map { (x: x($0), y: $0.recall) }, dashed: s == "Flat")
             }
         }
+        // Titles stay short enough for the figure's width; captions name model and weights in full.
+        let title = "\(name), \(rows) rows, " + (try context.model().displayName)
         let tag = " (\(rows) rows)" + context.weightsTag
         try context.figure(
             LineChart(
-                title: "Recall@10 against queries/s, \(name)" + tag, series: series(\.batchedPerSecond),
+                title: "Recall@10 against queries/s: " + title, series: series(\.batchedPerSecond),
                 xLabel: "queries/s, batched (log)", yLabel: "recall@10", logarithmicX: true, yRange: (0, 1)),
             name: "11-recall-speed-\(name)",
             caption: "Recall@10 against batched queries/s, one curve per index (points: nprobe or efSearch), exact flat search "
                 + "as the reference point, \(name) collection" + tag, in: &section)
         try context.figure(
             LineChart(
-                title: "Recall@10 against memory, \(name)" + tag, series: series(\.bytesPerVector),
+                title: "Recall@10 against memory: " + title, series: series(\.bytesPerVector),
                 xLabel: "bytes per vector (log)", yLabel: "recall@10", logarithmicX: true, yRange: (0, 1)),
             name: "11-recall-memory-\(name)",
             caption: "Recall@10 against bytes per vector (each index's points span its search parameter), exact flat search "
