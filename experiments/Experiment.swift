@@ -12,6 +12,12 @@ protocol Experiment: Sendable {
     var title: String { get }
     /// Runs the experiment, writing figures and artifacts through the context.
     func run(_ context: Context) async throws -> ReportSection
+    /// Whether `Experiments all` runs it (otherwise only when asked for by number).
+    var inAll: Bool { get }
+}
+
+extension Experiment {
+    var inAll: Bool { true }
 }
 
 /// Every experiment, in order.
@@ -26,4 +32,5 @@ let catalog: [any Experiment] = [
     PreprocessingExperiment(),
     DataAuditExperiment(),
     RerankingExperiment(),
+    ScaleExperiment(),
 ]

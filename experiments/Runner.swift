@@ -88,10 +88,15 @@ struct Experiments: AsyncParsableCommand {
 
     func run() async throws {
         if selection == ["list"] {
-            for experiment in catalog { print(String(format: "%02d  ", experiment.number) + experiment.title) }
+            for experiment in catalog {
+                print(
+                    String(format: "%02d  ", experiment.number) + experiment.title
+                        + (experiment.inAll ? "" : "  (by number only)"))
+            }
             return
         }
-        let chosen = selection == ["all"] ? catalog : catalog.filter { e in selection.contains { Int($0) == e.number } }
+        let chosen =
+            selection == ["all"] ? catalog.filter(\.inAll) : catalog.filter { e in selection.contains { Int($0) == e.number } }
         let options = RunOptions(
             data: data, limit: limit, skipBad: skipBad, seed: seed, out: out, figures: figures, model: model, weights: weights,
             preset: preset, batch: batch, threads: threads)

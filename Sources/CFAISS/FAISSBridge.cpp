@@ -5,7 +5,11 @@
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
+#include <faiss/IVFlib.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/VectorTransform.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
@@ -61,6 +65,32 @@ void check_hnsw_graph(const faiss::IndexHNSW &index) {
     }
 }
 
+/// Throws unless `a` and `b` were trained alike beyond what FAISS's own merge check compares
+/// (the coarse quantizer): the same PQ codebooks and the same linear transforms (OPQ rotations).
+void check_same_training(const faiss::Index &a, const faiss::Index &b) {
+    auto *pa = dynamic_cast<const faiss::IndexPreTransform *>(&a);
+    auto *pb = dynamic_cast<const faiss::IndexPreTransform *>(&b);
+    if ((pa == nullptr) != (pb == nullptr) || (pa && pa->chain.size() != pb->chain.size()))
+        throw std::runtime_error("the indexes apply different transforms before their IVF");
+    for (size_t i = 0; pa && i < pa->chain.size(); i++) {
+        auto *ta = dynamic_cast<const faiss::LinearTransform *>(pa->chain[i]);
+        auto *tb = dynamic_cast<const faiss::LinearTransform *>(pb->chain[i]);
+        if ((ta == nullptr) != (tb == nullptr) || (ta && (ta->A != tb->A || ta->b != tb->b)))
+            throw std::runtime_error("the indexes were trained separately: their rotations (OPQ) differ");
+    }
+    auto *qa = dynamic_cast<const faiss::IndexIVFPQ *>(faiss::ivflib::extract_index_ivf(&a));
+    auto *qb = dynamic_cast<const faiss::IndexIVFPQ *>(faiss::ivflib::extract_index_ivf(&b));
+    if (qa && qb && qa->pq.centroids != qb->pq.centroids)
+        throw std::runtime_error("the indexes were trained separately: their PQ codebooks differ");
+}
+
+/// Reads an index file with FAISS's `io_flags`, checking an HNSW graph before it is used.
+faiss::Index *read_checked(const char *path, int io_flags) {
+    std::unique_ptr<faiss::Index> index(faiss::read_index(path, io_flags));
+    if (auto *hnsw = dynamic_cast<const faiss::IndexHNSW *>(index.get())) check_hnsw_graph(*hnsw);
+    return index.release();
+}
+
 faiss::Index *unwrap(pv_faiss_index *index) { return reinterpret_cast<faiss::Index *>(index); }
 const faiss::Index *unwrap(const pv_faiss_index *index) { return reinterpret_cast<const faiss::Index *>(index); }
 pv_faiss_index *wrap(faiss::Index *index) { return reinterpret_cast<pv_faiss_index *>(index); }
@@ -111,7 +141,7 @@ int pv_faiss_index_set_search_parameter(pv_faiss_index *index, const char *name,
 
 int pv_faiss_index_prepare_reconstruct(pv_faiss_index *index) {
     return guarded([&] {
-        if (auto *ivf = dynamic_cast<faiss::IndexIVF *>(unwrap(index))) {
+        if (auto *ivf = faiss::ivflib::try_extract_index_ivf(unwrap(index))) {
             if (ivf->direct_map.type == faiss::DirectMap::NoMap) {
                 ivf->make_direct_map(true);
             }
@@ -121,7 +151,7 @@ int pv_faiss_index_prepare_reconstruct(pv_faiss_index *index) {
 
 int pv_faiss_index_reconstruct(const pv_faiss_index *index, int64_t key, float *out) {
     return guarded([&] {
-        if (auto *ivf = dynamic_cast<const faiss::IndexIVF *>(unwrap(index))) {
+        if (auto *ivf = faiss::ivflib::try_extract_index_ivf(unwrap(index))) {
             if (ivf->direct_map.type == faiss::DirectMap::NoMap) {
                 throw std::runtime_error("the IVF index has no direct map: call pv_faiss_index_prepare_reconstruct first");
             }
@@ -130,16 +160,33 @@ int pv_faiss_index_reconstruct(const pv_faiss_index *index, int64_t key, float *
     });
 }
 
+int pv_faiss_index_is_ivf(const pv_faiss_index *index) {
+    return faiss::ivflib::try_extract_index_ivf(unwrap(index)) != nullptr ? 1 : 0;
+}
+
+int pv_faiss_index_merge(pv_faiss_index *into, pv_faiss_index *from) {
+    return guarded([&] {
+        faiss::Index *a = unwrap(into);
+        faiss::Index *b = unwrap(from);
+        if (faiss::ivflib::try_extract_index_ivf(a) == nullptr || faiss::ivflib::try_extract_index_ivf(b) == nullptr)
+            throw std::runtime_error("only IVF indexes (IVF-Flat, IVF-PQ, OPQ + IVF-PQ) can be merged");
+        check_same_training(*a, *b);
+        // FAISS compares the coarse quantizers themselves (check_compatible_for_merge_expensive_check).
+        faiss::check_compatible_for_merge_expensive_check = true;
+        faiss::ivflib::merge_into(a, b, true);
+    });
+}
+
 int pv_faiss_write_index(const pv_faiss_index *index, const char *path) {
     return guarded([&] { faiss::write_index(unwrap(index), path); });
 }
 
 int pv_faiss_read_index(const char *path, pv_faiss_index **out) {
-    return guarded([&] {
-        std::unique_ptr<faiss::Index> index(faiss::read_index(path));
-        if (auto *hnsw = dynamic_cast<const faiss::IndexHNSW *>(index.get())) check_hnsw_graph(*hnsw);
-        *out = wrap(index.release());
-    });
+    return guarded([&] { *out = wrap(read_checked(path, 0)); });
+}
+
+int pv_faiss_read_index_mapped(const char *path, pv_faiss_index **out) {
+    return guarded([&] { *out = wrap(read_checked(path, faiss::IO_FLAG_MMAP)); });
 }
 
 }

@@ -64,48 +64,78 @@ public enum NPY {
     /// Decodes `.npy` bytes; `path` only names the source in errors.
     public static func decode(_ data: Data, path: String) throws -> Array {
         let bytes = [UInt8](data)
-        guard bytes.count >= 10, bytes[0] == 0x93, Swift.Array(bytes[1...5]) == Swift.Array("NUMPY".utf8) else {
-            throw FileError(path, "not a .npy file (bad magic)")
-        }
-        let major = bytes[6]
-        let headerLength: Int
-        let headerStart: Int
-        switch major {
-        case 1:
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-            headerStart = 10
-        case 2, 3:
-            guard bytes.count >= 12 else { throw FileError(path, "truncated .npy header") }
-            headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
-            headerStart = 12
-        default:
-            throw FileError(path, "unsupported .npy version \(major)")
-        }
-        guard bytes.count >= headerStart + headerLength,
-            let header = String(bytes: bytes[headerStart..<headerStart + headerLength], encoding: .ascii)
-        else { throw FileError(path, "truncated .npy header") }
-        guard let descr = field("descr", in: header), let dtype = DType(rawValue: descr) else {
+        let header = try Header(bytes, path: path)
+        guard bytes.count - header.dataOffset == header.byteCount else {
             throw FileError(
-                path, "unsupported dtype in header \(header.trimmingCharacters(in: .whitespacesAndNewlines)); expected <f4 or <i8"
+                path,
+                "holds \(bytes.count - header.dataOffset) data bytes, shape \(header.shape) needs \(header.byteCount) (truncated?)"
             )
         }
-        guard field("fortran_order", in: header) == "False" else {
-            throw FileError(path, "Fortran-ordered arrays are not supported")
-        }
-        guard let shapeText = field("shape", in: header) else { throw FileError(path, "no shape in .npy header") }
-        let shape = try shapeText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return Array(
+            dtype: header.dtype, shape: header.shape,
+            payload: data.subdata(in: data.startIndex + header.dataOffset..<data.endIndex))
+    }
+
+    /// The header of an `.npy` file: element type, shape, and where the elements start.
+    public struct Header: Sendable {
+        public let dtype: DType
+        public let shape: [Int]
+        /// The byte offset of the first element.
+        public let dataOffset: Int
+        /// The bytes the elements take.
+        public let byteCount: Int
+
+        /// Parses the header at the start of `bytes` (which may stop anywhere after it);
+        /// `path` only names the source in errors.
+        public init(_ bytes: [UInt8], path: String) throws {
+            guard bytes.count >= 10, bytes[0] == 0x93, Swift.Array(bytes[1...5]) == Swift.Array("NUMPY".utf8) else {
+                throw FileError(path, "not a .npy file (bad magic)")
+            }
+            let major = bytes[6]
+            let headerLength: Int
+            let headerStart: Int
+            switch major {
+            case 1:
+                headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+                headerStart = 10
+            case 2, 3:
+                guard bytes.count >= 12 else { throw FileError(path, "truncated .npy header") }
+                headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
+                headerStart = 12
+            default:
+                throw FileError(path, "unsupported .npy version \(major)")
+            }
+            guard bytes.count >= headerStart + headerLength,
+                let header = String(bytes: bytes[headerStart..<headerStart + headerLength], encoding: .ascii)
+            else { throw FileError(path, "truncated .npy header") }
+            guard let descr = NPY.field("descr", in: header), let dtype = DType(rawValue: descr) else {
+                throw FileError(
+                    path,
+                    "unsupported dtype in header \(header.trimmingCharacters(in: .whitespacesAndNewlines)); expected <f4 or <i8")
+            }
+            guard NPY.field("fortran_order", in: header) == "False" else {
+                throw FileError(path, "Fortran-ordered arrays are not supported")
+            }
+            guard let shapeText = NPY.field("shape", in: header) else { throw FileError(path, "no shape in .npy header") }
+            let shape = try shapeText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
             .map { part -> Int in
                 guard let n = Int(part), n >= 0 else { throw FileError(path, "bad shape \(shapeText)") }
                 return n
             }
-        let start = headerStart + headerLength
-        guard let expected = ArrayShape.byteCount(shape, elementSize: dtype.size) else {
-            throw FileError(path, "shape \(shape) is too large to hold in memory")
+            guard let expected = ArrayShape.byteCount(shape, elementSize: dtype.size) else {
+                throw FileError(path, "shape \(shape) is too large to hold in memory")
+            }
+            self.dtype = dtype
+            self.shape = shape
+            self.dataOffset = headerStart + headerLength
+            self.byteCount = expected
         }
-        guard bytes.count - start == expected else {
-            throw FileError(path, "holds \(bytes.count - start) data bytes, shape \(shape) needs \(expected) (truncated?)")
-        }
-        return Array(dtype: dtype, shape: shape, payload: data.subdata(in: data.startIndex + start..<data.endIndex))
+
+        /// The most bytes a header may take before the elements (format 2.0 allows 4 GiB; real
+        /// headers are a few hundred bytes).
+        public static let maximumLength = 65_536
     }
 
     private static func header(_ dtype: DType, _ shape: [Int]) -> Data {

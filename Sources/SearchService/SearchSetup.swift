@@ -59,7 +59,8 @@ public enum SearchSetup {
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw FileError(indexPath, "no index here; \(buildHint)")
         }
-        let index = try VectorIndex(contentsOf: indexPath)
+        // An IVF index's lists stay in the file, mapped, so a large index is never copied twice.
+        let index = try VectorIndex(contentsOf: indexPath, mapped: true)
         let dataset = try openDataset(description)
         guard dataset.count == index.count else {
             throw FileError(

@@ -34,12 +34,20 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var normalized: Bool
     /// The re-ranking searches use (`RerankingPipeline`'s name); nil or "none": plain search.
     public var rerank: String?
+    /// The part of the set the rows are ("I/N", `Shard`), or nil for the whole set.
+    public var shard: String?
+    /// The FAISS index factory string of the index ("IVF1024,Flat"), when known.
+    public var structure: String?
+    /// The search parameter the index is saved with ("nprobe", "efSearch"), when it has one.
+    public var searchParameters: [String: Int]?
+    /// What `--type auto` chose and the recall it measured.
+    public var tuning: TuningRecord?
 
     public init(
         data: String?, split: String = "train", limit: Int? = nil, dataFingerprint: String? = nil, model: String? = nil,
         weights: String,
         seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool,
-        rerank: String? = nil
+        rerank: String? = nil, shard: String? = nil
     ) {
         self.data = data
         self.split = split
@@ -53,6 +61,7 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         self.inputSize = inputSize
         self.normalized = normalized
         self.rerank = rerank
+        self.shard = shard
     }
 
     /// The re-ranking pipeline `rerank` names (the baseline when none).

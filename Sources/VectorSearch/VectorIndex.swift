@@ -2,7 +2,8 @@ internal import CFAISS
 public import Common
 import Foundation
 
-/// A FAISS index that owns its handle: flat, IVF-Flat or HNSW, under L2 or inner product.
+/// A FAISS index that owns its handle: flat, IVF-Flat, IVF-PQ (optionally after an OPQ
+/// rotation) or HNSW, under L2 or inner product.
 ///
 /// The FAISS object is created (or read) in `init`, freed in `deinit`, and never leaves
 /// this type; every FAISS status code is checked in `check(_:_:)`, which turns failures
@@ -22,20 +23,28 @@ public final class VectorIndex {
         case flat
         /// Inverted lists over a k-means coarse quantizer: `lists` cells, `probes` visited per query.
         case ivfFlat(lists: Int, probes: Int)
+        /// Inverted lists of product-quantized residuals (Jégou et al. 2011): `lists` cells,
+        /// `probes` visited per query, each vector stored as `codes` sub-vector codes of `bits`
+        /// bits; `rotated` learns an OPQ rotation first (Ge et al. 2013).
+        case ivfPQ(lists: Int, probes: Int, codes: Int, bits: Int, rotated: Bool)
         /// Hierarchical navigable small-world graph (Malkov & Yashunin 2018): `links` per node,
         /// `efSearch` candidates kept while searching.
         case hnsw(links: Int, efSearch: Int)
 
-        /// Checks the parameters FAISS stores as 32-bit ints and needs in range to search.
-        func validate() throws(VectorSearchError) {
+        /// Checks the parameters FAISS stores as 32-bit ints and needs in range to search, for
+        /// `dimension`-dimensional vectors.
+        func validate(dimension: Int) throws(VectorSearchError) {
             switch self {
             case .flat: break
             case .ivfFlat(let lists, let probes):
-                guard (1...(1 << 24)).contains(lists) else {
-                    throw .invalidArgument("IVF lists must be from 1 to 2^24, got \(lists)")
+                try Self.validateLists(lists, probes: probes)
+            case .ivfPQ(let lists, let probes, let codes, let bits, _):
+                try Self.validateLists(lists, probes: probes)
+                guard codes > 0, dimension % codes == 0 else {
+                    throw .invalidArgument("PQ codes per vector must divide the dimension \(dimension), got \(codes)")
                 }
-                guard (1...lists).contains(probes) else {
-                    throw .invalidArgument("IVF probes must be from 1 to the number of lists (\(lists)), got \(probes)")
+                guard (1...16).contains(bits) else {
+                    throw .invalidArgument("PQ bits per code must be from 1 to 16, got \(bits)")
                 }
             case .hnsw(let links, let efSearch):
                 guard (2...256).contains(links) else { throw .invalidArgument("HNSW links must be from 2 to 256, got \(links)") }
@@ -45,12 +54,44 @@ public final class VectorIndex {
             }
         }
 
-        /// The FAISS `index_factory` description.
-        var factoryString: String {
+        private static func validateLists(_ lists: Int, probes: Int) throws(VectorSearchError) {
+            guard (1...(1 << 24)).contains(lists) else {
+                throw .invalidArgument("IVF lists must be from 1 to 2^24, got \(lists)")
+            }
+            guard (1...lists).contains(probes) else {
+                throw .invalidArgument("IVF probes must be from 1 to the number of lists (\(lists)), got \(probes)")
+            }
+        }
+
+        /// The FAISS `index_factory` description ("IVF1024,Flat", "OPQ32,IVF1024,PQ32x8np"; `np`:
+        /// no polysemous training, which only serves Hamming-filtered search and takes minutes).
+        public var factoryString: String {
             switch self {
             case .flat: "Flat"
             case .ivfFlat(let lists, _): "IVF\(lists),Flat"
+            case .ivfPQ(let lists, _, let codes, let bits, let rotated):
+                (rotated ? "OPQ\(codes)," : "") + "IVF\(lists),PQ\(codes)x\(bits)np"
             case .hnsw(let links, _): "HNSW\(links)"
+            }
+        }
+
+        /// The search-time parameter FAISS keeps in the index and its value ("nprobe", "efSearch").
+        public var searchParameter: (name: String, value: Int)? {
+            switch self {
+            case .flat: nil
+            case .ivfFlat(_, let probes), .ivfPQ(_, let probes, _, _, _): (name: "nprobe", value: probes)
+            case .hnsw(_, let efSearch): (name: "efSearch", value: efSearch)
+            }
+        }
+
+        /// The same structure searched with `value` as its search parameter (probes or efSearch).
+        public func searching(with value: Int) -> Kind {
+            switch self {
+            case .flat: self
+            case .ivfFlat(let lists, _): .ivfFlat(lists: lists, probes: value)
+            case .ivfPQ(let lists, _, let codes, let bits, let rotated):
+                .ivfPQ(lists: lists, probes: value, codes: codes, bits: bits, rotated: rotated)
+            case .hnsw(let links, _): .hnsw(links: links, efSearch: value)
             }
         }
     }
@@ -68,7 +109,7 @@ public final class VectorIndex {
         throws(VectorSearchError)
     {
         guard dimension > 0 else { throw .invalidArgument("dimension must be positive, got \(dimension)") }
-        try kind.validate()
+        try kind.validate(dimension: dimension)
         var created: OpaquePointer?
         try Self.check("index_factory(\(kind.factoryString))") {
             pv_faiss_index_factory(Int32(dimension), kind.factoryString, metric.faissValue, &created)
@@ -76,17 +117,19 @@ public final class VectorIndex {
         guard let created else { throw .faiss(operation: "index_factory", message: "no index returned") }
         handle = created
         self.threads = threads
-        switch kind {
-        case .flat: break
-        case .ivfFlat(_, let probes): try setSearchParameter("nprobe", probes)
-        case .hnsw(_, let efSearch): try setSearchParameter("efSearch", efSearch)
-        }
+        if let parameter = kind.searchParameter { try setSearchParameter(parameter.name, parameter.value) }
     }
 
-    /// Reads an index file written by this type or by FAISS in any language.
-    public init(contentsOf path: String, threads: Int = ThreadPools.cores) throws(VectorSearchError) {
+    /// Reads an index file written by this type or by FAISS in any language. `mapped` maps an
+    /// IVF index's inverted lists from the file instead of copying them into memory (FAISS's
+    /// IO_FLAG_MMAP): the file must then stay in place, and the index can only be searched.
+    public init(contentsOf path: String, mapped: Bool = false, threads: Int = ThreadPools.cores)
+        throws(VectorSearchError)
+    {
         var read: OpaquePointer?
-        try Self.check("read_index(\(path))") { pv_faiss_read_index(path, &read) }
+        try Self.check("read_index(\(path))") {
+            mapped ? pv_faiss_read_index_mapped(path, &read) : pv_faiss_read_index(path, &read)
+        }
         guard let read else { throw .faiss(operation: "read_index(\(path))", message: "no index returned") }
         handle = read
         self.threads = threads
@@ -102,6 +145,8 @@ public final class VectorIndex {
     public var metric: Metric { pv_faiss_index_metric(handle) == 0 ? .innerProduct : .l2 }
     /// Whether the index may receive vectors (IVF needs `train` first).
     public var isTrained: Bool { pv_faiss_index_is_trained(handle) != 0 }
+    /// Whether the index is an IVF index (possibly behind an OPQ rotation), which can be merged.
+    public var isIVF: Bool { pv_faiss_index_is_ivf(handle) != 0 }
 
     /// Trains the index on `vectors` (IVF: the coarse quantizer; a no-op for flat and HNSW).
     public func train(_ vectors: Matrix) throws(VectorSearchError) {
@@ -120,6 +165,20 @@ public final class VectorIndex {
         try Self.check("add") {
             vectors.values.withUnsafeBufferPointer { pv_faiss_index_add(handle, Int64(vectors.rows), $0.baseAddress) }
         }
+    }
+
+    /// Moves every vector of `other` into this index, its ids continuing after this index's;
+    /// `other` is left empty. Both must be IVF indexes trained together (one trained index,
+    /// copied before vectors were added): the same coarse quantizer, codebooks and rotation.
+    public func merge(_ other: VectorIndex) throws(VectorSearchError) {
+        guard other !== self else { throw .invalidArgument("an index cannot be merged into itself") }
+        guard other.dimension == dimension else {
+            throw .invalidArgument("cannot merge an index of dimension \(other.dimension) into one of dimension \(dimension)")
+        }
+        guard other.metric == metric else {
+            throw .invalidArgument("cannot merge an index compared by \(other.metric) into one compared by \(metric)")
+        }
+        try Self.check("merge") { pv_faiss_index_merge(handle, other.handle) }
     }
 
     /// Makes the index safe to read from several threads at once: builds what

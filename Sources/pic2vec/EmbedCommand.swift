@@ -38,6 +38,9 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Embed at most this many images, spread evenly over the set.")
     var limit: Int?
 
+    @Option(help: "Embed only part I of N equal, consecutive parts of the set (I/N, from 0), after --limit.")
+    var shard: String?
+
     @Option(help: "Images per batch.")
     var batch: Int = 128
 
@@ -63,6 +66,9 @@ struct EmbedCommand: AsyncParsableCommand {
                 "--size must be from \(Preprocessing.sizes.lowerBound) to \(Preprocessing.sizes.upperBound), not \(size)")
         }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+        if let shard {
+            do { _ = try Shard(shard) } catch { throw ValidationError("--shard: \(error)") }
+        }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard output.hasSuffix(".npy") else { throw ValidationError("--output must end in .npy") }
@@ -76,6 +82,13 @@ struct EmbedCommand: AsyncParsableCommand {
         let splits = try DataSource.open(data, root: cifarRoot)
         guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
         if let limit { dataset = dataset.limited(to: limit) }
+        let whole = dataset
+        let part = try shard.map { try Shard($0) }
+        if let part {
+            let rows = part.rows(of: whole.count)
+            guard !rows.isEmpty else { throw FileError(data, "has \(whole.count) images: shard \(part) would be empty") }
+            dataset = whole.subset(Array(rows))
+        }
         if loaded.isRandom { FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8)) }
         let start = Date()
         let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, batchSize: batch, threads: threads)
@@ -88,11 +101,12 @@ struct EmbedCommand: AsyncParsableCommand {
             "data": dataset.name, "dataFingerprint": dataset.fingerprint, "count": embeddings.rows,
             "dimension": embeddings.columns, "labels": dataset.labels == nil ? NSNull() : labelPath as Any,
             "seconds": seconds, "imagesPerSecond": Double(embeddings.rows) / max(seconds, 1e-9),
+            "shard": part.map { $0.description as Any } ?? NSNull(),
         ]
         let origin = IndexDescription(
-            data: data, split: split.rawValue, limit: limit, dataFingerprint: dataset.fingerprint, model: network.rawValue,
+            data: data, split: split.rawValue, limit: limit, dataFingerprint: whole.fingerprint, model: network.rawValue,
             weights: weights, seed: seed,
-            weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false)
+            weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false, shard: part?.description)
         sidecar["origin"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(origin))
         let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
         // The embeddings, their labels and their sidecar replace the old ones together.

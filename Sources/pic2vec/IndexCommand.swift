@@ -1,25 +1,27 @@
 import ArgumentParser
 import Common
 import Foundation
-import SearchService
 import VectorSearch
 
-/// `pic2vec index`: builds a FAISS index over an embedding file and saves it.
+/// `pic2vec index`: builds a FAISS index over embedding files (or merges shard indexes) and saves it.
 struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
-        abstract: "Build a FAISS index (flat, IVF-Flat or HNSW) over N x d float32 embeddings.",
+        abstract: "Build a FAISS index (flat, IVF-Flat, IVF-PQ, HNSW, or auto-tuned) over N x d float32 embeddings.",
         discussion: """
-            Writes the index in FAISS's own format (faiss.read_index opens it), atomically. Labels \
-            (--labels, or <embeddings stem>.labels.npy or labels.npy beside them) are copied to <output>.labels.npy so \
-            that `pic2vec search` can show them.
+            Writes the index in FAISS's own format (faiss.read_index opens it), atomically, with a description \
+            (<output>.json). Several --embeddings files are read as one set in order, a batch at a time. Labels \
+            (--labels, or each file's <stem>.labels.npy, or labels.npy beside a single file) go to \
+            <output>.labels.npy. --type auto chooses the structure and its search parameter from --memory and \
+            --recall by measuring recall@10 on the data's own rows. Shards: --train-only writes an empty trained \
+            index, --trained T.index adds rows to a copy of it, --merge combines such IVF indexes in order.
             """)
 
-    @Option(help: "Input .npy of float32 embeddings, one per row.")
-    var embeddings: String
+    @Option(parsing: .upToNextOption, help: "Input .npy files of float32 embeddings, one per row, read in order.")
+    var embeddings: [String] = []
 
-    @Option(help: "Index structure: flat, ivf or hnsw.")
-    var type: IndexType = .flat
+    @Option(help: "Index structure: flat, ivf, ivfpq, hnsw or auto (default flat).")
+    var type: IndexType?
 
     @Option(help: "Comparison: l2 or inner-product (cosine with --normalize).")
     var metric: MetricOption = .l2
@@ -27,11 +29,20 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "L2-normalize each row before indexing.")
     var normalize = false
 
-    @Option(help: "IVF: number of inverted lists (default 4 sqrt(N)).")
+    @Option(help: "IVF, IVF-PQ: number of inverted lists (default 4 sqrt(N)).")
     var lists: Int?
 
-    @Option(help: "IVF: lists visited per query.")
+    @Option(help: "IVF, IVF-PQ: lists visited per query.")
     var probes = 16
+
+    @Option(help: "IVF-PQ: codes per vector (must divide the dimension).")
+    var codes = 32
+
+    @Option(help: "IVF-PQ: bits per code.")
+    var bits = 8
+
+    @Flag(help: "IVF-PQ: learn an OPQ rotation before quantizing.")
+    var opq = false
 
     @Option(help: "HNSW: links per node.")
     var links = 32
@@ -39,8 +50,25 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "HNSW: candidates kept while searching.")
     var efSearch = 64
 
-    @Option(
-        help: "Labels .npy (int64, one per row); default: <embeddings stem>.labels.npy, else labels.npy beside them, if present.")
+    @Option(help: "auto: the most memory the index may take (1GB, 512MB, 800kB or bytes).")
+    var memory: ByteSize?
+
+    @Option(help: "auto: the recall@10 to reach, above 0 and at most 1.")
+    var recall = 0.95
+
+    @Option(help: "auto: seed that draws the query rows recall is measured on.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Add the rows to a copy of this trained (empty) index instead of training a new one.")
+    var trained: String?
+
+    @Flag(help: "Only train: write the empty trained index (for shards to fill with --trained).")
+    var trainOnly = false
+
+    @Option(parsing: .upToNextOption, help: "Merge these IVF indexes (trained together), in order, instead of building.")
+    var merge: [String] = []
+
+    @Option(help: "Labels .npy (int64, one per row of all the files).")
     var labels: String?
 
     @Option(
@@ -58,8 +86,8 @@ struct IndexCommand: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard probes > 0, links > 0, efSearch > 0, threads > 0 else {
-            throw ValidationError("--probes, --links, --ef-search and --threads must be positive")
+        guard probes > 0, links > 0, efSearch > 0, threads > 0, codes > 0, bits > 0 else {
+            throw ValidationError("--probes, --codes, --bits, --links, --ef-search and --threads must be positive")
         }
         if let lists, lists <= 0 { throw ValidationError("--lists must be positive") }
         if let rerank {
@@ -69,53 +97,112 @@ struct IndexCommand: ParsableCommand {
                 throw ValidationError("--rerank: \(error)")
             }
         }
+        guard recall > 0, recall <= 1 else { throw ValidationError("--recall must be above 0 and at most 1, got \(recall)") }
+        if !merge.isEmpty {
+            guard embeddings.isEmpty, type == nil, trained == nil, !trainOnly else {
+                throw ValidationError("--merge takes index files only (no --embeddings, --type, --trained or --train-only)")
+            }
+            guard merge.count >= 2 else { throw ValidationError("--merge needs at least two index files") }
+            return
+        }
+        guard !embeddings.isEmpty else { throw ValidationError("give --embeddings FILE... (or --merge INDEX...)") }
+        if memory != nil, type != .auto { throw ValidationError("--memory applies to --type auto") }
+        if trained != nil, type != nil || trainOnly {
+            throw ValidationError("--trained takes its structure from the trained index: no --type or --train-only")
+        }
+        if trainOnly, type == .auto { throw ValidationError("--type auto measures recall on a full index: no --train-only") }
     }
 
     func run() throws {
-        let points = try EmbeddingFile.read(embeddings, normalize: normalize)
-        let kind: VectorIndex.Kind
-        switch type {
-        case .flat: kind = .flat
-        case .ivf: kind = .ivfFlat(lists: lists ?? max(1, Int(4 * Double(points.rows).squareRoot())), probes: probes)
-        case .hnsw: kind = .hnsw(links: links, efSearch: efSearch)
+        if !merge.isEmpty { return try IndexMerge(paths: merge, threads: threads).run(output: output) }
+        let source = try EmbeddingFiles(paths: embeddings, normalize: normalize)
+        let labelValues = try EmbeddingFile.labels(explicit: labels, forFiles: embeddings, counts: source.files.map(\.rows))
+        var description = try IndexDescription.combining(
+            embeddings.map { try EmbeddingFile.origin(of: $0) }, paths: embeddings)
+        description?.normalized = normalize
+        let index: VectorIndex
+        var kind: VectorIndex.Kind?
+        var tuning: TuningRecord?
+        if let trained {
+            index = try filledCopy(of: trained, with: source, description: &description)
+        } else if type == .auto {
+            let tuner = try IndexTuner(
+                targetRecall: recall, memoryBudget: memory?.bytes, metric: metric.metric, seed: seed, threads: threads)
+            let outcome = try tuner.build(source)
+            index = outcome.index
+            kind = outcome.kind
+            tuning = outcome.record
+        } else {
+            let chosen = explicitKind(rows: source.count)
+            let builder = IndexBuilder(kind: chosen, metric: metric.metric, threads: threads)
+            index = trainOnly ? try builder.trained(on: source) : try builder.build(source)
+            kind = chosen
         }
-        // Everything that can fail on the inputs is checked before anything is written.
-        let labelValues = try EmbeddingFile.labelsPath(explicit: labels, besideFile: embeddings).map {
-            try EmbeddingFile.readLabels($0, count: points.rows)
+        if let kind {
+            description?.structure = kind.factoryString
+            description?.searchParameters = kind.searchParameter.map { [$0.name: $0.value] }
+            description?.tuning = tuning
         }
-        var origin = try EmbeddingFile.origin(of: embeddings)
-        origin?.normalized = normalize
-        origin?.rerank = try reranking(rowsNormalized: normalize || points.rowNorms.allSatisfy { abs($0 - 1) < 1e-3 }).description
-        let index = try VectorIndex(dimension: points.columns, kind: kind, metric: metric.metric, threads: threads)
-        try index.train(points)
-        try index.add(points)
-        // The index, its description and its labels replace the old ones together; a
-        // sidecar the new index has no use for is removed, never left describing it.
-        try AtomicFile.writeSet(primary: output) { files in
-            try files.add(output, index.write(to:))
-            let description = IndexDescription.path(forIndex: output)
-            if let origin { try files.add(try origin.encoded(), to: description) } else { files.remove(description) }
-            let labelsSidecar = EmbeddingFile.sidecar(ofIndex: output)
-            if let labelValues { try files.add(NPY.encode(labelValues), to: labelsSidecar) } else { files.remove(labelsSidecar) }
-        }
+        var exact = false
+        if case .flat? = kind { exact = true }
+        description?.rerank = try reranking(exact: exact).description
+        try IndexFiles.save(index, description: description, labels: trainOnly ? nil : labelValues, to: output)
         print(
-            "Indexed \(index.count) vectors of dimension \(index.dimension) (\(type.rawValue), \(metric.rawValue)) into \(output)"
+            "Indexed \(index.count) vectors of dimension \(index.dimension) (\(description?.structure ?? kind?.factoryString ?? "trained index"), \(metric.rawValue)) into \(output)"
         )
+        if let tuning {
+            print(
+                "auto: recall@\(tuning.k) \(String(format: "%.4f", tuning.validationRecall)) on \(tuning.validationQueries) held-out queries (target \(tuning.targetRecall)); about \(formattedBytes(tuning.estimatedBytes))"
+            )
+        }
+    }
+
+    /// The structure `--type` and its parameters name, for `rows` rows.
+    private func explicitKind(rows: Int) -> VectorIndex.Kind {
+        let lists = self.lists ?? max(1, Int(4 * Double(rows).squareRoot()))
+        switch type ?? .flat {
+        case .flat, .auto: return .flat
+        case .ivf: return .ivfFlat(lists: lists, probes: probes)
+        case .ivfpq: return .ivfPQ(lists: lists, probes: probes, codes: codes, bits: bits, rotated: opq)
+        case .hnsw: return .hnsw(links: links, efSearch: efSearch)
+        }
+    }
+
+    /// A copy of the trained, empty index at `path` holding every row of `source`; the
+    /// description takes the trained index's structure, and must describe the same model.
+    private func filledCopy(of path: String, with source: EmbeddingFiles, description: inout IndexDescription?) throws
+        -> VectorIndex
+    {
+        let index = try VectorIndex(contentsOf: path, threads: threads)
+        guard index.isTrained, index.count == 0 else {
+            throw FileError(path, "is not an empty trained index (it holds \(index.count) vectors; make one with --train-only)")
+        }
+        guard index.dimension == source.dimension else {
+            throw FileError(path, "is an index of dimension \(index.dimension), the embeddings have \(source.dimension)")
+        }
+        let trainedDescription = try IndexDescription.read(forIndex: path)
+        if let trainedDescription {
+            _ = try IndexDescription.combining([trainedDescription, description], paths: [path, embeddings[0]])
+            description?.structure = trainedDescription.structure
+            description?.searchParameters = trainedDescription.searchParameters
+        }
+        try IndexBuilder.add(source, to: index)
+        return index
     }
 }
 
 extension IndexCommand {
-    /// The re-ranking to record: `--rerank` (checked by `validate`), else the recommended pipeline for a flat
-    /// index of normalized rows (it reads the rows back exactly), else none.
-    func reranking(rowsNormalized: Bool) throws -> RerankingPipeline {
+    /// The re-ranking to record: `--rerank` (checked by `validate`), else the recommended pipeline for an
+    /// exact (flat) index of L2-normalized rows (`--normalize`; it reads the rows back exactly), else none.
+    func reranking(exact: Bool) throws -> RerankingPipeline {
         if let rerank { return try RerankingPipeline(name: rerank) }
-        return type == .flat && rowsNormalized ? .recommended : .baseline
+        return exact && normalize ? .recommended : .baseline
     }
 }
 
 /// Index structures offered on the command line.
 enum IndexType: String, ExpressibleByArgument, CaseIterable {
-    case flat, ivf, hnsw
+    case flat, ivf, ivfpq, hnsw, auto
 }
 
 /// Comparisons offered on the command line.
@@ -124,63 +211,4 @@ enum MetricOption: String, ExpressibleByArgument, CaseIterable {
     case innerProduct = "inner-product"
 
     var metric: Metric { self == .l2 ? .l2 : .innerProduct }
-}
-
-/// Reading the embedding and label files the search commands share.
-enum EmbeddingFile {
-    /// How the rows of an embedding file were made, from the `origin` that `pic2vec embed` puts in
-    /// its `<file>.json` sidecar; nil when there is no sidecar.
-    static func origin(of path: String) throws -> IndexDescription? {
-        let sidecar = path + ".json"
-        guard let data = FileManager.default.contents(atPath: sidecar) else { return nil }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let origin = object["origin"],
-            let description = try? JSONDecoder().decode(
-                IndexDescription.self, from: JSONSerialization.data(withJSONObject: origin))
-        else { throw FileError(sidecar, "has no readable \"origin\" (write it again with pic2vec embed)") }
-        return description
-    }
-
-    /// Reads a 2-D float32 `.npy`, optionally L2-normalizing its rows; rejects empty or
-    /// non-finite data and rows whose squared distances would overflow float32.
-    static func read(_ path: String, normalize: Bool) throws -> Matrix {
-        let matrix = try Matrix.read(npy: path)
-        guard matrix.rows > 0, matrix.columns > 0 else {
-            throw FileError(path, "holds no embeddings (shape \(matrix.rows)x\(matrix.columns))")
-        }
-        if let bad = matrix.values.firstIndex(where: { !$0.isFinite }) {
-            throw FileError(path, "row \(bad / matrix.columns) holds NaN or an infinite value")
-        }
-        if let row = matrix.firstRowWithUnboundedDistances {
-            throw FileError(path, "row \(row) is so large that its distances (and norm) overflow float32")
-        }
-        return normalize ? matrix.l2Normalized() : matrix
-    }
-
-    /// Reads an int64 label vector and checks it has one label per row.
-    static func readLabels(_ path: String, count: Int) throws -> [Int] {
-        let array = try NPY.read(path)
-        guard array.dtype == .int64, array.shape.count == 1 else {
-            throw FileError(path, "expected a 1-D int64 array, found \(array.dtype.rawValue) with shape \(array.shape)")
-        }
-        guard array.shape[0] == count else { throw FileError(path, "holds \(array.shape[0]) labels for \(count) rows") }
-        return array.ints
-    }
-
-    /// The labels file to use: the explicit one, else the one `pic2vec embed` wrote for
-    /// `file` (`<file stem>.labels.npy`), else `labels.npy` in `file`'s folder (as the
-    /// experiments write it), if it exists.
-    static func labelsPath(explicit: String?, besideFile file: String) throws -> String? {
-        if let explicit { return explicit }
-        let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("labels.npy").path
-        return [defaultLabels(ofEmbeddings: file), beside].first { FileManager.default.fileExists(atPath: $0) }
-    }
-
-    /// Where `pic2vec embed` writes the labels of `file` by default: `emb.npy` -> `emb.labels.npy`,
-    /// so that two embedding files in one folder never share (and overwrite) one labels file.
-    static func defaultLabels(ofEmbeddings file: String) -> String {
-        (file.hasSuffix(".npy") ? String(file.dropLast(4)) : file) + ".labels.npy"
-    }
-
-    /// Where `pic2vec index` stores the labels of an index file.
-    static func sidecar(ofIndex path: String) -> String { path + ".labels.npy" }
 }

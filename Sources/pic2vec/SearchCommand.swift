@@ -56,7 +56,7 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loaded = try VectorIndex(contentsOf: index, threads: threads)
+        let loaded = try VectorIndex(contentsOf: index, mapped: true, threads: threads)
         guard let query else { throw ValidationError("give a query: --query-index N") }
         let vector: [Float]
         let excluded: Int?

@@ -26,6 +26,13 @@ final class ExperimentsCommandTests: XCTestCase {
         XCTAssertEqual(rerun.status, 0, rerun.stderr)
         let after = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
         XCTAssertTrue(after.contains("## 01. ") && after.contains("## 07. "), "running 03 keeps the other sections")
+        XCTAssertFalse(after.contains("## 11. "), "the scale study runs only when asked for")
+
+        let scale = try CommandRunner.run(
+            "Experiments", ["11", "--data", "data", "--weights", "random", "--seed", "1"], in: folder)
+        XCTAssertEqual(scale.status, 0, scale.stderr)
+        let withScale = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
+        XCTAssertTrue(withScale.contains("## 11. ") && withScale.contains("## 07. "), "section 11 joins the others")
 
         let otherSeed = try CommandRunner.run(
             "Experiments", ["1", "--data", "data", "--weights", "random", "--seed", "2"], in: folder)

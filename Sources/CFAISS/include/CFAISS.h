@@ -42,9 +42,18 @@ int pv_faiss_index_prepare_reconstruct(pv_faiss_index *index);
 /// Copies stored vector `key` into `out` (d floats); read-only, so safe from several threads.
 /// Fails on an IVF index that `pv_faiss_index_prepare_reconstruct` has not prepared.
 int pv_faiss_index_reconstruct(const pv_faiss_index *index, int64_t key, float *out);
+/// 1 if the index is an IVF index (possibly behind a transform such as OPQ), else 0.
+int pv_faiss_index_is_ivf(const pv_faiss_index *index);
+/// Moves every vector of `from` into `into` (ids continue after `into`'s); `from` is left empty.
+/// Both must be IVF indexes trained together: the same coarse quantizer, PQ codebooks and rotation.
+int pv_faiss_index_merge(pv_faiss_index *into, pv_faiss_index *from);
 int pv_faiss_write_index(const pv_faiss_index *index, const char *path);
 /// Reads an index file; an HNSW graph is checked to link only to stored vectors.
 int pv_faiss_read_index(const char *path, pv_faiss_index **out);
+/// Reads an index file, memory-mapping an IVF index's inverted lists (FAISS's IO_FLAG_MMAP)
+/// instead of copying them; the file must stay in place while the index is open, and the
+/// index is read-only (searches only). Other index types are read into memory as usual.
+int pv_faiss_read_index_mapped(const char *path, pv_faiss_index **out);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,77 @@
+import Common
+import Foundation
+import VectorSearch
+
+/// Reading the embedding and label files the search commands share.
+enum EmbeddingFile {
+    /// How the rows of an embedding file were made, from the `origin` that `pic2vec embed` puts in
+    /// its `<file>.json` sidecar; nil when there is no sidecar.
+    static func origin(of path: String) throws -> IndexDescription? {
+        let sidecar = path + ".json"
+        guard let data = FileManager.default.contents(atPath: sidecar) else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let origin = object["origin"],
+            let description = try? JSONDecoder().decode(
+                IndexDescription.self, from: JSONSerialization.data(withJSONObject: origin))
+        else { throw FileError(sidecar, "has no readable \"origin\" (write it again with pic2vec embed)") }
+        return description
+    }
+
+    /// Reads a 2-D float32 `.npy`, optionally L2-normalizing its rows; rejects empty or
+    /// non-finite data and rows whose squared distances would overflow float32.
+    static func read(_ path: String, normalize: Bool) throws -> Matrix {
+        let file = try EmbeddingFiles(paths: [path], normalize: normalize)
+        return try file.rows(0..<file.count)
+    }
+
+    /// Reads an int64 label vector and checks it has one label per row.
+    static func readLabels(_ path: String, count: Int) throws -> [Int] {
+        let array = try NPY.read(path)
+        guard array.dtype == .int64, array.shape.count == 1 else {
+            throw FileError(path, "expected a 1-D int64 array, found \(array.dtype.rawValue) with shape \(array.shape)")
+        }
+        guard array.shape[0] == count else { throw FileError(path, "holds \(array.shape[0]) labels for \(count) rows") }
+        return array.ints
+    }
+
+    /// The labels file to use: the explicit one, else the one `pic2vec embed` wrote for
+    /// `file` (`<file stem>.labels.npy`), else `labels.npy` in `file`'s folder (as the
+    /// experiments write it), if it exists.
+    static func labelsPath(explicit: String?, besideFile file: String) throws -> String? {
+        if let explicit { return explicit }
+        let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("labels.npy").path
+        return [defaultLabels(ofEmbeddings: file), beside].first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Where `pic2vec embed` writes the labels of `file` by default: `emb.npy` -> `emb.labels.npy`,
+    /// so that two embedding files in one folder never share (and overwrite) one labels file.
+    static func defaultLabels(ofEmbeddings file: String) -> String {
+        (file.hasSuffix(".npy") ? String(file.dropLast(4)) : file) + ".labels.npy"
+    }
+
+    /// The labels of the rows of `files` in order: `explicit` (one file for them all), else for one
+    /// file its `labelsPath`, for several each file's own `<stem>.labels.npy` when every file has
+    /// one; none when no file has; throws when only some have labels.
+    static func labels(explicit: String?, forFiles files: [String], counts: [Int]) throws -> [Int]? {
+        if let explicit { return try readLabels(explicit, count: counts.reduce(0, +)) }
+        let paths =
+            files.count == 1
+            ? [try labelsPath(explicit: nil, besideFile: files[0])]
+            : files.map { file -> String? in
+                let path = defaultLabels(ofEmbeddings: file)
+                return FileManager.default.fileExists(atPath: path) ? path : nil
+            }
+        guard paths.contains(where: { $0 != nil }) else { return nil }
+        var all = [Int]()
+        for (file, (path, count)) in zip(files, zip(paths, counts)) {
+            guard let path else {
+                throw FileError(
+                    file, "has no labels (\(defaultLabels(ofEmbeddings: file))) while other files have: give --labels")
+            }
+            all += try readLabels(path, count: count)
+        }
+        return all
+    }
+
+    /// Where `pic2vec index` stores the labels of an index file.
+    static func sidecar(ofIndex path: String) -> String { path + ".labels.npy" }
+}

@@ -1,0 +1,55 @@
+import Common
+import Foundation
+import VectorSearch
+
+/// `pic2vec index --merge`: IVF indexes filled from one trained index, combined in order.
+struct IndexMerge {
+    /// The index files, in the order their rows take in the merged index.
+    let paths: [String]
+    let threads: Int
+
+    /// Merges the indexes and their labels into `output`; throws naming the first index that
+    /// is not IVF, differs in dimension, metric or training, or was made by another model.
+    func run(output: String) throws {
+        let description = try IndexDescription.combining(paths.map { try IndexDescription.read(forIndex: $0) }, paths: paths)
+        let labels = try mergedLabels()
+        let merged = try open(paths[0])
+        for path in paths.dropFirst() {
+            let index = try open(path)
+            do {
+                try merged.merge(index)
+            } catch {
+                throw FileError(path, "cannot be merged into \(paths[0]): \(error)")
+            }
+        }
+        try IndexFiles.save(merged, description: description, labels: labels, to: output)
+        print("Merged \(paths.count) indexes into \(merged.count) vectors of dimension \(merged.dimension) in \(output)")
+    }
+
+    private func open(_ path: String) throws -> VectorIndex {
+        let index = try VectorIndex(contentsOf: path, threads: threads)
+        guard index.isIVF else {
+            throw FileError(path, "is not an IVF index: only IVF indexes filled from one trained index can be merged")
+        }
+        return index
+    }
+
+    /// Each index's labels in order, when every index has them; none when none has.
+    private func mergedLabels() throws -> [Int]? {
+        let sidecars = paths.map { EmbeddingFile.sidecar(ofIndex: $0) }
+        let present = sidecars.filter { FileManager.default.fileExists(atPath: $0) }
+        guard !present.isEmpty else { return nil }
+        guard present.count == sidecars.count else {
+            throw FileError(
+                paths[sidecars.firstIndex { !FileManager.default.fileExists(atPath: $0) } ?? 0],
+                "has no labels (.labels.npy) while other indexes have")
+        }
+        return try sidecars.flatMap { path -> [Int] in
+            let array = try NPY.read(path)
+            guard array.dtype == .int64, array.shape.count == 1 else {
+                throw FileError(path, "expected a 1-D int64 array, found \(array.dtype.rawValue) with shape \(array.shape)")
+            }
+            return array.ints
+        }
+    }
+}
