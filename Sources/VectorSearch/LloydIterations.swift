@@ -64,15 +64,11 @@ final class LloydIterations {
         counts = ScratchBuffer(repeating: 0, count: k)
     }
 
-    /// Assigns every point, then alternates updates and assignments until no assignment
+    /// Runs k-means runs over the same points in lockstep, each exactly as it would run alone:
+    /// every point is assigned, then updates and assignments alternate until no assignment
     /// changes, the total squared shift is at most `tolerance`, or after `iterations` updates.
-    func run(iterations: Int, tolerance: Float) -> (centroids: Matrix, assignments: [Int]) {
-        Self.run([self], iterations: iterations, tolerance: tolerance)[0]
-    }
-
-    /// Runs several k-means runs over the same points in lockstep, each exactly as `run` alone
-    /// would: every pass reads a block of rows once for all the runs still iterating, so the
-    /// runs share the memory traffic that dominates a pass over high-dimensional points.
+    /// Every pass reads a block of rows once for all the runs still iterating, so the runs
+    /// share the memory traffic that dominates a pass over high-dimensional points.
     static func run(_ runs: [LloydIterations], iterations: Int, tolerance: Float) -> [(
         centroids: Matrix, assignments: [Int]
     )] {

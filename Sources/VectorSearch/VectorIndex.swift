@@ -226,14 +226,24 @@ public final class VectorIndex {
     }
 
     /// The `k` stored vectors nearest `query`, nearest first, leaving out stored row `excluded`
-    /// when the query is that row: searches one more and drops it (and any empty slot).
+    /// when the query is that row.
     public func nearest(_ query: [Float], k: Int, excluding excluded: Int? = nil) throws(VectorSearchError) -> [Hit] {
-        let wanted = min(k + (excluded == nil ? 0 : 1), count)
-        let found = try search(Matrix(rows: 1, columns: query.count, values: query), k: wanted)
-        return zip(found.ids(of: 0), found.distances(of: 0))
-            .filter { id, _ in id >= 0 && id != excluded }
-            .prefix(k)
-            .map { Hit(id: $0.0, distance: $0.1) }
+        try nearest(Matrix(rows: 1, columns: query.count, values: query), k: k, excluding: [excluded])[0]
+    }
+
+    /// The `k` stored vectors nearest each query, nearest first, leaving out stored row
+    /// `excluded[i]` when query `i` is that row: searches one more and drops it (and any empty
+    /// slot), so a list is shorter than `k` only when the index holds too few rows.
+    public func nearest(_ queries: Matrix, k: Int, excluding excluded: [Int?]) throws(VectorSearchError) -> [[Hit]] {
+        precondition(excluded.count == queries.rows, "\(excluded.count) excluded rows for \(queries.rows) queries")
+        let wanted = min(k + (excluded.allSatisfy { $0 == nil } ? 0 : 1), count)
+        let found = try search(queries, k: wanted)
+        return (0..<queries.rows).map { q in
+            zip(found.ids(of: q), found.distances(of: q))
+                .filter { id, _ in id >= 0 && id != excluded[q] }
+                .prefix(k)
+                .map { Hit(id: $0.0, distance: $0.1) }
+        }
     }
 
     /// The stored vector with id `id`.

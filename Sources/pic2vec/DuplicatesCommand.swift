@@ -58,7 +58,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
     @Option(
         help: """
             Without --threshold: the threshold as this fraction of the median nearest-neighbor distance \
-            (default: 0.5 with trained weights, 0.2 with random weights or --features pixels).
+            (default: \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) with trained weights, \
+            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) with random weights or --features pixels).
             """)
     var relativeThreshold: Float?
 

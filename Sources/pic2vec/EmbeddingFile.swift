@@ -25,11 +25,17 @@ enum EmbeddingFile {
 
     /// Reads an int64 label vector and checks it has one label per row.
     static func readLabels(_ path: String, count: Int) throws -> [Int] {
+        let labels = try readLabels(path)
+        guard labels.count == count else { throw FileError(path, "holds \(labels.count) labels for \(count) rows") }
+        return labels
+    }
+
+    /// Reads an int64 label vector.
+    static func readLabels(_ path: String) throws -> [Int] {
         let array = try NPY.read(path)
         guard array.dtype == .int64, array.shape.count == 1 else {
             throw FileError(path, "expected a 1-D int64 array, found \(array.dtype.rawValue) with shape \(array.shape)")
         }
-        guard array.shape[0] == count else { throw FileError(path, "holds \(array.shape[0]) labels for \(count) rows") }
         return array.ints
     }
 

@@ -44,12 +44,6 @@ struct IndexMerge {
                 paths[sidecars.firstIndex { !FileManager.default.fileExists(atPath: $0) } ?? 0],
                 "has no labels (.labels.npy) while other indexes have")
         }
-        return try sidecars.flatMap { path -> [Int] in
-            let array = try NPY.read(path)
-            guard array.dtype == .int64, array.shape.count == 1 else {
-                throw FileError(path, "expected a 1-D int64 array, found \(array.dtype.rawValue) with shape \(array.shape)")
-            }
-            return array.ints
-        }
+        return try sidecars.flatMap { try EmbeddingFile.readLabels($0) }
     }
 }

@@ -18,16 +18,15 @@ extension Neighbors {
 
 extension VectorIndex {
     /// The `k` nearest stored rows of each query, where query `i` is stored row `ids[i]` and is
-    /// left out of its own result (searches `k + 1` and drops it, or the last when absent).
+    /// left out of its own result (`nearest(_:k:excluding:)`), as neighbor lists padded with
+    /// id -1 at distance infinity when the index holds too few rows.
     public func search(storedRows queries: Matrix, ids: [Int], k: Int) throws(VectorSearchError) -> Neighbors {
         precondition(ids.count == queries.rows, "\(ids.count) ids for \(queries.rows) queries")
-        let found = try search(queries, k: min(k + 1, count))
         var outIDs = [Int]()
         var outDistances = [Float]()
-        for q in 0..<queries.rows {
-            let kept = zip(found.ids(of: q), found.distances(of: q)).filter { $0.0 != ids[q] }.prefix(k)
-            outIDs += kept.map { $0.0 } + Array(repeating: -1, count: k - kept.count)
-            outDistances += kept.map { $0.1 } + Array(repeating: Float.infinity, count: k - kept.count)
+        for hits in try nearest(queries, k: k, excluding: ids) {
+            outIDs += hits.map(\.id) + Array(repeating: -1, count: k - hits.count)
+            outDistances += hits.map(\.distance) + Array(repeating: Float.infinity, count: k - hits.count)
         }
         return Neighbors(queries: queries.rows, k: k, ids: outIDs, distances: outDistances)
     }
