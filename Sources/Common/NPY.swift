@@ -55,6 +55,7 @@ public enum NPY {
 
     /// Reads and validates an `.npy` file.
     public static func read(_ path: String) throws -> Array {
+        try RegularFile.check(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileError(path, "cannot read file")
         }

@@ -16,6 +16,7 @@ public final class NPYRows {
 
     /// Opens `path`; throws a `FileError` naming it unless it is a 2-D float32 `.npy` of the right length.
     public init(path: String) throws {
+        try RegularFile.check(path)
         guard let handle = FileHandle(forReadingAtPath: path) else { throw FileError(path, "cannot read file") }
         let prefix: Data
         do {

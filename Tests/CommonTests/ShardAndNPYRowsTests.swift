@@ -45,12 +45,25 @@ final class ShardAndNPYRowsTests: XCTestCase {
         try data.dropLast(4).write(to: URL(fileURLWithPath: folder + "/short.npy"))
         try NPY.write([1, 2, 3], to: folder + "/ints.npy")
         try NPY.write([1, 2, 3], shape: [3], to: folder + "/flat.npy")
+        // A header claiming more rows than fit in memory, and one claiming more than the file holds.
+        func header(shape: String) -> Data {
+            var text = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+            text += String(repeating: " ", count: 128 - 10 - text.utf8.count - 1) + "\n"
+            return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(text.utf8.count), 0] + Array(text.utf8) + [0, 0, 0, 0])
+        }
+        try header(shape: "(4294967296, 4294967296)").write(to: URL(fileURLWithPath: folder + "/huge.npy"))
+        try header(shape: "(1000000, 1)").write(to: URL(fileURLWithPath: folder + "/tall.npy"))
+        XCTAssertEqual(mkfifo(folder + "/fifo.npy", 0o600), 0)
         for (name, problem) in [
             ("short.npy", "truncated"), ("ints.npy", "2-D float32"), ("flat.npy", "2-D float32"), ("none.npy", "cannot read"),
+            ("huge.npy", "too large"), ("tall.npy", "truncated"), ("fifo.npy", "not a regular file"),
         ] {
             XCTAssertThrowsError(try NPYRows(path: folder + "/" + name)) {
                 XCTAssertTrue("\($0)".contains(name) && "\($0)".contains(problem), "\($0)")
             }
+        }
+        XCTAssertThrowsError(try NPY.read(folder + "/fifo.npy")) {
+            XCTAssertTrue("\($0)".contains("fifo.npy") && "\($0)".contains("not a regular file"), "\($0)")
         }
     }
 }
