@@ -194,7 +194,7 @@ struct RerankingExperiment: Experiment {
         var tiles: [ImageGrid.Tile] = []
         for q in sampleIndices(count: testSet.count, take: 3, seed: context.seed &+ 10) {
             let query = try testSet.image(at: q)
-            for (name, outcome) in [("baseline", base), ("\(winner.pipeline)", winner)] {
+            for (name, outcome) in [("baseline", base), ("re-ranked", winner)] {
                 tiles.append(
                     ImageGrid.Tile(
                         pixels: query.pixels, width: query.width, height: query.height,
@@ -214,7 +214,7 @@ struct RerankingExperiment: Experiment {
                 title: "Top \(shown) before and after re-ranking" + context.weightsTag, tiles: tiles, columns: shown + 1,
                 tileSide: 84, captionLines: 2),
             name: "10-reranking-gallery",
-            caption: "Three test queries: baseline row, then `\(winner.pipeline)` row (green: same class)"
+            caption: "Three test queries: baseline row, then the row re-ranked by `\(winner.pipeline)` (green: same class)"
                 + context.weightsTag, in: &section)
     }
 }
