@@ -190,37 +190,17 @@ void rn_add_scaled(int level, const float *row, float *sum, int d, float sign) {
     add_scaled_generic(row, sum, d, sign);
 }
 
-void rn_nearest_two(int level, const float *row, int d, int k, const float *centroids, const float *norms, int *best,
-                    float *first, float *second) {
-    int best_c = 0;
-    float best_e = INFINITY, second_e = INFINITY;
-    float dots[4];
-    for (int c = 0; c < k; c += 4) {
-        int count = k - c < 4 ? k - c : 4;
-        const float *block = centroids + (size_t)c * d;
-        if (count < 4) {
-            for (int i = 0; i < count; i++) dots[i] = rn_dot(level, row, block + (size_t)i * d, d);
-        } else {
+void rn_dots(int level, const float *row, int d, int k, const float *rows, float *out) {
+    int c = 0;
+    for (; c + 4 <= k; c += 4) {
+        const float *block = rows + (size_t)c * d;
 #if defined(__x86_64__)
-            if (level >= RN_LEVEL_AVX512) dot4_avx512(row, block, d, dots);
-            else if (level == RN_LEVEL_AVX2) dot4_avx2(row, block, d, dots);
-            else dot4_generic(row, block, d, dots);
+        if (level >= RN_LEVEL_AVX512) dot4_avx512(row, block, d, out + c);
+        else if (level == RN_LEVEL_AVX2) dot4_avx2(row, block, d, out + c);
+        else dot4_generic(row, block, d, out + c);
 #else
-            dot4_generic(row, block, d, dots);
+        dot4_generic(row, block, d, out + c);
 #endif
-        }
-        for (int i = 0; i < count; i++) {
-            float e = norms[c + i] - 2 * dots[i];
-            if (e < best_e) {
-                second_e = best_e;
-                best_e = e;
-                best_c = c + i;
-            } else if (e < second_e) {
-                second_e = e;
-            }
-        }
     }
-    *best = best_c;
-    *first = best_e;
-    *second = second_e;
+    for (; c < k; c++) out[c] = rn_dot(level, row, rows + (size_t)c * d, d);
 }

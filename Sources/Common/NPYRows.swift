@@ -49,18 +49,32 @@ public final class NPYRows {
 
     deinit { try? handle.close() }
 
-    /// The float values of rows `range`, row-major.
+    /// The float values of rows `range`, row-major, read straight into the array (`pread(2)`
+    /// in a loop, which also resumes after short reads).
     public func read(_ range: Range<Int>) throws -> [Float] {
         precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows \(range) outside 0..<\(rows)")
-        let byteCount = range.count * columns * MemoryLayout<Float>.size
-        let data: Data
-        do {
-            try handle.seek(toOffset: UInt64(dataOffset + range.lowerBound * columns * MemoryLayout<Float>.size))
-            data = try handle.read(upToCount: byteCount) ?? Data()
-        } catch {
-            throw FileError(path, "cannot read rows \(range): \(error.localizedDescription)")
+        let count = range.count * columns
+        let start = dataOffset + range.lowerBound * columns * MemoryLayout<Float>.size
+        var failure: String?
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            var done = 0
+            while done < bytes.count {
+                let got = pread(
+                    handle.fileDescriptor, bytes.baseAddress! + done, min(bytes.count - done, 1 << 30), off_t(start + done))
+                if got < 0 && errno == EINTR { continue }
+                guard got > 0 else {
+                    failure =
+                        got == 0
+                        ? "ended while reading rows \(range)" : "cannot read rows \(range): \(String(cString: strerror(errno)))"
+                    bytes.initializeMemory(as: UInt8.self, repeating: 0)
+                    break
+                }
+                done += got
+            }
+            initialized = count
         }
-        guard data.count == byteCount else { throw FileError(path, "ended while reading rows \(range)") }
-        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        if let failure { throw FileError(path, failure) }
+        return values
     }
 }

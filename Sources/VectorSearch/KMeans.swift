@@ -3,12 +3,12 @@ public import Common
 
 /// k-means clustering: greedy k-means++ seeding (Arthur & Vassilvitskii, SODA 2007; with
 /// scikit-learn's `2 + ln k` candidates per step), then Lloyd iterations, keeping the
-/// lowest-inertia of `restarts` runs drawn from `seed`.
+/// lowest-inertia of `restarts` runs, each seeded from its own generator drawn from `seed`.
 ///
 /// A pass over the points is split into fixed chunks across `threads` workers; each row's dot
 /// products with the centroids come from the SIMD kernels of CKernels at `level` (row norms are
-/// computed once), and Hamerly's bounds skip the rows that provably keep their centroid, so
-/// later iterations read few rows. Sums are kept in `Double` and merged in chunk order, so a
+/// computed once), and Elkan's bounds skip the distances that provably cannot change a row's
+/// centroid, so later iterations compute few. Sums are kept in `Double` and merged in chunk order, so a
 /// seed gives the same result for any thread count. The k-means++ distances are computed the
 /// same way, one pass per step. Like scikit-learn, iterations stop when no assignment changes
 /// or the centroids barely move (total squared shift <= `1e-4` x the mean per-column variance),
@@ -64,7 +64,8 @@ public struct KMeans: Sendable {
         var generator = SeededGenerator(seed: UInt64(bitPattern: Int64(seed)))
         let seeding = Seeding(points, threads: threads, level: level)
         let tolerance = Self.tolerance(points, threads: threads)
-        let initials = (0..<restarts).map { _ in seeding.centroids(clusters, using: &generator) }
+        var generators = (0..<restarts).map { _ in SeededGenerator(seed: generator.next()) }
+        let initials = seeding.centroids(clusters, using: &generators)
         var best: Result?
         for result in lloyd(points, from: initials, squaredNorms: seeding.squaredNorms, tolerance: tolerance)
         where result.inertia < best?.inertia ?? .infinity {

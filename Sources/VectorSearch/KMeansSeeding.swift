@@ -1,9 +1,12 @@
+internal import CKernels
 import Common
 import Foundation
 
 /// Greedy k-means++ seeding: each new centroid is the best (lowest total squared distance)
 /// of `2 + ln k` points drawn with probability proportional to their squared distance to
-/// the centroids chosen so far. Distances come from one SIMD pass over the points per step.
+/// the centroids chosen so far. Several starts are seeded in lockstep, each from its own
+/// generator: one SIMD pass over the points per step gives the distances for every start's
+/// candidates, so the starts share the memory traffic that bounds a pass.
 struct Seeding {
     let points: Matrix
     let squaredNorms: [Float]
@@ -17,27 +20,35 @@ struct Seeding {
         squaredNorms = points.rowNorms.map { $0 * $0 }
     }
 
-    /// `count` seed centroids drawn with `generator`.
-    func centroids(_ count: Int, using generator: inout SeededGenerator) -> Matrix {
-        let n = points.rows
+    /// `count` seed centroids for each of `generators` (one start each), in their order; each
+    /// start's centroids depend only on its own generator.
+    func centroids(_ count: Int, using generators: inout [SeededGenerator]) -> [Matrix] {
+        let n = points.rows, starts = generators.count
         let trials = 2 + Int(log(Double(count)))
-        var chosen = [Int.random(in: 0..<n, using: &generator)]
-        var nearest = squaredDistances(to: [chosen[0]])
-        while chosen.count < count {
-            let total = nearest.reduce(0.0) { $0 + Double($1) }
-            let candidates = (0..<trials).map { _ in draw(nearest, total: total, using: &generator) }
-            let distances = squaredDistances(to: candidates)
-            var bestPotential = Double.infinity
-            var bestCandidate = 0
-            for t in 0..<trials {
-                var potential = 0.0
-                for i in 0..<n { potential += Double(min(nearest[i], distances[i * trials + t])) }
-                if potential < bestPotential { (bestPotential, bestCandidate) = (potential, t) }
+        var chosen = (0..<starts).map { [Int.random(in: 0..<n, using: &generators[$0])] }
+        let first = squaredDistances(to: chosen.map { $0[0] })
+        var nearest = (0..<starts).map { s in (0..<n).map { first[$0 * starts + s] } }
+        while chosen.count > 0, chosen[0].count < count {
+            var candidates = [Int]()
+            for s in 0..<starts {
+                let total = nearest[s].reduce(0.0) { $0 + Double($1) }
+                candidates += (0..<trials).map { _ in draw(nearest[s], total: total, using: &generators[s]) }
             }
-            chosen.append(candidates[bestCandidate])
-            for i in 0..<n { nearest[i] = min(nearest[i], distances[i * trials + bestCandidate]) }
+            let distances = squaredDistances(to: candidates)
+            let m = candidates.count
+            for s in 0..<starts {
+                var bestPotential = Double.infinity
+                var bestColumn = 0
+                for column in s * trials..<(s + 1) * trials {
+                    var potential = 0.0
+                    for i in 0..<n { potential += Double(min(nearest[s][i], distances[i * m + column])) }
+                    if potential < bestPotential { (bestPotential, bestColumn) = (potential, column) }
+                }
+                chosen[s].append(candidates[bestColumn])
+                for i in 0..<n { nearest[s][i] = min(nearest[s][i], distances[i * m + bestColumn]) }
+            }
         }
-        return Matrix(rows: count, columns: points.columns, values: chosen.flatMap { points.row($0) })
+        return chosen.map { Matrix(rows: count, columns: points.columns, values: $0.flatMap { points.row($0) }) }
     }
 
     /// A row index drawn with probability proportional to `weights`.
@@ -64,11 +75,9 @@ struct Seeding {
                 guard let x = values.baseAddress, let t = targetValues.baseAddress else { return }
                 forEachChunk(n, chunks: min(32, n), threads: threads) { _, range in
                     for i in range {
-                        let row = x + i * d
-                        for c in 0..<m {
-                            let dot = KMeans.dot(row, t + c * d, d, level: level)
-                            distances[i * m + c] = max(0, squaredNorms[i] + targetNorms[c] - 2 * dot)
-                        }
+                        let out = distances.base + i * m
+                        rn_dots(level.rawValue, x + i * d, Int32(d), Int32(m), t, out)
+                        for c in 0..<m { out[c] = max(0, squaredNorms[i] + targetNorms[c] - 2 * out[c]) }
                     }
                 }
             }

@@ -4,12 +4,16 @@ import Common
 /// Lloyd iterations of one k-means run from given centroids, with the scratch memory they
 /// need (owned here, freed with this object).
 ///
-/// Hamerly's bounds (SDM 2010) skip the points that provably keep their centroid: each point
-/// keeps an upper bound on the distance to its centroid and a lower bound on the distance to
-/// any other, loosened by how far the centroids moved. Only points whose bounds overlap are
-/// read again, and only points that change cluster touch the centroid sums, which are kept
-/// in `Double` and updated by per-chunk deltas merged in chunk order. The result is the same
-/// as plain Lloyd iterations, and every point ends assigned to its nearest final centroid.
+/// Elkan's bounds (ICML 2003) skip the distances that provably cannot change a point's
+/// centroid: each point keeps an upper bound on the distance to its centroid and a lower
+/// bound on the distance to every other centroid (`n x k` floats), each loosened by how far
+/// its own centroid moved; a distance is computed only where the bounds overlap and the
+/// centroids are not already far apart. In the high dimensions of embeddings the per-centroid
+/// bounds stay tight where Hamerly's single bound (loosened by the largest move) fails for most
+/// points (measured: `benchmarks/README.md`). Only points that change cluster touch the
+/// centroid sums, which are kept in `Double` and updated by per-chunk deltas merged in chunk
+/// order. The result is the same as plain Lloyd iterations, and every point ends assigned to
+/// its nearest final centroid.
 final class LloydIterations {
     let points: Matrix
     let squaredNorms: [Float]
@@ -24,13 +28,15 @@ final class LloydIterations {
     let centroids: ScratchBuffer<Float>
     /// The centroid of each point (-1 before the first pass).
     let assignments: ScratchBuffer<Int>
-    /// Per point: an upper bound on the distance to its centroid, a lower bound on the distance to any other.
+    /// Per point: an upper bound on the distance to its centroid; `k` lower bounds, one per centroid.
     let upper: ScratchBuffer<Float>
     let lower: ScratchBuffer<Float>
     /// Per centroid: its squared norm, how far it moved in the last update, half the distance to the nearest other.
     let centroidNorms: ScratchBuffer<Float>
     let moved: ScratchBuffer<Float>
     let separation: ScratchBuffer<Float>
+    /// `k x k` half distances between the centroids.
+    let halfDistances: ScratchBuffer<Float>
     /// Per chunk: the changes to the centroid sums (`k x d`) and counts (`k`) made by its points in a pass.
     let deltaSums: ScratchBuffer<Float>
     let deltaCounts: ScratchBuffer<Int>
@@ -53,10 +59,11 @@ final class LloydIterations {
         centroids = ScratchBuffer(initial.values)
         assignments = ScratchBuffer(repeating: -1, count: n)
         upper = ScratchBuffer(repeating: 0, count: n)
-        lower = ScratchBuffer(repeating: 0, count: n)
+        lower = ScratchBuffer(repeating: 0, count: n * k)
         centroidNorms = ScratchBuffer(repeating: 0, count: k)
         moved = ScratchBuffer(repeating: 0, count: k)
         separation = ScratchBuffer(repeating: 0, count: k)
+        halfDistances = ScratchBuffer(repeating: 0, count: k * k)
         deltaSums = ScratchBuffer(repeating: 0, count: chunks * k * d)
         deltaCounts = ScratchBuffer(repeating: 0, count: chunks * k)
         chunkChanged = ScratchBuffer(repeating: false, count: chunks)
@@ -94,40 +101,24 @@ final class LloydIterations {
     @discardableResult
     private static func pass(_ runs: [LloydIterations], full: Bool) -> [Bool] {
         guard let first = runs.first else { return [] }
-        let bounds = runs.map { $0.beginPass() }
+        for run in runs { run.beginPass() }
         let block = max(1, blockBytes / max(1, first.d * MemoryLayout<Float>.stride))
         first.points.values.withUnsafeBufferPointer { values in
             guard let x = values.baseAddress else { return }
             forEachChunk(first.n, chunks: first.chunks, threads: first.threads) { chunk, range in
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
                     let rows = start..<min(range.upperBound, start + block)
-                    for (run, moved) in zip(runs, bounds) { run.assignChunk(rows, of: x, full: full, moved: moved, chunk: chunk) }
+                    for run in runs { run.assignChunk(rows, of: x, full: full, chunk: chunk) }
                 }
             }
         }
         return runs.map { $0.endPass() }
     }
 
-    /// How far the centroids moved in the last update: the largest move, where, and the second largest.
-    struct Moves {
-        var largest: Float = 0
-        var second: Float = 0
-        var largestAt = -1
-    }
-
-    /// Prepares a pass: the centroids' geometry, their moves, and no chunk changed yet.
-    private func beginPass() -> Moves {
+    /// Prepares a pass: the centroids' geometry, and no chunk changed yet.
+    private func beginPass() {
         refreshCentroidGeometry()
-        var moves = Moves()
-        for c in 0..<k {
-            if moved[c] > moves.largest {
-                (moves.second, moves.largest, moves.largestAt) = (moves.largest, moved[c], c)
-            } else if moved[c] > moves.second {
-                moves.second = moved[c]
-            }
-        }
         for chunk in 0..<chunks { chunkChanged[chunk] = false }
-        return moves
     }
 
     /// Ends a pass: merges the chunks that changed, in chunk order, and clears their deltas.
@@ -148,7 +139,7 @@ final class LloydIterations {
         return true
     }
 
-    /// Each centroid's squared norm and half the distance to its nearest other centroid.
+    /// Each centroid's squared norm, half its distance to every other, and to the nearest other.
     private func refreshCentroidGeometry() {
         for c in 0..<k {
             var s: Float = 0
@@ -164,6 +155,8 @@ final class LloydIterations {
                     s += t * t
                 }
                 let half = 0.5 * s.squareRoot()
+                halfDistances[a * k + b] = half
+                halfDistances[b * k + a] = half
                 separation[a] = min(separation[a], half)
                 separation[b] = min(separation[b], half)
             }
@@ -171,9 +164,9 @@ final class LloydIterations {
     }
 
     /// The points `range` of chunk `chunk`: bounds, reassignment, and the chunk's deltas.
-    private func assignChunk(_ range: Range<Int>, of x: UnsafePointer<Float>, full: Bool, moved moves: Moves, chunk: Int) {
-        let (a, u, l) = (assignments.base, upper.base, lower.base)
-        let (cent, cn, mv, sp) = (centroids.base, centroidNorms.base, moved.base, separation.base)
+    private func assignChunk(_ range: Range<Int>, of x: UnsafePointer<Float>, full: Bool, chunk: Int) {
+        let (a, u) = (assignments.base, upper.base)
+        let (cent, cn, mv, sp, half) = (centroids.base, centroidNorms.base, moved.base, separation.base, halfDistances.base)
         let sums = deltaSums.base + chunk * k * d
         let counts = deltaCounts.base + chunk * k
         var changed = false
@@ -181,24 +174,41 @@ final class LloydIterations {
             let old = a[i]
             let row = x + i * d
             let squaredNorm = squaredNorms[i]
-            if !full {
+            let l = lower.base + i * k
+            var best = old
+            if full {
+                // Every distance: the lower bounds start exact.
+                rn_dots(level.rawValue, row, Int32(d), Int32(k), cent, l)
+                var nearest: Float = .infinity
+                for c in 0..<k {
+                    let e = cn[c] - 2 * l[c]
+                    l[c] = max(0, squaredNorm + e).squareRoot()
+                    if e < nearest { (nearest, best) = (e, c) }
+                }
+                u[i] = l[best]
+            } else {
                 u[i] += mv[old]
-                l[i] -= old == moves.largestAt ? moves.second : moves.largest
-                let bound = max(sp[old], l[i])
-                if u[i] <= bound { continue }
-                let exact = max(0, squaredNorm + cn[old] - 2 * KMeans.dot(row, cent + old * d, d, level: level))
-                u[i] = exact.squareRoot()
-                if u[i] <= bound { continue }
+                for c in 0..<k { l[c] -= mv[c] }
+                if u[i] <= sp[old] { continue }
+                var tight = false
+                for c in 0..<k where c != best && u[i] > l[c] && u[i] > half[best * k + c] {
+                    if !tight {
+                        u[i] = distance(row, squaredNorm, to: best)
+                        tight = true
+                        if u[i] <= l[c] || u[i] <= half[best * k + c] { continue }
+                    }
+                    l[c] = distance(row, squaredNorm, to: c)
+                    if l[c] < u[i] {
+                        l[best] = u[i]
+                        (best, u[i]) = (c, l[c])
+                    }
+                }
             }
-            var best: Int32 = 0, first: Float = 0, second: Float = 0
-            rn_nearest_two(level.rawValue, row, Int32(d), Int32(k), cent, cn, &best, &first, &second)
-            u[i] = max(0, squaredNorm + first).squareRoot()
-            l[i] = max(0, squaredNorm + second).squareRoot()
-            if Int(best) != old {
+            if best != old {
                 changed = true
-                a[i] = Int(best)
-                counts[Int(best)] += 1
-                rn_add_scaled(level.rawValue, row, sums + Int(best) * d, Int32(d), 1)
+                a[i] = best
+                counts[best] += 1
+                rn_add_scaled(level.rawValue, row, sums + best * d, Int32(d), 1)
                 if old >= 0 {
                     counts[old] -= 1
                     rn_add_scaled(level.rawValue, row, sums + old * d, Int32(d), -1)
@@ -206,6 +216,12 @@ final class LloydIterations {
             }
         }
         if changed { chunkChanged[chunk] = true }
+    }
+
+    /// The distance from `row` (squared norm `squaredNorm`) to centroid `c`.
+    @inline(__always)
+    private func distance(_ row: UnsafePointer<Float>, _ squaredNorm: Float, to c: Int) -> Float {
+        max(0, squaredNorm + centroidNorms[c] - 2 * KMeans.dot(row, centroids.base + c * d, d, level: level)).squareRoot()
     }
 
     /// Moves every centroid to the mean of its points; returns the total squared shift.
@@ -227,7 +243,7 @@ final class LloydIterations {
                 counts[c] = 1
                 assignments[far] = c
                 upper[far] = 0
-                lower[far] = 0
+                (lower.base + far * k).update(repeating: 0, count: k)
             }
             let scale = 1 / Double(counts[c])
             for j in 0..<d {

@@ -184,9 +184,13 @@ final class VectorSearchTests: XCTestCase {
 
     func testKMeansRestartsInLockstepEqualRestartsRunAlone() throws {
         let x = try points()
-        var generator = SeededGenerator(seed: 5)
+        var generators = (0..<3).map { SeededGenerator(seed: 5 + UInt64($0)) }
         let seeding = Seeding(x, threads: 2, level: .current)
-        let initials = (0..<3).map { _ in seeding.centroids(4, using: &generator) }
+        let initials = seeding.centroids(4, using: &generators)
+        for (s, initial) in initials.enumerated() {
+            var alone = [SeededGenerator(seed: 5 + UInt64(s))]
+            XCTAssertEqual(seeding.centroids(4, using: &alone)[0], initial, "start \(s) seeded alone")
+        }
         let kmeans = KMeans(clusters: 4, iterations: 50, seed: 0, threads: 2)
         let norms = seeding.squaredNorms
         let together = kmeans.lloyd(x, from: initials, squaredNorms: norms, tolerance: 1e-6)
@@ -207,8 +211,8 @@ final class VectorSearchTests: XCTestCase {
         let x = try points()
         let k = 5
         let (n, d) = (x.rows, x.columns)
-        var generator = SeededGenerator(seed: 11)
-        let initial = Seeding(x, threads: 2, level: level).centroids(k, using: &generator)
+        var generators = [SeededGenerator(seed: 11)]
+        let initial = Seeding(x, threads: 2, level: level).centroids(k, using: &generators)[0]
         let kmeans = KMeans(clusters: k, iterations: 20, restarts: 1, seed: 0, threads: 2, level: level)
         let result = kmeans.lloyd(x, from: [initial], squaredNorms: x.rowNorms.map { $0 * $0 }, tolerance: 0)[0]
 

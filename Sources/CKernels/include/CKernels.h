@@ -63,9 +63,8 @@ float rn_dot(int level, const float *a, const float *b, int d);
 /// sum[j] += sign * row[j] for j < d.
 void rn_add_scaled(int level, const float *row, float *sum, int d, float sign);
 
-/// The nearest and second-nearest of k centroids (k x d, row-major) to `row` by
-/// `norms[c] - 2 row · c`: writes the nearest's index and both values.
-void rn_nearest_two(int level, const float *row, int d, int k, const float *centroids, const float *norms, int *best,
-                    float *first, float *second);
+/// out[c] = row · rows[c] for the k rows of `rows` (k x d, row-major), four rows per pass
+/// over `row` where k allows.
+void rn_dots(int level, const float *row, int d, int k, const float *rows, float *out);
 
 #endif

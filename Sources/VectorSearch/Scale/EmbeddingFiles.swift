@@ -41,8 +41,7 @@ public final class EmbeddingFiles: VectorSource {
 
     public func rows(_ range: Range<Int>) throws -> Matrix {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "rows \(range) outside 0..<\(count)")
-        var values = [Float]()
-        values.reserveCapacity(range.count * dimension)
+        var parts = [Matrix]()
         var id = range.lowerBound
         while id < range.upperBound {
             let f = starts.lastIndex { $0 <= id } ?? 0
@@ -50,10 +49,12 @@ public final class EmbeddingFiles: VectorSource {
             let end = min(files[f].rows, local + range.upperBound - id)
             let part = Matrix(rows: end - local, columns: dimension, values: try files[f].read(local..<end))
             try check(part, file: files[f], firstRow: local)
-            values += part.values
+            parts.append(part)
             id += end - local
         }
-        let matrix = Matrix(rows: range.count, columns: dimension, values: values)
+        // Rows of one file are returned as read, without a second copy.
+        let matrix =
+            parts.count == 1 ? parts[0] : Matrix(rows: range.count, columns: dimension, values: parts.flatMap(\.values))
         return normalize ? matrix.l2Normalized() : matrix
     }
 
