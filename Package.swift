@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TSNETests", dependencies: ["TSNE", "TestSupport"]),
-        .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestSupport"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots", "ImageData", "TestSupport"]),
         .testTarget(name: "LabReportTests", dependencies: ["LabReport", "TestSupport"]),
         .testTarget(
             name: "CommandTests", dependencies: ["pic2vec", "Experiments", "Common", "ImageData", "TestSupport"]),

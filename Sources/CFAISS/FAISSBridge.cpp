@@ -108,6 +108,17 @@ int pv_faiss_index_factory(int d, const char *description, int metric, pv_faiss_
     });
 }
 
+int pv_faiss_set_opq_iterations(pv_faiss_index *index, int iterations) {
+    return guarded([&] {
+        auto *transformed = dynamic_cast<faiss::IndexPreTransform *>(unwrap(index));
+        auto *opq = transformed && !transformed->chain.empty()
+                        ? dynamic_cast<faiss::OPQMatrix *>(transformed->chain.front())
+                        : nullptr;
+        if (!opq) throw std::runtime_error("the index has no OPQ rotation");
+        opq->niter = iterations;
+    });
+}
+
 void pv_faiss_index_free(pv_faiss_index *index) { delete unwrap(index); }
 
 int pv_faiss_index_dimension(const pv_faiss_index *index) { return unwrap(index)->d; }

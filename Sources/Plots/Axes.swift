@@ -119,7 +119,10 @@ public struct Axes {
 
 /// Draws a figure title centered at the top.
 func drawTitle(_ title: String, on canvas: Canvas) {
-    canvas.text(title, x: canvas.width / 2, y: 26, size: 14, align: .center, bold: true)
+    // 14 pt, smaller (down to 6 pt) when the title would not fit the figure's width.
+    let available = canvas.width - 24
+    let size = max(6, min(14, 14 * available / max(1, canvas.textWidth(title, size: 14, bold: true))))
+    canvas.text(title, x: canvas.width / 2, y: 26, size: size, align: .center, bold: true)
 }
 
 /// Draws a legend box of colored squares and names at the top-right corner of `axes`.

@@ -136,7 +136,7 @@ public enum SearchSetup {
         return description.inputSize.map { preset.resized(to: $0) } ?? preset
     }
 
-    /// The data set (split, limited) that `description` names.
+    /// The data set (split, limited, augmented) that `description` names.
     static func openDataset(_ description: IndexDescription) throws -> any ImageDataset {
         guard let data = description.data else {
             throw SearchError.unavailable(
@@ -152,6 +152,11 @@ public enum SearchSetup {
         default:
             throw FileError(data, "unknown split '\(description.split)' (expected train or test)")
         }
-        return description.limit.map { dataset.limited(to: $0) } ?? dataset
+        let limited = description.limit.map { dataset.limited(to: $0) } ?? dataset
+        guard let augmentations = description.augmentations else { return limited }
+        guard augmentations.copies > 0 else {
+            throw FileError(data, "the index description asks for \(augmentations.copies) augmentations per image")
+        }
+        return AugmentedDataset(base: limited, copies: augmentations.copies, seed: augmentations.seed)
     }
 }

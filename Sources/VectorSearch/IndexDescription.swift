@@ -15,6 +15,9 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var split: String
     /// The `--limit` used (rows spread evenly over the set), or nil for all images.
     public var limit: Int?
+    /// Seeded augmentations of every image the rows are (`AugmentedDataset`, after `limit`), or
+    /// nil for the images themselves.
+    public var augmentations: Augmentations?
     /// The data set's fingerprint, checked when the set is reopened (nil: not checked).
     public var dataFingerprint: String?
     /// The network (`Model`'s raw value, "resnet18" ...); nil in descriptions written before
@@ -43,8 +46,20 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     /// What `--type auto` chose and the recall it measured.
     public var tuning: TuningRecord?
 
+    /// `copies` augmentations of every image, drawn by `seed`.
+    public struct Augmentations: Codable, Sendable, Equatable {
+        public var copies: Int
+        public var seed: UInt64
+
+        public init(copies: Int, seed: UInt64) {
+            self.copies = copies
+            self.seed = seed
+        }
+    }
+
     public init(
-        data: String?, split: String = "train", limit: Int? = nil, dataFingerprint: String? = nil, model: String? = nil,
+        data: String?, split: String = "train", limit: Int? = nil, augmentations: Augmentations? = nil,
+        dataFingerprint: String? = nil, model: String? = nil,
         weights: String,
         seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool,
         rerank: String? = nil, shard: String? = nil
@@ -52,6 +67,7 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         self.data = data
         self.split = split
         self.limit = limit
+        self.augmentations = augmentations
         self.dataFingerprint = dataFingerprint
         self.model = model
         self.weights = weights

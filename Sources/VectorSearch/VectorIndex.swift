@@ -25,7 +25,8 @@ public final class VectorIndex {
         case ivfFlat(lists: Int, probes: Int)
         /// Inverted lists of product-quantized residuals (Jégou et al. 2011): `lists` cells,
         /// `probes` visited per query, each vector stored as `codes` sub-vector codes of `bits`
-        /// bits; `rotated` learns an OPQ rotation first (Ge et al. 2013).
+        /// bits; `rotated` learns an OPQ rotation first (Ge et al. 2013), in
+        /// `VectorIndex.rotationIterations` iterations.
         case ivfPQ(lists: Int, probes: Int, codes: Int, bits: Int, rotated: Bool)
         /// Hierarchical navigable small-world graph (Malkov & Yashunin 2018): `links` per node,
         /// `efSearch` candidates kept while searching.
@@ -104,6 +105,11 @@ public final class VectorIndex {
     /// Whether searches set the process's thread pools (false once shared for concurrent reads).
     private var setsThreadPools = true
 
+    /// Training iterations of an OPQ rotation (FAISS's default is 50): each one trains the PQ
+    /// codebooks and rotates every training row, so 50 took over 6 minutes on 65,536 rows of
+    /// 1280 dimensions on 2 cores; most of the gain comes in the first few (`benchmarks/README.md`).
+    public static let rotationIterations = 10
+
     /// Creates an empty index of `dimension`-dimensional vectors.
     public init(dimension: Int, kind: Kind = .flat, metric: Metric = .l2, threads: Int = ThreadPools.cores)
         throws(VectorSearchError)
@@ -117,6 +123,9 @@ public final class VectorIndex {
         guard let created else { throw .faiss(operation: "index_factory", message: "no index returned") }
         handle = created
         self.threads = threads
+        if case .ivfPQ(_, _, _, _, rotated: true) = kind {
+            try Self.check("set OPQ iterations") { pv_faiss_set_opq_iterations(created, Int32(Self.rotationIterations)) }
+        }
         if let parameter = kind.searchParameter { try setSearchParameter(parameter.name, parameter.value) }
     }
 

@@ -38,7 +38,18 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Embed at most this many images, spread evenly over the set.")
     var limit: Int?
 
-    @Option(help: "Embed only part I of N equal, consecutive parts of the set (I/N, from 0), after --limit.")
+    @Option(
+        help: ArgumentHelp(
+            "Embed this many seeded augmentations of every image instead of the images (after --limit).",
+            discussion:
+                "Row r is augmentation r % N of image r / N: a random crop keeping 60-100% of each side, a left-right flip half of the time, brightness, contrast and saturation jitter of 0.8-1.2, drawn from --augmentation-seed and r alone. An index of these rows can be served: the description records the augmentations."
+        ))
+    var augmentations: Int?
+
+    @Option(help: "Seed of the augmentations.")
+    var augmentationSeed: UInt64 = 0
+
+    @Option(help: "Embed only part I of N equal, consecutive parts of the set (I/N, from 0), after --limit and --augmentations.")
     var shard: String?
 
     @Option(help: "Images per batch.")
@@ -66,6 +77,7 @@ struct EmbedCommand: AsyncParsableCommand {
                 "--size must be from \(Preprocessing.sizes.lowerBound) to \(Preprocessing.sizes.upperBound), not \(size)")
         }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
+        if let augmentations, augmentations <= 0 { throw ValidationError("--augmentations must be positive") }
         if let shard {
             do { _ = try Shard(shard) } catch { throw ValidationError("--shard: \(error)") }
         }
@@ -82,6 +94,8 @@ struct EmbedCommand: AsyncParsableCommand {
         let splits = try DataSource.open(data, root: cifarRoot)
         guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
         if let limit { dataset = dataset.limited(to: limit) }
+        let augmented = augmentations.map { IndexDescription.Augmentations(copies: $0, seed: augmentationSeed) }
+        if let augmented { dataset = AugmentedDataset(base: dataset, copies: augmented.copies, seed: augmented.seed) }
         let whole = dataset
         let part = try shard.map { try Shard($0) }
         if let part {
@@ -104,7 +118,8 @@ struct EmbedCommand: AsyncParsableCommand {
             "shard": part.map { $0.description as Any } ?? NSNull(),
         ]
         let origin = IndexDescription(
-            data: data, split: split.rawValue, limit: limit, dataFingerprint: whole.fingerprint, model: network.rawValue,
+            data: data, split: split.rawValue, limit: limit, augmentations: augmented, dataFingerprint: whole.fingerprint,
+            model: network.rawValue,
             weights: weights, seed: seed,
             weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false, shard: part?.description)
         sidecar["origin"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(origin))

@@ -87,6 +87,37 @@ final class ScaleCommandTests: XCTestCase {
         XCTAssertEqual(try NPY.read(folder + "/merged.index.labels.npy").ints, try NPY.read(folder + "/all.labels.npy").ints)
     }
 
+    func testAugmentedRowsAreEmbeddedShardedIndexedAndSearched() throws {
+        succeeds(
+            try pic2vec(
+                "embed", "--data", "images", "--weights", "random", "--seed", "3", "--augmentations", "3",
+                "--augmentation-seed", "7", "--output", "aug.npy"))
+        succeeds(
+            try pic2vec(
+                "embed", "--data", "images", "--weights", "random", "--seed", "3", "--augmentations", "3",
+                "--augmentation-seed", "7", "--shard", "1/2", "--output", "half.npy"))
+        let all = try Matrix.read(npy: folder + "/aug.npy")
+        XCTAssertEqual(all.rows, 120, "3 augmentations of each of 40 images")
+        let half = try Matrix.read(npy: folder + "/half.npy")
+        assertClose(half.values, Array(all.values[60 * all.columns..<120 * all.columns]), rtol: 1e-5, atol: 1e-6)
+        let images = try NPY.read(folder + "/aug.labels.npy").ints
+        XCTAssertEqual(images.count, 120)
+        XCTAssertEqual(Array(images[0..<6]), [images[0], images[0], images[0], images[3], images[3], images[3]])
+        XCTAssertNotEqual(all.row(0), all.row(1), "the copies of one image differ")
+        let sidecar = try Data(contentsOf: URL(fileURLWithPath: folder + "/aug.npy.json"))
+        let origin = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: sidecar) as? [String: Any])?["origin"] as? [String: Any])
+        XCTAssertEqual(origin["augmentations"] as? [String: Int], ["copies": 3, "seed": 7])
+
+        succeeds(try pic2vec("index", "--embeddings", "aug.npy", "--normalize", "--output", "aug.index"))
+        XCTAssertEqual(try description("aug.index")["augmentations"] as? [String: Int], ["copies": 3, "seed": 7])
+        // (Serving it reopens the augmented set: SearchServiceTests.AugmentedDescriptionTests.)
+        XCTAssertEqual(try neighbors("aug.index", query: 4).count, 5)
+        fails(
+            try pic2vec("embed", "--data", "images", "--weights", "random", "--augmentations", "0", "--output", "z.npy"),
+            saying: "--augmentations must be positive")
+    }
+
     func testExplicitAndAutoTypesAreDescribed() throws {
         try embed("all.npy")
         succeeds(

@@ -1,3 +1,4 @@
+import ImageData
 import Plots
 import TestSupport
 import XCTest
@@ -24,6 +25,22 @@ final class PlotsTests: XCTestCase {
         XCTAssertEqual(BarChart.wrap("dba-10-3+qe-10-3", width: 200, measure: measure), ["dba-10-3+qe-10-3"])
         XCTAssertEqual(BarChart.wrap("random weights", width: 50, measure: measure), ["random", "weights"])
         XCTAssertEqual(BarChart.wrap("averylongsingleword", width: 10, measure: measure), ["averylongsingleword"])
+    }
+
+    func testALongTitleShrinksToFitANarrowFigure() throws {
+        let tile = ImageGrid.Tile(pixels: [UInt8](repeating: 200, count: 4 * 4 * 3), width: 4, height: 4, caption: "cat")
+        let title = "Images nearest each centroid (one row per cluster) (EfficientNet-Lite0, efficientnet-lite0-57934424.pth)"
+        let (png, _) = try FigureFile.write(
+            ImageGrid(title: title, tiles: [tile, tile, tile, tile], columns: 4), name: "grid", folder: try temporaryFolder())
+        let image = try ImageDecoder.decode(file: png)
+        // The title band (points 8-36, pixels 16-72) holds ink, but none in the outer 8 px of each side.
+        var inked = Set<Int>()
+        for y in 16..<72 {
+            for x in 0..<image.width where image.pixels[(y * image.width + x) * 3] < 128 { inked.insert(x) }
+        }
+        XCTAssertFalse(inked.isEmpty, "the title is drawn")
+        XCTAssertGreaterThanOrEqual(inked.min() ?? 0, 8, "the title starts inside the figure")
+        XCTAssertLessThan(inked.max() ?? image.width, image.width - 8, "the title ends inside the figure")
     }
 
     func testEveryFigureKindWritesPNGAtTwicePointSizeAndPDF() throws {

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import ImageData
 import NIOCore
+import TestSupport
 import VectorSearch
 import XCTest
 
@@ -183,5 +184,31 @@ final class SidecarBoundsTests: XCTestCase {
         }
         let fine = IndexDescription(data: nil, weights: "random", preset: "cifar", inputSize: 64, normalized: true)
         XCTAssertEqual(try SearchSetup.preprocessing(fine, indexPath: "x.index").size, 64)
+    }
+}
+
+/// An index of augmented rows reopens its augmented set, and only a sane one.
+final class AugmentedDescriptionTests: XCTestCase {
+    func testAnAugmentedDescriptionOpensTheAugmentedSet() throws {
+        let folder = try temporaryFolder()
+        for (name, value) in [("a", UInt8(30)), ("b", UInt8(220))] {
+            try FileManager.default.createDirectory(atPath: folder + "/images/" + name, withIntermediateDirectories: true)
+            let png = PNGEncoder.encode(RGBImage(width: 8, height: 8, pixels: [UInt8](repeating: value, count: 8 * 8 * 3)))
+            try Data(png).write(to: URL(fileURLWithPath: folder + "/images/\(name)/0.png"))
+        }
+        var description = IndexDescription(
+            data: folder + "/images", augmentations: .init(copies: 3, seed: 5), weights: "random", preset: "cifar",
+            normalized: true)
+        let dataset = try SearchSetup.openDataset(description)
+        XCTAssertEqual(dataset.count, 6)
+        XCTAssertEqual(dataset.labels, [0, 0, 0, 1, 1, 1])
+        XCTAssertTrue(dataset.ids[4].hasSuffix("#1"), dataset.ids[4])
+        XCTAssertEqual(
+            dataset.fingerprint,
+            AugmentedDataset(base: try DataSource.open(folder + "/images").train, copies: 3, seed: 5).fingerprint)
+        description.augmentations = .init(copies: 0, seed: 5)
+        XCTAssertThrowsError(try SearchSetup.openDataset(description)) { error in
+            XCTAssertTrue("\(error)".contains("0 augmentations per image"), "\(error)")
+        }
     }
 }

@@ -24,6 +24,9 @@ void pv_faiss_set_threads(int n);
 /// Creates an index from a FAISS factory string ("Flat", "IVF100,Flat", "HNSW32").
 /// `metric` is 0 for inner product, 1 for L2 (FAISS's METRIC_* values).
 int pv_faiss_index_factory(int d, const char *description, int metric, pv_faiss_index **out);
+/// Sets the training iterations of the OPQ rotation an index applies first (FAISS's
+/// OPQMatrix::niter); fails when the index has none.
+int pv_faiss_set_opq_iterations(pv_faiss_index *index, int iterations);
 void pv_faiss_index_free(pv_faiss_index *index);
 int pv_faiss_index_dimension(const pv_faiss_index *index);
 int64_t pv_faiss_index_count(const pv_faiss_index *index);

@@ -36,6 +36,7 @@ extension IndexDescription {
             combined.data = nil
             combined.dataFingerprint = nil
             combined.limit = nil
+            combined.augmentations = nil
         }
         return combined
     }
@@ -47,8 +48,9 @@ extension IndexDescription {
             + (normalized ? ", L2-normalized" : "")
     }
 
-    /// Whether the rows come from the same data set, split and limit.
+    /// Whether the rows come from the same data set, split, limit and augmentations.
     func sameData(as other: IndexDescription) -> Bool {
-        data == other.data && split == other.split && limit == other.limit && dataFingerprint == other.dataFingerprint
+        data == other.data && split == other.split && limit == other.limit && augmentations == other.augmentations
+            && dataFingerprint == other.dataFingerprint
     }
 }

@@ -1,5 +1,4 @@
-import Common
-import ImageData
+public import Common
 
 /// `copies` seeded augmentations of every image of another data set: a realistic large
 /// collection (near-duplicates and variants of real photos, not i.i.d. noise).
@@ -7,20 +6,38 @@ import ImageData
 /// Row `r` is augmentation `r % copies` of base row `r / copies`: a random crop keeping 60-100%
 /// of each side, a left-right flip half of the time, and colour jitter (brightness, contrast and
 /// saturation each scaled by 0.8-1.2), drawn from a generator seeded by `seed` and `r` alone, so
-/// any row is the same image whenever and wherever it is made.
-struct AugmentedDataset: ImageDataset {
-    let base: any ImageDataset
-    let copies: Int
-    let seed: UInt64
+/// any row is the same image whenever and wherever it is made. (`pic2vec embed --augmentations`
+/// and experiment 11 make such sets; an index of one records `copies` and `seed` so that
+/// `pic2vec serve` can show its rows.)
+public struct AugmentedDataset: ImageDataset {
+    public let base: any ImageDataset
+    public let copies: Int
+    public let seed: UInt64
     /// The rows of the full augmented set this one holds (nil: all of them).
     var rows: [Int]?
 
-    var name: String { base.name + " (\(copies) augmentations each)" }
-    var count: Int { rows?.count ?? base.count * copies }
-    var labels: [Int]? { base.labels.map { labels in (0..<count).map { labels[row($0) / copies] } } }
-    var classNames: [String] { base.classNames }
-    var ids: [String] { (0..<count).map { base.ids[row($0) / copies] + "#\(row($0) % copies)" } }
-    var fingerprint: String {
+    /// `copies` augmentations of every image of `base`, drawn by `seed`.
+    public init(base: any ImageDataset, copies: Int, seed: UInt64) {
+        precondition(copies > 0, "at least one augmentation per image")
+        self.base = base
+        self.copies = copies
+        self.seed = seed
+    }
+
+    private init(base: any ImageDataset, copies: Int, seed: UInt64, rows: [Int]) {
+        self.init(base: base, copies: copies, seed: seed)
+        self.rows = rows
+    }
+
+    public var name: String { base.name + " (\(copies) augmentations each)" }
+    public var count: Int { rows?.count ?? base.count * copies }
+    public var labels: [Int]? { base.labels.map { labels in (0..<count).map { labels[row($0) / copies] } } }
+    public var classNames: [String] { base.classNames }
+    public var ids: [String] {
+        let baseIDs = base.ids
+        return (0..<count).map { baseIDs[row($0) / copies] + "#\(row($0) % copies)" }
+    }
+    public var fingerprint: String {
         var print = Fingerprint()
         print.update("augmented \(copies) seed \(seed) crop 0.6-1 flip jitter 0.8-1.2: " + base.fingerprint)
         if let rows { rows.map { Int64($0) }.withUnsafeBytes { print.update($0) } }
@@ -30,7 +47,7 @@ struct AugmentedDataset: ImageDataset {
     /// The row of the full augmented set that row `i` of this one is.
     private func row(_ i: Int) -> Int { rows?[i] ?? i }
 
-    func image(at index: Int) throws -> RGBImage {
+    public func image(at index: Int) throws -> RGBImage {
         let r = row(index)
         let image = try base.image(at: r / copies)
         var generator = SeededGenerator(seed: seed &+ UInt64(r) &* 0x9E37_79B9_7F4A_7C15)
@@ -70,7 +87,7 @@ struct AugmentedDataset: ImageDataset {
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    func subset(_ rows: [Int]) -> any ImageDataset {
+    public func subset(_ rows: [Int]) -> any ImageDataset {
         AugmentedDataset(base: base, copies: copies, seed: seed, rows: rows.map { row($0) })
     }
 }
