@@ -2,7 +2,8 @@
 
 On the same float32 embeddings (default: experiment 11's cached augmented set, about 1,000,000 x 1280),
 in one run: `pic2vec index --embeddings E --normalize --type ivfpq --lists L --codes M --bits 8 [--opq]`
-against faiss.index_factory(d, "[OPQM,]IVFL,PQMx8np") in Python, trained on the same rows (spread
+against faiss.index_factory(d, "[OPQM,]IVFL,PQMx8np") in Python (OPQ trained for 10 iterations on
+both sides), trained on the same rows (spread
 evenly: row i * N / S for S = min(N, max(64 L, 50000)), as pic2vec's IndexBuilder chooses them),
 rows L2-normalized and added in batches of 65,536, both with --threads FAISS threads. The Python
 side's time includes reading and normalizing the rows (as pic2vec's does), not importing modules.
@@ -38,6 +39,9 @@ def reference_build(path, factory, lists, threads):
     size = min(n, max(64 * lists, 50_000))
     sample = np.arange(n) if size >= n else (np.arange(size, dtype=np.int64) * n) // size
     index = faiss.index_factory(d, factory, faiss.METRIC_L2)
+    if factory.startswith("OPQ"):
+        # pic2vec trains its OPQ rotations for VectorIndex.rotationIterations (10) iterations.
+        faiss.downcast_VectorTransform(faiss.downcast_index(index).chain.at(0)).niter = 10
     index.train(normalized(rows[sample]))
     for start in range(0, n, 65_536):
         index.add(normalized(rows[start:start + 65_536]))

@@ -31,6 +31,7 @@ struct ScaleExperiment: Experiment {
         let train = try await context.embeddings(.train).l2Normalized()
         let trainSize = try context.preprocessing().size
         let augmented = try await augmentedEmbeddings(context)
+        let zeroRows = augmented.rowNorms.filter { $0 == 0 }.count
         section.paragraph(
             "Two collections, both L2-normalized and compared by L2 distance: the \(train.rows) train embeddings of the run "
                 + "(\(weights.caption), \(trainSize) px), and \(augmented.rows) embeddings of \(copies) augmentations of every "
@@ -42,7 +43,11 @@ struct ScaleExperiment: Experiment {
                 + "call on \(ThreadPools.cores) threads; q/s single searches up to \(singles) queries one call each (as many as fit in 5 s). Bytes per vector is "
                 + "the saved index file's size over the rows (IVF-PQ also precomputes a lists x codes x 256 float table when "
                 + "loaded: 4 KB per list per 4 codes). HNSW uses FAISS's default efConstruction 40 and M = 16 on the large set "
-                + "(its build is the most expensive here), M = 32 on the train set; PQ codes are 8 bits.")
+                + "(its build is the most expensive here), M = 32 on the train set; PQ codes are 8 bits, OPQ rotations are "
+                + "trained for \(VectorIndex.rotationIterations) iterations. \(zeroRows) augmented rows "
+                + "(\(String(format: "%.3f", 100 * Double(zeroRows) / Double(max(1, augmented.rows))))%) are all zero: at "
+                + "\(augmentedSize) px the model's last ReLU6 clipped every feature of those small, low-contrast crops; they stay "
+                + "zero after normalization.")
         var results: [(name: String, points: [ScaleSweep.Point])] = []
         for (name, rows, hnswLinks) in [("train", train, 32), ("augmented", augmented, 16)] {
             log("   \(name): \(rows.rows) rows")
@@ -63,12 +68,14 @@ struct ScaleExperiment: Experiment {
         return section
     }
 
-    /// The structures swept for `rows` rows: exact, IVF-Flat, three IVF-PQ variants, HNSW.
+    /// The structures swept for `rows` rows: exact, IVF-Flat, IVF-PQ (with and without OPQ), HNSW.
     func plans(rows: Int, dimension: Int, hnswLinks: Int) -> [ScaleSweep.Plan] {
         let lists = IndexTuner.lists(for: rows)
         let probes = [1, 2, 4, 8, 16, 32, 64, 128].filter { $0 <= lists }
         // 8-bit PQ codebooks need thousands of training rows: small (--limit) runs skip IVF-PQ.
-        let pq: [(Int, Bool)] = rows < 10_000 ? [] : [(32, false), (32, true), (64, true)].filter { dimension % $0.0 == 0 }
+        // 40 codes: the most that keep a 1280-d vector's IVF-PQ entry (codes + 8-byte id) under 64 bytes.
+        let pq: [(Int, Bool)] =
+            rows < 10_000 ? [] : [(32, false), (32, true), (40, false), (64, false)].filter { dimension % $0.0 == 0 }
         return [ScaleSweep.Plan(kind: .flat, values: []), .init(kind: .ivfFlat(lists: lists, probes: 1), values: probes)]
             + pq.map { .init(kind: .ivfPQ(lists: lists, probes: 1, codes: $0.0, bits: 8, rotated: $0.1), values: probes) }
             + [.init(kind: .hnsw(links: hnswLinks, efSearch: 16), values: [16, 32, 64, 128, 256])]
@@ -146,30 +153,41 @@ struct ScaleExperiment: Experiment {
                 + "as the reference point, \(name) collection" + tag, in: &section)
     }
 
-    /// The issue's targets checked on the large collection's measurements.
+    /// The issue's targets checked on the large collection's measurements: the speed target
+    /// in both search modes (batched, and one query per call as a server answers them).
     func conclusion(_ points: [ScaleSweep.Point], rows: Int) -> String {
         guard let exact = points.first(where: { $0.structure == "Flat" }) else { return "" }
-        let fast = points.filter { $0.recall >= 0.95 && $0.structure != "Flat" }.max { $0.batchedPerSecond < $1.batchedPerSecond }
-        let small = points.filter { $0.recall >= 0.8 && $0.bytesPerVector <= 64 }.min { $0.bytesPerVector < $1.bytesPerVector }
+        let accurate = points.filter { $0.recall >= 0.95 && $0.structure != "Flat" }
         var text =
-            "Targets on the \(rows)-row collection (exact search: \(String(format: "%.0f", exact.batchedPerSecond)) q/s batched). "
-        if let fast {
-            let ratio = fast.batchedPerSecond / exact.batchedPerSecond
-            text +=
-                "Recall@10 >= 0.95 at >= 20x exact's queries/s: \(ratio >= 20 ? "met" : "not met"), best \(fast.structure) "
-                + "\(fast.parameter) at recall \(String(format: "%.3f", fast.recall)) and \(String(format: "%.1f", ratio))x. "
+            "Targets on the \(rows)-row collection (exact search: \(String(format: "%.0f", exact.batchedPerSecond)) q/s "
+            + "batched, \(String(format: "%.1f", exact.singlePerSecond)) q/s one at a time). Recall@10 >= 0.95 at >= 20x "
+            + "exact's queries/s: "
+        if accurate.isEmpty {
+            text += "not met, no approximate index reached recall 0.95. "
         } else {
-            text += "Recall@10 >= 0.95 at >= 20x exact's queries/s: not met, no approximate index reached recall 0.95. "
+            for (mode, rate) in [
+                ("batched", \ScaleSweep.Point.batchedPerSecond), ("one at a time", \ScaleSweep.Point.singlePerSecond),
+            ] {
+                guard let best = accurate.max(by: { $0[keyPath: rate] < $1[keyPath: rate] }) else { continue }
+                let ratio = best[keyPath: rate] / max(exact[keyPath: rate], 1e-9)
+                text +=
+                    "\(mode) \(ratio >= 20 ? "met" : "not met") (best: \(best.structure) \(best.parameter), recall "
+                    + "\(String(format: "%.3f", best.recall)), \(String(format: "%.1f", ratio))x); "
+            }
         }
+        let small = points.filter { $0.recall >= 0.8 && $0.bytesPerVector <= 64 }.min { $0.bytesPerVector < $1.bytesPerVector }
         if let small {
             text +=
-                "Recall@10 >= 0.8 in <= 64 bytes per vector: met by \(small.structure) \(small.parameter) (recall "
+                "recall@10 >= 0.8 in <= 64 bytes per vector: met by \(small.structure) \(small.parameter) (recall "
                 + "\(String(format: "%.3f", small.recall)), \(String(format: "%.0f", small.bytesPerVector)) bytes per vector)."
         } else {
             let best = points.filter { $0.bytesPerVector <= 64 }.max { $0.recall < $1.recall }
             text +=
-                "Recall@10 >= 0.8 in <= 64 bytes per vector: not met; the best within 64 bytes was "
-                + (best.map { "\($0.structure) \($0.parameter) at recall \(String(format: "%.3f", $0.recall))" } ?? "none") + "."
+                "recall@10 >= 0.8 in <= 64 bytes per vector: not met; the best within 64 bytes was "
+                + (best.map {
+                    "\($0.structure) \($0.parameter) at recall \(String(format: "%.3f", $0.recall)) "
+                        + "(\(String(format: "%.0f", $0.bytesPerVector)) bytes per vector)"
+                } ?? "none") + "."
         }
         return text
     }
