@@ -125,11 +125,49 @@ func drawTitle(_ title: String, on canvas: Canvas) {
     canvas.text(title, x: canvas.width / 2, y: 26, size: size, align: .center, bold: true)
 }
 
-/// Draws a legend box of colored squares and names at the top-right corner of `axes`.
+/// The size of the legend box of `entries`.
+private func legendSize(_ entries: [(String, Color)], on canvas: Canvas) -> (width: Double, height: Double) {
+    ((entries.map { canvas.textWidth($0.0, size: 10) }.max() ?? 0) + 30, Double(entries.count) * 16 + 8)
+}
+
+/// Draws the legend of `entries` in the corner of `axes` where it hides the least of `lines`
+/// (canvas points, each series' polyline).
+func drawLegend(_ entries: [(String, Color)], on canvas: Canvas, in axes: Axes, avoiding lines: [[(Double, Double)]]) {
+    let (width, height) = legendSize(entries, on: canvas)
+    let corner = legendCorner(width: width, height: height, in: axes, avoiding: lines)
+    drawLegend(entries, on: canvas, right: corner.right, top: corner.top)
+}
+
+/// Where a `width` x `height` legend covers the fewest points of `lines` (sampled along their
+/// segments): the top-right, bottom-right, top-left or bottom-left corner of `axes`, the first
+/// of them on ties; returned as `drawLegend(_:on:right:top:)` takes it.
+func legendCorner(width: Double, height: Double, in axes: Axes, avoiding lines: [[(Double, Double)]]) -> (
+    right: Double, top: Double
+) {
+    var samples: [(Double, Double)] = []
+    for line in lines {
+        samples += line
+        for (a, b) in zip(line, line.dropFirst()) {
+            samples += (1..<10).map { t in (a.0 + (b.0 - a.0) * Double(t) / 10, a.1 + (b.1 - a.1) * Double(t) / 10) }
+        }
+    }
+    let corners = [
+        (right: axes.x + axes.width, top: axes.y), (right: axes.x + axes.width, top: axes.y + axes.height - height - 16),
+        (right: axes.x + width + 16, top: axes.y), (right: axes.x + width + 16, top: axes.y + axes.height - height - 16),
+    ]
+    let hidden = { (corner: (right: Double, top: Double)) in
+        samples.filter { p in
+            p.0 >= corner.right - width - 12 && p.0 <= corner.right - 4 && p.1 >= corner.top + 4
+                && p.1 <= corner.top + height + 12
+        }.count
+    }
+    return corners.min { hidden($0) < hidden($1) } ?? corners[0]
+}
+
+/// Draws a legend box of colored squares and names whose top-right corner is at (`right`, `top`) of the axes.
 func drawLegend(_ entries: [(String, Color)], on canvas: Canvas, right: Double, top: Double) {
     guard !entries.isEmpty else { return }
-    let width = (entries.map { canvas.textWidth($0.0, size: 10) }.max() ?? 0) + 30
-    let height = Double(entries.count) * 16 + 8
+    let (width, height) = legendSize(entries, on: canvas)
     let left = right - width - 8
     canvas.fill(x: left, y: top + 8, width: width, height: height, Color.white.withAlpha(0.9))
     canvas.stroke(x: left, y: top + 8, width: width, height: height, .lightGray)

@@ -40,17 +40,20 @@ public struct LineChart: Figure {
         let ys = series.flatMap { $0.points.map(\.y) }
         let xScale =
             logarithmicX
-            ? Scale(lower: xs.min() ?? 1, upper: xs.max() ?? 10, logarithmic: true)
+            // A little room on both sides, so that the end points do not sit on the frame.
+            ? Scale(lower: (xs.min() ?? 1) / 1.15, upper: (xs.max() ?? 10) * 1.15, logarithmic: true)
             : Scale.fitting(xs)
         let yScale = yRange.map { Scale(lower: $0.0, upper: $0.1) } ?? Scale.fitting(ys)
         let axes = Axes(x: 80, y: 50, width: size.width - 110, height: size.height - 110, xScale: xScale, yScale: yScale)
         axes.draw(on: canvas, xLabel: xLabel, yLabel: yLabel)
-        for (i, s) in series.enumerated() {
+        let lines = series.map { $0.points.map { axes.point($0.x, $0.y) } }
+        for (i, (s, points)) in zip(series, lines).enumerated() {
             let color = Color.category(i)
-            let points = s.points.map { axes.point($0.x, $0.y) }
             canvas.line(points, color, lineWidth: 1.8, dashed: s.dashed)
             canvas.discs(points, radius: 3, color)
         }
-        drawLegend(series.enumerated().map { ($1.name, Color.category($0)) }, on: canvas, right: axes.x + axes.width, top: axes.y)
+        drawLegend(
+            series.enumerated().map { ($1.name, Color.category($0)) }, on: canvas, in: axes,
+            avoiding: lines)
     }
 }

@@ -56,9 +56,25 @@ enum EmbeddingFile {
 
     /// The labels of the rows of `files` in order: `explicit` (one file for them all), else for one
     /// file its `labelsPath`, for several each file's own `<stem>.labels.npy` when every file has
-    /// one; none when no file has; throws when only some have labels.
+    /// one; none when no file has; throws when only some have labels. A folder's `labels.npy`
+    /// found for one file is only a guess: when it holds another number of labels than the file
+    /// has rows it belongs to other rows (experiment 11's cached set beside the run's labels), and
+    /// the file is taken as unlabeled, with a note.
     static func labels(explicit: String?, forFiles files: [String], counts: [Int]) throws -> [Int]? {
         if let explicit { return try readLabels(explicit, count: counts.reduce(0, +)) }
+        if files.count == 1, let path = try labelsPath(explicit: nil, besideFile: files[0]),
+            path != defaultLabels(ofEmbeddings: files[0])
+        {
+            let guessed = try readLabels(path)
+            guard guessed.count == counts[0] else {
+                FileHandle.standardError.write(
+                    Data(
+                        "note: \(path) holds \(guessed.count) labels for \(counts[0]) rows: not these rows' labels, ignored\n"
+                            .utf8))
+                return nil
+            }
+            return guessed
+        }
         let paths =
             files.count == 1
             ? [try labelsPath(explicit: nil, besideFile: files[0])]

@@ -118,6 +118,20 @@ final class ScaleCommandTests: XCTestCase {
             saying: "--augmentations must be positive")
     }
 
+    func testAFoldersLabelsOfOtherRowsAreIgnoredWithANote() throws {
+        try embed("all.npy")
+        try FileManager.default.createDirectory(atPath: folder + "/other", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: folder + "/all.npy", toPath: folder + "/other/rows.npy")
+        try Data(NPY.encode([0, 1, 2])).write(to: URL(fileURLWithPath: folder + "/other/labels.npy"))
+        let outcome = try pic2vec("index", "--embeddings", "other/rows.npy", "--output", "other/rows.index")
+        succeeds(outcome)
+        XCTAssertTrue(outcome.stderr.contains("holds 3 labels for 40 rows"), outcome.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/other/rows.index.labels.npy"))
+        fails(
+            try pic2vec("index", "--embeddings", "other/rows.npy", "--labels", "other/labels.npy", "--output", "o.index"),
+            saying: "holds 3 labels for 40 rows")
+    }
+
     func testExplicitAndAutoTypesAreDescribed() throws {
         try embed("all.npy")
         succeeds(

@@ -1,7 +1,8 @@
 import ImageData
-import Plots
 import TestSupport
 import XCTest
+
+@testable import Plots
 
 final class PlotsTests: XCTestCase {
     /// The width and height stored in a PNG's IHDR chunk.
@@ -25,6 +26,17 @@ final class PlotsTests: XCTestCase {
         XCTAssertEqual(BarChart.wrap("dba-10-3+qe-10-3", width: 200, measure: measure), ["dba-10-3+qe-10-3"])
         XCTAssertEqual(BarChart.wrap("random weights", width: 50, measure: measure), ["random", "weights"])
         XCTAssertEqual(BarChart.wrap("averylongsingleword", width: 10, measure: measure), ["averylongsingleword"])
+    }
+
+    func testTheLegendGoesToTheCornerWithTheLeastData() {
+        let axes = Axes(x: 0, y: 0, width: 400, height: 300, xScale: Scale(lower: 0, upper: 1), yScale: Scale(lower: 0, upper: 1))
+        let topRight = (right: 400.0, top: 0.0)
+        XCTAssertTrue(legendCorner(width: 100, height: 60, in: axes, avoiding: []) == topRight, "top-right when free")
+        // A line across the top: the legend goes to the bottom-right.
+        let across = [[(0.0, 30.0), (400.0, 30.0)]]
+        XCTAssertTrue(legendCorner(width: 100, height: 60, in: axes, avoiding: across) == (right: 400, top: 300 - 60 - 16))
+        // A falling line from the top-left to the bottom-right leaves the top-right free.
+        XCTAssertTrue(legendCorner(width: 100, height: 60, in: axes, avoiding: [[(0, 0), (400, 300)]]) == topRight)
     }
 
     func testALongTitleShrinksToFitANarrowFigure() throws {
