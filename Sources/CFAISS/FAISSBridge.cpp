@@ -8,6 +8,7 @@
 #include <faiss/IVFlib.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFPQR.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/VectorTransform.h>
 #include <faiss/index_factory.h>
@@ -66,7 +67,8 @@ void check_hnsw_graph(const faiss::IndexHNSW &index) {
 }
 
 /// Throws unless `a` and `b` were trained alike beyond what FAISS's own merge check compares
-/// (the coarse quantizer): the same PQ codebooks and the same linear transforms (OPQ rotations).
+/// (the coarse quantizer): the same PQ (and refinement) codebooks and the same linear transforms
+/// (OPQ rotations).
 void check_same_training(const faiss::Index &a, const faiss::Index &b) {
     auto *pa = dynamic_cast<const faiss::IndexPreTransform *>(&a);
     auto *pb = dynamic_cast<const faiss::IndexPreTransform *>(&b);
@@ -82,6 +84,10 @@ void check_same_training(const faiss::Index &a, const faiss::Index &b) {
     auto *qb = dynamic_cast<const faiss::IndexIVFPQ *>(faiss::ivflib::extract_index_ivf(&b));
     if (qa && qb && qa->pq.centroids != qb->pq.centroids)
         throw std::runtime_error("the indexes were trained separately: their PQ codebooks differ");
+    auto *ra = dynamic_cast<const faiss::IndexIVFPQR *>(qa);
+    auto *rb = dynamic_cast<const faiss::IndexIVFPQR *>(qb);
+    if ((ra == nullptr) != (rb == nullptr) || (ra && ra->refine_pq.centroids != rb->refine_pq.centroids))
+        throw std::runtime_error("the indexes were trained separately: their refinement codebooks differ");
 }
 
 /// Reads an index file with FAISS's `io_flags`, checking an HNSW graph before it is used.

@@ -26,8 +26,10 @@ public final class VectorIndex {
         /// Inverted lists of product-quantized residuals (Jégou et al. 2011): `lists` cells,
         /// `probes` visited per query, each vector stored as `codes` sub-vector codes of `bits`
         /// bits; `rotated` learns an OPQ rotation first (Ge et al. 2013), in
-        /// `VectorIndex.rotationIterations` iterations.
-        case ivfPQ(lists: Int, probes: Int, codes: Int, bits: Int, rotated: Bool)
+        /// `VectorIndex.rotationIterations` iterations. `refinement` > 0 adds that many 8-bit
+        /// codes of what the first codes leave over, with which FAISS re-ranks the best
+        /// candidates (`IndexIVFPQR`, Jégou et al. 2011); it needs 8-bit `codes`.
+        case ivfPQ(lists: Int, probes: Int, codes: Int, bits: Int, rotated: Bool, refinement: Int = 0)
         /// Hierarchical navigable small-world graph (Malkov & Yashunin 2018): `links` per node,
         /// `efSearch` candidates kept while searching.
         case hnsw(links: Int, efSearch: Int)
@@ -39,13 +41,18 @@ public final class VectorIndex {
             case .flat: break
             case .ivfFlat(let lists, let probes):
                 try Self.validateLists(lists, probes: probes)
-            case .ivfPQ(let lists, let probes, let codes, let bits, _):
+            case .ivfPQ(let lists, let probes, let codes, let bits, _, let refinement):
                 try Self.validateLists(lists, probes: probes)
                 guard codes > 0, dimension % codes == 0 else {
                     throw .invalidArgument("PQ codes per vector must divide the dimension \(dimension), got \(codes)")
                 }
                 guard (1...16).contains(bits) else {
                     throw .invalidArgument("PQ bits per code must be from 1 to 16, got \(bits)")
+                }
+                guard refinement == 0 || (refinement > 0 && dimension % refinement == 0 && bits == 8) else {
+                    throw .invalidArgument(
+                        "PQ refinement codes must divide the dimension \(dimension) and need 8-bit codes, got \(refinement) with \(bits) bits"
+                    )
                 }
             case .hnsw(let links, let efSearch):
                 guard (2...256).contains(links) else { throw .invalidArgument("HNSW links must be from 2 to 256, got \(links)") }
@@ -70,8 +77,9 @@ public final class VectorIndex {
             switch self {
             case .flat: "Flat"
             case .ivfFlat(let lists, _): "IVF\(lists),Flat"
-            case .ivfPQ(let lists, _, let codes, let bits, let rotated):
-                (rotated ? "OPQ\(codes)," : "") + "IVF\(lists),PQ\(codes)x\(bits)np"
+            case .ivfPQ(let lists, _, let codes, let bits, let rotated, let refinement):
+                (rotated ? "OPQ\(codes)," : "") + "IVF\(lists),PQ\(codes)"
+                    + (refinement > 0 ? "+\(refinement)" : "x\(bits)np")
             case .hnsw(let links, _): "HNSW\(links)"
             }
         }
@@ -80,7 +88,7 @@ public final class VectorIndex {
         public var searchParameter: (name: String, value: Int)? {
             switch self {
             case .flat: nil
-            case .ivfFlat(_, let probes), .ivfPQ(_, let probes, _, _, _): (name: "nprobe", value: probes)
+            case .ivfFlat(_, let probes), .ivfPQ(_, let probes, _, _, _, _): (name: "nprobe", value: probes)
             case .hnsw(_, let efSearch): (name: "efSearch", value: efSearch)
             }
         }
@@ -90,8 +98,8 @@ public final class VectorIndex {
             switch self {
             case .flat: self
             case .ivfFlat(let lists, _): .ivfFlat(lists: lists, probes: value)
-            case .ivfPQ(let lists, _, let codes, let bits, let rotated):
-                .ivfPQ(lists: lists, probes: value, codes: codes, bits: bits, rotated: rotated)
+            case .ivfPQ(let lists, _, let codes, let bits, let rotated, let refinement):
+                .ivfPQ(lists: lists, probes: value, codes: codes, bits: bits, rotated: rotated, refinement: refinement)
             case .hnsw(let links, _): .hnsw(links: links, efSearch: value)
             }
         }
@@ -123,7 +131,7 @@ public final class VectorIndex {
         guard let created else { throw .faiss(operation: "index_factory", message: "no index returned") }
         handle = created
         self.threads = threads
-        if case .ivfPQ(_, _, _, _, rotated: true) = kind {
+        if case .ivfPQ(_, _, _, _, rotated: true, _) = kind {
             try Self.check("set OPQ iterations") { pv_faiss_set_opq_iterations(created, Int32(Self.rotationIterations)) }
         }
         if let parameter = kind.searchParameter { try setSearchParameter(parameter.name, parameter.value) }

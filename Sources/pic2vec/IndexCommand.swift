@@ -44,6 +44,12 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "IVF-PQ: learn an OPQ rotation before quantizing.")
     var opq = false
 
+    @Option(
+        help:
+            "IVF-PQ: this many more 8-bit codes of what the first codes leave over, to re-rank the best candidates (FAISS's IndexIVFPQR; 0: none)."
+    )
+    var refine = 0
+
     @Option(help: "HNSW: links per node.")
     var links = 32
 
@@ -90,6 +96,7 @@ struct IndexCommand: ParsableCommand {
             throw ValidationError("--probes, --codes, --bits, --links, --ef-search and --threads must be positive")
         }
         if let lists, lists <= 0 { throw ValidationError("--lists must be positive") }
+        guard refine >= 0 else { throw ValidationError("--refine must be 0 or more") }
         if let rerank {
             do {
                 _ = try RerankingPipeline(name: rerank)
@@ -163,7 +170,7 @@ struct IndexCommand: ParsableCommand {
         switch type ?? .flat {
         case .flat, .auto: return .flat
         case .ivf: return .ivfFlat(lists: lists, probes: probes)
-        case .ivfpq: return .ivfPQ(lists: lists, probes: probes, codes: codes, bits: bits, rotated: opq)
+        case .ivfpq: return .ivfPQ(lists: lists, probes: probes, codes: codes, bits: bits, rotated: opq, refinement: refine)
         case .hnsw: return .hnsw(links: links, efSearch: efSearch)
         }
     }

@@ -159,6 +159,9 @@ final class ScaleCommandTests: XCTestCase {
             try pic2vec("index", "--embeddings", "all.npy", "--type", "auto", "--memory", "1kB", "--output", "x.index"),
             saying: "too small for 40 vectors")
         fails(
+            try pic2vec("index", "--embeddings", "all.npy", "--type", "ivfpq", "--refine=-1", "--output", "x.index"),
+            saying: "--refine must be 0 or more")
+        fails(
             try pic2vec("embed", "--data", "images", "--weights", "random", "--shard", "4/4", "--output", "e.npy"),
             saying: "--shard")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/x.index"), "no output after a failure")

@@ -58,6 +58,32 @@ final class ScaleIndexTests: XCTestCase {
         XCTAssertEqual(try built.search(x.rows(0..<50), k: 10), try whole.search(x.rows(0..<50), k: 10))
     }
 
+    func testRefinementCodesRaiseIVFPQRecall() throws {
+        let x = clustered(count: 4000, dimension: 32)
+        let ids = Array(stride(from: 0, to: 4000, by: 40))
+        let truth = try ExactNeighbors(metric: .l2, threads: 2).search(x.rows(at: ids), ids: ids, in: x, k: 10)
+        let plain = VectorIndex.Kind.ivfPQ(lists: 16, probes: 16, codes: 4, bits: 8, rotated: false)
+        let refined = VectorIndex.Kind.ivfPQ(lists: 16, probes: 16, codes: 4, bits: 8, rotated: false, refinement: 8)
+        XCTAssertEqual(refined.factoryString, "IVF16,PQ4+8")
+        XCTAssertEqual(
+            refined.estimatedBytes(count: 4000, dimension: 32) - plain.estimatedBytes(count: 4000, dimension: 32),
+            4000 * 8 + 256 * 32 * 4, "8 refinement bytes per row and their codebooks")
+        var recalls: [Double] = []
+        for kind in [plain, refined] {
+            let index = try IndexBuilder(kind: kind, metric: .l2, threads: 1).build(x)
+            recalls.append(try index.search(storedRows: x.rows(at: ids), ids: ids, k: 10).recall(against: truth))
+            let path = try temporaryFolder() + "/refined.index"
+            try index.save(to: path)
+            let mapped = try VectorIndex(contentsOf: path, mapped: true, threads: 1)
+            XCTAssertEqual(try mapped.search(x.rows(0..<20), k: 10), try index.search(x.rows(0..<20), k: 10))
+        }
+        XCTAssertGreaterThan(recalls[1], recalls[0] + 0.1, "refinement re-ranks with finer codes: \(recalls)")
+        XCTAssertThrowsError(
+            try VectorIndex(dimension: 32, kind: .ivfPQ(lists: 4, probes: 1, codes: 4, bits: 6, rotated: false, refinement: 8)))
+        XCTAssertThrowsError(
+            try VectorIndex(dimension: 32, kind: .ivfPQ(lists: 4, probes: 1, codes: 4, bits: 8, rotated: false, refinement: 5)))
+    }
+
     func testIVFPQWithAndWithoutOPQFindsMostNeighbors() throws {
         let x = clustered(count: 4000, dimension: 32)
         let ids = Array(stride(from: 0, to: 4000, by: 40))
@@ -146,7 +172,7 @@ final class ScaleIndexTests: XCTestCase {
         let budgeted = try IndexTuner(targetRecall: 0.9, memoryBudget: 100_000_000, metric: .l2, seed: 0)
         let kinds = try budgeted.candidates(count: 1_000_000, dimension: 128)
         XCTAssertEqual(kinds.count, 1)
-        guard case .ivfPQ(_, _, let codes, 8, true) = kinds.first else { return XCTFail("\(kinds)") }
+        guard case .ivfPQ(_, _, let codes, 8, true, 0) = kinds.first else { return XCTFail("\(kinds)") }
         XCTAssertLessThanOrEqual(kinds[0].estimatedBytes(count: 1_000_000, dimension: 128), 100_000_000)
         XCTAssertGreaterThan(
             VectorIndex.Kind.ivfPQ(lists: 1024, probes: 1, codes: codes * 2, bits: 8, rotated: true)

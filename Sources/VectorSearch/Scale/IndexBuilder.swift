@@ -25,7 +25,7 @@ public struct IndexBuilder {
     public static func trainingSize(for kind: VectorIndex.Kind, count: Int) -> Int {
         switch kind {
         case .flat, .hnsw: 0
-        case .ivfFlat(let lists, _), .ivfPQ(let lists, _, _, _, _): min(count, max(64 * lists, 50_000))
+        case .ivfFlat(let lists, _), .ivfPQ(let lists, _, _, _, _, _): min(count, max(64 * lists, 50_000))
         }
     }
 

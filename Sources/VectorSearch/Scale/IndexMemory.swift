@@ -11,11 +11,12 @@ extension VectorIndex.Kind {
             return count * vector
         case .ivfFlat(let lists, _):
             return count * (vector + 8) + lists * vector
-        case .ivfPQ(let lists, _, let codes, let bits, let rotated):
+        case .ivfPQ(let lists, _, let codes, let bits, let rotated, let refinement):
             let centroids = 1 << bits
             // FAISS precomputes a lists x codes x centroids float table when it stays under 2 GiB.
             let table = lists * codes * centroids * 4
-            return count * ((codes * bits + 7) / 8 + 8) + lists * vector + centroids * vector
+            return count * ((codes * bits + 7) / 8 + refinement + 8) + lists * vector + centroids * vector
+                + (refinement > 0 ? 256 * vector : 0)
                 + (table <= 1 << 31 ? table : 0) + (rotated ? dimension * dimension * 4 : 0)
         case .hnsw(let links, _):
             return count * (vector + 8 * links + 12)

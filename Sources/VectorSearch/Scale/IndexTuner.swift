@@ -131,7 +131,7 @@ public struct IndexTuner {
         let ceiling: Int
         switch kind {
         case .flat, .hnsw: return (kind, try sample.recall(of: index, k: k))
-        case .ivfFlat(let lists, _), .ivfPQ(let lists, _, _, _, _): ceiling = lists
+        case .ivfFlat(let lists, _), .ivfPQ(let lists, _, _, _, _, _): ceiling = lists
         }
         func measure(_ value: Int) throws -> Double {
             try index.setSearchParameter("nprobe", value)
