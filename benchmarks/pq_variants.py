@@ -7,6 +7,9 @@ does; IVF indexes searched at nprobe 16, 64 and 256; bytes per vector = the writ
 
     .venv/bin/python benchmarks/pq_variants.py outputs/11-embeddings-augmented-*.npy 1000000 \
         "IVF1024,PQ40x8np" "OPQ40,IVF1024,PQ40x8np" "OPQ48_192,IVF1024,PQ48x8np" "IVF1024,PQ32+16"
+
+An argument ending in `.index` is an index file over the same rows (one `pic2vec index` wrote): it is read and
+measured instead of built.
 """
 import os, sys, tempfile, time
 
@@ -27,16 +30,20 @@ del flat
 train = x[np.linspace(0, n - 1, 65536).astype(int)]
 for spec in sys.argv[3:]:
     t = time.time()
-    index = faiss.index_factory(x.shape[1], spec)
-    try:
-        faiss.downcast_VectorTransform(faiss.downcast_index(index).chain.at(0)).niter = 10
-    except Exception:
-        pass
-    index.train(train); index.add(x)
-    build = time.time() - t
-    faiss.write_index(index, scratch)
-    size = os.path.getsize(scratch) / n
-    for probe in ([16, 64, 256] if "IVF" in spec else [None]):
+    if spec.endswith(".index"):
+        # An index file written elsewhere (e.g. by pic2vec index) over the same rows: measured, not built.
+        index, build, size = faiss.read_index(spec), 0.0, os.path.getsize(spec) / n
+    else:
+        index = faiss.index_factory(x.shape[1], spec)
+        try:
+            faiss.downcast_VectorTransform(faiss.downcast_index(index).chain.at(0)).niter = 10
+        except Exception:
+            pass
+        index.train(train); index.add(x)
+        build = time.time() - t
+        faiss.write_index(index, scratch)
+        size = os.path.getsize(scratch) / n
+    for probe in ([16, 64, 256] if faiss.try_extract_index_ivf(index) else [None]):
         if probe: faiss.ParameterSpace().set_index_parameter(index, "nprobe", probe)
         _, found = index.search(q, 11)
         r = np.mean([len(set([f for f in row if f != i][:10]) & set(tr)) / 10 for row, i, tr in zip(found, qid, truth)])
