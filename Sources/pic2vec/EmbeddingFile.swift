@@ -55,33 +55,15 @@ enum EmbeddingFile {
     }
 
     /// The labels of the rows of `files` in order: `explicit` (one file for them all), else for one
-    /// file its `labelsPath`, for several each file's own `<stem>.labels.npy` when every file has
-    /// one; none when no file has; throws when only some have labels. A folder's `labels.npy`
-    /// found for one file is only a guess: when it holds another number of labels than the file
-    /// has rows it belongs to other rows (experiment 11's cached set beside the run's labels), and
-    /// the file is taken as unlabeled, with a note.
+    /// file what `guessedLabels` finds, for several each file's own `<stem>.labels.npy` when every
+    /// file has one; none when no file has; throws when only some have labels.
     static func labels(explicit: String?, forFiles files: [String], counts: [Int]) throws -> [Int]? {
         if let explicit { return try readLabels(explicit, count: counts.reduce(0, +)) }
-        if files.count == 1, let path = try labelsPath(explicit: nil, besideFile: files[0]),
-            path != defaultLabels(ofEmbeddings: files[0])
-        {
-            let guessed = try readLabels(path)
-            guard guessed.count == counts[0] else {
-                FileHandle.standardError.write(
-                    Data(
-                        "note: \(path) holds \(guessed.count) labels for \(counts[0]) rows: not these rows' labels, ignored\n"
-                            .utf8))
-                return nil
-            }
-            return guessed
+        if files.count == 1 { return try guessedLabels(besideFile: files[0], count: counts[0]) }
+        let paths = files.map { file -> String? in
+            let path = defaultLabels(ofEmbeddings: file)
+            return FileManager.default.fileExists(atPath: path) ? path : nil
         }
-        let paths =
-            files.count == 1
-            ? [try labelsPath(explicit: nil, besideFile: files[0])]
-            : files.map { file -> String? in
-                let path = defaultLabels(ofEmbeddings: file)
-                return FileManager.default.fileExists(atPath: path) ? path : nil
-            }
         guard paths.contains(where: { $0 != nil }) else { return nil }
         var all = [Int]()
         for (file, (path, count)) in zip(files, zip(paths, counts)) {
@@ -92,6 +74,22 @@ enum EmbeddingFile {
             all += try readLabels(path, count: count)
         }
         return all
+    }
+
+    /// The labels of the `count` rows of `file` from its `labelsPath`, or none. The file's own
+    /// `<stem>.labels.npy` must hold one per row; a folder's `labels.npy` is only a guess: when it
+    /// holds another number of labels it belongs to other rows (experiment 11's cached set beside
+    /// the run's labels), and the rows are taken as unlabeled, with a note.
+    private static func guessedLabels(besideFile file: String, count: Int) throws -> [Int]? {
+        guard let path = try labelsPath(explicit: nil, besideFile: file) else { return nil }
+        guard path != defaultLabels(ofEmbeddings: file) else { return try readLabels(path, count: count) }
+        let guessed = try readLabels(path)
+        guard guessed.count == count else {
+            FileHandle.standardError.write(
+                Data("note: \(path) holds \(guessed.count) labels for \(count) rows: not these rows' labels, ignored\n".utf8))
+            return nil
+        }
+        return guessed
     }
 
     /// Where `pic2vec index` stores the labels of an index file.
