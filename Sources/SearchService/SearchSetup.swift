@@ -154,7 +154,8 @@ public enum SearchSetup {
         }
         let limited = description.limit.map { dataset.limited(to: $0) } ?? dataset
         guard let augmentations = description.augmentations else { return limited }
-        guard augmentations.copies > 0 else {
+        guard augmentations.copies > 0, !limited.count.multipliedReportingOverflow(by: augmentations.copies).overflow
+        else {
             throw FileError(data, "the index description asks for \(augmentations.copies) augmentations per image")
         }
         return AugmentedDataset(base: limited, copies: augmentations.copies, seed: augmentations.seed)

@@ -95,7 +95,12 @@ struct EmbedCommand: AsyncParsableCommand {
         guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
         if let limit { dataset = dataset.limited(to: limit) }
         let augmented = augmentations.map { IndexDescription.Augmentations(copies: $0, seed: augmentationSeed) }
-        if let augmented { dataset = AugmentedDataset(base: dataset, copies: augmented.copies, seed: augmented.seed) }
+        if let augmented {
+            guard !dataset.count.multipliedReportingOverflow(by: augmented.copies).overflow else {
+                throw ValidationError("--augmentations \(augmented.copies) of \(dataset.count) images is too many rows")
+            }
+            dataset = AugmentedDataset(base: dataset, copies: augmented.copies, seed: augmented.seed)
+        }
         let whole = dataset
         let part = try shard.map { try Shard($0) }
         if let part {

@@ -116,6 +116,11 @@ final class ScaleCommandTests: XCTestCase {
         fails(
             try pic2vec("embed", "--data", "images", "--weights", "random", "--augmentations", "0", "--output", "z.npy"),
             saying: "--augmentations must be positive")
+        fails(
+            try pic2vec(
+                "embed", "--data", "images", "--weights", "random", "--augmentations", "\(Int.max)", "--output", "z.npy"),
+            saying: "is too many rows")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/z.npy"))
     }
 
     func testAFoldersLabelsOfOtherRowsAreIgnoredWithANote() throws {

@@ -206,9 +206,11 @@ final class AugmentedDescriptionTests: XCTestCase {
         XCTAssertEqual(
             dataset.fingerprint,
             AugmentedDataset(base: try DataSource.open(folder + "/images").train, copies: 3, seed: 5).fingerprint)
-        description.augmentations = .init(copies: 0, seed: 5)
-        XCTAssertThrowsError(try SearchSetup.openDataset(description)) { error in
-            XCTAssertTrue("\(error)".contains("0 augmentations per image"), "\(error)")
+        for copies in [0, Int.max] {
+            description.augmentations = .init(copies: copies, seed: 5)
+            XCTAssertThrowsError(try SearchSetup.openDataset(description)) { error in
+                XCTAssertTrue("\(error)".contains("\(copies) augmentations per image"), "\(error)")
+            }
         }
     }
 }
