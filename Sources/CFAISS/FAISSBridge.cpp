@@ -7,12 +7,15 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IVFlib.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexIVFPQR.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/VectorTransform.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
+#include <faiss/invlists/OnDiskInvertedLists.h>
 
 #include <algorithm>
 
@@ -95,6 +98,18 @@ faiss::Index *read_checked(const char *path, int io_flags) {
     std::unique_ptr<faiss::Index> index(faiss::read_index(path, io_flags));
     if (auto *hnsw = dynamic_cast<const faiss::IndexHNSW *>(index.get())) check_hnsw_graph(*hnsw);
     return index.release();
+}
+
+/// The index itself as an IVF index with a flat coarse quantizer (no transform in front), or
+/// null: the IVF indexes whose coarse step this project's own kernels may do.
+faiss::IndexIVF *plain_ivf(faiss::Index *index) {
+    auto *ivf = dynamic_cast<faiss::IndexIVF *>(index);
+    if (ivf == nullptr || dynamic_cast<faiss::IndexFlat *>(ivf->quantizer) == nullptr) return nullptr;
+    return ivf;
+}
+
+const faiss::IndexIVF *plain_ivf(const faiss::Index *index) {
+    return plain_ivf(const_cast<faiss::Index *>(index));
 }
 
 faiss::Index *unwrap(pv_faiss_index *index) { return reinterpret_cast<faiss::Index *>(index); }
@@ -204,6 +219,68 @@ int pv_faiss_read_index(const char *path, pv_faiss_index **out) {
 
 int pv_faiss_read_index_mapped(const char *path, pv_faiss_index **out) {
     return guarded([&] { *out = wrap(read_checked(path, faiss::IO_FLAG_MMAP)); });
+}
+
+int64_t pv_faiss_ivf_list_count(const pv_faiss_index *index) {
+    const faiss::IndexIVF *ivf = plain_ivf(unwrap(index));
+    return ivf == nullptr ? 0 : static_cast<int64_t>(ivf->nlist);
+}
+
+int64_t pv_faiss_ivf_probes(const pv_faiss_index *index) {
+    const faiss::IndexIVF *ivf = plain_ivf(unwrap(index));
+    return ivf == nullptr ? 0 : static_cast<int64_t>(ivf->nprobe);
+}
+
+int pv_faiss_ivf_centroids(const pv_faiss_index *index, float *out) {
+    return guarded([&] {
+        const faiss::IndexIVF *ivf = plain_ivf(unwrap(index));
+        if (ivf == nullptr) throw std::runtime_error("not an IVF index with a flat coarse quantizer");
+        if (ivf->quantizer->ntotal != static_cast<int64_t>(ivf->nlist))
+            throw std::runtime_error("the coarse quantizer is not trained");
+        ivf->quantizer->reconstruct_n(0, ivf->nlist, out);
+    });
+}
+
+int pv_faiss_ivf_set_centroids(pv_faiss_index *index, const float *centroids) {
+    return guarded([&] {
+        faiss::IndexIVF *ivf = plain_ivf(unwrap(index));
+        if (ivf == nullptr) throw std::runtime_error("not an IVF index with a flat coarse quantizer");
+        if (ivf->is_trained) throw std::runtime_error("the index is already trained");
+        ivf->quantizer->reset();
+        ivf->quantizer->add(ivf->nlist, centroids);
+        ivf->quantizer->is_trained = true;
+    });
+}
+
+int pv_faiss_ivf_add_assigned(pv_faiss_index *index, int64_t n, const float *x, const int64_t *lists) {
+    return guarded([&] {
+        faiss::IndexIVF *ivf = plain_ivf(unwrap(index));
+        if (ivf == nullptr) throw std::runtime_error("not an IVF index with a flat coarse quantizer");
+        if (!ivf->is_trained) throw std::runtime_error("the index must be trained before vectors are added");
+        for (int64_t i = 0; i < n; i++) {
+            if (lists[i] < 0 || lists[i] >= static_cast<int64_t>(ivf->nlist))
+                throw std::runtime_error("list number " + std::to_string(lists[i]) + " is out of range");
+        }
+        ivf->add_core(n, x, nullptr, lists);
+    });
+}
+
+int pv_faiss_ivf_flat_list(const pv_faiss_index *index, int64_t list, int64_t *size, const float **vectors,
+                           const int64_t **ids) {
+    return guarded([&] {
+        auto *ivf = dynamic_cast<const faiss::IndexIVFFlat *>(plain_ivf(unwrap(index)));
+        if (ivf == nullptr || ivf->code_size != ivf->d * sizeof(float))
+            throw std::runtime_error("not an IVF-Flat index");
+        const faiss::InvertedLists *lists = ivf->invlists;
+        if (dynamic_cast<const faiss::ArrayInvertedLists *>(lists) == nullptr &&
+            dynamic_cast<const faiss::OnDiskInvertedLists *>(lists) == nullptr)
+            throw std::runtime_error("the inverted lists are neither in memory nor memory-mapped");
+        if (list < 0 || list >= static_cast<int64_t>(ivf->nlist))
+            throw std::runtime_error("list number " + std::to_string(list) + " is out of range");
+        *size = static_cast<int64_t>(lists->list_size(list));
+        *vectors = reinterpret_cast<const float *>(lists->get_codes(list));
+        *ids = lists->get_ids(list);
+    });
 }
 
 }

@@ -5,6 +5,10 @@ import Foundation
 /// A FAISS index that owns its handle: flat, IVF-Flat, IVF-PQ (optionally after an OPQ
 /// rotation) or HNSW, under L2 or inner product.
 ///
+/// The coarse step of an IVF index without a rotation (training its list centroids, choosing
+/// the list of each added vector) runs in this project's own workers (`CoarseQuantizer`), and
+/// IVF-Flat indexes are searched list by list (`IVFFlatScan`); FAISS does everything else.
+///
 /// The FAISS object is created (or read) in `init`, freed in `deinit`, and never leaves
 /// this type; every FAISS status code is checked in `check(_:_:)`, which turns failures
 /// into `VectorSearchError.faiss` carrying FAISS's own message. Files are FAISS's own
@@ -106,6 +110,11 @@ public final class VectorIndex {
     }
 
     private let handle: OpaquePointer
+    /// The coarse quantizer of a trained IVF index without a rotation (nil for other indexes).
+    private var coarse: CoarseQuantizer?
+    /// Whether searches scan the lists with `IVFFlatScan` (an IVF-Flat index whose lists are in
+    /// memory or memory-mapped); tests turn it off to compare with FAISS's own search.
+    var scansLists = false
     /// Threads FAISS uses for this index's work.
     public var threads: Int
     /// Whether `vector(_:)` can run without changing the index (the IVF direct map is built).
@@ -151,6 +160,7 @@ public final class VectorIndex {
         guard let read else { throw .faiss(operation: "read_index(\(path))", message: "no index returned") }
         handle = read
         self.threads = threads
+        try readCoarseStep()
     }
 
     deinit { pv_faiss_index_free(handle) }
@@ -166,19 +176,56 @@ public final class VectorIndex {
     /// Whether the index is an IVF index (possibly behind an OPQ rotation), which can be merged.
     public var isIVF: Bool { pv_faiss_index_is_ivf(handle) != 0 }
 
-    /// Trains the index on `vectors` (IVF: the coarse quantizer; a no-op for flat and HNSW).
+    /// Trains the index on `vectors` (IVF: the coarse quantizer, then any PQ codebooks; a no-op
+    /// for flat and HNSW).
     public func train(_ vectors: Matrix) throws(VectorSearchError) {
         try checkInput(vectors, role: "training vectors")
+        let lists = Int(pv_faiss_ivf_list_count(handle))
+        if lists > 0, !isTrained {
+            ThreadPools.useOwnWorkers()
+            let trained = try CoarseQuantizer.train(vectors, lists: lists, metric: metric, threads: threads)
+            try Self.check("set the coarse centroids") {
+                trained.centroids.values.withUnsafeBufferPointer { pv_faiss_ivf_set_centroids(handle, $0.baseAddress) }
+            }
+        }
         ThreadPools.useFAISS(threads: threads)
         try Self.check("train") {
             vectors.values.withUnsafeBufferPointer { pv_faiss_index_train(handle, Int64(vectors.rows), $0.baseAddress) }
         }
+        try readCoarseStep()
+    }
+
+    /// Reads a trained IVF index's coarse centroids (when it has no rotation) and whether its
+    /// lists can be scanned here.
+    private func readCoarseStep() throws(VectorSearchError) {
+        let lists = Int(pv_faiss_ivf_list_count(handle))
+        guard lists > 0, isTrained else { return }
+        var values = [Float](repeating: 0, count: lists * dimension)
+        try Self.check("read the coarse centroids") {
+            values.withUnsafeMutableBufferPointer { pv_faiss_ivf_centroids(handle, $0.baseAddress) }
+        }
+        coarse = CoarseQuantizer(centroids: Matrix(rows: lists, columns: dimension, values: values), metric: metric)
+        var size: Int64 = 0
+        var vectors: UnsafePointer<Float>?
+        var ids: UnsafePointer<Int64>?
+        scansLists = pv_faiss_ivf_flat_list(handle, 0, &size, &vectors, &ids) == 0
     }
 
     /// Adds `vectors`; their ids continue from `count`.
     public func add(_ vectors: Matrix) throws(VectorSearchError) {
         try checkInput(vectors, role: "vectors")
         guard isTrained else { throw .invalidArgument("the index must be trained before vectors are added") }
+        if let coarse {
+            ThreadPools.useOwnWorkers()
+            let nearest = coarse.nearest(vectors, probes: 1, threads: threads)
+            ThreadPools.useFAISS(threads: threads)
+            try Self.check("add") {
+                vectors.values.withUnsafeBufferPointer { x in
+                    pv_faiss_ivf_add_assigned(handle, Int64(vectors.rows), x.baseAddress, nearest.lists)
+                }
+            }
+            return
+        }
         ThreadPools.useFAISS(threads: threads)
         try Self.check("add") {
             vectors.values.withUnsafeBufferPointer { pv_faiss_index_add(handle, Int64(vectors.rows), $0.baseAddress) }
@@ -212,6 +259,7 @@ public final class VectorIndex {
     public func search(_ queries: Matrix, k: Int, batchSize: Int = 4096) throws(VectorSearchError) -> Neighbors {
         try checkInput(queries, role: "queries")
         guard k > 0, k <= count else { throw .invalidArgument("k must be in 1...\(count) (the index size), got \(k)") }
+        if scansLists, let coarse { return try scanLists(queries, k: k, coarse: coarse) }
         if setsThreadPools { ThreadPools.useFAISS(threads: threads) }
         var ids = [Int64](repeating: -1, count: queries.rows * k)
         var distances = [Float](repeating: 0, count: queries.rows * k)
@@ -230,6 +278,20 @@ public final class VectorIndex {
             }
         }
         return Neighbors(queries: queries.rows, k: k, ids: ids.map { Int($0) }, distances: distances)
+    }
+
+    /// Searches an IVF-Flat index list by list (one worker when reads are concurrent).
+    private func scanLists(_ queries: Matrix, k: Int, coarse: CoarseQuantizer) throws(VectorSearchError) -> Neighbors {
+        if setsThreadPools { ThreadPools.useOwnWorkers() }
+        let probes = min(max(Int(pv_faiss_ivf_probes(handle)), 1), coarse.centroids.rows)
+        let scan = IVFFlatScan(coarse: coarse, probes: probes, threads: setsThreadPools ? threads : 1, level: .current)
+        return try scan.search(queries, k: k) { number throws(VectorSearchError) in
+            var size: Int64 = 0
+            var vectors: UnsafePointer<Float>?
+            var ids: UnsafePointer<Int64>?
+            try Self.check("read list \(number)") { pv_faiss_ivf_flat_list(handle, Int64(number), &size, &vectors, &ids) }
+            return IVFFlatScan.List(count: Int(size), vectors: vectors, ids: ids)
+        }
     }
 
     /// One result of a single-query search.

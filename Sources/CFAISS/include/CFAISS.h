@@ -58,6 +58,26 @@ int pv_faiss_read_index(const char *path, pv_faiss_index **out);
 /// index is read-only (searches only). Other index types are read into memory as usual.
 int pv_faiss_read_index_mapped(const char *path, pv_faiss_index **out);
 
+// MARK: The coarse step of a plain IVF index (no transform in front, flat coarse quantizer)
+
+/// The number of lists of an IVF index with a flat coarse quantizer and no transform in
+/// front; 0 for any other index.
+int64_t pv_faiss_ivf_list_count(const pv_faiss_index *index);
+/// The lists such an index visits per query (nprobe); 0 for any other index.
+int64_t pv_faiss_ivf_probes(const pv_faiss_index *index);
+/// Copies the trained coarse centroids (lists x d floats) into `out`.
+int pv_faiss_ivf_centroids(const pv_faiss_index *index, float *out);
+/// Sets the coarse centroids (lists x d floats) of an untrained index; a later
+/// `pv_faiss_index_train` then trains only what follows the coarse step (PQ codebooks).
+int pv_faiss_ivf_set_centroids(pv_faiss_index *index, const float *centroids);
+/// Adds n vectors (ids continue from the count) to the lists given for each one, skipping the
+/// coarse assignment FAISS would do.
+int pv_faiss_ivf_add_assigned(pv_faiss_index *index, int64_t n, const float *x, const int64_t *lists);
+/// One list of an IVF-Flat index whose lists are in memory or memory-mapped: its length, its
+/// vectors (size x d floats) and their ids. The pointers stay valid until the index changes.
+int pv_faiss_ivf_flat_list(const pv_faiss_index *index, int64_t list, int64_t *size, const float **vectors,
+                           const int64_t **ids);
+
 #ifdef __cplusplus
 }
 #endif

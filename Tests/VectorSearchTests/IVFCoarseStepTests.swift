@@ -1,0 +1,137 @@
+import Common
+import Foundation
+import TestSupport
+import XCTest
+
+@testable import VectorSearch
+
+/// The coarse step of IVF indexes done here (`CoarseQuantizer`) and IVF-Flat searched list by
+/// list (`IVFFlatScan`), against brute force and against FAISS's own search of the same index.
+final class IVFCoarseStepTests: XCTestCase {
+    /// `count` rows of `dimension` around `clusters` seeded Gaussian centres.
+    private func clustered(count: Int, dimension: Int, clusters: Int = 40, seed: UInt64) -> Matrix {
+        var generator = SeededGenerator(seed: seed)
+        let centres = (0..<clusters * dimension).map { _ in Float(generator.nextGaussian()) }
+        var values = [Float]()
+        for i in 0..<count {
+            let c = (i * 7919) % clusters
+            for j in 0..<dimension { values.append(centres[c * dimension + j] + 0.4 * Float(generator.nextGaussian())) }
+        }
+        return Matrix(rows: count, columns: dimension, values: values)
+    }
+
+    private func normalized(_ x: Matrix) -> Matrix {
+        var values = x.values
+        for i in 0..<x.rows {
+            let norm = x.row(i).reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            for j in 0..<x.columns { values[i * x.columns + j] /= norm }
+        }
+        return Matrix(rows: x.rows, columns: x.columns, values: values)
+    }
+
+    private func score(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>, _ metric: Metric) -> Float {
+        metric == .l2 ? zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } : -zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+
+    func testNearestListsMatchBruteForce() {
+        let rows = clustered(count: 300, dimension: 24, seed: 3)
+        let centroids = clustered(count: 40, dimension: 24, seed: 4)
+        for metric in Metric.allCases {
+            let nearest = CoarseQuantizer(centroids: centroids, metric: metric).nearest(rows, probes: 5, threads: 2)
+            for i in 0..<rows.rows {
+                let scores = (0..<40).map { score(rows.row(i), centroids.row($0), metric) }
+                let expected = (0..<40).sorted { scores[$0] < scores[$1] }.prefix(5).map { Int64($0) }
+                XCTAssertEqual(Array(nearest.lists[i * 5..<(i + 1) * 5]), expected, "row \(i), \(metric)")
+            }
+        }
+    }
+
+    func testTrainingLowersTheErrorAndKeepsEveryListFilled() throws {
+        let rows = clustered(count: 3000, dimension: 16, seed: 5)
+        func error(_ quantizer: CoarseQuantizer) -> (total: Float, used: Int) {
+            let lists = quantizer.nearest(rows, probes: 1, threads: 2).lists
+            let total = (0..<rows.rows).reduce(Float(0)) {
+                $0 + score(rows.row($1), quantizer.centroids.row(Int(lists[$1])), .l2)
+            }
+            return (total, Set(lists).count)
+        }
+        let start = try CoarseQuantizer.train(rows, lists: 64, metric: .l2, iterations: 0, threads: 2)
+        let trained = try CoarseQuantizer.train(rows, lists: 64, metric: .l2, threads: 2)
+        XCTAssertLessThan(error(trained).total, 0.8 * error(start).total)
+        XCTAssertEqual(error(trained).used, 64)
+        let spherical = try CoarseQuantizer.train(normalized(rows), lists: 64, metric: .innerProduct, threads: 1)
+        for j in 0..<64 {
+            XCTAssertEqual(spherical.centroids.row(j).reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-4)
+        }
+        XCTAssertThrowsError(try CoarseQuantizer.train(rows.rows(0..<10), lists: 64, metric: .l2))
+    }
+
+    /// Builds an IVF-Flat index (coarse step here) and compares the list scan with FAISS's own search.
+    private func compareScanWithFAISS(metric: Metric, lists: Int, probes: Int, k: Int, threads: Int) throws {
+        let raw = clustered(count: 4000, dimension: 32, seed: 7)
+        let stored = metric == .l2 ? raw : normalized(raw)
+        let queries =
+            metric == .l2
+            ? clustered(count: 150, dimension: 32, seed: 8) : normalized(clustered(count: 150, dimension: 32, seed: 8))
+        let index = try VectorIndex(dimension: 32, kind: .ivfFlat(lists: lists, probes: probes), metric: metric, threads: threads)
+        try index.train(stored)
+        try index.add(stored)
+        XCTAssertTrue(index.scansLists)
+        let scanned = try index.search(queries, k: k)
+        index.scansLists = false
+        let faiss = try index.search(queries, k: k)
+        var same = 0
+        for q in 0..<queries.rows {
+            let a = Array(scanned.ids(of: q))
+            let b = Array(faiss.ids(of: q))
+            if a == b { same += 1 }
+            XCTAssertEqual(Set(a), Set(b), "query \(q), \(metric)")
+            for (x, y) in zip(scanned.distances(of: q), faiss.distances(of: q)) {
+                if x.isFinite || y.isFinite {
+                    XCTAssertEqual(x, y, accuracy: 1e-3 * max(1, abs(y)))
+                } else {
+                    XCTAssertEqual(x, y)
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(same, queries.rows - 2, "\(metric): same order for \(same) of \(queries.rows) queries")
+    }
+
+    func testListScanFindsWhatFAISSFinds() throws {
+        for metric in Metric.allCases {
+            try compareScanWithFAISS(metric: metric, lists: 32, probes: 6, k: 10, threads: 2)
+        }
+        try compareScanWithFAISS(metric: .l2, lists: 32, probes: 3, k: 10, threads: 1)
+    }
+
+    func testListScanPadsLikeFAISSWhenTheProbedListsHoldTooFew() throws {
+        // 4000 rows in 256 lists: one probed list holds about 16, fewer than k = 40.
+        for metric in Metric.allCases {
+            try compareScanWithFAISS(metric: metric, lists: 256, probes: 1, k: 40, threads: 2)
+        }
+    }
+
+    func testAllListsProbedGiveExactNeighbors() throws {
+        let stored = clustered(count: 2000, dimension: 16, seed: 9)
+        let index = try VectorIndex(dimension: 16, kind: .ivfFlat(lists: 20, probes: 20), threads: 2)
+        try index.train(stored)
+        try index.add(stored)
+        let exact = try VectorIndex(dimension: 16, kind: .flat)
+        try exact.add(stored)
+        let queries = clustered(count: 40, dimension: 16, seed: 10)
+        XCTAssertEqual(try index.search(queries, k: 8).ids, try exact.search(queries, k: 8).ids)
+    }
+
+    func testMemoryMappedListsAreScannedAlike() throws {
+        let stored = clustered(count: 3000, dimension: 16, seed: 11)
+        let index = try VectorIndex(dimension: 16, kind: .ivfFlat(lists: 24, probes: 4), threads: 2)
+        try index.train(stored)
+        try index.add(stored)
+        let path = try temporaryFolder() + "/ivf.index"
+        try index.save(to: path)
+        let mapped = try VectorIndex(contentsOf: path, mapped: true)
+        XCTAssertTrue(mapped.scansLists)
+        let queries = clustered(count: 30, dimension: 16, seed: 12)
+        XCTAssertEqual(try mapped.search(queries, k: 5), try index.search(queries, k: 5))
+    }
+}
