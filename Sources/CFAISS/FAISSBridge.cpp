@@ -112,6 +112,20 @@ const faiss::IndexIVF *plain_ivf(const faiss::Index *index) {
     return plain_ivf(const_cast<faiss::Index *>(index));
 }
 
+/// The index itself as a plain IVF-PQ index with 8-bit codes of residuals and no refinement or
+/// polysemous training: the IVF-PQ indexes whose codebooks this project trains and applies.
+faiss::IndexIVFPQ *plain_ivfpq(faiss::Index *index) {
+    auto *pq = dynamic_cast<faiss::IndexIVFPQ *>(plain_ivf(index));
+    if (pq == nullptr || dynamic_cast<faiss::IndexIVFPQR *>(pq) != nullptr || pq->pq.nbits != 8 || !pq->by_residual ||
+        pq->do_polysemous_training || pq->code_size != pq->pq.M)
+        return nullptr;
+    return pq;
+}
+
+const faiss::IndexIVFPQ *plain_ivfpq(const faiss::Index *index) {
+    return plain_ivfpq(const_cast<faiss::Index *>(index));
+}
+
 faiss::Index *unwrap(pv_faiss_index *index) { return reinterpret_cast<faiss::Index *>(index); }
 const faiss::Index *unwrap(const pv_faiss_index *index) { return reinterpret_cast<const faiss::Index *>(index); }
 pv_faiss_index *wrap(faiss::Index *index) { return reinterpret_cast<pv_faiss_index *>(index); }
@@ -280,6 +294,47 @@ int pv_faiss_ivf_flat_list(const pv_faiss_index *index, int64_t list, int64_t *s
         *size = static_cast<int64_t>(lists->list_size(list));
         *vectors = reinterpret_cast<const float *>(lists->get_codes(list));
         *ids = lists->get_ids(list);
+    });
+}
+
+int pv_faiss_ivfpq_codes(const pv_faiss_index *index) {
+    const faiss::IndexIVFPQ *pq = plain_ivfpq(unwrap(index));
+    return pq == nullptr ? 0 : static_cast<int>(pq->pq.M);
+}
+
+int pv_faiss_ivfpq_codebooks(const pv_faiss_index *index, float *out) {
+    return guarded([&] {
+        const faiss::IndexIVFPQ *pq = plain_ivfpq(unwrap(index));
+        if (pq == nullptr || !pq->is_trained) throw std::runtime_error("not a trained IVF-PQ index with 8-bit codes");
+        std::copy(pq->pq.centroids.begin(), pq->pq.centroids.end(), out);
+    });
+}
+
+int pv_faiss_ivfpq_set_codebooks(pv_faiss_index *index, const float *codebooks) {
+    return guarded([&] {
+        faiss::IndexIVFPQ *pq = plain_ivfpq(unwrap(index));
+        if (pq == nullptr) throw std::runtime_error("not an IVF-PQ index with 8-bit codes");
+        if (pq->is_trained) throw std::runtime_error("the index is already trained");
+        if (pq->quantizer->ntotal != static_cast<int64_t>(pq->nlist))
+            throw std::runtime_error("the coarse centroids must be set first");
+        std::copy(codebooks, codebooks + pq->pq.centroids.size(), pq->pq.centroids.begin());
+        pq->precompute_table();
+        pq->is_trained = true;
+    });
+}
+
+int pv_faiss_ivfpq_add_codes(pv_faiss_index *index, int64_t n, const int64_t *lists, const uint8_t *codes) {
+    return guarded([&] {
+        faiss::IndexIVFPQ *pq = plain_ivfpq(unwrap(index));
+        if (pq == nullptr || !pq->is_trained) throw std::runtime_error("not a trained IVF-PQ index with 8-bit codes");
+        if (pq->direct_map.type != faiss::DirectMap::NoMap)
+            throw std::runtime_error("codes cannot be added to an index with a direct map");
+        for (int64_t i = 0; i < n; i++) {
+            if (lists[i] < 0 || lists[i] >= static_cast<int64_t>(pq->nlist))
+                throw std::runtime_error("list number " + std::to_string(lists[i]) + " is out of range");
+        }
+        for (int64_t i = 0; i < n; i++) pq->invlists->add_entry(lists[i], pq->ntotal + i, codes + i * pq->code_size);
+        pq->ntotal += n;
     });
 }
 

@@ -112,6 +112,8 @@ public final class VectorIndex {
     private let handle: OpaquePointer
     /// The coarse quantizer of a trained IVF index without a rotation (nil for other indexes).
     private var coarse: CoarseQuantizer?
+    /// The codebooks of a trained IVF-PQ index with 8-bit codes and no refinement (nil otherwise).
+    private var codebooks: ProductCodebooks?
     /// Whether searches scan the lists with `IVFFlatScan` (an IVF-Flat index whose lists are in
     /// memory or memory-mapped); tests turn it off to compare with FAISS's own search.
     var scansLists = false
@@ -187,12 +189,34 @@ public final class VectorIndex {
             try Self.check("set the coarse centroids") {
                 trained.centroids.values.withUnsafeBufferPointer { pv_faiss_ivf_set_centroids(handle, $0.baseAddress) }
             }
+            let codes = Int(pv_faiss_ivfpq_codes(handle))
+            if codes > 0, vectors.rows >= ProductCodebooks.centroids {
+                let books = try ProductCodebooks.train(
+                    Self.codebookTrainingRows(vectors, coarse: trained), codes: codes, threads: threads)
+                try Self.check("set the PQ codebooks") {
+                    books.values.withUnsafeBufferPointer { pv_faiss_ivfpq_set_codebooks(handle, $0.baseAddress) }
+                }
+            }
         }
-        ThreadPools.useFAISS(threads: threads)
-        try Self.check("train") {
-            vectors.values.withUnsafeBufferPointer { pv_faiss_index_train(handle, Int64(vectors.rows), $0.baseAddress) }
+        if !isTrained {
+            ThreadPools.useFAISS(threads: threads)
+            try Self.check("train") {
+                vectors.values.withUnsafeBufferPointer { pv_faiss_index_train(handle, Int64(vectors.rows), $0.baseAddress) }
+            }
         }
         try readCoarseStep()
+    }
+
+    /// The residuals PQ codebooks train on: of at most 256 rows per codebook centroid (FAISS's
+    /// cap), spread evenly over `vectors`.
+    private static func codebookTrainingRows(_ vectors: Matrix, coarse: CoarseQuantizer) -> Matrix {
+        let limit = 256 * ProductCodebooks.centroids
+        var rows = vectors
+        if vectors.rows > limit {
+            let picked = (0..<limit).flatMap { vectors.row($0 * vectors.rows / limit) }
+            rows = Matrix(rows: limit, columns: vectors.columns, values: picked)
+        }
+        return coarse.residuals(of: rows, lists: coarse.nearest(rows, probes: 1).lists)
     }
 
     /// Reads a trained IVF index's coarse centroids (when it has no rotation) and whether its
@@ -205,6 +229,14 @@ public final class VectorIndex {
             values.withUnsafeMutableBufferPointer { pv_faiss_ivf_centroids(handle, $0.baseAddress) }
         }
         coarse = CoarseQuantizer(centroids: Matrix(rows: lists, columns: dimension, values: values), metric: metric)
+        let codes = Int(pv_faiss_ivfpq_codes(handle))
+        if codes > 0 {
+            var books = [Float](repeating: 0, count: ProductCodebooks.centroids * dimension)
+            try Self.check("read the PQ codebooks") {
+                books.withUnsafeMutableBufferPointer { pv_faiss_ivfpq_codebooks(handle, $0.baseAddress) }
+            }
+            codebooks = ProductCodebooks(values: books, codes: codes, dimension: dimension)
+        }
         var size: Int64 = 0
         var vectors: UnsafePointer<Float>?
         var ids: UnsafePointer<Int64>?
@@ -218,6 +250,11 @@ public final class VectorIndex {
         if let coarse {
             ThreadPools.useOwnWorkers()
             let nearest = coarse.nearest(vectors, probes: 1, threads: threads)
+            if let codebooks, !readyToReconstruct {
+                let codes = codebooks.encode(coarse.residuals(of: vectors, lists: nearest.lists), threads: threads)
+                try Self.check("add") { pv_faiss_ivfpq_add_codes(handle, Int64(vectors.rows), nearest.lists, codes) }
+                return
+            }
             ThreadPools.useFAISS(threads: threads)
             try Self.check("add") {
                 vectors.values.withUnsafeBufferPointer { x in

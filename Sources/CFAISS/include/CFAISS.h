@@ -78,6 +78,19 @@ int pv_faiss_ivf_add_assigned(pv_faiss_index *index, int64_t n, const float *x, 
 int pv_faiss_ivf_flat_list(const pv_faiss_index *index, int64_t list, int64_t *size, const float **vectors,
                            const int64_t **ids);
 
+// MARK: The codebooks of a plain IVF-PQ index (8-bit codes of residuals, no refinement)
+
+/// The codes per vector (sub-vectors) of such an index; 0 for any other index.
+int pv_faiss_ivfpq_codes(const pv_faiss_index *index);
+/// Copies the trained codebooks (codes x 256 x d/codes floats) into `out`.
+int pv_faiss_ivfpq_codebooks(const pv_faiss_index *index, float *out);
+/// Sets the codebooks (codes x 256 x d/codes floats) of an index whose coarse centroids are
+/// set, and marks it trained.
+int pv_faiss_ivfpq_set_codebooks(pv_faiss_index *index, const float *codebooks);
+/// Appends n encoded vectors (`codes` bytes each) to the lists given for each one; their ids
+/// continue from the count.
+int pv_faiss_ivfpq_add_codes(pv_faiss_index *index, int64_t n, const int64_t *lists, const uint8_t *codes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -94,6 +94,17 @@ struct CoarseQuantizer {
         return result
     }
 
+    /// Each row of `rows` minus the centroid of its list (`lists[i]` for row `i`).
+    func residuals(of rows: Matrix, lists: [Int64]) -> Matrix {
+        let d = rows.columns
+        var values = rows.values
+        for (i, list) in lists.enumerated() {
+            let centroid = Int(list) * d
+            for j in 0..<d { values[i * d + j] -= centroids.values[centroid + j] }
+        }
+        return Matrix(rows: rows.rows, columns: d, values: values)
+    }
+
     /// Trains `lists` centroids on the rows of `sample` in `iterations` Lloyd iterations.
     static func train(
         _ sample: Matrix, lists: Int, metric: Metric, iterations: Int = 10, seed: UInt64 = 1234,
