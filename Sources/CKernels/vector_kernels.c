@@ -32,6 +32,32 @@ static float dot_generic(const float *a, const float *b, int d) {
     return total;
 }
 
+static float min_key_generic(const float *g, int begin, int width, const float *bias, float scale, float best,
+                             int *index) {
+    for (int c = begin; c < width; c++) {
+        float product = scale * g[c];
+        float key = (bias ? bias[c] : 0.0f) + product;
+        if (key < best) {
+            best = key;
+            *index = c;
+        }
+    }
+    return best;
+}
+
+/// The smallest of `lanes` per-lane minima, the lowest index among equal ones.
+static float min_of_lanes(const float *keys, const int *indices, int lanes, int *index) {
+    float best = INFINITY;
+    *index = 0;
+    for (int l = 0; l < lanes; l++) {
+        if (keys[l] < best || (keys[l] == best && indices[l] < *index)) {
+            best = keys[l];
+            *index = indices[l];
+        }
+    }
+    return best;
+}
+
 static void add_scaled_generic(const float *row, float *sum, int d, float sign) {
     for (int j = 0; j < d; j++) sum[j] += sign * row[j];
 }
@@ -55,6 +81,28 @@ __attribute__((target("avx2"))) static void scan_avx2(const float *g, int width,
         column_hits[c >> 6] |= k << (c & 63);
     }
     scan_generic(g, c, width, bias, filter, row_bias, row_filter, scale, row_hits, column_hits);
+}
+
+__attribute__((target("avx2"))) static float min_key_avx2(const float *g, int width, const float *bias, float scale,
+                                                         int *index) {
+    __m256 s = _mm256_set1_ps(scale), best = _mm256_set1_ps(INFINITY);
+    __m256i position = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), best_position = _mm256_setzero_si256();
+    int c = 0;
+    for (; c + 8 <= width; c += 8) {
+        __m256 product = _mm256_mul_ps(s, _mm256_loadu_ps(g + c));
+        __m256 key = _mm256_add_ps(bias ? _mm256_loadu_ps(bias + c) : _mm256_setzero_ps(), product);
+        __m256 less = _mm256_cmp_ps(key, best, _CMP_LT_OQ);
+        best = _mm256_blendv_ps(best, key, less);
+        best_position = _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(best_position), _mm256_castsi256_ps(position), less));
+        position = _mm256_add_epi32(position, _mm256_set1_epi32(8));
+    }
+    float keys[8];
+    int indices[8];
+    _mm256_storeu_ps(keys, best);
+    _mm256_storeu_si256((__m256i *)indices, best_position);
+    float found = min_of_lanes(keys, indices, c > 0 ? 8 : 0, index);
+    return min_key_generic(g, c, width, bias, scale, found, index);
 }
 
 __attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, int d) {
@@ -115,6 +163,28 @@ __attribute__((target("avx512f"))) static void scan_avx512(const float *g, int w
         column_hits[c >> 6] |= k << (c & 63);
     }
     scan_generic(g, c, width, bias, filter, row_bias, row_filter, scale, row_hits, column_hits);
+}
+
+__attribute__((target("avx512f"))) static float min_key_avx512(const float *g, int width, const float *bias,
+                                                             float scale, int *index) {
+    __m512 s = _mm512_set1_ps(scale), best = _mm512_set1_ps(INFINITY);
+    __m512i position = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i best_position = _mm512_setzero_si512();
+    int c = 0;
+    for (; c + 16 <= width; c += 16) {
+        __m512 product = _mm512_mul_ps(s, _mm512_loadu_ps(g + c));
+        __m512 key = _mm512_add_ps(bias ? _mm512_loadu_ps(bias + c) : _mm512_setzero_ps(), product);
+        __mmask16 less = _mm512_cmp_ps_mask(key, best, _CMP_LT_OQ);
+        best = _mm512_mask_mov_ps(best, less, key);
+        best_position = _mm512_mask_mov_epi32(best_position, less, position);
+        position = _mm512_add_epi32(position, _mm512_set1_epi32(16));
+    }
+    float keys[16];
+    int indices[16];
+    _mm512_storeu_ps(keys, best);
+    _mm512_storeu_si512(indices, best_position);
+    float found = min_of_lanes(keys, indices, c > 0 ? 16 : 0, index);
+    return min_key_generic(g, c, width, bias, scale, found, index);
 }
 
 __attribute__((target("avx512f"))) static float dot_avx512(const float *a, const float *b, int d) {
@@ -203,4 +273,14 @@ void rn_dots(int level, const float *row, int d, int k, const float *rows, float
 #endif
     }
     for (; c < k; c++) out[c] = rn_dot(level, row, rows + (size_t)c * d, d);
+}
+
+float rn_min_key(int level, const float *g, int width, const float *bias, float scale, int *index) {
+#if defined(__x86_64__)
+    if (level >= RN_LEVEL_AVX512) return min_key_avx512(g, width, bias, scale, index);
+    if (level == RN_LEVEL_AVX2) return min_key_avx2(g, width, bias, scale, index);
+#endif
+    (void)level;
+    *index = 0;
+    return min_key_generic(g, 0, width, bias, scale, INFINITY, index);
 }

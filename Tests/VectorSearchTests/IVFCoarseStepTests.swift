@@ -1,3 +1,4 @@
+import CKernels
 import Common
 import Foundation
 import TestSupport
@@ -175,5 +176,30 @@ final class ProductCodebookTests: XCTestCase {
         var same = 0
         for id in 0..<2000 where try ours.vector(id) == theirs.vector(id) { same += 1 }
         XCTAssertGreaterThanOrEqual(same, 1990)
+    }
+}
+
+/// `rn_min_key`, the nearest-list pick of `CoarseQuantizer`, at every kernel level this CPU runs.
+final class MinimumKeyKernelTests: XCTestCase {
+    func testEveryLevelFindsTheFirstSmallestKey() {
+        var generator = SeededGenerator(seed: 5)
+        for width in [1, 7, 8, 15, 16, 17, 40, 256, 1000] {
+            // Few distinct values, so that the smallest comes up several times.
+            let g = (0..<width).map { _ in Float(generator.next() % 9) - 4 }
+            let bias = (0..<width).map { _ in Float(generator.next() % 3) }
+            for (scale, withBias) in [(Float(-2), true), (-1, false)] {
+                let keys = (0..<width).map { (withBias ? bias[$0] : 0) + scale * g[$0] }
+                let smallest = keys.min()!
+                let first = keys.firstIndex(of: smallest)!
+                for level in SIMDLevel.supported {
+                    var index: Int32 = -1
+                    let key = bias.withUnsafeBufferPointer { b in
+                        rn_min_key(level.rawValue, g, Int32(width), withBias ? b.baseAddress : nil, scale, &index)
+                    }
+                    XCTAssertEqual(key, smallest, "\(level), width \(width)")
+                    XCTAssertEqual(Int(index), first, "\(level), width \(width), scale \(scale)")
+                }
+            }
+        }
     }
 }

@@ -67,4 +67,9 @@ void rn_add_scaled(int level, const float *row, float *sum, int d, float sign);
 /// over `row` where k allows.
 void rn_dots(int level, const float *row, int d, int k, const float *rows, float *out);
 
+/// The smallest key `bias[c] + scale * g[c]` for c < width (`bias` NULL: `scale * g[c]`),
+/// each one rounded product then one rounded sum, and in `index` the first c that gives it
+/// (0 when no key is below infinity). Every level returns the same key and index.
+float rn_min_key(int level, const float *g, int width, const float *bias, float scale, int *index);
+
 #endif

@@ -21,6 +21,8 @@ struct CoarseQuantizer {
     /// `lists x d` centroids.
     let centroids: Matrix
     let metric: Metric
+    /// The kernel level of the norms and of picking each row's nearest list.
+    let level: SIMDLevel
     /// `|c|²` of every centroid (the L2 key is `|c|² - 2 x·c`; `|x|²` does not rank lists).
     private let squaredNorms: [Float]
     /// Rows per tile of one `sgemm`.
@@ -29,6 +31,7 @@ struct CoarseQuantizer {
     init(centroids: Matrix, metric: Metric, level: SIMDLevel = .current) {
         self.centroids = centroids
         self.metric = metric
+        self.level = level
         squaredNorms = centroids.values.withUnsafeBufferPointer { c in
             (0..<centroids.rows).map { j in
                 let row = c.baseAddress! + j * centroids.columns
@@ -74,14 +77,24 @@ struct CoarseQuantizer {
                                         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(m), Int32(d), 1,
                                         x.baseAddress! + first * d, Int32(d), c.baseAddress!, Int32(d), 0, &tile,
                                         Int32(m))
-                                    for i in 0..<count {
-                                        let row = first + i
-                                        for j in 0..<m {
-                                            let product = tile[i * m + j]
-                                            TopK.insert(
-                                                l2 ? norms[j] - 2 * product : -product, Int64(j),
-                                                keys: outKeys.base + row * probes, ids: outLists.base + row * probes,
-                                                count: probes)
+                                    tile.withUnsafeBufferPointer { t in
+                                        for i in 0..<count {
+                                            let row = first + i
+                                            let products = t.baseAddress! + i * m
+                                            if probes == 1 {
+                                                var nearest: Int32 = 0
+                                                outKeys.base[row] = rn_min_key(
+                                                    level.rawValue, products, Int32(m), l2 ? norms.baseAddress : nil,
+                                                    l2 ? -2 : -1, &nearest)
+                                                outLists.base[row] = Int64(nearest)
+                                                continue
+                                            }
+                                            for j in 0..<m {
+                                                TopK.insert(
+                                                    l2 ? norms[j] - 2 * products[j] : -products[j], Int64(j),
+                                                    keys: outKeys.base + row * probes, ids: outLists.base + row * probes,
+                                                    count: probes)
+                                            }
                                         }
                                     }
                                 }
