@@ -296,7 +296,16 @@ public final class VectorIndex {
     public func search(_ queries: Matrix, k: Int, batchSize: Int = 4096) throws(VectorSearchError) -> Neighbors {
         try checkInput(queries, role: "queries")
         guard k > 0, k <= count else { throw .invalidArgument("k must be in 1...\(count) (the index size), got \(k)") }
-        if scansLists, let coarse { return try scanLists(queries, k: k, coarse: coarse) }
+        if scansLists, let coarse {
+            var ids: [Int] = []
+            var distances: [Float] = []
+            for start in stride(from: 0, to: queries.rows, by: max(batchSize, 1)) {
+                let part = try scanLists(queries.rows(start..<min(start + batchSize, queries.rows)), k: k, coarse: coarse)
+                ids += part.ids
+                distances += part.distances
+            }
+            return Neighbors(queries: queries.rows, k: k, ids: ids, distances: distances)
+        }
         if setsThreadPools { ThreadPools.useFAISS(threads: threads) }
         var ids = [Int64](repeating: -1, count: queries.rows * k)
         var distances = [Float](repeating: 0, count: queries.rows * k)

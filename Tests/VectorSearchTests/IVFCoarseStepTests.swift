@@ -123,6 +123,17 @@ final class IVFCoarseStepTests: XCTestCase {
         XCTAssertEqual(try index.search(queries, k: 8).ids, try exact.search(queries, k: 8).ids)
     }
 
+    func testALongListIsScannedInSlices() throws {
+        let stored = clustered(count: IVFFlatScan.sliceRows + 900, dimension: 8, seed: 13)
+        let index = try VectorIndex(dimension: 8, kind: .ivfFlat(lists: 1, probes: 1), threads: 2)
+        try index.train(stored)
+        try index.add(stored)
+        let exact = try VectorIndex(dimension: 8, kind: .flat)
+        try exact.add(stored)
+        let queries = clustered(count: 20, dimension: 8, seed: 14)
+        XCTAssertEqual(try index.search(queries, k: 6).ids, try exact.search(queries, k: 6).ids)
+    }
+
     func testMemoryMappedListsAreScannedAlike() throws {
         let stored = clustered(count: 3000, dimension: 16, seed: 11)
         let index = try VectorIndex(dimension: 16, kind: .ivfFlat(lists: 24, probes: 4), threads: 2)
@@ -134,6 +145,7 @@ final class IVFCoarseStepTests: XCTestCase {
         XCTAssertTrue(mapped.scansLists)
         let queries = clustered(count: 30, dimension: 16, seed: 12)
         XCTAssertEqual(try mapped.search(queries, k: 5), try index.search(queries, k: 5))
+        XCTAssertEqual(try index.search(queries, k: 5, batchSize: 7), try index.search(queries, k: 5))
     }
 }
 

@@ -26,6 +26,8 @@ struct IVFFlatScan {
     let probes: Int
     let threads: Int
     let level: SIMDLevel
+    /// Stored vectors per `sgemm` tile (a long list is multiplied in slices).
+    static let sliceRows = 4096
 
     /// The `k` nearest stored vectors of every query (FAISS's conventions: ids -1 and distances
     /// of the largest float, negated under inner product, where fewer than `k` were found).
@@ -69,20 +71,24 @@ struct IVFFlatScan {
                     for query in asking {
                         gathered.append(contentsOf: UnsafeBufferPointer(start: q.baseAddress! + Int(query) * d, count: d))
                     }
-                    tile.removeAll(keepingCapacity: true)
-                    tile.append(contentsOf: repeatElement(0, count: asking.count * list.count))
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(asking.count), Int32(list.count), Int32(d), 1,
-                        gathered, Int32(d), vectors, Int32(d), 0, &tile, Int32(list.count))
-                    if l2 {
-                        norms = (0..<list.count).map { v in
-                            rn_dot(level.rawValue, vectors + v * d, vectors + v * d, Int32(d))
+                    // A list is multiplied a slice at a time, so that no tile outgrows `sliceRows` columns.
+                    for first in stride(from: 0, to: list.count, by: Self.sliceRows) {
+                        let width = min(Self.sliceRows, list.count - first)
+                        let slice = vectors + first * d
+                        tile.removeAll(keepingCapacity: true)
+                        tile.append(contentsOf: repeatElement(0, count: asking.count * width))
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(asking.count), Int32(width), Int32(d), 1,
+                            gathered, Int32(d), slice, Int32(d), 0, &tile, Int32(width))
+                        if l2 {
+                            norms = (0..<width).map { v in rn_dot(level.rawValue, slice + v * d, slice + v * d, Int32(d)) }
                         }
-                    }
-                    for (row, query) in asking.enumerated() {
-                        for v in 0..<list.count {
-                            let product = tile[row * list.count + v]
-                            top.offer(query: Int(query), key: l2 ? norms[v] - 2 * product : -product, id: ids[v])
+                        for (row, query) in asking.enumerated() {
+                            for v in 0..<width {
+                                let product = tile[row * width + v]
+                                top.offer(
+                                    query: Int(query), key: l2 ? norms[v] - 2 * product : -product, id: ids[first + v])
+                            }
                         }
                     }
                 }
