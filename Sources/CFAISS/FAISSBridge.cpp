@@ -94,17 +94,33 @@ void check_same_training(const faiss::Index &a, const faiss::Index &b) {
 }
 
 /// Reads an index file with FAISS's `io_flags`, checking an HNSW graph before it is used.
+/// Throws unless every list of memory-mapped inverted lists lies inside the mapped file: FAISS
+/// maps the file without checking the list table it read from it (a truncated file opens).
+void check_mapped_lists(const faiss::IndexIVF &ivf) {
+    auto *mapped = dynamic_cast<const faiss::OnDiskInvertedLists *>(ivf.invlists);
+    if (mapped == nullptr) return;
+    const size_t entry_bytes = ivf.code_size + sizeof(int64_t);
+    for (size_t l = 0; l < mapped->lists.size(); l++) {
+        const faiss::OnDiskOneList &entry = mapped->lists[l];
+        if (entry.size > entry.capacity || entry.capacity > mapped->totsize / entry_bytes ||
+            entry.offset > mapped->totsize - entry.capacity * entry_bytes)
+            throw std::runtime_error("damaged IVF index: list " + std::to_string(l) + " lies outside the mapped file");
+    }
+}
+
 faiss::Index *read_checked(const char *path, int io_flags) {
     std::unique_ptr<faiss::Index> index(faiss::read_index(path, io_flags));
     if (auto *hnsw = dynamic_cast<const faiss::IndexHNSW *>(index.get())) check_hnsw_graph(*hnsw);
+    if (auto *ivf = faiss::ivflib::try_extract_index_ivf(index.get())) check_mapped_lists(*ivf);
     return index.release();
 }
 
-/// The index itself as an IVF index with a flat coarse quantizer (no transform in front), or
-/// null: the IVF indexes whose coarse step this project's own kernels may do.
+/// The index itself as an IVF index with a flat coarse quantizer of its own dimension (no
+/// transform in front), or null: the IVF indexes whose coarse step this project's own kernels may do.
 faiss::IndexIVF *plain_ivf(faiss::Index *index) {
     auto *ivf = dynamic_cast<faiss::IndexIVF *>(index);
-    if (ivf == nullptr || dynamic_cast<faiss::IndexFlat *>(ivf->quantizer) == nullptr) return nullptr;
+    if (ivf == nullptr || dynamic_cast<faiss::IndexFlat *>(ivf->quantizer) == nullptr || ivf->quantizer->d != ivf->d)
+        return nullptr;
     return ivf;
 }
 
@@ -113,11 +129,13 @@ const faiss::IndexIVF *plain_ivf(const faiss::Index *index) {
 }
 
 /// The index itself as a plain IVF-PQ index with 8-bit codes of residuals and no refinement or
-/// polysemous training: the IVF-PQ indexes whose codebooks this project trains and applies.
+/// polysemous training, whose codebooks hold exactly d x 256 floats (a file could say otherwise):
+/// the IVF-PQ indexes whose codebooks this project trains and applies.
 faiss::IndexIVFPQ *plain_ivfpq(faiss::Index *index) {
     auto *pq = dynamic_cast<faiss::IndexIVFPQ *>(plain_ivf(index));
     if (pq == nullptr || dynamic_cast<faiss::IndexIVFPQR *>(pq) != nullptr || pq->pq.nbits != 8 || !pq->by_residual ||
-        pq->do_polysemous_training || pq->code_size != pq->pq.M)
+        pq->do_polysemous_training || pq->code_size != pq->pq.M || pq->pq.d != static_cast<size_t>(pq->d) ||
+        pq->pq.centroids.size() != pq->pq.M * pq->pq.ksub * pq->pq.dsub)
         return nullptr;
     return pq;
 }
@@ -291,6 +309,7 @@ int pv_faiss_ivf_flat_list(const pv_faiss_index *index, int64_t list, int64_t *s
             throw std::runtime_error("the inverted lists are neither in memory nor memory-mapped");
         if (list < 0 || list >= static_cast<int64_t>(ivf->nlist))
             throw std::runtime_error("list number " + std::to_string(list) + " is out of range");
+
         *size = static_cast<int64_t>(lists->list_size(list));
         *vectors = reinterpret_cast<const float *>(lists->get_codes(list));
         *ids = lists->get_ids(list);

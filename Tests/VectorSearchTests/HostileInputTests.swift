@@ -56,4 +56,23 @@ final class HostileInputTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("damaged HNSW index: a neighbour id 1000000"), "\(error)")
         }
     }
+
+    /// FAISS maps a truncated IVF file without checking that its lists fit in it, and a search
+    /// then reads past the mapping: opening it memory-mapped is refused with a message.
+    func testATruncatedIVFFileIsRefusedMemoryMapped() throws {
+        var generator = SeededGenerator(seed: 1)
+        let rows = Matrix(rows: 2000, columns: 16, values: (0..<2000 * 16).map { _ in Float(generator.nextGaussian()) })
+        let index = try VectorIndex(dimension: 16, kind: .ivfFlat(lists: 8, probes: 8), threads: 1)
+        try index.train(rows)
+        try index.add(rows)
+        let path = try temporaryFolder() + "/truncated.index"
+        try index.save(to: path)
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(size - 40_000))
+        try handle.close()
+        XCTAssertThrowsError(try VectorIndex(contentsOf: path, mapped: true)) { error in
+            XCTAssertTrue("\(error)".contains("lies outside the mapped file"), "\(error)")
+        }
+    }
 }

@@ -9,16 +9,8 @@ import XCTest
 /// The coarse step of IVF indexes done here (`CoarseQuantizer`) and IVF-Flat searched list by
 /// list (`IVFFlatScan`), against brute force and against FAISS's own search of the same index.
 final class IVFCoarseStepTests: XCTestCase {
-    /// `count` rows of `dimension` around `clusters` seeded Gaussian centres.
-    private func clustered(count: Int, dimension: Int, clusters: Int = 40, seed: UInt64) -> Matrix {
-        var generator = SeededGenerator(seed: seed)
-        let centres = (0..<clusters * dimension).map { _ in Float(generator.nextGaussian()) }
-        var values = [Float]()
-        for i in 0..<count {
-            let c = (i * 7919) % clusters
-            for j in 0..<dimension { values.append(centres[c * dimension + j] + 0.4 * Float(generator.nextGaussian())) }
-        }
-        return Matrix(rows: count, columns: dimension, values: values)
+    private func clustered(count: Int, dimension: Int, seed: UInt64) -> Matrix {
+        clusteredRows(count: count, dimension: dimension, clusters: 40, spread: 0.4, seed: seed)
     }
 
     private func normalized(_ x: Matrix) -> Matrix {
@@ -112,26 +104,26 @@ final class IVFCoarseStepTests: XCTestCase {
         }
     }
 
-    func testAllListsProbedGiveExactNeighbors() throws {
-        let stored = clustered(count: 2000, dimension: 16, seed: 9)
-        let index = try VectorIndex(dimension: 16, kind: .ivfFlat(lists: 20, probes: 20), threads: 2)
+    /// Checks an IVF-Flat index of `kind` over `stored` returns exact search's neighbours.
+    private func assertExact(_ stored: Matrix, _ kind: VectorIndex.Kind, queries: Matrix, k: Int) throws {
+        let index = try VectorIndex(dimension: stored.columns, kind: kind, threads: 2)
         try index.train(stored)
         try index.add(stored)
-        let exact = try VectorIndex(dimension: 16, kind: .flat)
+        let exact = try VectorIndex(dimension: stored.columns, kind: .flat)
         try exact.add(stored)
-        let queries = clustered(count: 40, dimension: 16, seed: 10)
-        XCTAssertEqual(try index.search(queries, k: 8).ids, try exact.search(queries, k: 8).ids)
+        XCTAssertEqual(try index.search(queries, k: k).ids, try exact.search(queries, k: k).ids)
+    }
+
+    func testAllListsProbedGiveExactNeighbors() throws {
+        try assertExact(
+            clustered(count: 2000, dimension: 16, seed: 9), .ivfFlat(lists: 20, probes: 20),
+            queries: clustered(count: 40, dimension: 16, seed: 10), k: 8)
     }
 
     func testALongListIsScannedInSlices() throws {
-        let stored = clustered(count: IVFFlatScan.sliceRows + 900, dimension: 8, seed: 13)
-        let index = try VectorIndex(dimension: 8, kind: .ivfFlat(lists: 1, probes: 1), threads: 2)
-        try index.train(stored)
-        try index.add(stored)
-        let exact = try VectorIndex(dimension: 8, kind: .flat)
-        try exact.add(stored)
-        let queries = clustered(count: 20, dimension: 8, seed: 14)
-        XCTAssertEqual(try index.search(queries, k: 6).ids, try exact.search(queries, k: 6).ids)
+        try assertExact(
+            clustered(count: IVFFlatScan.sliceRows + 900, dimension: 8, seed: 13), .ivfFlat(lists: 1, probes: 1),
+            queries: clustered(count: 20, dimension: 8, seed: 14), k: 6)
     }
 
     func testMemoryMappedListsAreScannedAlike() throws {

@@ -7,17 +7,8 @@ import XCTest
 
 /// IVF-PQ, streamed building, exact ground truth, recall, merging shards, and `--type auto`.
 final class ScaleIndexTests: XCTestCase {
-    /// `count` rows of `dimension` around `clusters` seeded Gaussian centres: neighbours exist at
-    /// every scale, unlike i.i.d. noise.
     private func clustered(count: Int, dimension: Int, clusters: Int = 50, seed: UInt64 = 1) -> Matrix {
-        var generator = SeededGenerator(seed: seed)
-        let centres = (0..<clusters * dimension).map { _ in Float(generator.nextGaussian()) }
-        var values = [Float]()
-        for i in 0..<count {
-            let c = (i * 7919) % clusters
-            for j in 0..<dimension { values.append(centres[c * dimension + j] + 0.35 * Float(generator.nextGaussian())) }
-        }
-        return Matrix(rows: count, columns: dimension, values: values)
+        clusteredRows(count: count, dimension: dimension, clusters: clusters, spread: 0.35, seed: seed)
     }
 
     /// The `k` nearest rows to row `q` by brute force (squared L2, ties by id), `q` left out.
