@@ -93,7 +93,6 @@ void check_same_training(const faiss::Index &a, const faiss::Index &b) {
         throw std::runtime_error("the indexes were trained separately: their refinement codebooks differ");
 }
 
-/// Reads an index file with FAISS's `io_flags`, checking an HNSW graph before it is used.
 /// Throws unless every list of memory-mapped inverted lists lies inside the mapped file: FAISS
 /// maps the file without checking the list table it read from it (a truncated file opens).
 void check_mapped_lists(const faiss::IndexIVF &ivf) {
@@ -108,6 +107,8 @@ void check_mapped_lists(const faiss::IndexIVF &ivf) {
     }
 }
 
+/// Reads an index file with FAISS's `io_flags`, checking an HNSW graph and memory-mapped IVF
+/// lists before they are used.
 faiss::Index *read_checked(const char *path, int io_flags) {
     std::unique_ptr<faiss::Index> index(faiss::read_index(path, io_flags));
     if (auto *hnsw = dynamic_cast<const faiss::IndexHNSW *>(index.get())) check_hnsw_graph(*hnsw);
@@ -126,6 +127,21 @@ faiss::IndexIVF *plain_ivf(faiss::Index *index) {
 
 const faiss::IndexIVF *plain_ivf(const faiss::Index *index) {
     return plain_ivf(const_cast<faiss::Index *>(index));
+}
+
+/// `plain_ivf(index)`, throwing when the index is not one.
+faiss::IndexIVF &require_plain_ivf(faiss::Index *index) {
+    faiss::IndexIVF *ivf = plain_ivf(index);
+    if (ivf == nullptr) throw std::runtime_error("not an IVF index with a flat coarse quantizer");
+    return *ivf;
+}
+
+/// Throws unless each of the n list numbers names a list of `ivf`.
+void check_list_numbers(const faiss::IndexIVF &ivf, int64_t n, const int64_t *lists) {
+    for (int64_t i = 0; i < n; i++) {
+        if (lists[i] < 0 || lists[i] >= static_cast<int64_t>(ivf.nlist))
+            throw std::runtime_error("list number " + std::to_string(lists[i]) + " is out of range");
+    }
 }
 
 /// The index itself as a plain IVF-PQ index with 8-bit codes of residuals and no refinement or
@@ -265,35 +281,29 @@ int64_t pv_faiss_ivf_probes(const pv_faiss_index *index) {
 
 int pv_faiss_ivf_centroids(const pv_faiss_index *index, float *out) {
     return guarded([&] {
-        const faiss::IndexIVF *ivf = plain_ivf(unwrap(index));
-        if (ivf == nullptr) throw std::runtime_error("not an IVF index with a flat coarse quantizer");
-        if (ivf->quantizer->ntotal != static_cast<int64_t>(ivf->nlist))
+        const faiss::IndexIVF &ivf = require_plain_ivf(const_cast<faiss::Index *>(unwrap(index)));
+        if (ivf.quantizer->ntotal != static_cast<int64_t>(ivf.nlist))
             throw std::runtime_error("the coarse quantizer is not trained");
-        ivf->quantizer->reconstruct_n(0, ivf->nlist, out);
+        ivf.quantizer->reconstruct_n(0, ivf.nlist, out);
     });
 }
 
 int pv_faiss_ivf_set_centroids(pv_faiss_index *index, const float *centroids) {
     return guarded([&] {
-        faiss::IndexIVF *ivf = plain_ivf(unwrap(index));
-        if (ivf == nullptr) throw std::runtime_error("not an IVF index with a flat coarse quantizer");
-        if (ivf->is_trained) throw std::runtime_error("the index is already trained");
-        ivf->quantizer->reset();
-        ivf->quantizer->add(ivf->nlist, centroids);
-        ivf->quantizer->is_trained = true;
+        faiss::IndexIVF &ivf = require_plain_ivf(unwrap(index));
+        if (ivf.is_trained) throw std::runtime_error("the index is already trained");
+        ivf.quantizer->reset();
+        ivf.quantizer->add(ivf.nlist, centroids);
+        ivf.quantizer->is_trained = true;
     });
 }
 
 int pv_faiss_ivf_add_assigned(pv_faiss_index *index, int64_t n, const float *x, const int64_t *lists) {
     return guarded([&] {
-        faiss::IndexIVF *ivf = plain_ivf(unwrap(index));
-        if (ivf == nullptr) throw std::runtime_error("not an IVF index with a flat coarse quantizer");
-        if (!ivf->is_trained) throw std::runtime_error("the index must be trained before vectors are added");
-        for (int64_t i = 0; i < n; i++) {
-            if (lists[i] < 0 || lists[i] >= static_cast<int64_t>(ivf->nlist))
-                throw std::runtime_error("list number " + std::to_string(lists[i]) + " is out of range");
-        }
-        ivf->add_core(n, x, nullptr, lists);
+        faiss::IndexIVF &ivf = require_plain_ivf(unwrap(index));
+        if (!ivf.is_trained) throw std::runtime_error("the index must be trained before vectors are added");
+        check_list_numbers(ivf, n, lists);
+        ivf.add_core(n, x, nullptr, lists);
     });
 }
 
@@ -307,9 +317,7 @@ int pv_faiss_ivf_flat_list(const pv_faiss_index *index, int64_t list, int64_t *s
         if (dynamic_cast<const faiss::ArrayInvertedLists *>(lists) == nullptr &&
             dynamic_cast<const faiss::OnDiskInvertedLists *>(lists) == nullptr)
             throw std::runtime_error("the inverted lists are neither in memory nor memory-mapped");
-        if (list < 0 || list >= static_cast<int64_t>(ivf->nlist))
-            throw std::runtime_error("list number " + std::to_string(list) + " is out of range");
-
+        check_list_numbers(*ivf, 1, &list);
         *size = static_cast<int64_t>(lists->list_size(list));
         *vectors = reinterpret_cast<const float *>(lists->get_codes(list));
         *ids = lists->get_ids(list);
@@ -348,10 +356,7 @@ int pv_faiss_ivfpq_add_codes(pv_faiss_index *index, int64_t n, const int64_t *li
         if (pq == nullptr || !pq->is_trained) throw std::runtime_error("not a trained IVF-PQ index with 8-bit codes");
         if (pq->direct_map.type != faiss::DirectMap::NoMap)
             throw std::runtime_error("codes cannot be added to an index with a direct map");
-        for (int64_t i = 0; i < n; i++) {
-            if (lists[i] < 0 || lists[i] >= static_cast<int64_t>(pq->nlist))
-                throw std::runtime_error("list number " + std::to_string(lists[i]) + " is out of range");
-        }
+        check_list_numbers(*pq, n, lists);
         for (int64_t i = 0; i < n; i++) pq->invlists->add_entry(lists[i], pq->ntotal + i, codes + i * pq->code_size);
         pq->ntotal += n;
     });

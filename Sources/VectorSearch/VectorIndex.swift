@@ -211,11 +211,10 @@ public final class VectorIndex {
     /// cap), spread evenly over `vectors`.
     private static func codebookTrainingRows(_ vectors: Matrix, coarse: CoarseQuantizer) -> Matrix {
         let limit = 256 * ProductCodebooks.centroids
-        var rows = vectors
-        if vectors.rows > limit {
-            let picked = (0..<limit).flatMap { vectors.row($0 * vectors.rows / limit) }
-            rows = Matrix(rows: limit, columns: vectors.columns, values: picked)
-        }
+        let rows =
+            vectors.rows <= limit
+            ? vectors
+            : Matrix(rows: limit, columns: vectors.columns, values: vectors.evenlySpreadIDs(limit).flatMap { vectors.row($0) })
         return coarse.residuals(of: rows, lists: coarse.nearest(rows, probes: 1).lists)
     }
 
@@ -237,10 +236,16 @@ public final class VectorIndex {
             }
             codebooks = ProductCodebooks(values: books, codes: codes, dimension: dimension)
         }
+        scansLists = (try? flatList(0)) != nil
+    }
+
+    /// List `number` of an IVF-Flat index whose lists are in memory or memory-mapped.
+    private func flatList(_ number: Int) throws(VectorSearchError) -> IVFFlatScan.List {
         var size: Int64 = 0
         var vectors: UnsafePointer<Float>?
         var ids: UnsafePointer<Int64>?
-        scansLists = pv_faiss_ivf_flat_list(handle, 0, &size, &vectors, &ids) == 0
+        try Self.check("read list \(number)") { pv_faiss_ivf_flat_list(handle, Int64(number), &size, &vectors, &ids) }
+        return IVFFlatScan.List(count: Int(size), vectors: vectors, ids: ids)
     }
 
     /// Adds `vectors`; their ids continue from `count`.
@@ -330,14 +335,8 @@ public final class VectorIndex {
     private func scanLists(_ queries: Matrix, k: Int, coarse: CoarseQuantizer) throws(VectorSearchError) -> Neighbors {
         if setsThreadPools { ThreadPools.useOwnWorkers() }
         let probes = min(max(Int(pv_faiss_ivf_probes(handle)), 1), coarse.centroids.rows)
-        let scan = IVFFlatScan(coarse: coarse, probes: probes, threads: setsThreadPools ? threads : 1, level: .current)
-        return try scan.search(queries, k: k) { number throws(VectorSearchError) in
-            var size: Int64 = 0
-            var vectors: UnsafePointer<Float>?
-            var ids: UnsafePointer<Int64>?
-            try Self.check("read list \(number)") { pv_faiss_ivf_flat_list(handle, Int64(number), &size, &vectors, &ids) }
-            return IVFFlatScan.List(count: Int(size), vectors: vectors, ids: ids)
-        }
+        let scan = IVFFlatScan(coarse: coarse, probes: probes, threads: setsThreadPools ? threads : 1)
+        return try scan.search(queries, k: k) { number throws(VectorSearchError) in try flatList(number) }
     }
 
     /// One result of a single-query search.

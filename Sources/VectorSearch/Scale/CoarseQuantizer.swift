@@ -42,7 +42,6 @@ struct CoarseQuantizer {
 
     /// The `probes` nearest lists of every row, nearest first.
     struct Nearest {
-        let probes: Int
         /// `rows x probes` list numbers.
         var lists: [Int64]
         /// `rows x probes` ranking keys (smaller is nearer): `|c|² - 2 x·c` under L2, `-x·c` under inner product.
@@ -56,7 +55,7 @@ struct CoarseQuantizer {
         let d = centroids.columns
         let m = centroids.rows
         var result = Nearest(
-            probes: probes, lists: [Int64](repeating: -1, count: n * probes),
+            lists: [Int64](repeating: -1, count: n * probes),
             keys: [Float](repeating: .infinity, count: n * probes))
         let blocks = (n + Self.blockRows - 1) / Self.blockRows
         let workers = min(max(threads, 1), blocks)

@@ -25,7 +25,6 @@ struct IVFFlatScan {
     /// Visited lists per query.
     let probes: Int
     let threads: Int
-    let level: SIMDLevel
     /// Stored vectors per `sgemm` tile (a long list is multiplied in slices).
     static let sliceRows = 4096
 
@@ -37,6 +36,7 @@ struct IVFFlatScan {
         let n = queries.rows
         let d = queries.columns
         let lists = coarse.centroids.rows
+        let level = coarse.level
         let probed = coarse.nearest(queries, probes: probes, threads: threads)
         var starts = [Int](repeating: 0, count: lists + 1)
         for l in probed.lists { starts[Int(l) + 1] += 1 }
