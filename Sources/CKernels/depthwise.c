@@ -1,83 +1,200 @@
-// Depthwise convolution (NHWC, channels innermost), one plain C body compiled three times:
-// for AVX-512, for AVX2+FMA and portably; the compiler vectorizes the channel loops.
-#include "depthwise.h"
-
-#include <stdlib.h>
-#include <string.h>
-
-#define DEPTHWISE_BODY                                                                                 \
-    for (int row = row_begin; row < row_end; row++) {                                                  \
-        const int n = row / out_h, oh = row % out_h;                                                   \
-        const float *image = x + (size_t)n * height * width * channels;                                \
-        for (int ow = 0; ow < out_w; ow++) {                                                           \
-            float *restrict o = out + ((size_t)row * out_w + ow) * channels;                           \
-            for (int c = 0; c < channels; c++) o[c] = bias[c];                                         \
-            for (int kh = 0; kh < kernel; kh++) {                                                      \
-                const int ih = oh * stride - pad_top + kh;                                             \
-                if (ih < 0 || ih >= height) continue;                                                  \
-                for (int kw = 0; kw < kernel; kw++) {                                                  \
-                    const int iw = ow * stride - pad_left + kw;                                        \
-                    if (iw < 0 || iw >= width) continue;                                               \
-                    const float *restrict in = image + ((size_t)ih * width + iw) * channels;           \
-                    const float *restrict w = weights + (size_t)(kh * kernel + kw) * channels;         \
-                    for (int c = 0; c < channels; c++) o[c] += w[c] * in[c];                           \
-                }                                                                                      \
-            }                                                                                          \
-            if (activation == 1) {                                                                     \
-                for (int c = 0; c < channels; c++) o[c] = o[c] > 0 ? o[c] : 0;                         \
-            } else if (activation == 2) {                                                              \
-                for (int c = 0; c < channels; c++) o[c] = o[c] > 0 ? (o[c] < 6 ? o[c] : 6) : 0;        \
-            }                                                                                          \
-        }                                                                                              \
-    }
-
-#define DEPTHWISE_PARAMETERS                                                                           \
-    const float *restrict x, int height, int width, int channels, const float *restrict weights,       \
-        const float *restrict bias, int kernel, int stride, int pad_top, int pad_left, int out_h,     \
-        int out_w, int activation, int row_begin, int row_end, float *restrict out
+// Depthwise convolution (NHWC, channels innermost) one output row at a time, from row pointers
+// (so a caller can keep input rows in a ring buffer and pass NULL for padding rows).
+//
+// A row is done in blocks of 16 channels. At AVX-512 and AVX2 a block's outputs go in register
+// tiles (8 outputs x 16 channels in 8 zmm at AVX-512, 4 x 16 in 8 ymm at AVX2) whose accumulators
+// stay in registers across every tap; outputs near the row's ends, whose taps may fall outside
+// it, go one at a time with each tap checked. AVX-512 masks a last block of fewer channels; the
+// other levels do such a block, and every block at the portable level, one output at a time.
+#include "CKernels.h"
 
 #if defined(__x86_64__)
-__attribute__((target("avx512f,avx2,fma"))) static void depthwise_avx512(DEPTHWISE_PARAMETERS) { DEPTHWISE_BODY }
-__attribute__((target("avx2,fma"))) static void depthwise_avx2(DEPTHWISE_PARAMETERS) { DEPTHWISE_BODY }
+#include <immintrin.h>
 #endif
-static void depthwise_generic(DEPTHWISE_PARAMETERS) { DEPTHWISE_BODY }
 
-int rn_simd_supported(int level) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (level == RN_SIMD_AVX512) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-    if (level == RN_SIMD_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-    return level == RN_SIMD_GENERIC;
+/// Channels per block.
+#define DW_CHANNELS 16
+
+/// Does the outputs [0, out_w) of one channel block; `begin` and `end` bound the outputs whose
+/// taps all lie inside the row.
+typedef void (*depthwise_block)(const float *const *rows, int width, int channels, const float *weights,
+                                const float *bias, int kernel, int stride, int pad_left, int out_w, int begin, int end,
+                                int activation, int c0, int cb, float *out);
+
+static inline float dw_activate(float y, int activation) {
+    if (activation != RN_ACTIVATION_NONE && y < 0) y = 0;
+    if (activation == RN_ACTIVATION_RELU6 && y > 6) y = 6;
+    return y;
 }
 
-int rn_depthwise_level(void) {
-    const char *forced = getenv("PIC2VEC_SIMD");
-    int wanted = -1;
-    if (forced && strcmp(forced, "avx512") == 0) wanted = RN_SIMD_AVX512;
-    if (forced && strcmp(forced, "avx2") == 0) wanted = RN_SIMD_AVX2;
-    if (forced && strcmp(forced, "generic") == 0) wanted = RN_SIMD_GENERIC;
-    if (wanted >= 0 && rn_simd_supported(wanted)) return wanted;
-    if (rn_simd_supported(RN_SIMD_AVX512)) return RN_SIMD_AVX512;
-    if (rn_simd_supported(RN_SIMD_AVX2)) return RN_SIMD_AVX2;
-    return RN_SIMD_GENERIC;
+/// Output `ow` for channels [c0, c0 + cb), each tap checked against the row's ends (portable C).
+static void depthwise_output_generic(const float *const *rows, int width, int channels, const float *weights,
+                                     const float *bias, int kernel, int stride, int pad_left, int ow, int activation,
+                                     int c0, int cb, float *out) {
+    float acc[DW_CHANNELS];
+    for (int c = 0; c < cb; c++) acc[c] = bias[c0 + c];
+    for (int kh = 0; kh < kernel; kh++) {
+        const float *row = rows[kh];
+        if (!row) continue;
+        for (int kw = 0; kw < kernel; kw++) {
+            const int iw = ow * stride - pad_left + kw;
+            if (iw < 0 || iw >= width) continue;
+            const float *in = row + (size_t)iw * channels + c0;
+            const float *w = weights + (size_t)(kh * kernel + kw) * channels + c0;
+            for (int c = 0; c < cb; c++) acc[c] += w[c] * in[c];
+        }
+    }
+    float *o = out + (size_t)ow * channels + c0;
+    for (int c = 0; c < cb; c++) o[c] = dw_activate(acc[c], activation);
 }
 
-void rn_depthwise(int level, const float *x, int height, int width, int channels, const float *weights,
-                  const float *bias, int kernel, int stride, int pad_top, int pad_left, int out_h, int out_w,
-                  int activation, int row_begin, int row_end, float *out) {
+static void depthwise_block_generic(const float *const *rows, int width, int channels, const float *weights,
+                                    const float *bias, int kernel, int stride, int pad_left, int out_w, int begin,
+                                    int end, int activation, int c0, int cb, float *out) {
+    (void)begin, (void)end;
+    for (int ow = 0; ow < out_w; ow++)
+        depthwise_output_generic(rows, width, channels, weights, bias, kernel, stride, pad_left, ow, activation, c0, cb,
+                                 out);
+}
+
 #if defined(__x86_64__)
-    if (level == RN_SIMD_AVX512 && rn_simd_supported(RN_SIMD_AVX512)) {
-        depthwise_avx512(x, height, width, channels, weights, bias, kernel, stride, pad_top, pad_left, out_h, out_w,
-                         activation, row_begin, row_end, out);
-        return;
+
+// MARK: AVX2
+
+/// `outputs` outputs from `ow` for the 16 channels at c0; `checked`: skip taps outside the row.
+__attribute__((target("avx2,fma"), always_inline)) static inline void depthwise_tile_avx2(
+    const int outputs, const int checked, const float *const *rows, int width, int channels, const float *weights,
+    const float *bias, int kernel, int stride, int pad_left, int ow, int activation, int c0, float *out) {
+    __m256 acc[4][2];
+    const __m256 b0 = _mm256_loadu_ps(bias + c0), b1 = _mm256_loadu_ps(bias + c0 + 8);
+    for (int j = 0; j < outputs; j++) acc[j][0] = b0, acc[j][1] = b1;
+    for (int kh = 0; kh < kernel; kh++) {
+        const float *row = rows[kh];
+        if (!row) continue;
+        for (int kw = 0; kw < kernel; kw++) {
+            const float *w = weights + (size_t)(kh * kernel + kw) * channels + c0;
+            const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+            for (int j = 0; j < outputs; j++) {
+                const int iw = (ow + j) * stride - pad_left + kw;
+                if (checked && (iw < 0 || iw >= width)) continue;
+                const float *in = row + (size_t)iw * channels + c0;
+                acc[j][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(in), acc[j][0]);
+                acc[j][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(in + 8), acc[j][1]);
+            }
+        }
     }
-    if (level == RN_SIMD_AVX2 && rn_simd_supported(RN_SIMD_AVX2)) {
-        depthwise_avx2(x, height, width, channels, weights, bias, kernel, stride, pad_top, pad_left, out_h, out_w,
-                       activation, row_begin, row_end, out);
-        return;
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6);
+    for (int j = 0; j < outputs; j++) {
+        float *o = out + (size_t)(ow + j) * channels + c0;
+        for (int v = 0; v < 2; v++) {
+            __m256 y = acc[j][v];
+            if (activation != RN_ACTIVATION_NONE) y = _mm256_max_ps(y, zero);
+            if (activation == RN_ACTIVATION_RELU6) y = _mm256_min_ps(y, six);
+            _mm256_storeu_ps(o + 8 * v, y);
+        }
     }
+}
+
+#define TILE_AVX2(OUTPUTS, CHECKED, OW)                                                                          \
+    depthwise_tile_avx2(OUTPUTS, CHECKED, rows, width, channels, weights, bias, kernel, stride, pad_left, OW,      \
+                        activation, c0, out)
+
+__attribute__((target("avx2,fma"))) static void depthwise_block_avx2(
+    const float *const *rows, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
+    int pad_left, int out_w, int begin, int end, int activation, int c0, int cb, float *out) {
+    if (cb < DW_CHANNELS)
+        return depthwise_block_generic(rows, width, channels, weights, bias, kernel, stride, pad_left, out_w, begin,
+                                       end, activation, c0, cb, out);
+    for (int ow = 0; ow < begin; ow++) TILE_AVX2(1, 1, ow);
+    int ow = begin;
+    for (; ow + 4 <= end; ow += 4) TILE_AVX2(4, 0, ow);
+    switch (end - ow) {
+    case 3: TILE_AVX2(3, 0, ow); break;
+    case 2: TILE_AVX2(2, 0, ow); break;
+    case 1: TILE_AVX2(1, 0, ow); break;
+    default: break;
+    }
+    for (ow = end; ow < out_w; ow++) TILE_AVX2(1, 1, ow);
+}
+
+// MARK: AVX-512
+
+/// `outputs` outputs from `ow` for the channels of `mask` at c0; `checked`: skip taps outside the row.
+__attribute__((target("avx512f"), always_inline)) static inline void depthwise_tile_avx512(
+    const int outputs, const int checked, const float *const *rows, int width, int channels, const float *weights,
+    const float *bias, int kernel, int stride, int pad_left, int ow, int activation, int c0, __mmask16 mask,
+    float *out) {
+    __m512 acc[8];
+    const __m512 b = _mm512_maskz_loadu_ps(mask, bias + c0);
+    for (int j = 0; j < outputs; j++) acc[j] = b;
+    for (int kh = 0; kh < kernel; kh++) {
+        const float *row = rows[kh];
+        if (!row) continue;
+        for (int kw = 0; kw < kernel; kw++) {
+            const __m512 w = _mm512_maskz_loadu_ps(mask, weights + (size_t)(kh * kernel + kw) * channels + c0);
+            for (int j = 0; j < outputs; j++) {
+                const int iw = (ow + j) * stride - pad_left + kw;
+                if (checked && (iw < 0 || iw >= width)) continue;
+                acc[j] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(mask, row + (size_t)iw * channels + c0), acc[j]);
+            }
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6);
+    for (int j = 0; j < outputs; j++) {
+        __m512 y = acc[j];
+        if (activation != RN_ACTIVATION_NONE) y = _mm512_max_ps(y, zero);
+        if (activation == RN_ACTIVATION_RELU6) y = _mm512_min_ps(y, six);
+        float *o = out + (size_t)(ow + j) * channels + c0;
+        if (mask == 0xFFFF) _mm512_storeu_ps(o, y);
+        else _mm512_mask_storeu_ps(o, mask, y);
+    }
+}
+
+#define TILE_AVX512(OUTPUTS, CHECKED, OW)                                                                        \
+    depthwise_tile_avx512(OUTPUTS, CHECKED, rows, width, channels, weights, bias, kernel, stride, pad_left, OW,    \
+                          activation, c0, mask, out)
+
+__attribute__((target("avx512f"))) static void depthwise_block_avx512(
+    const float *const *rows, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
+    int pad_left, int out_w, int begin, int end, int activation, int c0, int cb, float *out) {
+    const __mmask16 mask = cb >= DW_CHANNELS ? 0xFFFF : (__mmask16)((1u << cb) - 1);
+    for (int ow = 0; ow < begin; ow++) TILE_AVX512(1, 1, ow);
+    int ow = begin;
+    for (; ow + 8 <= end; ow += 8) TILE_AVX512(8, 0, ow);
+    switch (end - ow) {
+    case 7: TILE_AVX512(7, 0, ow); break;
+    case 6: TILE_AVX512(6, 0, ow); break;
+    case 5: TILE_AVX512(5, 0, ow); break;
+    case 4: TILE_AVX512(4, 0, ow); break;
+    case 3: TILE_AVX512(3, 0, ow); break;
+    case 2: TILE_AVX512(2, 0, ow); break;
+    case 1: TILE_AVX512(1, 0, ow); break;
+    default: break;
+    }
+    for (ow = end; ow < out_w; ow++) TILE_AVX512(1, 1, ow);
+}
+
 #endif
-    depthwise_generic(x, height, width, channels, weights, bias, kernel, stride, pad_top, pad_left, out_h, out_w,
-                      activation, row_begin, row_end, out);
+
+void rn_depthwise_row(int level, const float *const *rows, int width, int channels, const float *weights,
+                      const float *bias, int kernel, int stride, int pad_left, int out_w, int activation, float *out) {
+    depthwise_block block = depthwise_block_generic;
+#if defined(__x86_64__)
+    if (level >= RN_LEVEL_AVX512) block = depthwise_block_avx512;
+    else if (level == RN_LEVEL_AVX2) block = depthwise_block_avx2;
+#else
+    (void)level;
+#endif
+    // Outputs whose taps all land inside the row: ow * stride - pad_left >= 0 and
+    // ow * stride - pad_left + kernel <= width.
+    int begin = (pad_left + stride - 1) / stride, end = 0;
+    if (width - kernel + pad_left >= 0) end = (width - kernel + pad_left) / stride + 1;
+    if (begin > out_w) begin = out_w;
+    if (end > out_w) end = out_w;
+    if (end < begin) end = begin;
+    for (int c0 = 0; c0 < channels; c0 += DW_CHANNELS) {
+        const int cb = channels - c0 < DW_CHANNELS ? channels - c0 : DW_CHANNELS;
+        block(rows, width, channels, weights, bias, kernel, stride, pad_left, out_w, begin, end, activation, c0, cb,
+              out);
+    }
 }

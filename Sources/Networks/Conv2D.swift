@@ -1,4 +1,5 @@
 internal import CBLAS
+internal import CKernels
 import Common
 import Foundation
 
@@ -30,6 +31,15 @@ public enum Activation: Sendable, Equatable {
     /// `min(max(x, 0), 6)` (MobileNet, EfficientNet-Lite).
     case relu6
 
+    /// The kernels' code for this activation (`RN_ACTIVATION_*`).
+    var code: Int32 {
+        switch self {
+        case .identity: Int32(RN_ACTIVATION_NONE)
+        case .relu: Int32(RN_ACTIVATION_RELU)
+        case .relu6: Int32(RN_ACTIVATION_RELU6)
+        }
+    }
+
     /// Applies the activation to `count` floats in place.
     func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
@@ -51,7 +61,7 @@ public enum Activation: Sendable, Equatable {
 /// in cache. On small maps (the late stages at 32x32 input) most taps read padding, so
 /// output positions are grouped by the set of taps that land inside the image and each
 /// group multiplies only those taps: a 3x3 convolution over a 1x1 map is its center tap.
-/// Stride-1 3x3 convolutions over maps of 3x3 or more use Winograd F(2x2, 3x3) instead,
+/// Stride-1 3x3 convolutions over maps of 3x3 or more use Winograd F(4x4, 3x3) instead,
 /// and 1x1 stride-1 convolutions multiply the input directly (no im2col).
 public struct ConvBN: Sendable {
     public let kernel: Int
@@ -62,8 +72,13 @@ public struct ConvBN: Sendable {
     /// `kernel * kernel * inputChannels` x `outputChannels`, row-major.
     let weights: [Float]
     let bias: [Float]
-    /// The Winograd F(2x2, 3x3) weights of a 3x3, stride-1, padding-1 convolution.
-    let winogradWeights: WinogradWeights?
+    /// Whether this is a 3x3, stride-1, padding-1 convolution, run with Winograd F(4x4, 3x3) on maps large enough.
+    let isWinograd: Bool
+    /// Its Winograd weights, transformed on first use (a network that never sees a map large enough
+    /// never holds them: 4x the convolution's weights).
+    private let winogradWeights = Lazy<WinogradWeights>()
+    /// The packed weights of a 1x1 stride-1 convolution, which multiplies its input rows directly.
+    let pointwiseWeights: GEMMWeights?
     private let plans = PlanCache()
 
     /// Folds batch norm `(gamma, beta, mean, variance, eps)` into a PyTorch-layout weight
@@ -76,14 +91,16 @@ public struct ConvBN: Sendable {
         precondition([gamma, beta, mean, variance].allSatisfy { $0.count == outputChannels }, "batch norm size")
         let scale = (0..<outputChannels).map { gamma[$0] / (variance[$0] + epsilon).squareRoot() }
         let taps = kernel * kernel
-        var packed = [Float](repeating: 0, count: taps * inputChannels * outputChannels)
-        for o in 0..<outputChannels {
-            for i in 0..<inputChannels {
+        let packed = [Float](unsafeUninitializedCapacity: taps * inputChannels * outputChannels) { packed, initialized in
+            torchWeight.withUnsafeBufferPointer { torch in
                 for t in 0..<taps {
-                    packed[(t * inputChannels + i) * outputChannels + o] =
-                        torchWeight[(o * inputChannels + i) * taps + t] * scale[o]
+                    for i in 0..<inputChannels {
+                        let row = (t * inputChannels + i) * outputChannels
+                        for o in 0..<outputChannels { packed[row + o] = torch[(o * inputChannels + i) * taps + t] * scale[o] }
+                    }
                 }
             }
+            initialized = taps * inputChannels * outputChannels
         }
         self.kernel = kernel
         self.stride = stride
@@ -92,9 +109,9 @@ public struct ConvBN: Sendable {
         self.outputChannels = outputChannels
         self.weights = packed
         self.bias = (0..<outputChannels).map { beta[$0] - mean[$0] * scale[$0] }
-        self.winogradWeights =
-            kernel == 3 && stride == 1 && padding == .symmetric(1)
-            ? WinogradWeights(packed: packed, inputs: inputChannels, outputs: outputChannels) : nil
+        self.isWinograd = kernel == 3 && stride == 1 && padding == .symmetric(1)
+        let pointwise = kernel == 1 && stride == 1 && padding.layout(input: 1, kernel: 1, stride: 1).before == 0
+        self.pointwiseWeights = pointwise ? GEMMWeights(packed, rows: inputChannels, columns: outputChannels) : nil
     }
 
     /// Maps with fewer output positions use tap groups: Winograd saves nothing on a 2x2 map.
@@ -103,37 +120,36 @@ public struct ConvBN: Sendable {
     /// The output height (or width) for an input height (or width).
     public func outputSize(_ input: Int) -> Int { padding.layout(input: input, kernel: kernel, stride: stride).output }
 
-    /// Whether this is a 1x1 stride-1 convolution: one GEMM straight over the input rows.
-    var isPointwise: Bool { kernel == 1 && stride == 1 && padding.layout(input: 1, kernel: 1, stride: 1).before == 0 }
-
     /// Convolves `input`, adds `residual` (same shape as the output) if given, then applies `activation`;
     /// the kernels run at `level`.
     public func callAsFunction(
         _ input: Tensor, residual: Tensor? = nil, activation: Activation, level: SIMDLevel = .current
     ) -> Tensor {
         precondition(input.channels == inputChannels, "conv expects \(inputChannels) channels, got \(input.channels)")
-        let plan = plans.plan(height: input.height, width: input.width) { makePlan(height: $0, width: $1) }
-        let outH = plan.outputHeight, outW = plan.outputWidth
+        let outH = outputSize(input.height), outW = outputSize(input.width)
         if let residual {
             precondition(
                 residual.batch == input.batch && residual.height == outH && residual.width == outW
                     && residual.channels == outputChannels, "residual shape differs from the convolution's output")
         }
-        let relu = activation != .identity
         return Tensor(batch: input.batch, height: outH, width: outW, channels: outputChannels) { output in
             input.values.withUnsafeBufferPointer { x in
                 guard let x = x.baseAddress else { return }
                 withOptionalPointer(residual?.values) { residual in
-                    if let winogradWeights, outH * outW >= Self.winogradMinimumPositions, activation != .relu6 {
+                    if isWinograd, outH * outW >= Self.winogradMinimumPositions {
+                        let transformed = winogradWeights.value {
+                            WinogradWeights(packed: weights, inputs: inputChannels, outputs: outputChannels)
+                        }
                         return winograd(
-                            input, weights: winogradWeights, x: x, output: output, residual: residual, relu: relu,
+                            input, weights: transformed, x: x, output: output, residual: residual, activation: activation,
                             level: level)
                     }
-                    if isPointwise, let group = plan.groups.first {
+                    if pointwiseWeights != nil {
                         return pointwise(
-                            group.weights, rows: input.batch * outH * outW, x: x, output: output,
-                            residual: residual, activation: activation, level: level)
+                            rows: input.batch * outH * outW, x: x, output: output, residual: residual, activation: activation,
+                            level: level)
                     }
+                    let plan = plans.plan(height: input.height, width: input.width) { makePlan(height: $0, width: $1) }
                     for group in plan.groups {
                         run(
                             group, plan: plan, input: input, x: x, output: output, residual: residual, activation: activation,
@@ -144,11 +160,13 @@ public struct ConvBN: Sendable {
         }
     }
 
-    /// A 1x1 stride-1 convolution: the input rows times the weights, in chunks that stay in cache.
-    private func pointwise(
-        _ weights: GEMMWeights, rows: Int, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel
+    /// A 1x1 stride-1 convolution of `rows` input rows (`inputChannels` floats each) into as many
+    /// output rows (+ `residual` rows, then `activation`), in chunks that stay in cache.
+    func pointwise(
+        rows: Int, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+        activation: Activation, level: SIMDLevel
     ) {
+        guard let weights = pointwiseWeights else { preconditionFailure("not a 1x1 stride-1 convolution") }
         let cin = inputChannels, cout = outputChannels
         let chunk = max(32, (1 << 18) / max(cin, cout))
         bias.withUnsafeBufferPointer { b in
@@ -158,9 +176,7 @@ public struct ConvBN: Sendable {
                 let destination = output + start * cout
                 weights.multiply(
                     count, x + start * cin, lda: cin, into: destination, ldc: cout, bias: b.baseAddress,
-                    residual: residual.map { $0 + start * cout }, ldr: cout, relu: activation != .identity,
-                    level: level)
-                if activation == .relu6 { Activation.relu6.apply(destination, count: count * cout) }
+                    residual: residual.map { $0 + start * cout }, ldr: cout, activation: activation, level: level)
                 start += count
             }
         }
@@ -172,7 +188,6 @@ public struct ConvBN: Sendable {
         _ group: TapGroup, plan: ConvPlan, input: Tensor, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel
     ) {
-        let relu = activation != .identity
         let depth = group.depth(inputChannels), cout = outputChannels
         let groupPositions = group.positions.count
         let rows = input.batch * groupPositions
@@ -198,8 +213,7 @@ public struct ConvBN: Sendable {
                 guard let staging else {
                     group.weights.multiply(
                         count, columns, lda: depth, into: output + start * cout, ldc: cout, bias: b.baseAddress,
-                        residual: residual.map { $0 + start * cout }, ldr: cout, relu: relu, level: level)
-                    if activation == .relu6 { Activation.relu6.apply(output + start * cout, count: count * cout) }
+                        residual: residual.map { $0 + start * cout }, ldr: cout, activation: activation, level: level)
                     start += count
                     continue
                 }
@@ -346,6 +360,22 @@ final class PlanCache: @unchecked Sendable {
         let plan = make(height, width)
         plans[key] = plan
         return plan
+    }
+}
+
+/// A value made on first use and shared by all threads.
+final class Lazy<Value: Sendable>: @unchecked Sendable {
+    private var value: Value?
+    private let lock = NSLock()
+
+    /// The value, made by `make` on the first call.
+    func value(make: () -> Value) -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        if let value { return value }
+        let made = make()
+        value = made
+        return made
     }
 }
 

@@ -1,18 +1,13 @@
 internal import CKernels
+import Common
 
 /// A depthwise convolution (one `kernel` x `kernel` filter per channel) with its batch norm
 /// folded in, then an activation; NHWC in and out.
 ///
 /// Weights are stored tap-major with channels innermost (`kernel * kernel` x `channels`), so
-/// the kernel in CKernels (`depthwise.c`) runs over contiguous channels with the
-/// widest SIMD the CPU has (`PIC2VEC_SIMD` forces a level).
+/// the kernel in CKernels (`depthwise.c`) runs over blocks of 16 contiguous channels, four
+/// outputs at a time, at a `SIMDLevel` (`PIC2VEC_SIMD` forces one).
 public struct DepthwiseConvBN: Sendable {
-    /// The SIMD level chosen once per process (0 generic, 1 AVX2, 2 AVX-512).
-    static let level = rn_depthwise_level()
-
-    /// Whether this CPU runs SIMD `level`.
-    static func supports(_ level: Int32) -> Bool { rn_simd_supported(level) != 0 }
-
     public let channels: Int
     public let kernel: Int
     public let stride: Int
@@ -42,32 +37,48 @@ public struct DepthwiseConvBN: Sendable {
         self.bias = (0..<channels).map { beta[$0] - mean[$0] * scale[$0] }
     }
 
-    /// Convolves `input` and applies `activation`, with the kernel at SIMD `level`.
-    public func callAsFunction(_ input: Tensor, activation: Activation) -> Tensor {
-        callAsFunction(input, activation: activation, level: Self.level)
+    /// The output size and padding before the first input row or column for an input size.
+    func layout(_ input: Int) -> (output: Int, before: Int) {
+        padding.layout(input: input, kernel: kernel, stride: stride)
     }
 
-    func callAsFunction(_ input: Tensor, activation: Activation, level: Int32) -> Tensor {
+    /// Convolves `input` and applies `activation`, with the kernel at `level`.
+    public func callAsFunction(_ input: Tensor, activation: Activation, level: SIMDLevel = .current) -> Tensor {
         precondition(input.channels == channels, "depthwise conv expects \(channels) channels, got \(input.channels)")
-        let (outH, padTop) = padding.layout(input: input.height, kernel: kernel, stride: stride)
-        let (outW, padLeft) = padding.layout(input: input.width, kernel: kernel, stride: stride)
+        let (outH, padTop) = layout(input.height)
+        let outW = layout(input.width).output
         precondition(outH > 0 && outW > 0, "input \(input.height)x\(input.width) is too small for this convolution")
-        let code: Int32 =
-            switch activation {
-            case .identity: 0
-            case .relu: 1
-            case .relu6: 2
-            }
+        let rowFloats = input.width * channels
         return Tensor(batch: input.batch, height: outH, width: outW, channels: channels) { output in
             input.values.withUnsafeBufferPointer { x in
-                weights.withUnsafeBufferPointer { w in
-                    bias.withUnsafeBufferPointer { b in
-                        rn_depthwise(
-                            level, x.baseAddress, Int32(input.height), Int32(input.width), Int32(channels), w.baseAddress,
-                            b.baseAddress, Int32(kernel), Int32(stride), Int32(padTop), Int32(padLeft), Int32(outH),
-                            Int32(outW), code, 0, Int32(input.batch * outH), output)
+                guard let x = x.baseAddress else { return }
+                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: kernel) { rows in
+                    for n in 0..<input.batch {
+                        for oh in 0..<outH {
+                            for kh in 0..<kernel {
+                                let ih = oh * stride - padTop + kh
+                                rows[kh] = ih >= 0 && ih < input.height ? x + (n * input.height + ih) * rowFloats : nil
+                            }
+                            row(
+                                rows.baseAddress!, width: input.width, into: output + (n * outH + oh) * outW * channels,
+                                activation: activation, level: level)
+                        }
                     }
                 }
+            }
+        }
+    }
+
+    /// One output row from `kernel` input rows (`width` x `channels` each; nil for padding rows).
+    func row(
+        _ rows: UnsafePointer<UnsafePointer<Float>?>, width: Int, into output: UnsafeMutablePointer<Float>,
+        activation: Activation, level: SIMDLevel
+    ) {
+        weights.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                rn_depthwise_row(
+                    level.rawValue, rows, Int32(width), Int32(channels), w.baseAddress, b.baseAddress, Int32(kernel),
+                    Int32(stride), Int32(layout(width).before), Int32(layout(width).output), activation.code, output)
             }
         }
     }

@@ -1,20 +1,3 @@
-/// A mobile inverted bottleneck block without squeeze-excitation, NHWC:
-/// `project(relu6(depthwise(relu6(expand(x))))) (+ x)`.
-public struct MBConvBlock: Sendable {
-    /// The 1x1 expansion (absent when the expansion ratio is 1).
-    public let expand: ConvBN?
-    public let depthwise: DepthwiseConvBN
-    /// The 1x1 projection (no activation).
-    public let project: ConvBN
-    /// Whether the input is added back (stride 1 and the same channels in and out).
-    public let residual: Bool
-
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        let expanded = expand.map { $0(x, activation: .relu6) } ?? x
-        return project(depthwise(expanded, activation: .relu6), residual: residual ? x : nil, activation: .identity)
-    }
-}
-
 /// EfficientNet-Lite with its classifier removed: the pooled 1280-d features before the head's
 /// dropout and fully connected layer, NHWC in.
 ///

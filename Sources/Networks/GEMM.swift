@@ -28,16 +28,17 @@ struct GEMMWeights: Sendable {
         self = matrix.withUnsafeBufferPointer { GEMMWeights($0.baseAddress!, rows: rows, columns: columns) }
     }
 
-    /// `c[m x columns] = a[m x rows] x weights (+ bias) (+ residual)`, through ReLU if asked.
+    /// `c[m x columns] = a[m x rows] x weights (+ bias) (+ residual)`, through `activation`.
     func multiply(
         _ m: Int, _ a: UnsafePointer<Float>, lda: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil, ldr: Int = 0, relu: Bool = false,
+        bias: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil, ldr: Int = 0,
+        activation: Activation = .identity,
         level: SIMDLevel = .current
     ) {
         values.withUnsafeBufferPointer { w in
             rn_gemm(
                 level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), w.baseAddress, c, Int32(ldc),
-                bias, residual, Int32(ldr), relu ? 1 : 0)
+                bias, residual, Int32(ldr), activation.code)
         }
     }
 }

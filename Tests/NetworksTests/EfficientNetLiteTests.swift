@@ -17,7 +17,7 @@ final class EfficientNetLiteTests: XCTestCase {
         return try EfficientNetLite(stateDict: WeightFile.read(path), path: path, architecture: Self.tiny, model: "tiny Lite")
     }
 
-    func checkParity(size: Int, level: Int32? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+    func checkParity(size: Int, level: SIMDLevel? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let network = try tinyNetwork()
         let preprocessing = Preprocessing.cifar.resized(to: size)
         let images = try NetworkFixtures.images()
@@ -27,14 +27,9 @@ final class EfficientNetLiteTests: XCTestCase {
             preprocessing.write(image, to: &x)
             let input = Tensor(batch: 1, height: size, width: size, channels: 3, values: x)
             if let level {
-                var y = network.stem(input, activation: .relu6)
-                for block in network.blocks {
-                    let expanded = block.expand.map { $0(y, activation: .relu6) } ?? y
-                    y = block.project(
-                        block.depthwise(expanded, activation: .relu6, level: level), residual: block.residual ? y : nil,
-                        activation: .identity)
-                }
-                values += globalAveragePool(network.head(y, activation: .relu6))
+                var y = network.stem(input, activation: .relu6, level: level)
+                for block in network.blocks { y = block.fused(y, level: level) }
+                values += globalAveragePool(network.head(y, activation: .relu6, level: level))
             } else {
                 values += network(input)
             }
@@ -52,8 +47,8 @@ final class EfficientNetLiteTests: XCTestCase {
         try checkParity(size: 36)
     }
 
-    func testEverySIMDLevelOfTheDepthwiseKernelAgrees() throws {
-        for level: Int32 in [0, 1, 2] where DepthwiseConvBN.supports(level) {
+    func testEveryLevelOfTheFusedBlocksMatchesTheReference() throws {
+        for level in SIMDLevel.supported {
             try checkParity(size: 36, level: level)
         }
     }

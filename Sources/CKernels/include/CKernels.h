@@ -4,8 +4,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "depthwise.h"
-
 /// Kernel levels: every function taking a `level` runs the version for it. The caller
 /// must pass a level the CPU runs (at most rn_cpu_level()); a wider one is an illegal instruction.
 enum {
@@ -29,23 +27,42 @@ size_t rn_packed_count(int k, int n);
 /// row-major and contiguous, one after another. The layout is the same at every level.
 void rn_pack(const float *b, int k, int n, int ldb, float *packed);
 
+/// Activations applied by kernels' epilogues.
+enum {
+    RN_ACTIVATION_NONE = 0,
+    /// max(0, x).
+    RN_ACTIVATION_RELU = 1,
+    /// min(max(0, x), 6).
+    RN_ACTIVATION_RELU6 = 2,
+};
+
 /// c (m x n, leading dimension ldc) = a (m x k, leading dimension lda) x packed b, then
 /// + bias[n] (if not NULL), + residual (m x n, leading dimension ldr; if not NULL), then
-/// max(0, .) if relu is non-zero.
+/// the activation (RN_ACTIVATION_*).
 void rn_gemm(int level, int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
-             const float *bias, const float *residual, int ldr, int relu);
+             const float *bias, const float *residual, int ldr, int activation);
 
-// MARK: Winograd F(2x2, 3x3)
+// MARK: Depthwise convolution
 
-/// Input transform `Bᵀ d B` of one 4x4 tile: `rows` are its 16 input pixels (row-major,
+/// One output row of a depthwise convolution with batch norm folded in, NHWC:
+/// out[ow, c] = act(bias[c] + sum over taps (kh, kw) of weights[(kh * kernel + kw) * channels + c]
+/// * rows[kh][(ow * stride - pad_left + kw) * channels + c]), for ow < out_w; `rows` holds `kernel`
+/// input rows (`width` x `channels` floats each; NULL for a padding row) and a column outside
+/// [0, width) reads as zero. `act` is RN_ACTIVATION_*.
+void rn_depthwise_row(int level, const float *const *rows, int width, int channels, const float *weights,
+                      const float *bias, int kernel, int stride, int pad_left, int out_w, int activation, float *out);
+
+// MARK: Winograd F(4x4, 3x3)
+
+/// Input transform `Bᵀ d B` of one 6x6 tile: `rows` are its 36 input pixels (row-major,
 /// `channels` floats each; zeros for padding); plane i of the result goes to `v + i * stride`.
-void rn_winograd_input(int level, const float *const rows[16], float *v, size_t stride, int channels);
+void rn_winograd_input(int level, const float *const rows[36], float *v, size_t stride, int channels);
 
-/// Output transform `Aᵀ m A` of one tile (16 planes of `channels` floats, `stride` apart),
-/// + bias, + residual[i] (if not NULL), ReLU if asked, written to out[i] for the 4 outputs
-/// (row-major; NULL: outside the map).
+/// Output transform `Aᵀ m A` of one tile (36 planes of `channels` floats, `stride` apart),
+/// + bias, + residual[i] (if not NULL), then the activation (RN_ACTIVATION_*), written to out[i]
+/// for the 16 outputs (row-major; NULL: outside the map).
 void rn_winograd_output(int level, const float *m, size_t stride, int channels, const float *bias,
-                        float *const out[4], const float *const residual[4], int relu);
+                        float *const out[16], const float *const residual[16], int activation);
 
 // MARK: Vector search
 
