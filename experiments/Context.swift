@@ -48,7 +48,8 @@ final class Context: @unchecked Sendable {
     /// The network's weights, loaded (or downloaded) on first use.
     func weights() async throws -> LoadedWeights {
         if let loadedWeights { return loadedWeights }
-        let loaded = try await Weights.load(WeightsSource(options.weights, seed: options.seed), model: try model())
+        let loaded = try await Weights.load(
+            WeightsSource(options.weights, seed: options.seed), model: try model(), precision: options.precision)
         loadedWeights = loaded
         return loaded
     }
@@ -59,7 +60,7 @@ final class Context: @unchecked Sendable {
     /// How the run's model and weights are described in the report header.
     var weightsDescription: String {
         guard let loadedWeights else { return "not used by these experiments" }
-        return "\(loadedWeights.model.displayName), \(loadedWeights.label)"
+        return "\(loadedWeights.model.displayName), \(loadedWeights.label), \(loadedWeights.precision) arithmetic"
     }
 
     /// " (MODEL, WEIGHTS)" once weights are loaded, e.g. " (EfficientNet-Lite0, efficientnet-lite0-57934424.pth)"
@@ -122,7 +123,7 @@ final class Context: @unchecked Sendable {
         let preprocessing = try preprocessing()
         return [
             "data": try dataset(split).fingerprint, "model": weights.model.rawValue, "weights": weights.hash,
-            "preset": preprocessing.name,
+            "preset": preprocessing.name, "precision": weights.precision.rawValue,
             "size": String(preprocessing.size),
             // Rows differ in the last bits with how images are split over batches and threads.
             "batch": String(options.batch), "threads": String(options.threads),

@@ -20,8 +20,8 @@ struct WinogradWeights: Sendable {
         (a / 4, -(a + b + d) / 6, -(a - b + d) / 6, a / 24 + b / 12 + d / 6, a / 24 - b / 12 + d / 6, d)
     }
 
-    /// Transforms GEMM-layout 3x3 weights (`9 * inputs` rows by `outputs` columns).
-    init(packed: [Float], inputs: Int, outputs: Int) {
+    /// Transforms GEMM-layout 3x3 weights (`9 * inputs` rows by `outputs` columns), packed for `precision`.
+    init(packed: [Float], inputs: Int, outputs: Int, precision: Precision = .fp32) {
         let plane = inputs * outputs
         let u = [Float](unsafeUninitializedCapacity: 36 * plane) { u, initialized in
             packed.withUnsafeBufferPointer { g in
@@ -55,7 +55,7 @@ struct WinogradWeights: Sendable {
             initialized = 36 * plane
         }
         transformed = u.withUnsafeBufferPointer { u in
-            (0..<36).map { GEMMWeights(u.baseAddress! + $0 * plane, rows: inputs, columns: outputs) }
+            (0..<36).map { GEMMWeights(u.baseAddress! + $0 * plane, rows: inputs, columns: outputs, precision: precision) }
         }
     }
 }

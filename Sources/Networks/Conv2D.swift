@@ -69,6 +69,8 @@ public struct ConvBN: Sendable {
     public let padding: Padding
     public let inputChannels: Int
     public let outputChannels: Int
+    /// The arithmetic of its matrix products.
+    public let precision: Precision
     /// `kernel * kernel * inputChannels` x `outputChannels`, row-major.
     let weights: [Float]
     let bias: [Float]
@@ -85,7 +87,7 @@ public struct ConvBN: Sendable {
     /// (`outputChannels x inputChannels x kernel x kernel`, row-major).
     public init(
         torchWeight: [Float], outputChannels: Int, inputChannels: Int, kernel: Int, stride: Int, padding: Padding,
-        gamma: [Float], beta: [Float], mean: [Float], variance: [Float], epsilon: Float = 1e-5
+        gamma: [Float], beta: [Float], mean: [Float], variance: [Float], epsilon: Float = 1e-5, precision: Precision = .fp32
     ) {
         precondition(torchWeight.count == outputChannels * inputChannels * kernel * kernel, "conv weight size")
         precondition([gamma, beta, mean, variance].allSatisfy { $0.count == outputChannels }, "batch norm size")
@@ -107,11 +109,13 @@ public struct ConvBN: Sendable {
         self.padding = padding
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
+        self.precision = precision
         self.weights = packed
         self.bias = (0..<outputChannels).map { beta[$0] - mean[$0] * scale[$0] }
         self.isWinograd = kernel == 3 && stride == 1 && padding == .symmetric(1)
         let pointwise = kernel == 1 && stride == 1 && padding.layout(input: 1, kernel: 1, stride: 1).before == 0
-        self.pointwiseWeights = pointwise ? GEMMWeights(packed, rows: inputChannels, columns: outputChannels) : nil
+        self.pointwiseWeights =
+            pointwise ? GEMMWeights(packed, rows: inputChannels, columns: outputChannels, precision: precision) : nil
     }
 
     /// Maps with fewer output positions use tap groups: Winograd saves nothing on a 2x2 map.
@@ -138,7 +142,7 @@ public struct ConvBN: Sendable {
                 withOptionalPointer(residual?.values) { residual in
                     if isWinograd, outH * outW >= Self.winogradMinimumPositions {
                         let transformed = winogradWeights.value {
-                            WinogradWeights(packed: weights, inputs: inputChannels, outputs: outputChannels)
+                            WinogradWeights(packed: weights, inputs: inputChannels, outputs: outputChannels, precision: precision)
                         }
                         return winograd(
                             input, weights: transformed, x: x, output: output, residual: residual, activation: activation,
@@ -285,13 +289,14 @@ public struct ConvBN: Sendable {
             groups = [
                 TapGroup(
                     positions: (0..<Int32(outH * outW)).map { $0 }, mask: everything, kernel: kernel,
-                    weights: weights, rowsPerTap: inputChannels * outputChannels, columns: outputChannels)
+                    weights: weights, rowsPerTap: inputChannels * outputChannels, columns: outputChannels,
+                    precision: precision)
             ]
         } else {
             groups = order.map { mask in
                 TapGroup(
                     positions: byMask[mask] ?? [], mask: mask, kernel: kernel, weights: weights,
-                    rowsPerTap: inputChannels * outputChannels, columns: outputChannels)
+                    rowsPerTap: inputChannels * outputChannels, columns: outputChannels, precision: precision)
             }
         }
         return ConvPlan(outputHeight: outH, outputWidth: outW, padTop: padTop, padLeft: padLeft, groups: groups)
@@ -315,7 +320,10 @@ struct TapGroup: Sendable {
     /// `taps * inputChannels` x `outputChannels`, the selected taps' rows of the full matrix.
     let weights: GEMMWeights
 
-    init(positions: [Int32], mask: [Bool], kernel: Int, weights all: [Float], rowsPerTap: Int, columns: Int) {
+    init(
+        positions: [Int32], mask: [Bool], kernel: Int, weights all: [Float], rowsPerTap: Int, columns: Int,
+        precision: Precision
+    ) {
         let selected = mask.indices.filter { mask[$0] }
         var runs: [TapRun] = []
         for (slot, tap) in selected.enumerated() {
@@ -330,7 +338,7 @@ struct TapGroup: Sendable {
         self.taps = selected.count
         self.weights = GEMMWeights(
             selected.count == mask.count ? all : selected.flatMap { all[$0 * rowsPerTap..<($0 + 1) * rowsPerTap] },
-            rows: selected.count * rowsPerTap / columns, columns: columns)
+            rows: selected.count * rowsPerTap / columns, columns: columns, precision: precision)
     }
 
     /// The im2col row length for `channels` input channels.

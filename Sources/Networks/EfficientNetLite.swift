@@ -114,13 +114,16 @@ public struct EfficientNetLite: ImageNetwork {
 
     /// Builds the network of `architecture` from a state dict with the reference's names
     /// (a `module.` prefix is dropped; `_fc.*` is ignored). The first missing or mis-shaped
-    /// tensor, or one holding NaN, infinity or a negative variance, is an error naming it.
+    /// tensor, or one holding NaN, infinity or a negative variance, is an error naming it. The
+    /// convolutions (but the depthwise ones) multiply at `precision`.
     public init(
-        stateDict raw: [String: NamedTensor], path: String, architecture: Architecture, model: String, isRandom: Bool = false
+        stateDict raw: [String: NamedTensor], path: String, architecture: Architecture, model: String, isRandom: Bool = false,
+        precision: Precision = .fp32
     ) throws {
         var tensors: [String: NamedTensor] = [:]
         for (name, tensor) in raw { tensors[name.hasPrefix("module.") ? String(name.dropFirst("module.".count)) : name] = tensor }
-        let weights = try LayerWeights(tensors, layers: architecture.layers, epsilon: 1e-3, path: path, model: model)
+        let weights = try LayerWeights(
+            tensors, layers: architecture.layers, epsilon: 1e-3, path: path, model: model, precision: precision)
         stem = weights.conv(architecture.stem)
         blocks = architecture.blocks.map { block in
             MBConvBlock(

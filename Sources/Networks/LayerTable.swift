@@ -50,9 +50,14 @@ public struct LayerWeights: Sendable {
     let tensors: [String: NamedTensor]
     /// The batch norms' epsilon (1e-5 in torchvision, 1e-3 in EfficientNet).
     let epsilon: Float
+    /// The arithmetic of the convolutions built from them.
+    let precision: Precision
 
     /// Checks `tensors` (already renamed to the table's names) against `layers`.
-    public init(_ tensors: [String: NamedTensor], layers: [ConvLayer], epsilon: Float, path: String, model: String) throws {
+    public init(
+        _ tensors: [String: NamedTensor], layers: [ConvLayer], epsilon: Float, path: String, model: String,
+        precision: Precision = .fp32
+    ) throws {
         for layer in layers {
             for (name, shape) in layer.tensors {
                 guard let found = tensors[name] else {
@@ -71,6 +76,7 @@ public struct LayerWeights: Sendable {
         }
         self.tensors = tensors
         self.epsilon = epsilon
+        self.precision = precision
     }
 
     private func values(_ name: String) -> [Float] { tensors[name]?.values ?? [] }
@@ -82,7 +88,8 @@ public struct LayerWeights: Sendable {
             torchWeight: values(layer.conv + ".weight"), outputChannels: layer.outputChannels, inputChannels: layer.inputChannels,
             kernel: layer.kernel, stride: layer.stride, padding: layer.padding,
             gamma: values(layer.norm + ".weight"), beta: values(layer.norm + ".bias"),
-            mean: values(layer.norm + ".running_mean"), variance: values(layer.norm + ".running_var"), epsilon: epsilon)
+            mean: values(layer.norm + ".running_mean"), variance: values(layer.norm + ".running_var"), epsilon: epsilon,
+            precision: precision)
     }
 
     /// The depthwise convolution of a depthwise layer with its batch norm folded in.

@@ -72,14 +72,19 @@ public enum Model: String, CaseIterable, Sendable, Codable {
     }
 
     /// Builds the network from a state dict (from `path`); the first missing, mis-shaped or
-    /// invalid tensor is an error naming the file and the tensor.
-    public func network(stateDict: [String: NamedTensor], path: String, isRandom: Bool = false) throws -> any ImageNetwork {
+    /// invalid tensor is an error naming the file and the tensor. Its convolutions multiply at `precision`.
+    public func network(
+        stateDict: [String: NamedTensor], path: String, isRandom: Bool = false, precision: Precision = .fp32
+    ) throws -> any ImageNetwork {
         if let resNet {
-            return try ResNet(stateDict: stateDict, path: path, architecture: resNet, model: displayName, isRandom: isRandom)
+            return try ResNet(
+                stateDict: stateDict, path: path, architecture: resNet, model: displayName, isRandom: isRandom,
+                precision: precision)
         }
         guard let efficientNet else { preconditionFailure("\(self) has no architecture") }
         return try EfficientNetLite(
-            stateDict: stateDict, path: path, architecture: efficientNet, model: displayName, isRandom: isRandom)
+            stateDict: stateDict, path: path, architecture: efficientNet, model: displayName, isRandom: isRandom,
+            precision: precision)
     }
 
     /// Every convolution of the model, in state-dict order (its topology table).

@@ -8,17 +8,18 @@ extension ResNet {
     /// Accepts prefixes `module.` and `backbone.`, Hugging Face `transformers` ResNet names
     /// (`microsoft/resnet-18`), and ignores `fc.*`, the classifier and `num_batches_tracked`.
     /// The first missing or mis-shaped tensor, or one that holds NaN, infinity or a negative
-    /// variance, is an error naming it; `path` names the file.
+    /// variance, is an error naming it; `path` names the file. The convolutions multiply at `precision`.
     public init(
         stateDict raw: [String: NamedTensor], path: String, architecture: Architecture = .resnet18, model: String = "ResNet18",
-        isRandom: Bool = false
+        isRandom: Bool = false, precision: Precision = .fp32
     ) throws {
         var tensors: [String: NamedTensor] = [:]
         for (name, tensor) in raw { tensors[Self.torchvisionName(name)] = tensor }
         // The width follows the file (narrow networks serve as test fixtures).
         let width = tensors["conv1.weight"]?.shape.first.flatMap { $0 > 0 ? $0 : nil } ?? architecture.width
         let sized = Architecture(blocks: architecture.blocks, bottleneck: architecture.bottleneck, width: width)
-        let weights = try LayerWeights(tensors, layers: sized.layers, epsilon: 1e-5, path: path, model: model)
+        let weights = try LayerWeights(
+            tensors, layers: sized.layers, epsilon: 1e-5, path: path, model: model, precision: precision)
         self.init(sized, weights: weights, isRandom: isRandom)
     }
 

@@ -36,39 +36,47 @@ public struct LoadedWeights: Sendable {
     public let hash: String
     /// A human-readable label of the weights; says "random weights" for random weights.
     public let label: String
+    /// The arithmetic of the network's matrix products.
+    public let precision: Precision
     /// True for random weights: everything made from them must say "random weights".
     public var isRandom: Bool { network.isRandom }
 
-    /// The model and its weights, for titles and headers: "EfficientNet-Lite0, efficientnet-lite0-57934424.pth".
+    /// The model and its weights (and the precision when not fp32), for titles and headers:
+    /// "EfficientNet-Lite0, efficientnet-lite0-57934424.pth", "ResNet18, resnet18-f37072fd.pth, bf16".
     public var caption: String {
         let weights = label.contains("/") ? URL(fileURLWithPath: label).lastPathComponent : label
-        return "\(model.displayName), \(weights)"
+        return precision == .fp32 ? "\(model.displayName), \(weights)" : "\(model.displayName), \(weights), \(precision)"
     }
 }
 
 /// Loading a model's weights from a `WeightsSource`.
 public enum Weights {
-    /// Builds `model` for `source`; downloads go to `cacheFolder`
+    /// Builds `model` for `source`, multiplying at `precision`; downloads go to `cacheFolder`
     /// (default `$PIC2VEC_CACHE` or `~/.cache/pic2vec`).
-    public static func load(_ source: WeightsSource, model: Model = .resnet18, cacheFolder: String? = nil) async throws
-        -> LoadedWeights
-    {
+    public static func load(
+        _ source: WeightsSource, model: Model = .resnet18, precision: Precision = .fp32, cacheFolder: String? = nil
+    ) async throws -> LoadedWeights {
         switch source {
         case .random(let seed):
-            let network = try model.network(stateDict: model.randomStateDict(seed: seed), path: "random", isRandom: true)
-            return LoadedWeights(model: model, network: network, hash: "random-seed-\(seed)", label: source.description)
+            let network = try model.network(
+                stateDict: model.randomStateDict(seed: seed), path: "random", isRandom: true, precision: precision)
+            return LoadedWeights(
+                model: model, network: network, hash: "random-seed-\(seed)", label: source.description, precision: precision)
         case .file(let path):
-            return try loadFile(path, model: model, label: path)
+            return try loadFile(path, model: model, label: path, precision: precision)
         case .torchvision:
             let path = try await torchvisionCheckpoint(model, cacheFolder: cacheFolder ?? defaultCacheFolder)
-            return try loadFile(path, model: model, label: source.description)
+            return try loadFile(path, model: model, label: source.description, precision: precision)
         }
     }
 
-    /// Reads a weight file (format detected by content) into `model`.
-    public static func loadFile(_ path: String, model: Model = .resnet18, label: String) throws -> LoadedWeights {
-        let network = try model.network(stateDict: WeightFile.read(path), path: path)
-        return LoadedWeights(model: model, network: network, hash: try Fingerprint.ofFile(path), label: label)
+    /// Reads a weight file (format detected by content) into `model`, multiplying at `precision`.
+    public static func loadFile(
+        _ path: String, model: Model = .resnet18, label: String, precision: Precision = .fp32
+    ) throws -> LoadedWeights {
+        let network = try model.network(stateDict: WeightFile.read(path), path: path, precision: precision)
+        return LoadedWeights(
+            model: model, network: network, hash: try Fingerprint.ofFile(path), label: label, precision: precision)
     }
 
     static var defaultCacheFolder: String {

@@ -81,7 +81,7 @@ public enum SearchSetup {
         let preprocessing = try preprocessing(description, indexPath: indexPath)
         let weightsLabel = model?.label ?? "weights \(description.weights) (not loaded)"
         let provenance =
-            "\(try network(description, indexPath: indexPath).displayName), \(weightsLabel), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
+            "\(try network(description, indexPath: indexPath).displayName), \(weightsLabel), \(description.precision ?? "fp32"), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
             + (description.normalized ? "L2-normalized" : "raw") + " embeddings of \(dataset.name)"
         let pipeline = try description.reranking()
         let reranked = pipeline == .baseline ? nil : try RerankedIndex(pipeline: pipeline, index: index, path: indexPath)
@@ -99,7 +99,8 @@ public enum SearchSetup {
     {
         let preprocessing = try preprocessing(description, indexPath: indexPath)
         let weights = try await Weights.load(
-            WeightsSource(description.weights, seed: description.seed), model: try network(description, indexPath: indexPath))
+            WeightsSource(description.weights, seed: description.seed), model: try network(description, indexPath: indexPath),
+            precision: try precision(description, indexPath: indexPath))
         if let expected = description.weightsHash, expected != weights.hash {
             throw FileError(description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)")
         }
@@ -113,6 +114,14 @@ public enum SearchSetup {
     /// The query vector of the JPEG or PNG at `path` (any size; gray, RGBA and palette too).
     public static func queryVector(imageFile path: String, model: QueryModel) throws -> [Float] {
         model.vector(try ImageDecoder.decode(file: path))
+    }
+
+    /// The precision `description` names (fp32 when it names none), checked against this CPU.
+    static func precision(_ description: IndexDescription, indexPath: String) throws -> Precision {
+        guard let precision = Precision(rawValue: description.precision ?? Precision.fp32.rawValue) else {
+            throw FileError(IndexDescription.path(forIndex: indexPath), "unknown precision '\(description.precision ?? "")'")
+        }
+        return try precision.checked()
     }
 
     /// The network `description` names (ResNet18 when it names none).

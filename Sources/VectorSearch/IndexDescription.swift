@@ -33,6 +33,9 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var preset: String
     /// The input side, when it differs from the preset's.
     public var inputSize: Int?
+    /// The arithmetic of the network's matrix products ("fp32", "bf16"); nil in descriptions
+    /// written before precisions could be chosen, which means "fp32".
+    public var precision: String?
     /// Whether the indexed rows are L2-normalized.
     public var normalized: Bool
     /// The re-ranking searches use (`RerankingPipeline`'s name); nil or "none": plain search.
@@ -62,7 +65,7 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         dataFingerprint: String? = nil, model: String? = nil,
         weights: String,
         seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool,
-        rerank: String? = nil, shard: String? = nil
+        rerank: String? = nil, shard: String? = nil, precision: String? = nil
     ) {
         self.data = data
         self.split = split
@@ -78,6 +81,7 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         self.normalized = normalized
         self.rerank = rerank
         self.shard = shard
+        self.precision = precision
     }
 
     /// The re-ranking pipeline `rerank` names (the baseline when none).

@@ -166,7 +166,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
                 try $0.pixelFeatures(preprocessing)
             }
         case .network:
-            let loaded = try await Weights.load(WeightsSource(weights ?? "", seed: seed), model: network)
+            let loaded = try await Weights.load(
+                WeightsSource(weights ?? "", seed: seed), model: network, precision: modelOptions.precisionOrDefault)
             if loaded.isRandom {
                 FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8))
             }

@@ -90,7 +90,8 @@ struct EmbedCommand: AsyncParsableCommand {
         let network = try Model(named: model)
         guard var preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
         if let size { preprocessing = preprocessing.resized(to: size) }
-        let loaded = try await Weights.load(WeightsSource(weights, seed: seed), model: network)
+        let loaded = try await Weights.load(
+            WeightsSource(weights, seed: seed), model: network, precision: modelOptions.precisionOrDefault)
         let splits = try DataSource.open(data, root: cifarRoot)
         guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
         if let limit { dataset = dataset.limited(to: limit) }
@@ -120,13 +121,14 @@ struct EmbedCommand: AsyncParsableCommand {
             "data": dataset.name, "dataFingerprint": dataset.fingerprint, "count": embeddings.rows,
             "dimension": embeddings.columns, "labels": dataset.labels == nil ? NSNull() : labelPath as Any,
             "seconds": seconds, "imagesPerSecond": Double(embeddings.rows) / max(seconds, 1e-9),
-            "shard": part.map { $0.description as Any } ?? NSNull(),
+            "shard": part.map { $0.description as Any } ?? NSNull(), "precision": loaded.precision.rawValue,
         ]
         let origin = IndexDescription(
             data: data, split: split.rawValue, limit: limit, augmentations: augmented, dataFingerprint: whole.fingerprint,
             model: network.rawValue,
             weights: weights, seed: seed,
-            weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false, shard: part?.description)
+            weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false, shard: part?.description,
+            precision: loaded.precision.rawValue)
         sidecar["origin"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(origin))
         let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
         // The embeddings, their labels and their sidecar replace the old ones together.

@@ -33,6 +33,12 @@ struct ModelOptions: ParsableArguments {
     )
     var preset: String?
 
+    @Option(
+        help:
+            "Arithmetic of the network's matrix products: fp32 (exact), or bf16 (AVX512-BF16 CPUs: faster, slightly less exact) (default: fp32, or the index's)."
+    )
+    var precision: Precision?
+
     func validate() throws {
         if let model, Model(rawValue: model) == nil {
             throw ValidationError(
@@ -40,6 +46,9 @@ struct ModelOptions: ParsableArguments {
         }
         if let preset, Model(rawValue: modelOrDefault)?.preprocessing(preset: preset) == nil {
             throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
+        }
+        if let precision {
+            do { _ = try precision.checked() } catch { throw ValidationError("\(error)") }
         }
     }
 
@@ -49,4 +58,8 @@ struct ModelOptions: ParsableArguments {
     var seedOrDefault: UInt64 { seed ?? 0 }
     /// `--preset`, or the default.
     var presetOrDefault: String { preset ?? Self.defaultPreset }
+    /// `--precision`, or fp32.
+    var precisionOrDefault: Precision { precision ?? .fp32 }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -52,6 +52,7 @@ struct IndexOriginOptions: ParsableArguments {
             if let size { stored.inputSize = size }
             if rawEmbeddings { stored.normalized = false }
             if let rerank { stored.rerank = rerank }
+            if let precision = modelOptions.precision { stored.precision = precision.rawValue }
             return stored
         }
         guard let weights, data != nil || !needsData else {
@@ -63,7 +64,7 @@ struct IndexOriginOptions: ParsableArguments {
         return IndexDescription(
             data: data, split: split ?? "train", limit: limit, model: model, weights: weights, seed: seed ?? 0,
             preset: preset ?? "cifar",
-            inputSize: size, normalized: !rawEmbeddings, rerank: rerank)
+            inputSize: size, normalized: !rawEmbeddings, rerank: rerank, precision: modelOptions.precision?.rawValue)
     }
 
     /// The re-ranking asked for: `--rerank`, else the one recorded in `<index>.json`, else none.

@@ -1,6 +1,8 @@
 import Common
 import Foundation
+import Networks
 import TestSupport
+import VectorSearch
 import XCTest
 
 /// Runs every `pic2vec` command as a user would, on a tiny image folder with random weights:
@@ -118,5 +120,40 @@ final class Pic2VecCommandTests: XCTestCase {
         XCTAssertNotEqual(noWeights.status, 0)
         XCTAssertTrue(noWeights.stderr.contains("--weights is required"), noWeights.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/emb.npy"))
+    }
+}
+
+/// `--precision`: recorded in the sidecar and the index description, and the index's precision
+/// is the one queries are embedded with; refused with a message on a CPU without AVX512-BF16.
+final class PrecisionCommandTests: XCTestCase {
+    func testBF16IsRecordedAndSearchedOrRefused() throws {
+        let folder = try temporaryFolder()
+        try CommandRunner.makeImageFolder(folder + "/images", classes: 2, perClass: 4)
+        let embed = try CommandRunner.run(
+            "pic2vec",
+            ["embed", "--data", "images", "--weights", "random", "--precision", "bf16", "--output", "b.npy"], in: folder)
+        guard Precision.bf16.isSupported else {
+            XCTAssertNotEqual(embed.status, 0)
+            XCTAssertTrue(embed.stderr.contains("AVX512-BF16"), embed.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/b.npy"), "nothing written")
+            return
+        }
+        XCTAssertEqual(embed.status, 0, embed.stderr)
+        let sidecar = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/b.npy.json"))) as? [String: Any])
+        XCTAssertEqual(sidecar["precision"] as? String, "bf16")
+        let index = try CommandRunner.run(
+            "pic2vec", ["index", "--embeddings", "b.npy", "--normalize", "--rerank", "none", "--output", "b.index"], in: folder)
+        XCTAssertEqual(index.status, 0, index.stderr)
+        let description = try XCTUnwrap(IndexDescription.read(forIndex: folder + "/b.index"))
+        XCTAssertEqual(description.precision, "bf16")
+        // The set's first image, embedded by the index's (bf16) network, finds its own row first.
+        let search = try CommandRunner.run(
+            "pic2vec", ["search", "--index", "b.index", "--image", "images/class0/000.png", "-k", "1", "--json"], in: folder)
+        XCTAssertEqual(search.status, 0, search.stderr)
+        let answer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any])
+        let first = try XCTUnwrap((answer["neighbors"] as? [[String: Any]])?.first)
+        XCTAssertEqual(first["id"] as? Int, 0)
+        XCTAssertLessThan(first["distance"] as? Double ?? 1, 1e-4, "the same rounding on both sides")
     }
 }

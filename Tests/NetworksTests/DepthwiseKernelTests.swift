@@ -130,3 +130,63 @@ final class DepthwiseKernelTests: XCTestCase {
         }
     }
 }
+
+/// The bf16 GEMM: AVX512-BF16 against the portable reference of the same roundings, and both
+/// close to float32; a bf16 network close to its fp32 twin.
+final class BF16Tests: XCTestCase {
+    func matrix(_ rows: Int, _ columns: Int, seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return (0..<rows * columns).map { _ in Float.random(in: -1...1, using: &g) }
+    }
+
+    func testBF16GEMMMatchesTheReferenceAndFloat32() {
+        // Odd k (a padded pair), widths of 1 to 4 vectors with masked tails, row counts off the tile.
+        for (m, k, n) in [(7, 13, 24), (20, 64, 70), (1, 1, 5), (13, 150, 200)] {
+            let a = matrix(m, k, seed: UInt64(m)), b = matrix(k, n, seed: UInt64(k)), bias = matrix(1, n, seed: 9)
+            let exact = GEMMWeights(b, rows: k, columns: n), rounded = GEMMWeights(b, rows: k, columns: n, precision: .bf16)
+            func run(_ weights: GEMMWeights, _ level: SIMDLevel) -> [Float] {
+                var c = [Float](repeating: .nan, count: m * n)
+                a.withUnsafeBufferPointer { a in
+                    bias.withUnsafeBufferPointer { bias in
+                        c.withUnsafeMutableBufferPointer { c in
+                            weights.multiply(
+                                m, a.baseAddress!, lda: k, into: c.baseAddress!, ldc: n, bias: bias.baseAddress,
+                                activation: .relu6, level: level)
+                        }
+                    }
+                }
+                return c
+            }
+            let reference = run(rounded, .generic), float32 = run(exact, .generic)
+            // bf16 keeps 8 bits of mantissa: each product is off by about 2^-8 relative.
+            assertClose(reference, float32, rtol: 0.02, atol: 0.02 * Float(k).squareRoot(), "bf16 vs fp32, \(m)x\(k)x\(n)")
+            XCTAssertNotEqual(reference, float32, "the rounding is real")
+            if Precision.bf16.isSupported {
+                assertClose(run(rounded, .avx512), reference, rtol: 1e-5, atol: 1e-5, "AVX512-BF16 vs reference, \(m)x\(k)x\(n)")
+            }
+        }
+    }
+
+    func testBF16NetworkStaysCloseToFloat32() throws {
+        let layers = EfficientNetLiteTests.tiny.layers
+        let state = LayerWeights.random(layers, seed: 4)
+        let exact = try EfficientNetLite(
+            stateDict: state, path: "random", architecture: EfficientNetLiteTests.tiny, model: "tiny")
+        let rounded = try EfficientNetLite(
+            stateDict: state, path: "random", architecture: EfficientNetLiteTests.tiny, model: "tiny", precision: .bf16)
+        var g = SeededGenerator(seed: 5)
+        let x = Tensor(
+            batch: 3, height: 36, width: 36, channels: 3,
+            values: (0..<3 * 36 * 36 * 3).map { _ in Float.random(in: -1...1, using: &g) })
+        let a = exact(x), b = rounded(x)
+        for row in 0..<3 {
+            let u = a[row * exact.outputDimension..<(row + 1) * exact.outputDimension]
+            let v = b[row * exact.outputDimension..<(row + 1) * exact.outputDimension]
+            let dot = zip(u, v).map { Double($0) * Double($1) }.reduce(0, +)
+            let cosine =
+                dot / (u.map { Double($0 * $0) }.reduce(0, +).squareRoot() * v.map { Double($0 * $0) }.reduce(0, +).squareRoot())
+            XCTAssertGreaterThan(cosine, 0.99, "row \(row)")
+            XCTAssertLessThan(cosine, 1 - 1e-9, "row \(row): the bf16 network rounds")
+        }
+    }
+}

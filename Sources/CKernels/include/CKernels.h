@@ -42,6 +42,23 @@ enum {
 void rn_gemm(int level, int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
              const float *bias, const float *residual, int ldr, int activation);
 
+// MARK: GEMM with bfloat16 inputs
+
+/// Whether this CPU has AVX512-BF16 (VDPBF16PS), the level rn_gemm_bf16 runs fast.
+int rn_cpu_has_bf16(void);
+
+/// uint16 elements needed by `rn_pack_bf16` for a k x n matrix.
+size_t rn_packed_bf16_count(int k, int n);
+
+/// Packs row-major `b` (k x n, leading dimension `ldb`) as bf16 (rounded to nearest even) in
+/// 16-column slices of k/2 x 16 pairs (rows 2p and 2p + 1 of a column side by side).
+void rn_pack_bf16(const float *b, int k, int n, int ldb, uint16_t *packed);
+
+/// rn_gemm with A and B rounded to bf16 (products summed in float32, two at a time): AVX512-BF16
+/// when `level` is RN_LEVEL_AVX512 and the CPU has it, else the portable reference (slow).
+void rn_gemm_bf16(int level, int m, int n, int k, const float *a, int lda, const uint16_t *packed, float *c, int ldc,
+                  const float *bias, const float *residual, int ldr, int activation);
+
 // MARK: Depthwise convolution
 
 /// One output row of a depthwise convolution with batch norm folded in, NHWC:
