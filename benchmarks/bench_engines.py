@@ -48,7 +48,7 @@ Run: swift build -c release --product pic2vec
      .venv/bin/pip install -r benchmarks/requirements-engines.txt
      .venv/bin/python benchmarks/bench_engines.py [--models lite0-224,resnet18-32,resnet18-224,resnet50-224]
      [--images32 5000] [--images224 500] [--repeat 3] [--batch32 128] [--batch224 32] [--threads 2]
-     [--simd avx2] [--no-latency]
+     [--simd avx2] [--no-latency] [--precision bf16]
 """
 import simd_level  # noqa: F401  (first: sets the SIMD level before torch, ONNX Runtime and OpenVINO load)
 
@@ -204,9 +204,9 @@ def image_folder(files, folder):
     return folder
 
 
-def embed_command(name, weights, preset, data, batch, threads, output):
+def embed_command(name, weights, preset, data, batch, threads, output, precision):
     return [resnet_common.PIC2VEC, "embed", "--model", name, "--data", data, "--weights", weights, "--preset", preset,
-            "--batch", str(batch), "--threads", str(threads), "--output", output]
+            "--batch", str(batch), "--threads", str(threads), "--precision", precision, "--output", output]
 
 
 def compare(ours, theirs):
@@ -296,7 +296,7 @@ def bench(key, args, folder):
 
     output = os.path.join(folder, f"{key}.npy")
     data = image_folder(files, os.path.join(folder, f"images-{count}"))
-    command = embed_command(name, weights, preset, data, batch, args.threads, output)
+    command = embed_command(name, weights, preset, data, batch, args.threads, output, args.precision)
     best = dict.fromkeys(engines.run, 0.0)
     ours = sidecar_rate = 0.0
     wall = float("inf")
@@ -315,7 +315,7 @@ def bench(key, args, folder):
     print(f"  {'engine':34s} {'images/s':>10s} {'pic2vec / engine':>17s}")
     for label, rate in best.items():
         print(f"  {label:34s} {rate:10.1f} {ours / rate:16.2f}x")
-    print(f"  {'pic2vec embed (whole process)':34s} {ours:10.1f}   ({wall:.2f} s wall; its sidecar, "
+    print(f"  {f'pic2vec embed {args.precision} (whole process)':34s} {ours:10.1f}   ({wall:.2f} s wall; its sidecar, "
           f"after decoding: {sidecar_rate:.1f} images/s)")
 
     embedded = np.load(output)
@@ -355,6 +355,8 @@ def main():
     parser.add_argument("--batch224", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="threads of every engine and of pic2vec embed")
     parser.add_argument("--weights", default=WEIGHTS, help="EfficientNet-Lite0 weights")
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"),
+                        help="pic2vec embed --precision (bf16: compare with OpenVINO's default precision)")
     parser.add_argument("--latency", action=argparse.BooleanOptionalAction, default=True,
                         help="also measure batch-1 latency (pic2vec's through pic2vec serve)")
     args = parser.parse_args()

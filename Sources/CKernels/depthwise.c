@@ -119,59 +119,80 @@ __attribute__((target("avx2,fma"))) static void depthwise_block_avx2(
 
 // MARK: AVX-512
 
-/// `outputs` outputs from `ow` for the channels of `mask` at c0; `checked`: skip taps outside the row.
+/// The activation and store of one AVX-512 accumulator (masked for a partial channel block).
+__attribute__((target("avx512f"), always_inline)) static inline void store_avx512(float *o, __m512 y, int activation,
+                                                                                __mmask16 mask) {
+    if (activation != RN_ACTIVATION_NONE) y = _mm512_max_ps(y, _mm512_setzero_ps());
+    if (activation == RN_ACTIVATION_RELU6) y = _mm512_min_ps(y, _mm512_set1_ps(6));
+    if (mask == 0xFFFF) _mm512_storeu_ps(o, y);
+    else _mm512_mask_storeu_ps(o, mask, y);
+}
+
+/// Output `ow` for the channels of `mask` at c0, each tap checked against the row's ends.
+__attribute__((target("avx512f"))) static void depthwise_edge_avx512(
+    const float *const *rows, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
+    int pad_left, int ow, int activation, int c0, __mmask16 mask, float *out) {
+    __m512 acc = _mm512_maskz_loadu_ps(mask, bias + c0);
+    for (int kh = 0; kh < kernel; kh++) {
+        if (!rows[kh]) continue;
+        for (int kw = 0; kw < kernel; kw++) {
+            const int iw = ow * stride - pad_left + kw;
+            if (iw < 0 || iw >= width) continue;
+            const __m512 w = _mm512_maskz_loadu_ps(mask, weights + (size_t)(kh * kernel + kw) * channels + c0);
+            acc = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(mask, rows[kh] + (size_t)iw * channels + c0), acc);
+        }
+    }
+    store_avx512(out + (size_t)ow * channels + c0, acc, activation, mask);
+}
+
+/// `outputs` (at most 8) outputs from `ow`, all taps inside the row, for the channels of `mask` at c0.
+/// Inputs are addressed from two pointers (outputs 0-3 and 4-7) that step one pixel per tap, so
+/// each load is one addressing mode off them.
 __attribute__((target("avx512f"), always_inline)) static inline void depthwise_tile_avx512(
-    const int outputs, const int checked, const float *const *rows, int width, int channels, const float *weights,
-    const float *bias, int kernel, int stride, int pad_left, int ow, int activation, int c0, __mmask16 mask,
-    float *out) {
+    const int outputs, const float *const *rows, int channels, const float *weights, const float *bias, int kernel,
+    int stride, int pad_left, int ow, int activation, int c0, __mmask16 mask, float *out) {
     __m512 acc[8];
     const __m512 b = _mm512_maskz_loadu_ps(mask, bias + c0);
     for (int j = 0; j < outputs; j++) acc[j] = b;
+    const ptrdiff_t step = (ptrdiff_t)stride * channels;
     for (int kh = 0; kh < kernel; kh++) {
-        const float *row = rows[kh];
-        if (!row) continue;
-        for (int kw = 0; kw < kernel; kw++) {
-            const __m512 w = _mm512_maskz_loadu_ps(mask, weights + (size_t)(kh * kernel + kw) * channels + c0);
-            for (int j = 0; j < outputs; j++) {
-                const int iw = (ow + j) * stride - pad_left + kw;
-                if (checked && (iw < 0 || iw >= width)) continue;
-                acc[j] = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(mask, row + (size_t)iw * channels + c0), acc[j]);
-            }
+        if (!rows[kh]) continue;
+        const float *p = rows[kh] + ((ptrdiff_t)ow * stride - pad_left) * channels + c0, *q = p + 4 * step;
+        const float *w = weights + (size_t)kh * kernel * channels + c0;
+        for (int kw = 0; kw < kernel; kw++, p += channels, q += channels, w += channels) {
+            const __m512 wv = _mm512_maskz_loadu_ps(mask, w);
+            for (int j = 0; j < outputs && j < 4; j++)
+                acc[j] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(mask, p + j * step), acc[j]);
+            for (int j = 4; j < outputs; j++)
+                acc[j] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(mask, q + (j - 4) * step), acc[j]);
         }
     }
-    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6);
-    for (int j = 0; j < outputs; j++) {
-        __m512 y = acc[j];
-        if (activation != RN_ACTIVATION_NONE) y = _mm512_max_ps(y, zero);
-        if (activation == RN_ACTIVATION_RELU6) y = _mm512_min_ps(y, six);
-        float *o = out + (size_t)(ow + j) * channels + c0;
-        if (mask == 0xFFFF) _mm512_storeu_ps(o, y);
-        else _mm512_mask_storeu_ps(o, mask, y);
-    }
+    for (int j = 0; j < outputs; j++) store_avx512(out + (size_t)(ow + j) * channels + c0, acc[j], activation, mask);
 }
 
-#define TILE_AVX512(OUTPUTS, CHECKED, OW)                                                                        \
-    depthwise_tile_avx512(OUTPUTS, CHECKED, rows, width, channels, weights, bias, kernel, stride, pad_left, OW,    \
-                          activation, c0, mask, out)
+#define TILE_AVX512(OUTPUTS, OW)                                                                                 \
+    depthwise_tile_avx512(OUTPUTS, rows, channels, weights, bias, kernel, stride, pad_left, OW, activation, c0, mask, out)
+#define EDGE_AVX512(OW)                                                                                          \
+    depthwise_edge_avx512(rows, width, channels, weights, bias, kernel, stride, pad_left, OW, activation, c0, mask, out)
 
 __attribute__((target("avx512f"))) static void depthwise_block_avx512(
     const float *const *rows, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
     int pad_left, int out_w, int begin, int end, int activation, int c0, int cb, float *out) {
     const __mmask16 mask = cb >= DW_CHANNELS ? 0xFFFF : (__mmask16)((1u << cb) - 1);
-    for (int ow = 0; ow < begin; ow++) TILE_AVX512(1, 1, ow);
+    for (int ow = 0; ow < begin; ow++) EDGE_AVX512(ow);
     int ow = begin;
-    for (; ow + 8 <= end; ow += 8) TILE_AVX512(8, 0, ow);
+    for (; ow + 8 <= end; ow += 8) TILE_AVX512(8, ow);
     switch (end - ow) {
-    case 7: TILE_AVX512(7, 0, ow); break;
-    case 6: TILE_AVX512(6, 0, ow); break;
-    case 5: TILE_AVX512(5, 0, ow); break;
-    case 4: TILE_AVX512(4, 0, ow); break;
-    case 3: TILE_AVX512(3, 0, ow); break;
-    case 2: TILE_AVX512(2, 0, ow); break;
-    case 1: TILE_AVX512(1, 0, ow); break;
+    case 7: TILE_AVX512(7, ow); break;
+    case 6: TILE_AVX512(6, ow); break;
+    case 5: TILE_AVX512(5, ow); break;
+    case 4: TILE_AVX512(4, ow); break;
+    case 3: TILE_AVX512(3, ow); break;
+    case 2: TILE_AVX512(2, ow); break;
+    case 1: TILE_AVX512(1, ow); break;
     default: break;
     }
-    for (ow = end; ow < out_w; ow++) TILE_AVX512(1, 1, ow);
+    for (ow = end; ow < out_w; ow++) EDGE_AVX512(ow);
 }
 
 #endif

@@ -1,5 +1,6 @@
 /// Scratch memory that parallel workers share: `count` initialized elements owned by this
-/// object and freed in `deinit`.
+/// object and freed in `deinit`, the first at a 64-byte boundary (a cache line: AVX-512 loads
+/// of rows that start on one never straddle two lines).
 ///
 /// Workers of `forEachChunk` or `forEachInterleaved` write disjoint parts of it, so it needs no
 /// lock; `base` is valid while the buffer is alive (capture the buffer, not only `base`).
@@ -12,7 +13,7 @@ public final class ScratchBuffer<Element>: @unchecked Sendable {
     /// Allocates `count` elements set to `value`.
     public init(repeating value: Element, count: Int) {
         precondition(count >= 0, "negative scratch size \(count)")
-        let pointer = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
+        let pointer = Self.allocate(max(count, 1))
         pointer.initialize(repeating: value, count: count)
         base = pointer
         self.count = count
@@ -20,10 +21,18 @@ public final class ScratchBuffer<Element>: @unchecked Sendable {
 
     /// Allocates a copy of `elements`.
     public init(_ elements: [Element]) {
-        let pointer = UnsafeMutablePointer<Element>.allocate(capacity: max(elements.count, 1))
+        let pointer = Self.allocate(max(elements.count, 1))
         for (i, element) in elements.enumerated() { (pointer + i).initialize(to: element) }
         base = pointer
         count = elements.count
+    }
+
+    /// Uninitialized memory for `count` elements at a 64-byte boundary.
+    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Element> {
+        let (bytes, overflow) = MemoryLayout<Element>.stride.multipliedReportingOverflow(by: count)
+        precondition(!overflow, "scratch of \(count) elements overflows")
+        return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: max(64, MemoryLayout<Element>.alignment))
+            .bindMemory(to: Element.self, capacity: count)
     }
 
     deinit {

@@ -11,10 +11,10 @@ struct GEMMWeights: Sendable {
     let rows: Int
     let columns: Int
     let precision: Precision
-    /// The packed float32 panels (fp32).
-    private let values: [Float]
-    /// The packed bf16 panels (bf16).
-    private let halves: [UInt16]
+    /// The packed float32 panels (fp32), from a cache line's start.
+    private let values: ScratchBuffer<Float>
+    /// The packed bf16 panels (bf16), from a cache line's start.
+    private let halves: ScratchBuffer<UInt16>
 
     init(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, precision: Precision = .fp32) {
         self.rows = rows
@@ -22,19 +22,13 @@ struct GEMMWeights: Sendable {
         self.precision = precision
         switch precision {
         case .fp32:
-            let count = rn_packed_count(Int32(rows), Int32(columns))
-            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                rn_pack(matrix, Int32(rows), Int32(columns), Int32(columns), buffer.baseAddress)
-                initialized = count
-            }
-            halves = []
+            values = ScratchBuffer(repeating: 0, count: rn_packed_count(Int32(rows), Int32(columns)))
+            rn_pack(matrix, Int32(rows), Int32(columns), Int32(columns), values.base)
+            halves = ScratchBuffer(repeating: 0, count: 0)
         case .bf16:
-            let count = rn_packed_bf16_count(Int32(rows), Int32(columns))
-            halves = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
-                rn_pack_bf16(matrix, Int32(rows), Int32(columns), Int32(columns), buffer.baseAddress)
-                initialized = count
-            }
-            values = []
+            halves = ScratchBuffer(repeating: 0, count: rn_packed_bf16_count(Int32(rows), Int32(columns)))
+            rn_pack_bf16(matrix, Int32(rows), Int32(columns), Int32(columns), halves.base)
+            values = ScratchBuffer(repeating: 0, count: 0)
         }
     }
 
@@ -54,17 +48,13 @@ struct GEMMWeights: Sendable {
         guard m > 0 else { return }
         switch precision {
         case .fp32:
-            values.withUnsafeBufferPointer { w in
-                rn_gemm(
-                    level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), w.baseAddress, c, Int32(ldc),
-                    bias, residual, Int32(ldr), activation.code)
-            }
+            rn_gemm(
+                level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), values.base, c, Int32(ldc), bias,
+                residual, Int32(ldr), activation.code)
         case .bf16:
-            halves.withUnsafeBufferPointer { w in
-                rn_gemm_bf16(
-                    level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), w.baseAddress, c, Int32(ldc),
-                    bias, residual, Int32(ldr), activation.code)
-            }
+            rn_gemm_bf16(
+                level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), halves.base, c, Int32(ldc), bias,
+                residual, Int32(ldr), activation.code)
         }
     }
 }
