@@ -2,10 +2,13 @@
 // (so a caller can keep input rows in a ring buffer and pass NULL for padding rows).
 //
 // A row is done in blocks of 16 channels. At AVX-512 and AVX2 a block's outputs go in register
-// tiles (8 outputs x 16 channels in 8 zmm at AVX-512, 4 x 16 in 8 ymm at AVX2) whose accumulators
-// stay in registers across every tap; outputs near the row's ends, whose taps may fall outside
-// it, go one at a time with each tap checked. AVX-512 masks a last block of fewer channels; the
-// other levels do such a block, and every block at the portable level, one output at a time.
+// tiles whose accumulators stay in registers across every tap. For EfficientNet's kernels (3x3 and
+// 5x5, stride 1 and 2) the tile is unrolled for its shape: 8 outputs (of 16 channels in zmm, of 8 in
+// ymm), the kernel row's weights in registers, each input pixel loaded once for every output it
+// reaches; tiles at the row's ends check each pixel. Other kernels use general tiles (8 x 16 zmm,
+// 4 x 16 ymm) and do the outputs near the ends one at a time with each tap checked. AVX-512 masks a
+// last block of fewer channels; the other levels do such a block, and every block at the portable
+// level, one output at a time.
 #include "CKernels.h"
 
 #if defined(__x86_64__)
@@ -95,6 +98,54 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void depthwise_
     }
 }
 
+/// depthwise_tile_fixed_avx512 at AVX2: 8 outputs of the 8 channels at c8 (8 ymm accumulators,
+/// K weights and one pixel in the 16 registers).
+__attribute__((target("avx2,fma"), always_inline)) static inline void depthwise_tile_fixed_avx2(
+    const int K, const int S, int checked, int count, const float *const *rows, int width, int channels,
+    const float *weights, const float *bias, int pad_left, int ow, int activation, int c8, float *out) {
+    __m256 acc[8];
+    const __m256 b = _mm256_loadu_ps(bias + c8);
+    for (int j = 0; j < 8; j++) acc[j] = b;
+    const int first = ow * S - pad_left;
+    for (int kh = 0; kh < K; kh++) {
+        if (!rows[kh]) continue;
+        const float *p = rows[kh] + (ptrdiff_t)first * channels + c8;
+        __m256 w[5];
+        for (int kw = 0; kw < K; kw++) w[kw] = _mm256_loadu_ps(weights + (size_t)(kh * K + kw) * channels + c8);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 7 * S + K; i++) {
+            if (checked && (first + i < 0 || first + i >= width)) continue;
+            const __m256 x = _mm256_loadu_ps(p + (ptrdiff_t)i * channels);
+#pragma clang loop unroll(full)
+            for (int kw = 0; kw < K; kw++) {
+                const int d = i - kw;
+                if (d >= 0 && d % S == 0 && d / S < 8) acc[d / S] = _mm256_fmadd_ps(w[kw], x, acc[d / S]);
+            }
+        }
+    }
+    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6);
+    for (int j = 0; j < 8 && j < count; j++) {
+        __m256 y = acc[j];
+        if (activation != RN_ACTIVATION_NONE) y = _mm256_max_ps(y, zero);
+        if (activation == RN_ACTIVATION_RELU6) y = _mm256_min_ps(y, six);
+        _mm256_storeu_ps(out + (size_t)(ow + j) * channels + c8, y);
+    }
+}
+
+/// A whole row's 16 channels at c0 in tiles of 8 outputs x 8 channels for K and S known when compiled.
+#define FIXED_ROW_AVX2(K, S)                                                                                     \
+    for (int half = c0; half < c0 + DW_CHANNELS; half += 8)                                                      \
+        for (int ow = 0; ow < out_w; ow += 8) {                                                                  \
+            const int count = out_w - ow < 8 ? out_w - ow : 8;                                                  \
+            if (ow >= begin && ow + 8 <= end)                                                                    \
+                depthwise_tile_fixed_avx2(K, S, 0, count, rows, width, channels, weights, bias, pad_left, ow,    \
+                                          activation, half, out);                                                \
+            else                                                                                                 \
+                depthwise_tile_fixed_avx2(K, S, 1, count, rows, width, channels, weights, bias, pad_left, ow,    \
+                                          activation, half, out);                                                \
+        }                                                                                                        \
+    return
+
 #define TILE_AVX2(OUTPUTS, CHECKED, OW)                                                                          \
     depthwise_tile_avx2(OUTPUTS, CHECKED, rows, width, channels, weights, bias, kernel, stride, pad_left, OW,      \
                         activation, c0, out)
@@ -105,6 +156,11 @@ __attribute__((target("avx2,fma"))) static void depthwise_block_avx2(
     if (cb < DW_CHANNELS)
         return depthwise_block_generic(rows, width, channels, weights, bias, kernel, stride, pad_left, out_w, begin,
                                        end, activation, c0, cb, out);
+    // EfficientNet's kernels, unrolled; any other kernel takes the general tiles below.
+    if (kernel == 3 && stride == 1) { FIXED_ROW_AVX2(3, 1); }
+    if (kernel == 3 && stride == 2) { FIXED_ROW_AVX2(3, 2); }
+    if (kernel == 5 && stride == 1) { FIXED_ROW_AVX2(5, 1); }
+    if (kernel == 5 && stride == 2) { FIXED_ROW_AVX2(5, 2); }
     for (int ow = 0; ow < begin; ow++) TILE_AVX2(1, 1, ow);
     int ow = begin;
     for (; ow + 4 <= end; ow += 4) TILE_AVX2(4, 0, ow);
@@ -170,6 +226,52 @@ __attribute__((target("avx512f"), always_inline)) static inline void depthwise_t
     for (int j = 0; j < outputs; j++) store_avx512(out + (size_t)(ow + j) * channels + c0, acc[j], activation, mask);
 }
 
+/// Outputs [ow, ow + count) (count <= 8) for a kernel of K x K taps at stride S known when
+/// compiled: each input pixel of a kernel row is loaded once and multiplied into every output it
+/// reaches, with the row's K weights in registers ((8 - 1) * S + K loads for 8 * K multiply-adds,
+/// instead of one load per multiply-add). `checked`: pixels outside [0, width) read as zero (tiles
+/// at the row's ends, and past `count`, which are computed but not stored).
+__attribute__((target("avx512f"), always_inline)) static inline void depthwise_tile_fixed_avx512(
+    const int K, const int S, int checked, int count, const float *const *rows, int width, int channels,
+    const float *weights, const float *bias, int pad_left, int ow, int activation, int c0, __mmask16 mask,
+    float *out) {
+    __m512 acc[8];
+    const __m512 b = _mm512_maskz_loadu_ps(mask, bias + c0);
+    for (int j = 0; j < 8; j++) acc[j] = b;
+    const int first = ow * S - pad_left;
+    for (int kh = 0; kh < K; kh++) {
+        if (!rows[kh]) continue;
+        const float *p = rows[kh] + (ptrdiff_t)first * channels + c0;
+        __m512 w[5];
+        for (int kw = 0; kw < K; kw++) w[kw] = _mm512_maskz_loadu_ps(mask, weights + (size_t)(kh * K + kw) * channels + c0);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 7 * S + K; i++) {
+            if (checked && (first + i < 0 || first + i >= width)) continue;
+            const __m512 x = _mm512_maskz_loadu_ps(mask, p + (ptrdiff_t)i * channels);
+#pragma clang loop unroll(full)
+            for (int kw = 0; kw < K; kw++) {
+                const int d = i - kw;
+                if (d >= 0 && d % S == 0 && d / S < 8) acc[d / S] = _mm512_fmadd_ps(w[kw], x, acc[d / S]);
+            }
+        }
+    }
+    for (int j = 0; j < 8 && j < count; j++)
+        store_avx512(out + (size_t)(ow + j) * channels + c0, acc[j], activation, mask);
+}
+
+/// A whole row in tiles of 8 for K and S known when compiled; tiles reaching outside [begin, end) are checked.
+#define FIXED_ROW_AVX512(K, S)                                                                                   \
+    for (int ow = 0; ow < out_w; ow += 8) {                                                                      \
+        const int count = out_w - ow < 8 ? out_w - ow : 8;                                                      \
+        if (ow >= begin && ow + 8 <= end)                                                                        \
+            depthwise_tile_fixed_avx512(K, S, 0, count, rows, width, channels, weights, bias, pad_left, ow,      \
+                                        activation, c0, mask, out);                                              \
+        else                                                                                                     \
+            depthwise_tile_fixed_avx512(K, S, 1, count, rows, width, channels, weights, bias, pad_left, ow,      \
+                                        activation, c0, mask, out);                                              \
+    }                                                                                                            \
+    return
+
 #define TILE_AVX512(OUTPUTS, OW)                                                                                 \
     depthwise_tile_avx512(OUTPUTS, rows, channels, weights, bias, kernel, stride, pad_left, OW, activation, c0, mask, out)
 #define EDGE_AVX512(OW)                                                                                          \
@@ -179,6 +281,11 @@ __attribute__((target("avx512f"))) static void depthwise_block_avx512(
     const float *const *rows, int width, int channels, const float *weights, const float *bias, int kernel, int stride,
     int pad_left, int out_w, int begin, int end, int activation, int c0, int cb, float *out) {
     const __mmask16 mask = cb >= DW_CHANNELS ? 0xFFFF : (__mmask16)((1u << cb) - 1);
+    // EfficientNet's kernels, unrolled; any other kernel takes the general tiles below.
+    if (kernel == 3 && stride == 1) { FIXED_ROW_AVX512(3, 1); }
+    if (kernel == 3 && stride == 2) { FIXED_ROW_AVX512(3, 2); }
+    if (kernel == 5 && stride == 1) { FIXED_ROW_AVX512(5, 1); }
+    if (kernel == 5 && stride == 2) { FIXED_ROW_AVX512(5, 2); }
     for (int ow = 0; ow < begin; ow++) EDGE_AVX512(ow);
     int ow = begin;
     for (; ow + 8 <= end; ow += 8) TILE_AVX512(8, ow);

@@ -10,25 +10,30 @@ public final class ScratchBuffer<Element>: @unchecked Sendable {
     /// How many elements the buffer holds.
     public let count: Int
 
-    /// Allocates `count` elements set to `value`.
-    public init(repeating value: Element, count: Int) {
-        precondition(count >= 0, "negative scratch size \(count)")
-        let pointer = Self.allocate(max(count, 1))
-        pointer.initialize(repeating: value, count: count)
-        base = pointer
+    /// Takes ownership of `count` initialized elements at `base` (from `allocate`).
+    @usableFromInline init(owning base: UnsafeMutablePointer<Element>, count: Int) {
+        self.base = base
         self.count = count
     }
 
+    /// Allocates `count` elements set to `value` (inlinable: the caller's specialization fills
+    /// them, not a generic loop).
+    @inlinable public convenience init(repeating value: Element, count: Int) {
+        precondition(count >= 0, "negative scratch size \(count)")
+        let pointer = Self.allocate(max(count, 1))
+        pointer.initialize(repeating: value, count: count)
+        self.init(owning: pointer, count: count)
+    }
+
     /// Allocates a copy of `elements`.
-    public init(_ elements: [Element]) {
+    @inlinable public convenience init(_ elements: [Element]) {
         let pointer = Self.allocate(max(elements.count, 1))
         for (i, element) in elements.enumerated() { (pointer + i).initialize(to: element) }
-        base = pointer
-        count = elements.count
+        self.init(owning: pointer, count: elements.count)
     }
 
     /// Uninitialized memory for `count` elements at a 64-byte boundary.
-    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Element> {
+    @usableFromInline static func allocate(_ count: Int) -> UnsafeMutablePointer<Element> {
         let (bytes, overflow) = MemoryLayout<Element>.stride.multipliedReportingOverflow(by: count)
         precondition(!overflow, "scratch of \(count) elements overflows")
         return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: max(64, MemoryLayout<Element>.alignment))

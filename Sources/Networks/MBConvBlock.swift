@@ -43,50 +43,61 @@ public struct MBConvBlock: Sendable {
         let capacity = min(h, (band - 1) * s + k)
         let rowFloats = w * hidden
         return Tensor(batch: x.batch, height: outH, width: outW, channels: cout) { output in
-            let ring = ScratchBuffer<Float>(repeating: 0, count: expand == nil ? 0 : capacity * rowFloats)
-            let middle = ScratchBuffer<Float>(repeating: 0, count: band * outW * hidden)
-            x.values.withUnsafeBufferPointer { xs in
-                guard let xs = xs.baseAddress else { return }
-                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { rows in
-                    guard let rowPointers = rows.baseAddress else { return }
-                    for n in 0..<x.batch {
-                        let image = xs + n * h * w * cin
-                        // Input row ih of the depthwise convolution: expanded (in the ring) or the image's own.
-                        func source(_ ih: Int) -> UnsafePointer<Float> {
-                            expand == nil ? image + ih * rowFloats : UnsafePointer(ring.base + ih % capacity * rowFloats)
-                        }
-                        var expandedRows = 0
-                        var o0 = 0
-                        while o0 < outH {
-                            let o1 = min(outH, o0 + band)
-                            if let expand {
-                                let needed = min(h, (o1 - 1) * s - padTop + k)
-                                while expandedRows < needed {
-                                    let slot = expandedRows % capacity
-                                    let count = min(needed - expandedRows, capacity - slot)
-                                    expand.pointwise(
-                                        rows: count * w, x: image + expandedRows * w * cin, output: ring.base + slot * rowFloats,
-                                        residual: nil, activation: .relu6, level: level)
-                                    expandedRows += count
+            // Every row is written before it is read: no need to zero them.
+            withAlignedFloats(expand == nil ? 0 : capacity * rowFloats) { ring in
+                withAlignedFloats(band * outW * hidden) { middle in
+                    x.values.withUnsafeBufferPointer { xs in
+                        guard let xs = xs.baseAddress else { return }
+                        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { rows in
+                            guard let rowPointers = rows.baseAddress else { return }
+                            for n in 0..<x.batch {
+                                let image = xs + n * h * w * cin
+                                // Input row ih of the depthwise convolution: expanded (in the ring) or the image's own.
+                                func source(_ ih: Int) -> UnsafePointer<Float> {
+                                    expand == nil ? image + ih * rowFloats : UnsafePointer(ring + ih % capacity * rowFloats)
+                                }
+                                var expandedRows = 0
+                                var o0 = 0
+                                while o0 < outH {
+                                    let o1 = min(outH, o0 + band)
+                                    if let expand {
+                                        let needed = min(h, (o1 - 1) * s - padTop + k)
+                                        while expandedRows < needed {
+                                            let slot = expandedRows % capacity
+                                            let count = min(needed - expandedRows, capacity - slot)
+                                            expand.pointwise(
+                                                rows: count * w, x: image + expandedRows * w * cin,
+                                                output: ring + slot * rowFloats,
+                                                residual: nil, activation: .relu6, level: level)
+                                            expandedRows += count
+                                        }
+                                    }
+                                    for oh in o0..<o1 {
+                                        for kh in 0..<k {
+                                            let ih = oh * s - padTop + kh
+                                            rows[kh] = ih >= 0 && ih < h ? source(ih) : nil
+                                        }
+                                        depthwise.row(
+                                            rowPointers, width: w, into: middle + (oh - o0) * outW * hidden, activation: .relu6,
+                                            level: level)
+                                    }
+                                    project.pointwise(
+                                        rows: (o1 - o0) * outW, x: middle, output: output + (n * outH + o0) * outW * cout,
+                                        residual: residual ? image + o0 * outW * cin : nil, activation: .identity, level: level)
+                                    o0 = o1
                                 }
                             }
-                            for oh in o0..<o1 {
-                                for kh in 0..<k {
-                                    let ih = oh * s - padTop + kh
-                                    rows[kh] = ih >= 0 && ih < h ? source(ih) : nil
-                                }
-                                depthwise.row(
-                                    rowPointers, width: w, into: middle.base + (oh - o0) * outW * hidden, activation: .relu6,
-                                    level: level)
-                            }
-                            project.pointwise(
-                                rows: (o1 - o0) * outW, x: middle.base, output: output + (n * outH + o0) * outW * cout,
-                                residual: residual ? image + o0 * outW * cin : nil, activation: .identity, level: level)
-                            o0 = o1
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// Calls `body` with uninitialized room for `count` floats that starts on a cache line.
+func withAlignedFloats<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    withUnsafeTemporaryAllocation(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64) { raw in
+        body(raw.baseAddress!.bindMemory(to: Float.self, capacity: max(count, 1)))
     }
 }

@@ -90,9 +90,11 @@ struct EmbedCommand: AsyncParsableCommand {
         let network = try Model(named: model)
         guard var preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
         if let size { preprocessing = preprocessing.resized(to: size) }
-        let loaded = try await Weights.load(
+        // The weights load (one core) while the images are listed and decoded.
+        async let loading = Weights.load(
             WeightsSource(weights, seed: seed), model: network, precision: modelOptions.precisionOrDefault)
         let splits = try DataSource.open(data, root: cifarRoot)
+        let loaded = try await loading
         guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
         if let limit { dataset = dataset.limited(to: limit) }
         let augmented = augmentations.map { IndexDescription.Augmentations(copies: $0, seed: augmentationSeed) }
