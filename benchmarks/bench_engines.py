@@ -32,7 +32,9 @@ Batch-1 latency (--latency, the default): one image through each engine, the med
 runs after 5 warm-up runs, in ms. pic2vec's is measured through `pic2vec serve`: the last
 embed's rows are indexed (`pic2vec index --normalize --rerank none`), the server starts on a
 free loopback port, and one image (the first row's JPEG) is POSTed to /api/search?k=10 as the
-multipart field `image` 5 + 50 times, each on a new connection; the median round trip is HTTP,
+multipart field `image` 5 + 50 times, each on a new connection; and pic2vec's network alone, one
+image at a time on one thread (`pic2vec embed --batch 1 --threads 1` of the first 50 images, the
+sidecar's seconds per image: resizing and the network, after decoding); the median round trip is HTTP,
 JPEG decoding, resizing, the network and an exact search of the N rows (so slightly more than
 the network alone). The server uses all the machine's cores (it has no --threads option).
 
@@ -336,13 +338,22 @@ def bench(key, args, folder):
     if args.latency:
         one = np.ascontiguousarray(inputs[:1])
         cells = [f"{label} {latency_ms(run, one):.2f}" for label, run in engines.run.items()]
+        # pic2vec's network on one image at a time, one thread: embed --batch 1 --threads 1 of the first
+        # LATENCY_RUNS images, its sidecar's seconds (preprocessing and network, after decoding) per image.
+        single = os.path.join(folder, f"{key}-single.npy")
+        pic2vec(embed_command(name, weights, preset, image_folder(files[:LATENCY_RUNS], os.path.join(
+            folder, f"single-{key}")), 1, 1, single, args.precision))
+        with open(single + ".json") as f:
+            seconds = json.load(f)["seconds"]
+        cells.append(f"pic2vec embed --batch 1 --threads 1 {1000 * seconds / min(LATENCY_RUNS, count):.2f}")
         try:
             cells.append(f"pic2vec serve upload {serve_latency_ms(output, files[0], folder):.2f}")
         except Exception as error:  # reported, the rest of the run goes on
             cells.append(f"pic2vec serve upload failed ({type(error).__name__}: {error})")
         print(f"  batch-1 latency, median of {LATENCY_RUNS} (ms): " + ", ".join(cells), flush=True)
-        print("    (engines: the network on one preprocessed image; pic2vec serve: an HTTP round trip with a "
-              "JPEG upload: decode, resize, network, search)", flush=True)
+        print("    (engines: the network on one preprocessed image, their threads; pic2vec embed: resizing and the "
+              "network per image, one thread; pic2vec serve: an HTTP round trip with a JPEG upload: decode, resize, "
+              "network, search)", flush=True)
 
 
 def main():

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q -r benchmarks/requirements.txt
+.venv/bin/pip install -q -r benchmarks/requirements.txt -r benchmarks/requirements-engines.txt

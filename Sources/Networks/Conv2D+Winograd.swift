@@ -69,10 +69,28 @@ extension ConvBN {
         let h = input.height, w = input.width, cin = inputChannels, cout = outputChannels
         let tilesW = (w + 3) / 4, perImage = (h + 3) / 4 * tilesW
         let total = input.batch * perImage
-        // Tiles per chunk: the transformed tiles and their products stay within L2.
-        let chunk = max(Self.winogradMinimumChunk, min(total, Self.winogradChunkFloats / (36 * (cin + cout))))
-        let v = ScratchBuffer<Float>(repeating: 0, count: 36 * chunk * cin)
-        let m = ScratchBuffer<Float>(repeating: 0, count: 36 * chunk * cout)
+        // Tiles per chunk: the transformed tiles and their products stay within L2 (but a chunk is
+        // never smaller than winogradMinimumChunk tiles, nor larger than the batch's).
+        let chunk = min(total, max(Self.winogradMinimumChunk, Self.winogradChunkFloats / (36 * (cin + cout))))
+        withAlignedFloats(36 * chunk * cin) { v in
+            withAlignedFloats(36 * chunk * cout) { m in
+                run(
+                    input, weights: weights, x: x, output: output, residual: residual, activation: activation,
+                    level: level, chunk: chunk, v: v, m: m)
+            }
+        }
+    }
+
+    /// `winograd` with its buffers: transformed tiles `v` and products `m` for `chunk` tiles
+    /// (every plane row written before it is read).
+    private func run(
+        _ input: Tensor, weights: WinogradWeights, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel, chunk: Int,
+        v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>
+    ) {
+        let h = input.height, w = input.width, cin = inputChannels, cout = outputChannels
+        let tilesW = (w + 3) / 4, perImage = (h + 3) / 4 * tilesW
+        let total = input.batch * perImage
         let zeros = ScratchBuffer<Float>(repeating: 0, count: cin)
         var rows = [UnsafePointer<Float>?](repeating: UnsafePointer(zeros.base), count: 36)
         var targets = [UnsafeMutablePointer<Float>?](repeating: nil, count: 16)
@@ -90,11 +108,11 @@ extension ConvBN {
                             ? x + ((n * h + ih) * w + iw) * cin : UnsafePointer(zeros.base)
                     }
                 }
-                rn_winograd_input(level.rawValue, rows, v.base + t * cin, chunk * cin, Int32(cin))
+                rn_winograd_input(level.rawValue, rows, v + t * cin, chunk * cin, Int32(cin))
             }
             for k in 0..<36 {
                 weights.transformed[k].multiply(
-                    count, v.base + k * chunk * cin, lda: cin, into: m.base + k * chunk * cout, ldc: cout, level: level)
+                    count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout, level: level)
             }
             for t in 0..<count {
                 let tile = start + t, n = tile / perImage, th = tile % perImage / tilesW, tw = tile % tilesW
@@ -108,7 +126,7 @@ extension ConvBN {
                 }
                 bias.withUnsafeBufferPointer { b in
                     rn_winograd_output(
-                        level.rawValue, m.base + t * cout, chunk * cout, Int32(cout), b.baseAddress, targets,
+                        level.rawValue, m + t * cout, chunk * cout, Int32(cout), b.baseAddress, targets,
                         residual == nil ? nil : shortcuts, activation.code)
                 }
             }
