@@ -1,7 +1,7 @@
 """Where `pic2vec embed`'s time goes: one whole run under `perf record -g`, each CPU sample put in a
 stage by its call chain, and the cores' idle time from wall and CPU time.
 
-Stages: GEMM of Winograd 3x3 convolutions, GEMM of the fused MBConv blocks' 1x1 convolutions, GEMM
+Stages: GEMM of Winograd 3x3 convolutions, GEMM of the MBConv blocks' 1x1 convolutions, GEMM
 of the other convolutions (stems, strided convolutions, 1x1 on small maps, heads), Winograd
 transforms, depthwise, pooling, decoding and resizing, loading weights, memory (copies, zeroing,
 page faults) and the rest. Idle is the share of (threads x wall) that no core spent in the process.
@@ -20,9 +20,9 @@ import time
 
 STAGES = [  # (stage, test on the sample's frames, leaf first)
     ("3x3 convolutions: Winograd GEMM", lambda f: "gemm" in f[0] and any("winograd" in x for x in f)),
-    ("1x1 convolutions in fused MBConv blocks: GEMM", lambda f: "gemm" in f[0] and any("MBConvBlock" in x for x in f)),
+    ("1x1 convolutions in MBConv blocks: GEMM", lambda f: "gemm" in f[0] and any("MBConvBlock" in x for x in f)),
     ("other convolutions (stems, strided, small maps, heads): GEMM", lambda f: "gemm" in f[0]),
-    ("Winograd transforms", lambda f: f[0].startswith(("tile_input", "tile_output"))),
+    ("Winograd transforms", lambda f: f[0].startswith(("tile_input", "tile_output", "input_", "output_"))),
     ("depthwise", lambda f: "depthwise" in f[0]),
     ("pooling", lambda f: "Pool" in f[0]),
     ("loading weights", lambda f: any(k in x for x in f for k in ("Weights4load", "WeightFile", "LayerWeights",
@@ -55,7 +55,8 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         output, data = os.path.join(folder, "e.npy"), os.path.join(folder, "perf.data")
         command = [args.binary, "embed", "--model", args.model, "--weights", args.weights, "--preset", args.preset,
-                   "--data", args.data, "--threads", str(args.threads), "--precision", args.precision, "--output", output]
+                   "--data", args.data, "--threads", str(args.threads), "--output", output] + (
+                       ["--precision", args.precision] if args.precision != "fp32" else [])
         start, usage = time.perf_counter(), os.times()
         done = subprocess.run(["perf", "record", "-q", "-g", "-o", data, "--"] + command, capture_output=True, text=True)
         wall, after = time.perf_counter() - start, os.times()

@@ -74,7 +74,7 @@ extension ConvBN {
         let chunk = min(total, max(Self.winogradMinimumChunk, Self.winogradChunkFloats / (36 * (cin + cout))))
         withAlignedFloats(36 * chunk * cin) { v in
             withAlignedFloats(36 * chunk * cout) { m in
-                run(
+                winogradChunks(
                     input, weights: weights, x: x, output: output, residual: residual, activation: activation,
                     level: level, chunk: chunk, v: v, m: m)
             }
@@ -83,7 +83,7 @@ extension ConvBN {
 
     /// `winograd` with its buffers: transformed tiles `v` and products `m` for `chunk` tiles
     /// (every plane row written before it is read).
-    private func run(
+    private func winogradChunks(
         _ input: Tensor, weights: WinogradWeights, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel, chunk: Int,
         v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>
