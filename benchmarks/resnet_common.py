@@ -89,6 +89,17 @@ def efficientnet_lite(name, weights=None, seed=0):
     return LiteFeatures(model).eval()
 
 
+def reference_model(name, folder, lite_weights=WEIGHTS):
+    """(torch model, weight file for pic2vec): EfficientNet-Lite with `lite_weights`, or a random-init
+    ResNet saved to `folder` with torch.save(state_dict)."""
+    if name.startswith("efficientnet-lite"):
+        return efficientnet_lite(name, lite_weights), lite_weights
+    model = random_resnet(name)
+    weights = os.path.join(folder, f"{name}-random.pth")
+    torch.save(model.state_dict(), weights)
+    return model, weights
+
+
 def pic2vec_embed(weights, preset, limit, output, batch=128, model="resnet18", data=DATA):
     """Runs `pic2vec embed` and returns (embeddings, labels, sidecar)."""
     command = [PIC2VEC, "embed", "--model", model, "--data", data, "--weights", weights, "--preset", preset,

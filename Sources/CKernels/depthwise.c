@@ -10,6 +10,7 @@
 // last block of fewer channels; the other levels do such a block, and every block at the portable
 // level, one output at a time.
 #include "CKernels.h"
+#include "epilogue.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -23,12 +24,6 @@
 typedef void (*depthwise_block)(const float *const *rows, int width, int channels, const float *weights,
                                 const float *bias, int kernel, int stride, int pad_left, int out_w, int begin, int end,
                                 int activation, int c0, int cb, float *out);
-
-static inline float dw_activate(float y, int activation) {
-    if (activation != RN_ACTIVATION_NONE && y < 0) y = 0;
-    if (activation == RN_ACTIVATION_RELU6 && y > 6) y = 6;
-    return y;
-}
 
 /// Output `ow` for channels [c0, c0 + cb), each tap checked against the row's ends (portable C).
 static void depthwise_output_generic(const float *const *rows, int width, int channels, const float *weights,
@@ -48,7 +43,7 @@ static void depthwise_output_generic(const float *const *rows, int width, int ch
         }
     }
     float *o = out + (size_t)ow * channels + c0;
-    for (int c = 0; c < cb; c++) o[c] = dw_activate(acc[c], activation);
+    for (int c = 0; c < cb; c++) o[c] = rn_finish(acc[c], NULL, NULL, activation);
 }
 
 static void depthwise_block_generic(const float *const *rows, int width, int channels, const float *weights,

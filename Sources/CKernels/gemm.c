@@ -9,6 +9,7 @@
 // No tile multiplies the zero padding of a slice it does not need: a 24-column layer does
 // 32 columns of work at AVX-512, not 64.
 #include "CKernels.h"
+#include "epilogue.h"
 
 #include <string.h>
 #if defined(__x86_64__)
@@ -41,15 +42,6 @@ static int block_rows(int k) {
     return block;
 }
 
-/// The epilogue of one output value: + bias, + residual, then the activation (RN_ACTIVATION_*).
-static inline float finish(float y, const float *bias, const float *residual, int activation) {
-    if (bias) y += *bias;
-    if (residual) y += *residual;
-    if (activation != RN_ACTIVATION_NONE && y < 0) y = 0;
-    if (activation == RN_ACTIVATION_RELU6 && y > 6) y = 6;
-    return y;
-}
-
 // MARK: Generic
 
 #define GR 4
@@ -70,7 +62,7 @@ __attribute__((always_inline)) static inline void tile_generic(
     }
     for (int i = 0; i < mr; i++)
         for (int v = 0; v < cols; v++)
-            c[(size_t)i * ldc + v] = finish(acc[i][v], bias ? bias + v : NULL,
+            c[(size_t)i * ldc + v] = rn_finish(acc[i][v], bias ? bias + v : NULL,
                                             residual ? residual + (size_t)i * ldr + v : NULL, activation);
 }
 

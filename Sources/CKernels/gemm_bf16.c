@@ -6,6 +6,7 @@
 //   generic: the same roundings and pair sums in plain C, the reference the fast kernel is tested
 //            against (never chosen for speed).
 #include "CKernels.h"
+#include "epilogue.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,14 +95,6 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) static void round_rows_av
 }
 #endif
 
-static inline float finish(float y, const float *bias, const float *residual, int activation) {
-    if (bias) y += *bias;
-    if (residual) y += *residual;
-    if (activation != RN_ACTIVATION_NONE && y < 0) y = 0;
-    if (activation == RN_ACTIVATION_RELU6 && y > 6) y = 6;
-    return y;
-}
-
 static void gemm_bf16_generic(int m, int n, int k, const uint16_t *a, int pairs, const uint16_t *packed, float *c,
                               int ldc, const float *bias, const float *residual, int ldr, int activation) {
     for (int i = 0; i < m; i++)
@@ -112,7 +105,7 @@ static void gemm_bf16_generic(int m, int n, int k, const uint16_t *a, int pairs,
                 const uint16_t *x = a + ((size_t)i * pairs + p) * 2, *w = slice + ((size_t)p * SW + j % SW) * 2;
                 acc += from_bf16(x[0]) * from_bf16(w[0]) + from_bf16(x[1]) * from_bf16(w[1]);
             }
-            c[(size_t)i * ldc + j] = finish(acc, bias ? bias + j : NULL,
+            c[(size_t)i * ldc + j] = rn_finish(acc, bias ? bias + j : NULL,
                                             residual ? residual + (size_t)i * ldr + j : NULL, activation);
         }
 }
