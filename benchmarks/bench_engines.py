@@ -287,10 +287,14 @@ def bench(key, args, folder):
             torch.cat([preprocess(p, preset, name) for p in batches(load_pixels(files), batch)]).numpy(), np.float32)
     parts = batches(inputs, batch)
     warm = {}
-    for label, run in engines.run.items():  # untimed: every batch shape the timed loop will see
-        warm[label] = run(parts[0])
-        if len(parts[-1]) != len(parts[0]):
-            run(parts[-1])
+    for label, run in list(engines.run.items()):  # untimed: every batch shape the timed loop will see
+        try:
+            warm[label] = run(parts[0])
+            if len(parts[-1]) != len(parts[0]):
+                run(parts[-1])
+        except RuntimeError as error:  # an engine that cannot run the model at this level is left out, with why
+            del engines.run[label]
+            print(f"  {label}: left out, it failed to run: {str(error).strip().splitlines()[-1]}", flush=True)
 
     output = os.path.join(folder, f"{key}.npy")
     data = image_folder(files, os.path.join(folder, f"images-{count}"))
