@@ -5,7 +5,7 @@ import Common
 /// folded in, then an activation; NHWC in and out.
 ///
 /// Weights are stored tap-major with channels innermost (`kernel * kernel` x `channels`), so
-/// the kernel in CKernels (`depthwise.c`) runs over blocks of 16 contiguous channels, four
+/// the kernel in CKernels (`depthwise.c`) runs over blocks of 16 contiguous channels, a tile of
 /// outputs at a time, at a `SIMDLevel` (`PIC2VEC_SIMD` forces one).
 public struct DepthwiseConvBN: Sendable {
     public let channels: Int
