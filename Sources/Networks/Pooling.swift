@@ -1,21 +1,17 @@
-/// Max pooling with a 3x3 window, stride 2 and padding 1 (padding never wins), NHWC.
-public func maxPool3x3Stride2(_ input: Tensor) -> Tensor {
+internal import CKernels
+import Common
+
+/// Max pooling with a 3x3 window, stride 2 and padding 1 (padding never wins), NHWC; the kernel
+/// in CKernels (`pooling.c`) runs at `level`.
+public func maxPool3x3Stride2(_ input: Tensor, level: SIMDLevel = .current) -> Tensor {
     let outH = (input.height - 1) / 2 + 1, outW = (input.width - 1) / 2 + 1, c = input.channels
     return Tensor(batch: input.batch, height: outH, width: outW, channels: c) { out in
         input.values.withUnsafeBufferPointer { x in
+            guard let x = x.baseAddress else { return }
             for n in 0..<input.batch {
-                for oh in 0..<outH {
-                    for ow in 0..<outW {
-                        let o = out + ((n * outH + oh) * outW + ow) * c
-                        o.update(repeating: -.infinity, count: c)
-                        for ih in max(0, 2 * oh - 1)...min(input.height - 1, 2 * oh + 1) {
-                            for iw in max(0, 2 * ow - 1)...min(input.width - 1, 2 * ow + 1) {
-                                let base = ((n * input.height + ih) * input.width + iw) * c
-                                for k in 0..<c { o[k] = max(o[k], x[base + k]) }
-                            }
-                        }
-                    }
-                }
+                rn_max_pool_3x3s2(
+                    level.rawValue, x + n * input.positions * c, Int32(input.height), Int32(input.width), Int32(c),
+                    out + n * outH * outW * c)
             }
         }
     }

@@ -69,6 +69,12 @@ void rn_gemm_bf16(int level, int m, int n, int k, const float *a, int lda, const
 void rn_depthwise_row(int level, const float *const *rows, int width, int channels, const float *weights,
                       const float *bias, int kernel, int stride, int pad_left, int out_w, int activation, float *out);
 
+// MARK: Pooling
+
+/// 3x3 max pooling at stride 2 with padding 1 (padding never wins) of one NHWC image
+/// (height x width x channels) into ((height - 1) / 2 + 1) x ((width - 1) / 2 + 1) x channels.
+void rn_max_pool_3x3s2(int level, const float *x, int height, int width, int channels, float *out);
+
 // MARK: Winograd F(4x4, 3x3)
 
 /// Input transform `Bᵀ d B` of one 6x6 tile: `rows` are its 36 input pixels (row-major,
