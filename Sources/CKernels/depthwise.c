@@ -10,7 +10,7 @@
 // last block of fewer channels; the other levels do such a block, and every block at the portable
 // level, one output at a time.
 #include "CKernels.h"
-#include "epilogue.h"
+#include "kernel_common.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

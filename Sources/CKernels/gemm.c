@@ -9,7 +9,7 @@
 // No tile multiplies the zero padding of a slice it does not need: a 24-column layer does
 // 32 columns of work at AVX-512, not 64.
 #include "CKernels.h"
-#include "epilogue.h"
+#include "kernel_common.h"
 
 #include <string.h>
 #if defined(__x86_64__)
@@ -32,14 +32,6 @@ void rn_pack(const float *b, int k, int n, int ldb, float *packed) {
             if (width < SW) memset(slice + (size_t)r * SW + width, 0, sizeof(float) * (SW - width));
         }
     }
-}
-
-/// Rows per block: the A block stays in L1/L2 while every panel of B passes over it.
-static int block_rows(int k) {
-    int block = (16384 / (k > 0 ? k : 1)) / MR * MR;
-    if (block < MR) block = MR;
-    if (block > 16 * MR) block = 16 * MR;
-    return block;
 }
 
 // MARK: Generic
@@ -68,7 +60,7 @@ __attribute__((always_inline)) static inline void tile_generic(
 
 static void gemm_generic(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
                          const float *bias, const float *residual, int ldr, int activation) {
-    int block = block_rows(k);
+    int block = rn_block_rows(k);
     for (int i0 = 0; i0 < m; i0 += block) {
         int rows = m - i0 < block ? m - i0 : block;
         for (int j = 0; j < n; j += GW) {
@@ -152,7 +144,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile_avx2(
 __attribute__((target("avx2,fma"))) static void gemm_avx2(
     int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
     const float *bias, const float *residual, int ldr, int activation) {
-    int block = block_rows(k);
+    int block = rn_block_rows(k);
     for (int i0 = 0; i0 < m; i0 += block) {
         int rows = m - i0 < block ? m - i0 : block;
         for (int j = 0; j < n; j += 16) {
@@ -262,7 +254,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile_avx512
 __attribute__((target("avx512f"))) static void gemm_avx512(
     int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
     const float *bias, const float *residual, int ldr, int activation) {
-    int block = block_rows(k);
+    int block = rn_block_rows(k);
     for (int i0 = 0; i0 < m; i0 += block) {
         int rows = m - i0 < block ? m - i0 : block;
         for (int j = 0; j < n; j += NR) {

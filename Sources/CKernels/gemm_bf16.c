@@ -6,7 +6,7 @@
 //   generic: the same roundings and pair sums in plain C, the reference the fast kernel is tested
 //            against (never chosen for speed).
 #include "CKernels.h"
-#include "epilogue.h"
+#include "kernel_common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -187,17 +187,19 @@ __attribute__((target("avx512f,avx512bf16"))) static void gemm_bf16_avx512(
 void rn_gemm_bf16(int level, int m, int n, int k, const float *a, int lda, const uint16_t *packed, float *c, int ldc,
                   const float *bias, const float *residual, int ldr, int activation) {
     const int pairs = (k + 1) / 2;
-    // Rows per block: the rounded block (at most 32 KiB) stays in L1 while every panel passes over it.
-    int block = 16384 / (2 * pairs > 0 ? 2 * pairs : 1) / 6 * 6;
-    if (block < 6) block = 6;
-    if (block > 96) block = 96;
+    const int block = rn_block_rows(2 * pairs);
+#if defined(__x86_64__)
+    const int fast = level >= RN_LEVEL_AVX512 && rn_cpu_has_bf16();
+#else
+    (void)level;
+#endif
     uint16_t *rounded = malloc(sizeof(uint16_t) * 2 * (size_t)pairs * (size_t)(m < block ? m : block));
     if (!rounded) abort();
     for (int i0 = 0; i0 < m; i0 += block) {
         const int rows = m - i0 < block ? m - i0 : block;
         const float *r = residual ? residual + (size_t)i0 * ldr : NULL;
 #if defined(__x86_64__)
-        if (level >= RN_LEVEL_AVX512 && rn_cpu_has_bf16()) {
+        if (fast) {
             round_rows_avx512(a + (size_t)i0 * lda, lda, rows, k, pairs, rounded);
             gemm_bf16_avx512(rows, n, (const uint32_t *)rounded, pairs, packed, c + (size_t)i0 * ldc, ldc, bias, r, ldr,
                              activation);

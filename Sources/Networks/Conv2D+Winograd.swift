@@ -66,16 +66,15 @@ extension ConvBN {
         _ input: Tensor, weights: WinogradWeights, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
         residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel = .current
     ) {
-        let h = input.height, w = input.width, cin = inputChannels, cout = outputChannels
-        let tilesW = (w + 3) / 4, perImage = (h + 3) / 4 * tilesW
-        let total = input.batch * perImage
+        let tiles = WinogradTiles(input)
         // Tiles per chunk: the transformed tiles and their products stay within L2 (but a chunk is
         // never smaller than winogradMinimumChunk tiles, nor larger than the batch's).
-        let chunk = min(total, max(Self.winogradMinimumChunk, Self.winogradChunkFloats / (36 * (cin + cout))))
-        withAlignedFloats(36 * chunk * cin) { v in
-            withAlignedFloats(36 * chunk * cout) { m in
+        let chunk = min(
+            tiles.total, max(Self.winogradMinimumChunk, Self.winogradChunkFloats / (36 * (inputChannels + outputChannels))))
+        withAlignedFloats(36 * chunk * inputChannels) { v in
+            withAlignedFloats(36 * chunk * outputChannels) { m in
                 winogradChunks(
-                    input, weights: weights, x: x, output: output, residual: residual, activation: activation,
+                    input, tiles: tiles, weights: weights, x: x, output: output, residual: residual, activation: activation,
                     level: level, chunk: chunk, v: v, m: m)
             }
         }
@@ -84,13 +83,12 @@ extension ConvBN {
     /// `winograd` with its buffers: transformed tiles `v` and products `m` for `chunk` tiles
     /// (every plane row written before it is read).
     private func winogradChunks(
-        _ input: Tensor, weights: WinogradWeights, x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel, chunk: Int,
-        v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>
+        _ input: Tensor, tiles: WinogradTiles, weights: WinogradWeights, x: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, activation: Activation, level: SIMDLevel,
+        chunk: Int, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>
     ) {
         let h = input.height, w = input.width, cin = inputChannels, cout = outputChannels
-        let tilesW = (w + 3) / 4, perImage = (h + 3) / 4 * tilesW
-        let total = input.batch * perImage
+        let (tilesW, perImage, total) = (tiles.perRow, tiles.perImage, tiles.total)
         let zeros = ScratchBuffer<Float>(repeating: 0, count: cin)
         var rows = [UnsafePointer<Float>?](repeating: UnsafePointer(zeros.base), count: 36)
         var targets = [UnsafeMutablePointer<Float>?](repeating: nil, count: 16)
@@ -131,6 +129,19 @@ extension ConvBN {
                 }
             }
             start += count
+        }
+    }
+
+    /// How a batch divides into 4x4 output tiles (the last row and column of tiles may overhang the map).
+    struct WinogradTiles {
+        let perRow: Int
+        let perImage: Int
+        let total: Int
+
+        init(_ input: Tensor) {
+            perRow = (input.width + 3) / 4
+            perImage = (input.height + 3) / 4 * perRow
+            total = input.batch * perImage
         }
     }
 

@@ -10,25 +10,26 @@ import Common
 struct GEMMWeights: Sendable {
     let rows: Int
     let columns: Int
-    let precision: Precision
-    /// The packed float32 panels (fp32), from a cache line's start.
-    private let values: ScratchBuffer<Float>
-    /// The packed bf16 panels (bf16), from a cache line's start.
-    private let halves: ScratchBuffer<UInt16>
+    /// The packed panels, from a cache line's start: float32 or bf16 pairs.
+    private let packed: Packed
+
+    private enum Packed {
+        case fp32(ScratchBuffer<Float>)
+        case bf16(ScratchBuffer<UInt16>)
+    }
 
     init(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, precision: Precision = .fp32) {
         self.rows = rows
         self.columns = columns
-        self.precision = precision
         switch precision {
         case .fp32:
-            values = ScratchBuffer(repeating: 0, count: rn_packed_count(Int32(rows), Int32(columns)))
+            let values = ScratchBuffer<Float>(repeating: 0, count: rn_packed_count(Int32(rows), Int32(columns)))
             rn_pack(matrix, Int32(rows), Int32(columns), Int32(columns), values.base)
-            halves = ScratchBuffer(repeating: 0, count: 0)
+            packed = .fp32(values)
         case .bf16:
-            halves = ScratchBuffer(repeating: 0, count: rn_packed_bf16_count(Int32(rows), Int32(columns)))
+            let halves = ScratchBuffer<UInt16>(repeating: 0, count: rn_packed_bf16_count(Int32(rows), Int32(columns)))
             rn_pack_bf16(matrix, Int32(rows), Int32(columns), Int32(columns), halves.base)
-            values = ScratchBuffer(repeating: 0, count: 0)
+            packed = .bf16(halves)
         }
     }
 
@@ -46,12 +47,12 @@ struct GEMMWeights: Sendable {
         activation: Activation = .identity, level: SIMDLevel = .current
     ) {
         guard m > 0 else { return }
-        switch precision {
-        case .fp32:
+        switch packed {
+        case .fp32(let values):
             rn_gemm(
                 level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), values.base, c, Int32(ldc), bias,
                 residual, Int32(ldr), activation.code)
-        case .bf16:
+        case .bf16(let halves):
             rn_gemm_bf16(
                 level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), halves.base, c, Int32(ldc), bias,
                 residual, Int32(ldr), activation.code)

@@ -33,71 +33,92 @@ public struct MBConvBlock: Sendable {
 
     /// The block run one image and one band of output rows at a time (see the type's summary).
     func fused(_ x: Tensor, level: SIMDLevel) -> Tensor {
-        let h = x.height, w = x.width, cin = x.channels, hidden = depthwise.channels, cout = project.outputChannels
-        let k = depthwise.kernel, s = depthwise.stride
-        let (outH, padTop) = depthwise.layout(h)
-        let outW = depthwise.layout(w).output
-        precondition(outH > 0 && outW > 0, "input \(h)x\(w) is too small for this block")
-        let band = max(1, Self.bandFloats / (outW * hidden))
-        // Expanded rows kept: a band's input rows; older rows are overwritten as new ones are computed.
-        let capacity = min(h, (band - 1) * s + k)
-        let rowFloats = w * hidden
-        return Tensor(batch: x.batch, height: outH, width: outW, channels: cout) { output in
+        let bands = Bands(block: self, input: x)
+        let outH = bands.outputHeight, outW = bands.outputWidth
+        precondition(outH > 0 && outW > 0, "input \(x.height)x\(x.width) is too small for this block")
+        let imageFloats = x.positions * x.channels, outputFloats = outH * outW * project.outputChannels
+        return Tensor(batch: x.batch, height: outH, width: outW, channels: project.outputChannels) { output in
             // Every row is written before it is read: no need to zero them.
-            withAlignedFloats(expand == nil ? 0 : capacity * rowFloats) { ring in
-                withAlignedFloats(band * outW * hidden) { middle in
+            withAlignedFloats(expand == nil ? 0 : bands.capacity * bands.rowFloats) { ring in
+                withAlignedFloats(bands.band * outW * depthwise.channels) { middle in
                     x.values.withUnsafeBufferPointer { xs in
                         guard let xs = xs.baseAddress else { return }
-                        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { rows in
-                            guard let rowPointers = rows.baseAddress else { return }
-                            for n in 0..<x.batch {
-                                let image = xs + n * h * w * cin
-                                // Input row ih of the depthwise convolution: expanded (in the ring) or the image's own.
-                                func source(_ ih: Int) -> UnsafePointer<Float> {
-                                    expand == nil ? image + ih * rowFloats : UnsafePointer(ring + ih % capacity * rowFloats)
-                                }
-                                var expandedRows = 0
-                                var o0 = 0
-                                while o0 < outH {
-                                    let o1 = min(outH, o0 + band)
-                                    if let expand {
-                                        let needed = min(h, (o1 - 1) * s - padTop + k)
-                                        while expandedRows < needed {
-                                            let slot = expandedRows % capacity
-                                            let count = min(needed - expandedRows, capacity - slot)
-                                            expand.pointwise(
-                                                rows: count * w, x: image + expandedRows * w * cin,
-                                                output: ring + slot * rowFloats,
-                                                residual: nil, activation: .relu6, level: level)
-                                            expandedRows += count
-                                        }
-                                    }
-                                    for oh in o0..<o1 {
-                                        for kh in 0..<k {
-                                            let ih = oh * s - padTop + kh
-                                            rows[kh] = ih >= 0 && ih < h ? source(ih) : nil
-                                        }
-                                        depthwise.row(
-                                            rowPointers, width: w, into: middle + (oh - o0) * outW * hidden, activation: .relu6,
-                                            level: level)
-                                    }
-                                    project.pointwise(
-                                        rows: (o1 - o0) * outW, x: middle, output: output + (n * outH + o0) * outW * cout,
-                                        residual: residual ? image + o0 * outW * cin : nil, activation: .identity, level: level)
-                                    o0 = o1
-                                }
-                            }
+                        for n in 0..<x.batch {
+                            fusedImage(
+                                xs + n * imageFloats, bands: bands, ring: ring, middle: middle,
+                                into: output + n * outputFloats, level: level)
                         }
                     }
                 }
             }
         }
     }
-}
 
-/// Calls `body` with uninitialized room for `count` floats that starts on a cache line.
-func withAlignedFloats<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
-    withUnsafeTemporaryAllocation(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64) { raw in
-        body(raw.baseAddress!.bindMemory(to: Float.self, capacity: max(count, 1)))
+    /// How `fused` walks one image: `band` output rows at a time, keeping `capacity` expanded rows
+    /// of `rowFloats` floats in the ring (a band's input rows; older rows are overwritten).
+    struct Bands {
+        let height: Int
+        let width: Int
+        let outputHeight: Int
+        let outputWidth: Int
+        let padTop: Int
+        let band: Int
+        let capacity: Int
+        let rowFloats: Int
+
+        init(block: MBConvBlock, input: Tensor) {
+            let depthwise = block.depthwise
+            height = input.height
+            width = input.width
+            (outputHeight, padTop) = depthwise.layout(input.height)
+            outputWidth = depthwise.layout(input.width).output
+            band = max(1, MBConvBlock.bandFloats / max(1, outputWidth * depthwise.channels))
+            capacity = min(input.height, (band - 1) * depthwise.stride + depthwise.kernel)
+            rowFloats = input.width * depthwise.channels
+        }
+    }
+
+    /// One image (`image`: height x width x input channels) through the fused block into `output`.
+    private func fusedImage(
+        _ image: UnsafePointer<Float>, bands: Bands, ring: UnsafeMutablePointer<Float>, middle: UnsafeMutablePointer<Float>,
+        into output: UnsafeMutablePointer<Float>, level: SIMDLevel
+    ) {
+        let h = bands.height, w = bands.width, outW = bands.outputWidth, k = depthwise.kernel, s = depthwise.stride
+        let cin = expand?.inputChannels ?? depthwise.channels, hidden = depthwise.channels, cout = project.outputChannels
+        // Input row ih of the depthwise convolution: expanded (in the ring) or the image's own.
+        func source(_ ih: Int) -> UnsafePointer<Float> {
+            expand == nil ? image + ih * bands.rowFloats : UnsafePointer(ring + ih % bands.capacity * bands.rowFloats)
+        }
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: k) { rows in
+            guard let rowPointers = rows.baseAddress else { return }
+            var expandedRows = 0
+            var o0 = 0
+            while o0 < bands.outputHeight {
+                let o1 = min(bands.outputHeight, o0 + bands.band)
+                if let expand {
+                    let needed = min(h, (o1 - 1) * s - bands.padTop + k)
+                    while expandedRows < needed {
+                        let slot = expandedRows % bands.capacity
+                        let count = min(needed - expandedRows, bands.capacity - slot)
+                        expand.pointwise(
+                            rows: count * w, x: image + expandedRows * w * cin, output: ring + slot * bands.rowFloats,
+                            residual: nil, activation: .relu6, level: level)
+                        expandedRows += count
+                    }
+                }
+                for oh in o0..<o1 {
+                    for kh in 0..<k {
+                        let ih = oh * s - bands.padTop + kh
+                        rows[kh] = ih >= 0 && ih < h ? source(ih) : nil
+                    }
+                    depthwise.row(
+                        rowPointers, width: w, into: middle + (oh - o0) * outW * hidden, activation: .relu6, level: level)
+                }
+                project.pointwise(
+                    rows: (o1 - o0) * outW, x: middle, output: output + o0 * outW * cout,
+                    residual: residual ? image + o0 * outW * cin : nil, activation: .identity, level: level)
+                o0 = o1
+            }
+        }
     }
 }

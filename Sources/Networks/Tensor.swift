@@ -32,3 +32,10 @@ public struct Tensor: Sendable {
     /// The number of spatial positions per image.
     var positions: Int { height * width }
 }
+
+/// Calls `body` with uninitialized room for `count` floats that starts on a cache line.
+func withAlignedFloats<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    withUnsafeTemporaryAllocation(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64) { raw in
+        body(raw.baseAddress!.bindMemory(to: Float.self, capacity: max(count, 1)))
+    }
+}
