@@ -34,6 +34,20 @@ void rn_pack(const float *b, int k, int n, int ldb, float *packed) {
     }
 }
 
+void rn_pack_transposed(const float *a, int n, int k, int lda, int from, int to, float *packed) {
+    for (int j = from; j < to; j += SW) {
+        float *slice = packed + (size_t)j * k;
+        for (int c = 0; c < SW; c++) {
+            if (j + c < n) {
+                const float *row = a + (size_t)(j + c) * lda;
+                for (int r = 0; r < k; r++) slice[(size_t)r * SW + c] = row[r];
+            } else {
+                for (int r = 0; r < k; r++) slice[(size_t)r * SW + c] = 0;
+            }
+        }
+    }
+}
+
 // MARK: Generic
 
 #define GR 4

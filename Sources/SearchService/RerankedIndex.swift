@@ -5,7 +5,7 @@ import VectorSearch
 /// searches run through the pipeline instead of FAISS.
 ///
 /// The rows are read back from the index once (`reconstruct`), so the index must store them
-/// (flat indexes do) L2-normalized. Distances are squared L2 distances in the pipeline's space
+/// (flat indexes do) L2-normalized (or zero). Distances are squared L2 distances in the pipeline's space
 /// (`2 - 2 x similarity`), the scale of a flat L2 index over normalized rows.
 public struct RerankedIndex: Sendable {
     /// The pipeline the rows were prepared for.
@@ -19,8 +19,8 @@ public struct RerankedIndex: Sendable {
         values.reserveCapacity(index.count * index.dimension)
         for row in 0..<index.count { values += try index.vector(row) }
         let rows = Matrix(rows: index.count, columns: index.dimension, values: values)
-        let norms = rows.rowNorms
-        guard norms.allSatisfy({ abs($0 - 1) < 1e-3 }) else {
+        // Zero rows (an image whose every feature is 0) stay zero when normalized.
+        guard rows.rowNorms.allSatisfy({ $0 == 0 || abs($0 - 1) < 1e-3 }) else {
             throw FileError(path, "re-ranking \(pipeline) needs L2-normalized rows; this index holds raw embeddings")
         }
         self.pipeline = pipeline

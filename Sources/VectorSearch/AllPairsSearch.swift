@@ -4,7 +4,8 @@ public import Common
 /// Exact leave-one-out k-nearest-neighbor search of every row of one set among the others.
 ///
 /// The Gram matrix `X Xᵀ` is symmetric, so only its upper triangle is computed, one
-/// `blockSize x blockSize` tile at a time with one `sgemm` per tile pair. Each tile feeds
+/// `blockSize x blockSize` tile at a time with one `rn_gemm` per tile pair (the rows are
+/// packed once as the product's right-hand side). Each tile feeds
 /// both the top-k of its rows and the top-k of its columns, so the whole search costs half
 /// the products of a FAISS `IndexFlatL2` search of the set against itself, and no more than
 /// `threads` tiles are ever in memory. Tile pairs are scheduled as a round-robin tournament:
@@ -24,9 +25,9 @@ public import Common
 public struct AllPairsSearch: Sendable {
     /// The comparison to rank by.
     public var metric: Metric
-    /// Rows per tile.
+    /// Rows per tile (rounded up to a multiple of 16).
     public var blockSize: Int
-    /// Worker threads (each calls single-threaded BLAS on its own tiles).
+    /// Worker threads (each multiplies its own tiles).
     public var threads: Int
     /// Seeds the sample that sets the group-ranking candidate thresholds.
     public var seed: UInt64
@@ -67,21 +68,24 @@ public struct AllPairsSearch: Sendable {
         }
         try points.checkFinite()
         ThreadPools.useOwnWorkers()
-        let state = AllPairsState(points: points, metric: metric, k: k, level: level)
+        let state = AllPairsState(points: points, metric: metric, k: k, level: level, threads: threads)
         if let groups {
             state.prepareRankings(
                 groups: groups, sampleSeed: seed, sampleSize: sampleSize, capacityScale: capacityScale, threads: threads)
         }
-        let size = max(blockSize, 16)
+        let size = (max(blockSize, 16) + 15) / 16 * 16  // columns start on packed 16-column slices
         let blocks = stride(from: 0, to: points.rows, by: size).map { $0..<min($0 + size, points.rows) }
+        // One tile per worker for the whole pass: a fresh megabyte per tile costs page faults.
+        let workers = max(1, threads)
+        let tiles = ScratchBuffer(repeating: Float(0), count: workers * size * size)
         for round in Self.tournament(blockCount: blocks.count) {
-            forEachInterleaved(round.count, workers: min(threads, round.count)) { _, items in
+            forEachInterleaved(round.count, workers: min(workers, round.count)) { worker, items in
                 for p in items {
-                    state.process(blocks[round[p].0], blocks[round[p].1])
+                    state.process(blocks[round[p].0], blocks[round[p].1], tile: tiles.base + worker * size * size)
                 }
             }
         }
-        let neighbors = state.sortedNeighbors()
+        let neighbors = state.sortedNeighbors(threads: threads)
         let rankings = groups.map { state.finishRankings(groups: $0, threads: threads) }
         return Result(neighbors: neighbors, groupRankings: rankings)
     }

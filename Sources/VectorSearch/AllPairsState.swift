@@ -3,8 +3,8 @@ internal import CKernels
 import Common
 import Dispatch
 
-/// The shared state of one `AllPairsSearch` pass: per-row top-k heaps, and per-row candidate
-/// buffers for group rankings.
+/// The shared state of one `AllPairsSearch` pass: per-row nearest-k buffers, and per-row
+/// candidate buffers for group rankings.
 ///
 /// Rows are ranked by a key that differs from the distance by a per-row constant:
 /// `bias[j] + scale * (x_q · x_j)` with `bias = |x|², scale = -2` under L2 (the distance is
@@ -17,15 +17,21 @@ final class AllPairsState: @unchecked Sendable {
     let k: Int
     let metric: Metric
     let values: [Float]
+    /// The rows packed once as the right-hand side of `rn_gemm` (see `rn_pack_transposed`):
+    /// every tile's columns are a slice of it, so no tile packs anything.
+    let packedRows: ScratchBuffer<Float>
     let bias: UnsafeMutablePointer<Float>
     let scale: Float
     /// The level of the tile scan.
     let level: SIMDLevel
-    /// Max-heaps of the k best (key, id) per row, ordered by key then id.
-    let heapKeys: UnsafeMutablePointer<Float>
-    let heapIDs: UnsafeMutablePointer<Int32>
-    let heapFill: UnsafeMutablePointer<Int32>
-    /// The largest key a row still accepts: max(heap threshold, ranking threshold).
+    /// Each row's accepted (key, id) pairs packed as `packNearest` values, `2k` slots a row:
+    /// when a row's slots are full its k smallest are kept and its threshold drops to the
+    /// largest of them (an append is cheaper than a heap update; each compaction is linear).
+    let nearest: UnsafeMutablePointer<UInt64>
+    let nearestCount: UnsafeMutablePointer<Int32>
+    /// Keys below this join a row's nearest (infinity until its first compaction).
+    let nearestThreshold: UnsafeMutablePointer<Float>
+    /// The largest key a row still accepts: max(nearest threshold, ranking threshold).
     let filter: UnsafeMutablePointer<Float>
     /// Ranking candidates: keys below `rankingThreshold[q]`, packed with a same-group bit.
     let rankingThreshold: UnsafeMutablePointer<Float>
@@ -38,21 +44,23 @@ final class AllPairsState: @unchecked Sendable {
     /// Candidates stored per row.
     let candidateCount: UnsafeMutablePointer<Int32>
 
-    init(points: Matrix, metric: Metric, k: Int, level: SIMDLevel) {
+    init(points: Matrix, metric: Metric, k: Int, level: SIMDLevel, threads: Int) {
         self.level = level
         n = points.rows
         d = points.columns
         self.k = k
         self.metric = metric
         values = points.values
+        packedRows = Self.packTransposed(points, threads: threads)
         scale = metric == .l2 ? -2 : -1
         bias = .allocate(capacity: n)
         let norms = points.rowNorms
         for i in 0..<n { bias[i] = metric == .l2 ? norms[i] * norms[i] : 0 }
-        heapKeys = .allocate(capacity: n * k)
-        heapIDs = .allocate(capacity: n * k)
-        heapFill = .allocate(capacity: n)
-        heapFill.initialize(repeating: 0, count: n)
+        nearest = .allocate(capacity: n * 2 * k)
+        nearestCount = .allocate(capacity: n)
+        nearestCount.initialize(repeating: 0, count: n)
+        nearestThreshold = .allocate(capacity: n)
+        nearestThreshold.initialize(repeating: .infinity, count: n)
         filter = .allocate(capacity: n)
         filter.initialize(repeating: .infinity, count: n)
         rankingThreshold = .allocate(capacity: n)
@@ -62,26 +70,40 @@ final class AllPairsState: @unchecked Sendable {
     }
 
     deinit {
-        for pointer in [bias, heapKeys, filter, rankingThreshold] { pointer.deallocate() }
-        heapIDs.deallocate()
-        heapFill.deallocate()
+        for pointer in [bias, nearestThreshold, filter, rankingThreshold] { pointer.deallocate() }
+        nearest.deallocate()
+        nearestCount.deallocate()
         candidateCount.deallocate()
         group?.deallocate()
         candidates?.deallocate()
     }
 
+    /// The rows of `points` packed by `rn_pack_transposed`, 16-column slices split among threads.
+    private static func packTransposed(_ points: Matrix, threads: Int) -> ScratchBuffer<Float> {
+        let n = Int32(points.rows), d = Int32(points.columns)
+        let packed = ScratchBuffer<Float>(repeating: 0, count: rn_packed_count(d, n))
+        let slices = packed.count / max(points.columns, 1) / 16
+        points.values.withUnsafeBufferPointer { x in
+            forEachChunk(slices, chunks: 4 * threads, threads: threads) { _, range in
+                rn_pack_transposed(
+                    x.baseAddress, n, d, d, Int32(range.lowerBound * 16), Int32(range.upperBound * 16), packed.base)
+            }
+        }
+        return packed
+    }
+
     // MARK: Tiles
 
-    /// Computes the tile `rows x columns` of the Gram matrix and offers it to both sides.
-    func process(_ rows: Range<Int>, _ columns: Range<Int>) {
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * columns.count)
-        defer { tile.deallocate() }
+    /// Computes the tile `rows x columns` of the Gram matrix into `tile` (the worker's, room for
+    /// `rows.count * columns.count` floats) and offers it to both sides; `columns` starts at a
+    /// multiple of 16 (a packed slice).
+    func process(_ rows: Range<Int>, _ columns: Range<Int>, tile: UnsafeMutablePointer<Float>) {
+        precondition(columns.lowerBound % 16 == 0, "column block \(columns) does not start on a packed slice")
         values.withUnsafeBufferPointer { x in
-            guard let base = x.baseAddress else { return }
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(columns.count), Int32(d), 1,
-                base + rows.lowerBound * d, Int32(d), base + columns.lowerBound * d, Int32(d), 0, tile,
-                Int32(columns.count))
+            rn_gemm(
+                level.rawValue, Int32(rows.count), Int32(columns.count), Int32(d), x.baseAddress! + rows.lowerBound * d,
+                Int32(d), packedRows.base + columns.lowerBound * d, tile, Int32(columns.count), nil, nil, 0,
+                Int32(RN_ACTIVATION_NONE))
         }
         scan(tile, rows: rows, columns: columns, diagonal: rows == columns)
     }
@@ -126,15 +148,20 @@ final class AllPairsState: @unchecked Sendable {
         }
     }
 
-    /// Inserts (key, id) into row q's heap and ranking candidates where each accepts it.
+    /// Adds (key, id) to row q's nearest and ranking candidates where each accepts it.
     private func offer(to q: Int, key: Float, id: Int) {
-        let heap = q * k
-        let fill = Int(heapFill[q])
-        if fill < k {
-            siftUp(heap, from: fill, key: key, id: Int32(id))
-            heapFill[q] = Int32(fill + 1)
-        } else if key < heapKeys[heap] || (key == heapKeys[heap] && Int32(id) < heapIDs[heap]) {
-            siftDown(heap, key: key, id: Int32(id))
+        if key < nearestThreshold[q] {
+            let slots = nearest + q * 2 * k
+            var used = Int(nearestCount[q])
+            if used == 2 * k {
+                let kth = Self.select(UnsafeMutableBufferPointer(start: slots, count: used), rank: k)
+                nearestThreshold[q] = Self.unpackNearest(kth)
+                used = k
+            }
+            if key < nearestThreshold[q] {
+                slots[used] = Self.packNearest(key, id: id)
+                nearestCount[q] = Int32(used + 1)
+            }
         }
         if key < rankingThreshold[q], let group, let candidates {
             var used = Int(candidateCount[q])
@@ -146,59 +173,38 @@ final class AllPairsState: @unchecked Sendable {
                 candidateCount[q] = Int32(used + 1)
             }
         }
-        let heapLimit = Int(heapFill[q]) < k ? Float.infinity : heapKeys[heap]
-        filter[q] = max(heapLimit, rankingThreshold[q])
+        filter[q] = max(nearestThreshold[q], rankingThreshold[q])
     }
 
-    @inline(__always)
-    private func above(_ a: Float, _ aID: Int32, _ b: Float, _ bID: Int32) -> Bool { a > b || (a == b && aID > bID) }
-
-    private func siftUp(_ heap: Int, from start: Int, key: Float, id: Int32) {
-        var i = start
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard above(key, id, heapKeys[heap + parent], heapIDs[heap + parent]) else { break }
-            heapKeys[heap + i] = heapKeys[heap + parent]
-            heapIDs[heap + i] = heapIDs[heap + parent]
-            i = parent
-        }
-        heapKeys[heap + i] = key
-        heapIDs[heap + i] = id
-    }
-
-    private func siftDown(_ heap: Int, key: Float, id: Int32) {
-        var i = 0
-        while true {
-            var child = 2 * i + 1
-            guard child < k else { break }
-            if child + 1 < k,
-                above(heapKeys[heap + child + 1], heapIDs[heap + child + 1], heapKeys[heap + child], heapIDs[heap + child])
-            {
-                child += 1
-            }
-            guard above(heapKeys[heap + child], heapIDs[heap + child], key, id) else { break }
-            heapKeys[heap + i] = heapKeys[heap + child]
-            heapIDs[heap + i] = heapIDs[heap + child]
-            i = child
-        }
-        heapKeys[heap + i] = key
-        heapIDs[heap + i] = id
-    }
-
-    /// The heaps as sorted neighbor lists with FAISS-style distances.
-    func sortedNeighbors() -> Neighbors {
-        var ids = [Int](repeating: -1, count: n * k)
+    /// The buffers as sorted neighbor lists (key, then smaller id first) with FAISS-style distances.
+    func sortedNeighbors(threads: Int) -> Neighbors {
+        // Every row holds at least k (all rows are offered until a row's first compaction).
         var distances = [Float](repeating: 0, count: n * k)
-        for q in 0..<n {
-            let heap = q * k
-            let order = (0..<k).sorted { (heapKeys[heap + $0], heapIDs[heap + $0]) < (heapKeys[heap + $1], heapIDs[heap + $1]) }
-            for (rank, slot) in order.enumerated() {
-                ids[heap + rank] = Int(heapIDs[heap + slot])
-                distances[heap + rank] = distance(q, key: heapKeys[heap + slot])
+        let ids = [Int](unsafeUninitializedCapacity: n * k) { idBuffer, initialized in
+            distances.withUnsafeMutableBufferPointer { distanceBuffer in
+                let idOut = SharedPointer(idBuffer.baseAddress!), distanceOut = SharedPointer(distanceBuffer.baseAddress!)
+                forEachChunk(n, chunks: 4 * threads, threads: threads) { _, rows in
+                    for q in rows {
+                        var slots = UnsafeMutableBufferPointer(start: nearest + q * 2 * k, count: Int(nearestCount[q]))
+                        slots.sort()
+                        for (rank, packed) in slots.prefix(k).enumerated() {
+                            (idOut.base + q * k + rank).initialize(to: Int(packed & 0xFFFF_FFFF))
+                            distanceOut.base[q * k + rank] = distance(q, key: Self.unpackNearest(packed))
+                        }
+                    }
+                }
             }
+            initialized = n * k
         }
         return Neighbors(queries: n, k: k, ids: ids, distances: distances)
     }
+
+    /// Orders (key, id) pairs by key, then id, as unsigned integers: `ordered(key)` above the id.
+    @inline(__always)
+    static func packNearest(_ key: Float, id: Int) -> UInt64 { UInt64(ordered(key)) << 32 | UInt64(UInt32(id)) }
+
+    /// The key of a `packNearest` value, exactly.
+    static func unpackNearest(_ packed: UInt64) -> Float { unpack(UInt32(packed >> 32)) }
 
     /// The FAISS distance (clamped squared L2) or similarity of a key of row q.
     func distance(_ q: Int, key: Float) -> Float { metric == .l2 ? max(0, key + bias[q]) : -key }
@@ -244,9 +250,12 @@ final class AllPairsState: @unchecked Sendable {
     /// Orders keys as unsigned integers and stores the same-group flag in the lowest bit
     /// (so keys one unit in the last place apart may swap: ties aside).
     @inline(__always)
-    static func pack(_ key: Float, sameGroup: Bool) -> UInt32 {
+    static func pack(_ key: Float, sameGroup: Bool) -> UInt32 { (ordered(key) & ~1) | (sameGroup ? 1 : 0) }
+
+    /// A key's bits as an unsigned integer in the key's order (`unpack` inverts it).
+    @inline(__always)
+    static func ordered(_ key: Float) -> UInt32 {
         let bits = key.bitPattern
-        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-        return (ordered & ~1) | (sameGroup ? 1 : 0)
+        return bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
     }
 }

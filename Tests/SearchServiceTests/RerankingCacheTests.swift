@@ -30,6 +30,28 @@ final class RerankingCacheTests: XCTestCase {
         try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
     }
 
+    func testZeroRowsCountAsNormalizedAndRawRowsAreRefused() throws {
+        // An image whose every feature is 0 (EfficientNet-Lite0 gives a few on CIFAR-10 at 32 px)
+        // stays a zero row after normalization; a row of norm 2 is a raw embedding.
+        let folder = try temporaryFolder()
+        let unit = try savedIndex(at: folder + "/unit.index", rows: 30, seed: 3)
+        var values = try (0..<30).flatMap { try unit.vector($0) }
+        for c in 0..<16 { values[5 * 16 + c] = 0 }
+        let zero = try VectorIndex(dimension: 16, kind: .flat, metric: .l2)
+        try zero.add(Matrix(rows: 30, columns: 16, values: values))
+        try zero.write(to: folder + "/zero.index")
+        let reranked = try RerankedIndex(pipeline: pipeline, index: zero, path: folder + "/zero.index")
+        XCTAssertEqual(try reranked.nearest(zero.vector(0), k: 5, excluding: 0).count, 5)
+        for c in 0..<16 { values[5 * 16 + c] *= 2 }
+        values[5 * 16] = 2
+        let raw = try VectorIndex(dimension: 16, kind: .flat, metric: .l2)
+        try raw.add(Matrix(rows: 30, columns: 16, values: values))
+        try raw.write(to: folder + "/raw.index")
+        XCTAssertThrowsError(try RerankedIndex(pipeline: pipeline, index: raw, path: folder + "/raw.index")) {
+            XCTAssertTrue("\($0)".contains("raw embeddings"), "\($0)")
+        }
+    }
+
     func testSavedListsAreReusedAndGiveTheSameResultsAsAFreshPreparation() throws {
         let path = try temporaryFolder() + "/rows.index"
         let index = try savedIndex(at: path, rows: 60, seed: 1)

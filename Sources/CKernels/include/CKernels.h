@@ -27,6 +27,12 @@ size_t rn_packed_count(int k, int n);
 /// row-major and contiguous, one after another. The layout is the same at every level.
 void rn_pack(const float *b, int k, int n, int ldb, float *packed);
 
+/// Packs columns [from, to) (multiples of 16, `to` at most `rn_packed_count(k, n) / k`) of the
+/// transpose of row-major `a` (n x k, leading dimension `lda`) as `rn_pack` packs a k x n matrix:
+/// the packed right-hand side of a product with `a`'s rows as columns (a Gram matrix). Ranges
+/// that split the columns may be packed by different threads.
+void rn_pack_transposed(const float *a, int n, int k, int lda, int from, int to, float *packed);
+
 /// Activations applied by kernels' epilogues.
 enum {
     RN_ACTIVATION_NONE = 0,

@@ -30,13 +30,19 @@ public struct QueryExpansion: Sendable, Equatable {
         precondition(vectors.columns == database.columns, "vectors and database differ in dimension")
         let d = vectors.columns
         var out = vectors.values
-        for q in 0..<vectors.rows {
-            for j in 0..<depth {
-                let id = neighbors.ids[q * neighbors.k + j]
-                let similarity = max(neighbors.distances[q * neighbors.k + j], 0)
-                let weight = alpha == 0 ? 1 : pow(similarity, alpha)
-                guard id >= 0, weight > 0 else { continue }
-                for c in 0..<d { out[q * d + c] += weight * database.values[id * d + c] }
+        out.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let rows = SharedPointer(base)
+            forEachChunk(vectors.rows, chunks: 4 * ThreadPools.cores, threads: ThreadPools.cores) { _, range in
+                for q in range {
+                    for j in 0..<depth {
+                        let id = neighbors.ids[q * neighbors.k + j]
+                        let similarity = max(neighbors.distances[q * neighbors.k + j], 0)
+                        let weight = alpha == 0 ? 1 : pow(similarity, alpha)
+                        guard id >= 0, weight > 0 else { continue }
+                        for c in 0..<d { rows.base[q * d + c] += weight * database.values[id * d + c] }
+                    }
+                }
             }
         }
         return Matrix(rows: vectors.rows, columns: d, values: out).l2Normalized()
