@@ -1,4 +1,3 @@
-internal import CBLAS
 internal import CKernels
 import Common
 import Dispatch
@@ -100,8 +99,9 @@ final class AllPairsState: @unchecked Sendable {
     func process(_ rows: Range<Int>, _ columns: Range<Int>, tile: UnsafeMutablePointer<Float>) {
         precondition(columns.lowerBound % 16 == 0, "column block \(columns) does not start on a packed slice")
         values.withUnsafeBufferPointer { x in
+            guard let base = x.baseAddress else { return }
             rn_gemm(
-                level.rawValue, Int32(rows.count), Int32(columns.count), Int32(d), x.baseAddress! + rows.lowerBound * d,
+                level.rawValue, Int32(rows.count), Int32(columns.count), Int32(d), base + rows.lowerBound * d,
                 Int32(d), packedRows.base + columns.lowerBound * d, tile, Int32(columns.count), nil, nil, 0,
                 Int32(RN_ACTIVATION_NONE))
         }
