@@ -54,10 +54,11 @@ public final class Digest: @unchecked Sendable {
 
     /// The digest of a whole file, read in 1 MiB chunks, as lowercase hex.
     public static func hexDigest(ofFile path: String, _ algorithm: Algorithm) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw FileError(path, "cannot open file") }
-        defer { try? handle.close() }
+        let file = try RegularFile(path)
         let digest = Digest(algorithm)
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { digest.update(chunk) }
+        for start in stride(from: 0, to: file.size, by: 1 << 20) {
+            digest.update(try file.bytes(start..<min(start + (1 << 20), file.size)))
+        }
         return digest.hexDigest()
     }
 }

@@ -58,10 +58,7 @@ public struct Matrix: Sendable, Equatable {
 
     /// Reads a 2-D float32 `.npy` file.
     public static func read(npy path: String) throws -> Matrix {
-        let array = try NPY.read(path)
-        guard array.dtype == .float32, array.shape.count == 2 else {
-            throw FileError(path, "expected a 2-D float32 array, found \(array.dtype.rawValue) with shape \(array.shape)")
-        }
+        let array = try NPY.read(path, expected: NPY.Expected(.float32, shape: [nil, nil], meaning: "a 2-D float32 matrix"))
         return Matrix(rows: array.shape[0], columns: array.shape[1], values: array.floats)
     }
 

@@ -53,25 +53,52 @@ public enum NPY {
         try AtomicFile.write(encode(values), to: path)
     }
 
-    /// Reads and validates an `.npy` file.
-    public static func read(_ path: String) throws -> Array {
-        try RegularFile.check(path)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path, "cannot read file")
+    /// What a reader needs an `.npy` file to hold, checked from the header before the elements are read.
+    public struct Expected: Sendable {
+        public let dtype: DType
+        /// The shape, `nil` where any length is accepted.
+        public let shape: [Int?]
+        /// What the array is, for the message when it is something else ("one cluster per index row").
+        public let meaning: String
+
+        public init(_ dtype: DType, shape: [Int?], meaning: String) {
+            self.dtype = dtype
+            self.shape = shape
+            self.meaning = meaning
         }
-        return try decode(data, path: path)
+
+        func check(_ header: Header, path: String) throws {
+            let matches =
+                header.dtype == dtype && header.shape.count == shape.count
+                && zip(header.shape, shape).allSatisfy { $1 == nil || $0 == $1 }
+            guard matches else {
+                let wanted = "[" + shape.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]"
+                throw FileError(
+                    path, "holds \(header.dtype.rawValue) \(header.shape), expected \(dtype.rawValue) \(wanted): \(meaning)")
+            }
+        }
+    }
+
+    /// Reads and validates an `.npy` file.
+    ///
+    /// Only the header is read before the checks: the file must be a regular file exactly as
+    /// long as its shape says and hold what `expected` asks, so a damaged or hostile file is
+    /// refused before its elements are allocated.
+    public static func read(_ path: String, expected: Expected? = nil) throws -> Array {
+        let file = try RegularFile(path)
+        let header = try Header(try file.bytes(0..<min(file.size, Header.maximumLength)), path: path)
+        try expected?.check(header, path: path)
+        try header.checkLength(file.size, path: path)
+        var payload = Data(count: header.byteCount)
+        try payload.withUnsafeMutableBytes { try file.read(into: $0, at: header.dataOffset) }
+        return Array(dtype: header.dtype, shape: header.shape, payload: payload)
     }
 
     /// Decodes `.npy` bytes; `path` only names the source in errors.
     public static func decode(_ data: Data, path: String) throws -> Array {
         let bytes = [UInt8](data)
         let header = try Header(bytes, path: path)
-        guard bytes.count - header.dataOffset == header.byteCount else {
-            throw FileError(
-                path,
-                "holds \(bytes.count - header.dataOffset) data bytes, shape \(header.shape) needs \(header.byteCount) (truncated?)"
-            )
-        }
+        try header.checkLength(bytes.count, path: path)
         return Array(
             dtype: header.dtype, shape: header.shape,
             payload: data.subdata(in: data.startIndex + header.dataOffset..<data.endIndex))
@@ -132,6 +159,18 @@ public enum NPY {
             self.shape = shape
             self.dataOffset = headerStart + headerLength
             self.byteCount = expected
+        }
+
+        /// Throws unless a file of `fileBytes` bytes holds exactly this header and its elements.
+        public func checkLength(_ fileBytes: Int, path: String) throws {
+            let data = fileBytes - dataOffset
+            guard data != byteCount else { return }
+            throw FileError(
+                path,
+                data < byteCount
+                    ? "truncated: holds \(max(data, 0)) data bytes, shape \(shape) needs \(byteCount)"
+                    : "holds \(data - byteCount) bytes more than shape \(shape) needs (\(byteCount)): not one array as numpy.save writes it"
+            )
         }
 
         /// The most bytes a header may take before the elements (format 2.0 allows 4 GiB; real

@@ -28,8 +28,12 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(index)/\(count)" }
 
     /// The rows of this part of a set of `total` rows.
+    ///
+    /// The products are taken at double width, so no set size overflows them.
     public func rows(of total: Int) -> Range<Int> {
-        index * total / count..<(index + 1) * total / count
+        precondition(total >= 0, "a set of \(total) rows")
+        func boundary(_ part: Int) -> Int { count.dividingFullWidth(part.multipliedFullWidth(by: total)).quotient }
+        return boundary(index)..<boundary(index + 1)
     }
 }
 

@@ -108,8 +108,18 @@ public enum ImageFolder {
         var folders: [String] = [], images: [String] = []
         for name in names where !name.hasPrefix(".") {
             // A name that is not valid UTF-8 comes back altered and cannot be opened by it.
-            guard !name.contains("\u{FFFD}"), FileManager.default.fileExists(atPath: folder + "/" + name) else {
+            guard !name.contains("\u{FFFD}") else {
                 throw FileError(folder + "/" + name, "file name is not valid UTF-8 (shown altered here): rename the file")
+            }
+            var status = stat()
+            guard stat(folder + "/" + name, &status) == 0 else {
+                let problem =
+                    switch errno {
+                    case ELOOP: "is a symbolic link loop"
+                    case ENOENT: "is a symbolic link to a missing file"
+                    default: "cannot be read (\(String(cString: strerror(errno))))"
+                    }
+                throw FileError(folder + "/" + name, problem + ": remove it or point it at an image")
             }
             if extensions.contains(URL(fileURLWithPath: name).pathExtension.lowercased()) {
                 images.append(name)

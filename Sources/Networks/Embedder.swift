@@ -30,6 +30,7 @@ public struct Embedder: Sendable {
     /// A row holding NaN or infinity (weights that overflow) is an error naming the image.
     public func embed(_ dataset: any ImageDataset, limit: Int? = nil, progress: Bool = true) throws -> Matrix {
         let source = limit.map { dataset.limited(to: $0) } ?? dataset
+        try Self.checkMemory(rows: source.count, dimension: dimension, name: source.name)
         let report = progress ? Common.Progress("embed \(source.name)", total: source.count, unit: "images") : nil
         let side = preprocessing.size
         let matrix = try embed(count: source.count, report: report) { try source.image(at: $0, fitting: side) }
@@ -39,6 +40,21 @@ public struct Embedder: Sendable {
                 source.name, "the embedding of image \(row) holds NaN or infinity (the weights overflow on it); nothing written")
         }
         return matrix
+    }
+
+    /// Throws unless `rows` embeddings of `dimension` floats fit in half of this machine's
+    /// memory (they are held whole until written), before anything is allocated.
+    public static func checkMemory(rows: Int, dimension: Int, name: String) throws {
+        let budget = ProcessInfo.processInfo.physicalMemory / 2
+        let (floats, overflow) = rows.multipliedReportingOverflow(by: dimension)
+        let bytes = overflow ? nil : floats.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+        guard let bytes, !bytes.overflow, UInt64(bytes.partialValue) <= budget else {
+            let needed = overflow ? "more than \(Int.max) floats" : String(format: "%.1f GB", Double(floats) * 4 / 1e9)
+            throw FileError(
+                name,
+                "\(rows) embeddings of \(dimension) floats need \(needed), more than half of this machine's "
+                    + "\(budget * 2 >> 30) GiB: embed the set in parts (--shard I/N)")
+        }
     }
 
     /// The first row of `matrix` with a NaN or infinite value, or nil.

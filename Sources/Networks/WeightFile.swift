@@ -21,6 +21,7 @@ public struct NamedTensor: Sendable {
 public enum WeightFile {
     /// Reads every tensor of the file at `path`, keyed by its name in the file.
     public static func read(_ path: String) throws -> [String: NamedTensor] {
+        try RegularFile.check(path)
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)

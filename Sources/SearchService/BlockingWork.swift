@@ -1,10 +1,10 @@
 import Dispatch
 
-/// Runs CPU-heavy request work on one dedicated thread, one job at a time.
+/// Runs CPU-heavy request work on one dedicated thread, one job at a time (a lane).
 ///
 /// Hummingbird answers every route from Swift's cooperative thread pool (one thread per
 /// core); a long decode or embedding there stalls all routes. Jobs queued here wait their
-/// turn instead, and only one full-size image is decoded at any moment.
+/// turn instead, and only one image is decoded on a lane at any moment.
 final class BlockingWork: Sendable {
     private let queue: DispatchQueue
 

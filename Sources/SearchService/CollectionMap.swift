@@ -50,22 +50,10 @@ public struct CollectionMap: Sendable, Equatable {
     /// Reads the layout at `layoutPath` and, when `clustersPath` is given, the clusters, both
     /// checked against the index's `rows`.
     public static func read(layout layoutPath: String, clusters clustersPath: String?, rows: Int) throws -> CollectionMap {
-        let layout = try NPY.read(layoutPath)
-        guard layout.dtype == .float32, layout.shape == [rows, 2] else {
-            throw FileError(
-                layoutPath,
-                "holds \(layout.dtype.rawValue) \(layout.shape), expected float32 [\(rows), 2]: one t-SNE point per index row")
-        }
-        var clusters: [Int]?
-        if let clustersPath {
-            let assignments = try NPY.read(clustersPath)
-            guard assignments.dtype == .int64, assignments.shape == [rows] else {
-                throw FileError(
-                    clustersPath,
-                    "holds \(assignments.dtype.rawValue) \(assignments.shape), expected int64 [\(rows)]: one cluster per index row"
-                )
-            }
-            clusters = assignments.ints
+        let layout = try NPY.read(
+            layoutPath, expected: NPY.Expected(.float32, shape: [rows, 2], meaning: "one t-SNE point per index row"))
+        let clusters = try clustersPath.map {
+            try NPY.read($0, expected: NPY.Expected(.int64, shape: [rows], meaning: "one cluster per index row")).ints
         }
         return try CollectionMap(xy: layout.floats, clusters: clusters, source: layoutPath, clustersSource: clustersPath)
     }

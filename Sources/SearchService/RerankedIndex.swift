@@ -6,7 +6,9 @@ import VectorSearch
 ///
 /// The rows are read back from the index once (`reconstruct`), so the index must store them
 /// (flat indexes do) L2-normalized (or zero). Distances are squared L2 distances in the pipeline's space
-/// (`2 - 2 x similarity`), the scale of a flat L2 index over normalized rows.
+/// (`2 - 2 x similarity`), the scale of a flat L2 index over normalized rows, or, when the
+/// pipeline ends in k-reciprocal re-ranking, the final k-reciprocal distances that order the
+/// answers (from 0 to 1).
 public struct RerankedIndex: Sendable {
     /// The pipeline the rows were prepared for.
     public let pipeline: RerankingPipeline
@@ -14,7 +16,16 @@ public struct RerankedIndex: Sendable {
 
     /// Reads every row of `index` (saved at `path`) and prepares them for `pipeline`, reusing
     /// the neighbor lists saved beside the index when they match (`RerankingCache`).
-    public init(pipeline: RerankingPipeline, index: VectorIndex, path: String) throws {
+    ///
+    /// `origin` says where the pipeline was asked for (`--rerank ...`; by default the
+    /// description's `"rerank"`), for the message when the index cannot support it.
+    public init(pipeline: RerankingPipeline, index: VectorIndex, path: String, origin: String? = nil) throws {
+        do {
+            try pipeline.check(rows: index.count, dimension: index.dimension)
+        } catch {
+            let origin = origin ?? "\"rerank\": \"\(pipeline)\" in \(IndexDescription.path(forIndex: path))"
+            throw FileError(path, "cannot be re-ranked as \(origin) asks: \(error); choose smaller steps or none")
+        }
         var values = [Float]()
         values.reserveCapacity(index.count * index.dimension)
         for row in 0..<index.count { values += try index.vector(row) }
@@ -37,6 +48,6 @@ public struct RerankedIndex: Sendable {
         return zip(found.ids(of: 0), found.distances(of: 0))
             .filter { id, _ in id >= 0 && id != excluded }
             .prefix(k)
-            .map { VectorIndex.Hit(id: $0.0, distance: max(2 - 2 * $0.1, 0)) }
+            .map { VectorIndex.Hit(id: $0.0, distance: pipeline.kReciprocal == nil ? max(2 - 2 * $0.1, 0) : $0.1) }
     }
 }

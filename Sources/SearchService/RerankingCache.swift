@@ -7,8 +7,10 @@ import VectorSearch
 ///
 /// Three files, written together: `<index>.rerank.json` (the pipeline, the index file's
 /// SHA-256 and the lists' shape), `<index>.rerank-ids.npy` (int64) and
-/// `<index>.rerank-similarities.npy` (float32). Lists saved for another pipeline or another
-/// index file are never used: they are searched again and replaced.
+/// `<index>.rerank-similarities.npy` (float32). Saved lists are used only when they were made
+/// for this pipeline from this index file, have the shape the pipeline needs, and agree with
+/// the rows they list (`Neighbors.agrees(withRowsOf:)`); any other lists are searched again
+/// and replaced.
 struct RerankingCache {
     /// What the saved lists were made from and their shape.
     struct Header: Codable, Equatable {
@@ -27,51 +29,48 @@ struct RerankingCache {
     var idsPath: String { indexPath + ".rerank-ids.npy" }
     var similaritiesPath: String { indexPath + ".rerank-similarities.npy" }
 
-    /// Prepares the pipeline for `rows` (the index's rows), replaying the saved lists when they
-    /// were made from this index file for this pipeline, else searching and saving them.
+    /// Prepares the pipeline for `rows` (the index's rows), replaying each saved list that
+    /// agrees with the rows it is asked for and searching the others, then saving the lists
+    /// when any was searched.
     func prepare(_ rows: Matrix) throws -> RerankingPipeline.Prepared {
         let hash = try Digest.hexDigest(ofFile: indexPath, .sha256)
-        if let saved = load(indexSHA256: hash, rows: rows.rows) {
-            return try pipeline.prepare(rows) { _, k, step throws(VectorSearchError) in
-                guard step < saved.count, saved[step].k == k else {
-                    throw .invalidArgument("\(headerPath) holds no neighbor search \(step) of \(k) neighbors")
-                }
-                return saved[step]
-            }
-        }
-        var searched: [Neighbors] = []
+        let saved = load(indexSHA256: hash, rows: rows.rows)
+        var lists: [Neighbors] = []
         let prepared = try pipeline.prepare(rows) { points, k, step throws(VectorSearchError) in
-            let lists = try RerankingPipeline.exactNeighbors(points, k, step)
-            searched.append(lists)
-            return lists
+            if let saved, step < saved.count, saved[step].k == k, saved[step].agrees(withRowsOf: points) {
+                lists.append(saved[step])
+            } else {
+                lists.append(try RerankingPipeline.exactNeighbors(points, k, step))
+            }
+            return lists[step]
         }
-        do {
-            try save(searched, indexSHA256: hash)
-        } catch {
-            // A read-only folder costs the next start-up the same preparation, nothing else.
-            FileHandle.standardError.write(Data("note: re-ranking lists not saved: \(error)\n".utf8))
+        if lists != saved ?? [] {
+            do {
+                try save(lists, indexSHA256: hash)
+            } catch {
+                // A read-only folder costs the next start-up the same preparation, nothing else.
+                FileHandle.standardError.write(Data("note: re-ranking lists not saved: \(error)\n".utf8))
+            }
         }
         return prepared
     }
 
-    /// The saved lists, or nil when they are missing, unreadable or made from something else.
+    /// The saved lists, or nil when they are missing, unreadable, or not of the shape this
+    /// pipeline needs for `rows` rows of this index file (checked before the arrays are read).
     func load(indexSHA256: String, rows: Int) -> [Neighbors]? {
-        guard let data = FileManager.default.contents(atPath: headerPath),
-            let header = try? JSONDecoder().decode(Header.self, from: data),
-            header.pipeline == pipeline.description, header.indexSHA256 == indexSHA256, header.rows == rows,
-            header.searches > 0, header.k > 0,
-            let ids = try? NPY.read(idsPath), let similarities = try? NPY.read(similaritiesPath),
-            ids.dtype == .int64, similarities.dtype == .float32
+        let k = pipeline.databaseNeighbors, searches = pipeline.databaseSearches
+        guard searches > 0, k < rows,
+            let header = try? JSONFile.read(Header.self, from: headerPath, kind: "re-ranking cache header"),
+            header == Header(pipeline: pipeline.description, indexSHA256: indexSHA256, searches: searches, rows: rows, k: k),
+            let ids = try? NPY.read(idsPath, expected: NPY.Expected(.int64, shape: [searches * rows * k], meaning: "ids")),
+            let similarities = try? NPY.read(
+                similaritiesPath, expected: NPY.Expected(.float32, shape: [searches, rows, k], meaning: "similarities"))
         else { return nil }
-        let size = rows * header.k
-        guard ids.shape == [header.searches * size], similarities.shape == [header.searches, rows, header.k] else {
-            return nil
-        }
         let allIDs = ids.ints, allSimilarities = similarities.floats
-        guard allIDs.allSatisfy({ (0..<rows).contains($0) }) else { return nil }
-        return (0..<header.searches).map { s in
+        let size = rows * k
+        return (0..<searches).map { s in
             Neighbors(
-                queries: rows, k: header.k, ids: Array(allIDs[s * size..<(s + 1) * size]),
+                queries: rows, k: k, ids: Array(allIDs[s * size..<(s + 1) * size]),
                 distances: Array(allSimilarities[s * size..<(s + 1) * size]))
         }
     }

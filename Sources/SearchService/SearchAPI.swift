@@ -58,21 +58,24 @@ public enum SearchAPI {
             let k = try engine.validK(parameters.get("k") ?? "5", available: engine.count - 1)
             return try json(engine.search(row: row, k: k))
         }
-        let work = BlockingWork(label: "pic2vec.uploads")
+        // Decoding and embedding run on two lanes of their own, never on the threads that
+        // answer every other route: large images one at a time (bounded memory), the others
+        // one at a time beside them, so a small upload never waits for a large one's decode.
+        let smallUploads = BlockingWork(label: "pic2vec.uploads")
+        let largeUploads = BlockingWork(label: "pic2vec.large-uploads")
         router.post("/api/search") { request, _ in
             let k = try engine.validK(request.uri.queryParameters.get("k") ?? "5", available: engine.count)
             let body = try await self.body(request, limit: engine.limits.maxUploadBytes)
-            // Parsing, decoding and embedding run one upload at a time on their own thread:
-            // never on the threads that answer every other route.
-            let answer = try await work.run { () throws(SearchError) -> SearchResponse in
-                let upload = try self.upload(body)
-                return try engine.search(imageBytes: upload.bytes, contentType: upload.contentType, source: upload.name, k: k)
+            let upload = try self.upload(body)
+            let lane = engine.isLargeUpload(upload.bytes) ? largeUploads : smallUploads
+            let answer = try await lane.run { () throws(SearchError) -> SearchResponse in
+                try engine.search(imageBytes: upload.bytes, contentType: upload.contentType, source: upload.name, k: k)
             }
             return try json(answer)
         }
         router.get("/api/image/{id}") { _, context in
             let row = try engine.validRow(context.parameters.get("id"))
-            let png = try PNGEncoder.encode(try engine.image(row: row))
+            let png = PNGEncoder.encode(try engine.image(row: row))
             return Response(
                 status: .ok,
                 headers: [.contentType: "image/png", .cacheControl: "public, max-age=86400"],
@@ -172,7 +175,7 @@ public enum SearchAPI {
             classNames = engine.dataset.classNames
             provenance = engine.provenance
             inputSide = engine.model?.embedder.preprocessing.size
-            self.map = map.map { MapInfo(count: $0.count, clusters: $0.clusterCount, source: $0.source) }
+            self.map = map.map { MapInfo(count: $0.count, clusters: $0.clusterCount, source: SearchSetup.publicName($0.source)) }
             mapHint = map == nil ? SearchSetup.mapHint : nil
         }
     }

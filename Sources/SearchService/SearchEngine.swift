@@ -54,11 +54,17 @@ public struct SearchLimits: Sendable {
     public var maxUploadBytes: Int
     /// The most pixels an uploaded image may declare (checked before decoding).
     public var maxUploadPixels: Int
+    /// Uploads declaring more pixels than this are large: decoded one at a time on a lane of
+    /// their own, so that their memory stays bounded and small uploads never wait behind them.
+    public var largeUploadPixels: Int
 
-    public init(maxK: Int = 50, maxUploadBytes: Int = 10 << 20, maxUploadPixels: Int = 25_000_000) {
+    public init(
+        maxK: Int = 50, maxUploadBytes: Int = 10 << 20, maxUploadPixels: Int = 25_000_000, largeUploadPixels: Int = 4_000_000
+    ) {
         self.maxK = maxK
         self.maxUploadBytes = maxUploadBytes
         self.maxUploadPixels = maxUploadPixels
+        self.largeUploadPixels = largeUploadPixels
     }
 }
 
@@ -215,6 +221,15 @@ public struct SearchEngine: Sendable {
         }
         let query = SearchResponse.Query(kind: "upload", source: source, width: header.width, height: header.height)
         return response(query, try nearest(model.vector(image), k: k), k: k)
+    }
+
+    /// Whether `bytes` declare a large image (`SearchLimits.largeUploadPixels`), read from the
+    /// header alone; bytes without a readable header are not large (they fail fast anyway).
+    public func isLargeUpload(_ bytes: [UInt8]) -> Bool {
+        guard let header = try? ImageDecoder.header(of: bytes, path: "upload", maxPixels: limits.maxUploadPixels) else {
+            return false
+        }
+        return header.width * header.height > limits.largeUploadPixels
     }
 
     /// Image `row` of the data set behind the index.

@@ -38,8 +38,9 @@ public enum SearchSetup {
             let path = folder.appendingPathComponent(name).path
             return FileManager.default.fileExists(atPath: path) ? path : nil
         }
-        guard let layoutPath = try existing(layout, default: CollectionMap.layoutName) else { return nil }
+        // Both explicit names are checked, whether or not there is a layout to colour.
         let clustersPath = try existing(clusters, default: CollectionMap.clustersName)
+        guard let layoutPath = try existing(layout, default: CollectionMap.layoutName) else { return nil }
         return try CollectionMap.read(layout: layoutPath, clusters: clustersPath, rows: rows)
     }
 
@@ -52,16 +53,19 @@ public enum SearchSetup {
     /// - Parameters:
     ///   - withModel: load the network for image queries (false: row queries only).
     ///   - labelsPath: an optional labels `.npy` saved beside the index, checked when present.
+    ///   - rerankOrigin: where the description's re-ranking came from, for messages (default:
+    ///     the description file's `"rerank"`).
     public static func open(
         index indexPath: String, description: IndexDescription, labelsPath: String? = nil, withModel: Bool = true,
-        limits: SearchLimits = SearchLimits()
+        limits: SearchLimits = SearchLimits(), rerankOrigin: String? = nil
     ) async throws -> SearchEngine {
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw FileError(indexPath, "no index here; \(buildHint)")
         }
+        try description.check(path: IndexDescription.path(forIndex: indexPath))
         // An IVF index's lists stay in the file, mapped, so a large index is never copied twice.
         let index = try VectorIndex(contentsOf: indexPath, mapped: true)
-        let dataset = try openDataset(description)
+        let dataset = try openDataset(description, indexPath: indexPath)
         guard dataset.count == index.count else {
             throw FileError(
                 indexPath,
@@ -77,14 +81,25 @@ public enum SearchSetup {
                 throw FileError(labelsPath, "these labels are not those of \(dataset.name)")
             }
         }
+        // Checked without the weights too, so that the provenance never names the wrong network.
+        let network = try network(description, indexPath: indexPath)
+        guard network.outputDimension == index.dimension else {
+            throw FileError(
+                indexPath,
+                "has \(index.dimension)-d rows but \(network.displayName), the model its description names, gives \(network.outputDimension)-d"
+            )
+        }
         let model = withModel ? try await queryModel(description, index: index, indexPath: indexPath) : nil
         let preprocessing = try preprocessing(description, indexPath: indexPath)
-        let weightsLabel = model?.label ?? "weights \(description.weights) (not loaded)"
+        // The provenance goes to web clients: files are named without the server's folders.
+        let weightsLabel = model.map { publicName($0.label) } ?? "weights \(publicName(description.weights)) (not loaded)"
         let provenance =
-            "\(try network(description, indexPath: indexPath).displayName), \(weightsLabel), \(description.precision ?? "fp32"), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
+            "\(network.displayName), \(weightsLabel), \(description.precision ?? "fp32"), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
             + (description.normalized ? "L2-normalized" : "raw") + " embeddings of \(dataset.name)"
         let pipeline = try description.reranking()
-        let reranked = pipeline == .baseline ? nil : try RerankedIndex(pipeline: pipeline, index: index, path: indexPath)
+        let reranked =
+            pipeline == .baseline
+            ? nil : try RerankedIndex(pipeline: pipeline, index: index, path: indexPath, origin: rerankOrigin)
         return try SearchEngine(
             index: index, dataset: dataset, model: model?.model,
             provenance: provenance + (reranked == nil ? "" : ", re-ranking \(pipeline)"), limits: limits, reranked: reranked)
@@ -116,6 +131,12 @@ public enum SearchSetup {
         model.vector(try ImageDecoder.decode(file: path))
     }
 
+    /// A file path cut to the file's name (other names unchanged), for web clients, which are
+    /// never shown the server's folders ("/srv/models/lite0.pth" -> "lite0.pth").
+    public static func publicName(_ name: String) -> String {
+        name.contains("/") ? URL(fileURLWithPath: name).lastPathComponent : name
+    }
+
     /// The precision `description` names (fp32 when it names none), checked against this CPU.
     static func precision(_ description: IndexDescription, indexPath: String) throws -> Precision {
         guard let precision = Precision(rawValue: description.precision ?? Precision.fp32.rawValue) else {
@@ -145,11 +166,19 @@ public enum SearchSetup {
         return description.inputSize.map { preset.resized(to: $0) } ?? preset
     }
 
-    /// The data set (split, limited, augmented) that `description` names.
-    static func openDataset(_ description: IndexDescription) throws -> any ImageDataset {
+    /// The data set (split, limited, augmented) that `description` (of the index at `indexPath`) names.
+    static func openDataset(_ description: IndexDescription, indexPath: String) throws -> any ImageDataset {
         guard let data = description.data else {
             throw SearchError.unavailable(
                 "the index description names no data set: pass the --data the index was built from")
+        }
+        guard data.lowercased() == "cifar10" || FileManager.default.fileExists(atPath: data) else {
+            let relative =
+                data.hasPrefix("/") ? "" : ", resolved from the current folder \(FileManager.default.currentDirectoryPath)"
+            throw FileError(
+                data,
+                "no such folder: it is the data of \(indexPath) (--data, else \"data\" in \(IndexDescription.path(forIndex: indexPath)))"
+                    + relative + "; run from the folder the index was built in or pass --data")
         }
         let splits = try DataSource.open(data, download: false)
         let dataset: any ImageDataset

@@ -1,6 +1,5 @@
 import Common
 import Foundation
-import VectorSearch
 
 /// How an index's rows were made: the sidecar `<index>.json` beside a FAISS index file.
 ///
@@ -95,12 +94,23 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     /// The description beside `indexPath`, or nil when there is none.
     public static func read(forIndex indexPath: String) throws -> IndexDescription? {
         let path = path(forIndex: indexPath)
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        do {
-            return try JSONDecoder().decode(IndexDescription.self, from: data)
-        } catch {
-            throw FileError(path, "not an index description: \(error)")
+        guard let description = try JSONFile.read(IndexDescription.self, from: path, kind: "index description") else {
+            return nil
         }
+        try description.check(path: path)
+        return description
+    }
+
+    /// Throws a `FileError` naming `path` when a field holds a value no index is made with.
+    public func check(path: String) throws {
+        if let limit, limit <= 0 { throw FileError(path, "\"limit\" must be positive, got \(limit)") }
+        if let augmentations, augmentations.copies <= 0 {
+            throw FileError(path, "\"augmentations.copies\" must be positive, got \(augmentations.copies)")
+        }
+        if let shard {
+            do { _ = try Shard(shard) } catch { throw FileError(path, "\"shard\": \(error)") }
+        }
+        do { _ = try reranking() } catch { throw FileError(path, "\"rerank\": \(error)") }
     }
 
     /// Writes the description beside `indexPath`, atomically.

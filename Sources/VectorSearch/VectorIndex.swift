@@ -155,6 +155,8 @@ public final class VectorIndex {
     public init(contentsOf path: String, mapped: Bool = false, threads: Int = ThreadPools.cores)
         throws(VectorSearchError)
     {
+        // FAISS opens the file itself: a FIFO would block it, so only a regular file gets there.
+        do { try RegularFile.check(path) } catch { throw .file(error) }
         var read: OpaquePointer?
         try Self.check("read_index(\(path))") {
             mapped ? pv_faiss_read_index_mapped(path, &read) : pv_faiss_read_index(path, &read)

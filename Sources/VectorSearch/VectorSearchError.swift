@@ -8,12 +8,15 @@ public enum VectorSearchError: Error, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     /// A row holds NaN or an infinity.
     case nonFinite(row: Int)
+    /// A file cannot be read (missing, not a regular file, damaged).
+    case file(FileError)
 
     public var description: String {
         switch self {
         case .faiss(let operation, let message): "FAISS \(operation) failed: \(message)"
         case .invalidArgument(let message): message
         case .nonFinite(let row): "row \(row) holds NaN or an infinite value"
+        case .file(let error): error.description
         }
     }
 }

@@ -109,6 +109,7 @@ struct EmbedCommand: AsyncParsableCommand {
         if let part {
             let rows = part.rows(of: whole.count)
             guard !rows.isEmpty else { throw FileError(data, "has \(whole.count) images: shard \(part) would be empty") }
+            try Embedder.checkMemory(rows: rows.count, dimension: network.outputDimension, name: whole.name)
             dataset = whole.subset(Array(rows))
         }
         if loaded.isRandom { FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8)) }

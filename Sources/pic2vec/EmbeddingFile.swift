@@ -8,7 +8,8 @@ enum EmbeddingFile {
     /// its `<file>.json` sidecar; nil when there is no sidecar.
     static func origin(of path: String) throws -> IndexDescription? {
         let sidecar = path + ".json"
-        guard let data = FileManager.default.contents(atPath: sidecar) else { return nil }
+        guard FileManager.default.fileExists(atPath: sidecar) else { return nil }
+        let data = Data(try RegularFile.contents(sidecar, maxBytes: JSONFile.maximumBytes, kind: "embedding sidecar"))
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let origin = object["origin"],
             let description = try? JSONDecoder().decode(
                 IndexDescription.self, from: JSONSerialization.data(withJSONObject: origin))
@@ -25,18 +26,12 @@ enum EmbeddingFile {
 
     /// Reads an int64 label vector and checks it has one label per row.
     static func readLabels(_ path: String, count: Int) throws -> [Int] {
-        let labels = try readLabels(path)
-        guard labels.count == count else { throw FileError(path, "holds \(labels.count) labels for \(count) rows") }
-        return labels
+        try NPY.read(path, expected: NPY.Expected(.int64, shape: [count], meaning: "one label per row")).ints
     }
 
     /// Reads an int64 label vector.
     static func readLabels(_ path: String) throws -> [Int] {
-        let array = try NPY.read(path)
-        guard array.dtype == .int64, array.shape.count == 1 else {
-            throw FileError(path, "expected a 1-D int64 array, found \(array.dtype.rawValue) with shape \(array.shape)")
-        }
-        return array.ints
+        try NPY.read(path, expected: NPY.Expected(.int64, shape: [nil], meaning: "one label per row")).ints
     }
 
     /// The labels file to use: the explicit one, else the one `pic2vec embed` wrote for

@@ -11,6 +11,7 @@ struct IndexMerge {
     /// Merges the indexes and their labels into `output`; throws naming the first index that
     /// is not IVF, differs in dimension, metric or training, or was made by another model.
     func run(output: String) throws {
+        try checkParts()
         let description = try IndexDescription.combining(paths.map { try IndexDescription.read(forIndex: $0) }, paths: paths)
         let labels = try mergedLabels()
         let merged = try open(paths[0])
@@ -24,6 +25,19 @@ struct IndexMerge {
         }
         try IndexFiles.save(merged, description: description, labels: labels, to: output)
         print("Merged \(paths.count) indexes into \(merged.count) vectors of dimension \(merged.dimension) in \(output)")
+    }
+
+    /// Throws naming the first part that is not a readable regular file or names a file
+    /// already given (which would add its rows twice).
+    private func checkParts() throws {
+        var seen: [String: String] = [:]
+        for path in paths {
+            try RegularFile.check(path)
+            let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+            if let first = seen.updateValue(path, forKey: resolved) {
+                throw FileError(path, "is the same file as \(first), given twice to --merge: its rows would be added twice")
+            }
+        }
     }
 
     private func open(_ path: String) throws -> VectorIndex {

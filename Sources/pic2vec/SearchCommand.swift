@@ -78,7 +78,9 @@ struct SearchCommand: AsyncParsableCommand {
         let hits =
             pipeline == .baseline
             ? try loaded.nearest(vector, k: k, excluding: excluded)
-            : try RerankedIndex(pipeline: pipeline, index: loaded, path: index).nearest(vector, k: k, excluding: excluded)
+            : try RerankedIndex(
+                pipeline: pipeline, index: loaded, path: index, origin: origin.rerankOrigin
+            ).nearest(vector, k: k, excluding: excluded)
         let labelValues = try labelsForIndex(count: loaded.count)
         if json {
             try printJSON(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Common
 import Foundation
 import Hummingbird
+import ImageData
 import SearchService
 import VectorSearch
 
@@ -35,6 +36,13 @@ struct IndexOriginOptions: ParsableArguments {
     @Flag(help: "The index holds raw embeddings (default: L2-normalized, as Experiments 3 and `index --normalize` write).")
     var rawEmbeddings = false
 
+    func validate() throws {
+        if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
+        if let size, !Preprocessing.sizes.contains(size) {
+            throw ValidationError("--size must be from \(Preprocessing.sizes.lowerBound) to \(Preprocessing.sizes.upperBound)")
+        }
+    }
+
     /// The description of the index at `indexPath`: its sidecar, overridden by any option given.
     ///
     /// Throws a `FileError` naming the sidecar and the options to pass when there is no
@@ -66,6 +74,9 @@ struct IndexOriginOptions: ParsableArguments {
             preset: preset ?? "cifar",
             inputSize: size, normalized: !rawEmbeddings, rerank: rerank, precision: modelOptions.precision?.rawValue)
     }
+
+    /// Where the re-ranking comes from, for messages: `--rerank X` or the description's `"rerank"`.
+    var rerankOrigin: String? { rerank.map { "--rerank \($0)" } }
 
     /// The re-ranking asked for: `--rerank`, else the one recorded in `<index>.json`, else none.
     func reranking(forIndex indexPath: String) throws -> RerankingPipeline {
@@ -132,7 +143,7 @@ struct ServeCommand: AsyncParsableCommand {
             index: indexPath, description: description,
             labelsPath: URL(fileURLWithPath: indexPath).deletingLastPathComponent().appendingPathComponent("labels.npy").path,
             withModel: !noModel,
-            limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20))
+            limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20), rerankOrigin: origin.rerankOrigin)
         let collectionMap = try SearchSetup.map(forIndex: indexPath, rows: engine.count, layout: map, clusters: clusters)
         let mapLine =
             collectionMap.map {

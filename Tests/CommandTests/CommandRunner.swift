@@ -6,6 +6,8 @@ import XCTest
 /// What one run of a built executable did.
 struct CommandOutcome {
     let status: Int32
+    /// Whether a signal ended the run (a trap or abort) instead of an exit.
+    let signaled: Bool
     let stdout: String
     let stderr: String
 }
@@ -18,8 +20,11 @@ enum CommandRunner {
         return bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
     }
 
-    /// Runs `executable` with `arguments` in `folder`, waiting for it to end.
-    static func run(_ executable: String, _ arguments: [String], in folder: String) throws -> CommandOutcome {
+    /// Runs `executable` with `arguments` in `folder`, waiting for it to end; a run still going
+    /// after `timeout` seconds (a hang) is terminated, which shows as a signal.
+    static func run(_ executable: String, _ arguments: [String], in folder: String, timeout: Double = 300) throws
+        -> CommandOutcome
+    {
         let process = Process()
         process.executableURL = productsFolder.appendingPathComponent(executable)
         process.arguments = arguments
@@ -29,11 +34,16 @@ enum CommandRunner {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGTERM) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
+        defer { watchdog.cancel() }
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         let stderrData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return CommandOutcome(
-            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+            stdout: String(decoding: stdoutData, as: UTF8.self),
             stderr: String(decoding: stderrData, as: UTF8.self))
     }
 

@@ -43,15 +43,15 @@ final class CollectionMapTests: XCTestCase {
 
     func testBadMapFilesAreRefusedNamingTheFile() throws {
         let wrongRows = try folder(layout: NPY.encode(Self.xy, shape: [6, 4]), clusters: nil)
-        assertThrows(CollectionMap.layoutName, "expected float32 [12, 2]") { try SearchSetup.map(forIndex: wrongRows, rows: 12) }
+        assertThrows(CollectionMap.layoutName, "expected <f4 [12, 2]") { try SearchSetup.map(forIndex: wrongRows, rows: 12) }
         let other = try folder(layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: nil)
-        assertThrows(CollectionMap.layoutName, "expected float32 [24, 2]") { try SearchSetup.map(forIndex: other, rows: 24) }
+        assertThrows(CollectionMap.layoutName, "expected <f4 [24, 2]") { try SearchSetup.map(forIndex: other, rows: 24) }
         var nan = Self.xy
         nan[5] = .nan
         let notFinite = try folder(layout: NPY.encode(nan, shape: [12, 2]), clusters: nil)
         assertThrows(CollectionMap.layoutName, "NaN") { try SearchSetup.map(forIndex: notFinite, rows: 12) }
         let shortClusters = try folder(layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: NPY.encode([0, 1, 2]))
-        assertThrows(CollectionMap.clustersName, "expected int64 [12]") { try SearchSetup.map(forIndex: shortClusters, rows: 12) }
+        assertThrows(CollectionMap.clustersName, "expected <i8 [12]") { try SearchSetup.map(forIndex: shortClusters, rows: 12) }
         let negative = try folder(
             layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: NPY.encode(Self.clusters.map { $0 - 1 }))
         assertThrows(CollectionMap.clustersName, "from 0 to 65534") { try SearchSetup.map(forIndex: negative, rows: 12) }

@@ -199,7 +199,7 @@ final class AugmentedDescriptionTests: XCTestCase {
         var description = IndexDescription(
             data: folder + "/images", augmentations: .init(copies: 3, seed: 5), weights: "random", preset: "cifar",
             normalized: true)
-        let dataset = try SearchSetup.openDataset(description)
+        let dataset = try SearchSetup.openDataset(description, indexPath: folder + "/x.index")
         XCTAssertEqual(dataset.count, 6)
         XCTAssertEqual(dataset.labels, [0, 0, 0, 1, 1, 1])
         XCTAssertTrue(dataset.ids[4].hasSuffix("#1"), dataset.ids[4])
@@ -208,7 +208,7 @@ final class AugmentedDescriptionTests: XCTestCase {
             AugmentedDataset(base: try DataSource.open(folder + "/images").train, copies: 3, seed: 5).fingerprint)
         for copies in [0, Int.max] {
             description.augmentations = .init(copies: copies, seed: 5)
-            XCTAssertThrowsError(try SearchSetup.openDataset(description)) { error in
+            XCTAssertThrowsError(try SearchSetup.openDataset(description, indexPath: folder + "/x.index")) { error in
                 XCTAssertTrue("\(error)".contains("\(copies) augmentations per image"), "\(error)")
             }
         }

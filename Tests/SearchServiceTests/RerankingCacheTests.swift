@@ -97,6 +97,97 @@ final class RerankingCacheTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path + ".rerank-ids.npy")).count, ids.count)
     }
 
+    /// Rewrites the saved lists at `path` with `change` applied to the ids and similarities.
+    private func damage(_ path: String, _ change: (inout [Int], inout [Float]) -> Void) throws {
+        var ids = try NPY.read(path + ".rerank-ids.npy").ints
+        let similarities = try NPY.read(path + ".rerank-similarities.npy")
+        var values = similarities.floats
+        change(&ids, &values)
+        try Data(NPY.encode(ids)).write(to: URL(fileURLWithPath: path + ".rerank-ids.npy"))
+        try Data(NPY.encode(values, shape: similarities.shape))
+            .write(to: URL(fileURLWithPath: path + ".rerank-similarities.npy"))
+    }
+
+    func testDamagedArraysBehindAGoodHeaderAreSearchedAgainAndReplaced() throws {
+        let path = try temporaryFolder() + "/rows.index"
+        let index = try savedIndex(at: path, rows: 60, seed: 5)
+        let fresh = try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path + ".rerank-similarities.npy"))
+        let damages: [(String, (inout [Int], inout [Float]) -> Void)] = [
+            ("NaN", { _, s in s[17] = .nan }),
+            ("infinity", { _, s in s[3] = .infinity }),
+            ("negated", { _, s in s = s.map { -$0 } }),
+            ("shuffled ids", { ids, _ in ids.reverse() }),
+            ("ids of one row swapped", { ids, _ in ids.swapAt(6, 7) }),
+        ]
+        for (name, change) in damages {
+            try damage(path, change)
+            XCTAssertEqual(try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index), fresh, name)
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: path + ".rerank-similarities.npy")), good, "\(name): not replaced")
+        }
+    }
+
+    func testHostileHeadersNeitherTrapNorBlockAndAreReplaced() throws {
+        let path = try temporaryFolder() + "/rows.index"
+        let index = try savedIndex(at: path, rows: 60, seed: 6)
+        let fresh = try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index)
+        let header = try String(contentsOfFile: path + ".rerank.json", encoding: .utf8)
+        for (field, value) in [("k", "4611686018427387904"), ("searches", "100000000000000000"), ("rows", "-1")] {
+            let hostile = header.replacingOccurrences(
+                of: #""\#(field)" : \d+"#, with: "\"\(field)\" : \(value)", options: .regularExpression)
+            XCTAssertNotEqual(hostile, header, field)
+            try hostile.write(toFile: path + ".rerank.json", atomically: true, encoding: .utf8)
+            XCTAssertEqual(try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index), fresh, field)
+            XCTAssertEqual(try String(contentsOfFile: path + ".rerank.json", encoding: .utf8), header, "\(field): not replaced")
+        }
+        // A FIFO in the header's place is not opened (which would block), only replaced.
+        try FileManager.default.removeItem(atPath: path + ".rerank.json")
+        XCTAssertEqual(mkfifo(path + ".rerank.json", 0o600), 0)
+        XCTAssertEqual(try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index), fresh)
+        XCTAssertEqual(try String(contentsOfFile: path + ".rerank.json", encoding: .utf8), header)
+    }
+
+    func testConsistentListsOfAnotherNeighborCountAreSearchedAgain() throws {
+        let path = try temporaryFolder() + "/rows.index"
+        let index = try savedIndex(at: path, rows: 60, seed: 8)
+        // Lists made for a shallower pipeline, with a header claiming this pipeline.
+        let shallower = RerankingPipeline(augmentation: QueryExpansion(depth: 3, alpha: 3))
+        _ = try RerankedIndex(pipeline: shallower, index: index, path: path)
+        let header = try String(contentsOfFile: path + ".rerank.json", encoding: .utf8)
+        try header.replacingOccurrences(of: "dba-3-3", with: pipeline.description)
+            .write(toFile: path + ".rerank.json", atomically: true, encoding: .utf8)
+        let reranked = try RerankedIndex(pipeline: pipeline, index: index, path: path)
+        XCTAssertEqual(
+            try results(reranked, index), try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index))
+        let saved = try String(contentsOfFile: path + ".rerank.json", encoding: .utf8)
+        XCTAssertTrue(saved.contains("\"k\" : \(pipeline.databaseNeighbors)"), saved)
+    }
+
+    func testAPipelineTheIndexCannotSupportIsRefusedNamingWhereItCameFrom() throws {
+        let path = try temporaryFolder() + "/rows.index"
+        let index = try savedIndex(at: path, rows: 60, seed: 9)
+        for name in ["qe-1000000-1", "dba-60-3", "whiten-17", "kr-200-6-0.3"] {
+            let asked = try RerankingPipeline(name: name)
+            assertThrows(path, "--rerank \(name)", "cannot be re-ranked") {
+                try RerankedIndex(pipeline: asked, index: index, path: path, origin: "--rerank \(name)")
+            }
+            assertThrows("rows.index.json", "\"rerank\"") { try RerankedIndex(pipeline: asked, index: index, path: path) }
+        }
+    }
+
+    func testReRankedDistancesFollowTheAnswersOrder() throws {
+        let path = try temporaryFolder() + "/rows.index"
+        let index = try savedIndex(at: path, rows: 60, seed: 10)
+        for asked in [pipeline, RerankingPipeline(expansion: QueryExpansion(depth: 2, alpha: 3))] {
+            let reranked = try RerankedIndex(pipeline: asked, index: index, path: path)
+            for row in [0, 9, 33] {
+                let distances = try reranked.nearest(index.vector(row), k: 20, excluding: row).map(\.distance)
+                XCTAssertEqual(distances, distances.sorted(), "\(asked) row \(row)")
+            }
+        }
+    }
+
     func testTheRecommendedPipelineIsNamedByItsSteps() {
         XCTAssertEqual(RerankingPipeline.recommended.description, "dba-10-3+qe-10-3+kr-20-6-0.3")
         XCTAssertEqual(try RerankingPipeline(name: "dba-10-3+qe-10-3+kr-20-6-0.3"), RerankingPipeline.recommended)

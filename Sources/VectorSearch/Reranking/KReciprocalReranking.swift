@@ -67,13 +67,14 @@ public struct KReciprocalReranking: Sendable, Equatable {
 
     /// Re-ranks each query's candidates (ids into the prepared database, similarities in
     /// `distances`, best first, at least `k1` of them): the same ids in the new order, with
-    /// their original similarities.
+    /// their final k-reciprocal distances ((1 - lambda) Jaccard + lambda scaled distance) in
+    /// `distances`, lowest first.
     public func rerank(_ queries: Matrix, candidates: Neighbors, prepared: Prepared) -> Neighbors {
         precondition(candidates.queries == queries.rows && candidates.k >= k1, "k-reciprocal needs \(k1) candidates per query")
         let m = candidates.k
         let database = prepared.database
         let lists = prepared.lists
-        let orders = parallelMap(queries.rows) { q -> [Int] in
+        let orders = parallelMap(queries.rows) { q -> [(from: Int, distance: Float)] in
             let ids = Array(candidates.ids(of: q))
             let similarities = Array(candidates.distances(of: q))
             let set = zip(ids, similarities).prefix(self.k1).filter { h, s in
@@ -86,16 +87,16 @@ public struct KReciprocalReranking: Sendable, Equatable {
             let final = (0..<m).map { j in
                 (1 - self.lambda) * Self.jaccard(encoding, prepared.encodings[ids[j]]) + self.lambda * distances[j] / largest
             }
-            return (0..<m).sorted { final[$0] < final[$1] || (final[$0] == final[$1] && $0 < $1) }
+            return (0..<m).sorted { final[$0] < final[$1] || (final[$0] == final[$1] && $0 < $1) }.map { ($0, final[$0]) }
         }
-        var ids = candidates.ids, similarities = candidates.distances
+        var ids = candidates.ids, distances = candidates.distances
         for q in 0..<queries.rows {
-            for (j, from) in orders[q].enumerated() {
-                ids[q * m + j] = candidates.ids[q * m + from]
-                similarities[q * m + j] = candidates.distances[q * m + from]
+            for (j, entry) in orders[q].enumerated() {
+                ids[q * m + j] = candidates.ids[q * m + entry.from]
+                distances[q * m + j] = entry.distance
             }
         }
-        return Neighbors(queries: queries.rows, k: m, ids: ids, distances: similarities)
+        return Neighbors(queries: queries.rows, k: m, ids: ids, distances: distances)
     }
 
     /// The weighted sparse encoding of vector `x` whose k1-reciprocal set is `set`.

@@ -84,7 +84,27 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Neighbors per database row that the database-side steps need.
-    var databaseNeighbors: Int { max(augmentation?.depth ?? 0, kReciprocal?.k1 ?? 0) }
+    public var databaseNeighbors: Int { max(augmentation?.depth ?? 0, kReciprocal?.k1 ?? 0) }
+
+    /// How many database neighbor searches one preparation makes (`NeighborSource` steps).
+    public var databaseSearches: Int {
+        databaseNeighbors == 0 ? 0 : augmentation != nil && kReciprocal != nil ? 2 : 1
+    }
+
+    /// Throws, naming the step, unless this pipeline can run on a database of `rows` rows of
+    /// `dimension` floats and answer searches of it.
+    public func check(rows: Int, dimension: Int) throws(VectorSearchError) {
+        if let whitening, !(1...min(dimension, rows - 1)).contains(whitening) {
+            throw .invalidArgument(
+                "whiten-\(whitening) needs from 1 to \(min(dimension, rows - 1)) dimensions for \(rows) rows of \(dimension)")
+        }
+        guard databaseNeighbors < rows else {
+            throw .invalidArgument("re-ranking \(self) needs more than \(databaseNeighbors) database rows, got \(rows)")
+        }
+        if let expansion, expansion.depth > rows {
+            throw .invalidArgument("qe-\(expansion.depth) expands queries by more rows than the \(rows) the database holds")
+        }
+    }
 
     /// The database after the database-side steps, and what the query side needs from them.
     public struct Prepared: Sendable {
@@ -110,13 +130,10 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
     public func prepare(
         _ database: Matrix, neighbors: NeighborSource = RerankingPipeline.exactNeighbors
     ) throws(VectorSearchError) -> Prepared {
+        try check(rows: database.rows, dimension: database.columns)
         let whitener = try whitening.map { d throws(VectorSearchError) in try PCAWhitening.fit(database, dimension: d) }
         var points = whitener.map { $0.apply(database) } ?? database
         guard databaseNeighbors == 0 else {
-            guard databaseNeighbors < points.rows else {
-                throw .invalidArgument(
-                    "re-ranking \(self) needs more than \(databaseNeighbors) database rows, got \(points.rows)")
-            }
             func search(_ step: Int) throws(VectorSearchError) -> Neighbors {
                 let lists = try neighbors(points, databaseNeighbors, step)
                 guard lists.queries == points.rows, lists.k == databaseNeighbors else {
@@ -139,17 +156,18 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The `depth` best database rows of each query (rows L2-normalized), best first, with
-    /// their similarities in the searched space.
+    /// their scores: similarities in the searched space or, with k-reciprocal re-ranking (which
+    /// then reorders at least `depth` candidates), the final k-reciprocal distances, lowest first.
     public func search(_ queries: Matrix, in prepared: Prepared, depth: Int) throws(VectorSearchError) -> Neighbors {
         var points = prepared.whitening.map { $0.apply(queries) } ?? queries
-        let first = max(depth, expansion?.depth ?? 0, kReciprocal == nil ? 0 : min(candidates, prepared.database.rows))
+        let m = kReciprocal.map { min(max(candidates, depth, $0.k1), prepared.database.rows) } ?? 0
+        let first = max(depth, expansion?.depth ?? 0, m)
         var lists = try RankedSearch(depth: first).run(points, database: prepared.database)
         if let expansion {
             points = expansion.expand(points, neighbors: lists, database: prepared.database)
             lists = try RankedSearch(depth: first).run(points, database: prepared.database)
         }
         if let kReciprocal, let reciprocal = prepared.reciprocal {
-            let m = min(candidates, first)
             let reordered = kReciprocal.rerank(points, candidates: lists.prefix(m), prepared: reciprocal)
             for q in 0..<lists.queries {
                 for j in 0..<m {

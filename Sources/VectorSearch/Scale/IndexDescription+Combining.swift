@@ -1,4 +1,4 @@
-public import Common
+import Common
 
 extension IndexDescription {
     /// The description of one index over the rows of several embedding files or indexes, in
