@@ -2,8 +2,10 @@
 
 Sends --requests searches, --concurrency at a time (all at once by default), over plain
 HTTP/1.1 connections to 127.0.0.1: by-index searches (random rows, seeded) and, with
---upload FILE, every --upload-every-th request an image upload. Every request must answer
-200 with --k results; anything else is counted as an error. Bounded in count and time.
+--upload FILE, every --upload-every-th request an image upload; with --large-upload FILE,
+every --large-every-th request uploads that (large) image instead, and small and large
+uploads get their own p50/p99. Every request must answer 200 with --k results; anything else
+is counted as an error. Bounded in count and time.
 Standard library only.
 """
 
@@ -54,6 +56,8 @@ async def main():
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--upload", help="a JPEG or PNG to upload in some of the requests")
     parser.add_argument("--upload-every", type=int, default=4, help="every Nth request uploads (with --upload)")
+    parser.add_argument("--large-upload", help="a large JPEG or PNG to upload in some of the requests")
+    parser.add_argument("--large-every", type=int, default=2, help="every Nth request uploads the large image")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=120, help="seconds per request")
     args = parser.parse_args()
@@ -69,11 +73,13 @@ async def main():
         sys.exit(f"/api/info answered {status}: {info[:200]!r}")
     count = json.loads(info)["count"]
     image = open(args.upload, "rb").read() if args.upload else None
-    content_type = "image/png" if image and image[:4] == b"\x89PNG" else "image/jpeg"
+    large = open(args.large_upload, "rb").read() if args.large_upload else None
     rng = random.Random(args.seed)
     plan = []
     for i in range(args.requests):
-        if image is not None and i % args.upload_every == 0:
+        if large is not None and i % args.large_every == 0:
+            plan.append(("POST large", f"/api/search?k={args.k}", large))
+        elif image is not None and i % args.upload_every == 0:
             plan.append(("POST", f"/api/search?k={args.k}", image))
         else:
             plan.append(("GET", f"/api/search?index={rng.randrange(count)}&k={args.k}", None))
@@ -85,7 +91,8 @@ async def main():
         async with gate:
             start = time.perf_counter()
             try:
-                status, payload = await request(host, port, method, path, body, content_type, args.timeout)
+                content_type = "image/png" if body and body[:4] == b"\x89PNG" else "image/jpeg"
+                status, payload = await request(host, port, method.split()[0], path, body, content_type, args.timeout)
                 elapsed = time.perf_counter() - start
                 answer = json.loads(payload) if status == 200 else None
                 if status != 200 or len(answer["results"]) != args.k:
@@ -107,7 +114,7 @@ async def main():
     print(f"{args.requests} searches, {args.concurrency} concurrent, k={args.k}, index of {count}: "
           f"{len(latencies)} ok, {len(errors)} errors, {wall:.2f} s wall, {args.requests / wall:.0f} requests/s")
     print(f"latency all:     p50 {percentile(every, 0.5):8.1f} ms   p99 {percentile(every, 0.99):8.1f} ms")
-    for method, name in (("GET", "by index"), ("POST", "uploads")):
+    for method, name in (("GET", "by index"), ("POST", "uploads"), ("POST large", "large")):
         part = [t for m, t in latencies if m == method]
         if part:
             print(f"latency {name:8} p50 {percentile(part, 0.5):8.1f} ms   p99 {percentile(part, 0.99):8.1f} ms  ({len(part)})")

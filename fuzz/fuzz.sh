@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer, swiftc -sanitize=fuzzer,address) of the parsers that
-# read outside input: the pickle reader, .npy, JPEG/PNG decoding and multipart bodies.
+# read outside input: the pickle reader, .npy, JPEG/PNG decoding, multipart bodies, index
+# descriptions, the command-line specs (shards, re-rankings), the map files and the re-ranking cache.
 #
-#   fuzz/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default 180 s; targets pickle npy image multipart)
+#   fuzz/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+#     (default 180 s; targets pickle npy image multipart description spec map rerank-cache)
 #
 # Builds each harness with the project's own sources (not through SwiftPM, which cannot
 # add the fuzzer runtime), runs it single-process (about one core) from the seeds in
@@ -12,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-180}
 shift || true
-TARGETS=("${@:-pickle npy image multipart}")
+TARGETS=("${@:-pickle npy image multipart description spec map rerank-cache}")
 TARGETS=(${TARGETS[@]})
 BUILD=.build/fuzz
 mkdir -p "$BUILD"
@@ -25,16 +27,55 @@ module() { # name output-dir sources...
         -I "$BUILD" -o "$BUILD/$name.o" "$@"
 }
 
+# A C target compiled with coverage and given the module map SwiftPM would make for it.
+c_module() { # name compiler include-dir sources...
+    local name=$1 compiler=$2 include=$3; shift 3
+    mkdir -p "$BUILD/$name"
+    printf 'module %s {\n    header "%s/%s/%s.h"\n    export *\n}\n' "$name" "$PWD" "$include" "$name" >"$BUILD/$name/module.modulemap"
+    for source in "$@"; do
+        "$compiler" -fsanitize=fuzzer-no-link,address -O1 -g -c -I "$include" -I Sources/CFAISS/shim "$source" \
+            -o "$BUILD/$name-$(basename "${source%.*}").o"
+    done
+}
+
+# The whole of Common and VectorSearch (with CKernels and the FAISS bridge), for the targets
+# that reach the re-ranking pipeline.
+vector_search() {
+    c_module CKernels clang Sources/CKernels/include Sources/CKernels/*.c
+    c_module CFAISS clang++ Sources/CFAISS/include Sources/CFAISS/FAISSBridge.cpp
+    module Common "${C_MODULES[@]}" Sources/Common/*.swift
+    module VectorSearch "${C_MODULES[@]}" $(find Sources/VectorSearch -name '*.swift')
+}
+C_MODULES=(-I "$BUILD/CKernels" -I "$BUILD/CFAISS" -I Sources/CBLAS -I Sources/CLibZ -I Sources/COpenSSL)
+VECTOR_SEARCH_LINK=(-lfaiss -lgomp -lstdc++ -lopenblas -lz -lcrypto)
+
 build() {
     local target=$1
     case $target in
+    description | spec)
+        vector_search
+        local harness=fuzz/harnesses/$([ "$target" = description ] && echo DescriptionFuzz || echo SpecFuzz).swift
+        swiftc "${FLAGS[@]}" -I "$BUILD" "${C_MODULES[@]}" "$harness" "$BUILD"/{Common,VectorSearch}.o \
+            "$BUILD"/CKernels-*.o "$BUILD"/CFAISS-*.o "${VECTOR_SEARCH_LINK[@]}" -o "$BUILD/fuzz-$target"
+        ;;
+    rerank-cache)
+        vector_search
+        swiftc "${FLAGS[@]}" -module-name RerankCacheFuzz -I "$BUILD" "${C_MODULES[@]}" \
+            fuzz/harnesses/RerankCacheFuzz.swift Sources/SearchService/RerankingCache.swift "$BUILD"/{Common,VectorSearch}.o \
+            "$BUILD"/CKernels-*.o "$BUILD"/CFAISS-*.o "${VECTOR_SEARCH_LINK[@]}" -o "$BUILD/fuzz-$target"
+        ;;
+    map)
+        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy,RegularFile}.swift
+        swiftc "${FLAGS[@]}" -module-name MapFuzz -I "$BUILD" fuzz/harnesses/MapFuzz.swift Sources/SearchService/CollectionMap.swift \
+            "$BUILD/Common.o" -o "$BUILD/fuzz-$target"
+        ;;
     pickle | npy)
-        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy}.swift
+        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy,RegularFile}.swift
         local harness=fuzz/harnesses/$([ "$target" = pickle ] && echo PickleFuzz || echo NPYFuzz).swift
         swiftc "${FLAGS[@]}" -I "$BUILD" "$harness" "$BUILD/Common.o" -o "$BUILD/fuzz-$target"
         ;;
     image)
-        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy}.swift
+        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy,RegularFile}.swift
         mkdir -p "$BUILD/CImageCodecs"
         printf 'module CImageCodecs {\n    header "%s/Sources/CImageCodecs/include/CImageCodecs.h"\n    export *\n}\n' "$PWD" \
             >"$BUILD/CImageCodecs/module.modulemap"

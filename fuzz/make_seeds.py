@@ -3,8 +3,11 @@
 Run with the project's Python: .venv/bin/python fuzz/make_seeds.py
 """
 
+import hashlib
 import io
+import json
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +58,54 @@ def main():
             b"\x89PNG\r\n--x\r\n--xyz--\r\n")
     save("multipart", "form.txt", b"xyz\n" + body)
     save("multipart", "empty.txt", b"b\n--b--\r\n")
+
+    description = {"data": "images", "split": "train", "limit": 40, "augmentations": {"copies": 2, "seed": 3},
+                   "model": "resnet18", "weights": "random", "seed": 0, "preset": "cifar", "inputSize": 32,
+                   "normalized": True, "rerank": "dba-10-3+qe-10-3+kr-20-6-0.3", "shard": "1/4", "precision": "fp32",
+                   "structure": "Flat", "searchParameters": {"nprobe": 8}}
+    save("description", "full.json", json.dumps(description).encode())
+    save("description", "minimal.json", b'{"split":"train","weights":"random","seed":0,"preset":"cifar","normalized":true}')
+    save("description", "whiten.json", json.dumps(dict(description, rerank="whiten-8+qe-2-0", shard=None)).encode())
+
+    for name, text in [("shard.txt", "2/4"), ("recommended.txt", "dba-10-3+qe-10-3+kr-20-6-0.3"),
+                       ("whiten.txt", "whiten-8+qe-2-3"), ("none.txt", "none"), ("kr.txt", "kr-5-2-0.5")]:
+        save("spec", name, text.encode())
+
+    def npy(array):
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        return buffer.getvalue()
+
+    def framed(*parts):
+        return b"".join(struct.pack("<H", len(part)) + part for part in parts)
+
+    layout = npy(np.arange(24, dtype=np.float32).reshape(12, 2))
+    save("map", "layout.bin", struct.pack("<H", len(layout)) + layout)
+    save("map", "layout-clusters.bin", struct.pack("<H", len(layout)) + layout + npy(np.arange(12, dtype=np.int64) % 4))
+
+    # The re-ranking cache of RerankCacheFuzz.swift's 12 rows for dba-3-3+kr-4-2-0.3: the
+    # leave-one-out 4 nearest before and after the database-side augmentation.
+    rows = np.cos(np.arange(48) * 0.83).astype(np.float32).reshape(12, 4)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+
+    def nearest(points, k):
+        similarities = points @ points.T
+        np.fill_diagonal(similarities, -np.inf)
+        ids = np.argsort(-similarities, axis=1, kind="stable")[:, :k]
+        return ids, np.take_along_axis(similarities, ids, axis=1).astype(np.float32)
+
+    ids0, sims0 = nearest(rows, 4)
+    weights = np.maximum(sims0[:, :3], 0) ** 3
+    expanded = rows + (weights[:, :, None] * rows[ids0[:, :3]]).sum(axis=1)
+    expanded = (expanded / np.linalg.norm(expanded, axis=1, keepdims=True)).astype(np.float32)
+    ids1, sims1 = nearest(expanded, 4)
+    ids = np.concatenate([ids0.ravel(), ids1.ravel()]).astype(np.int64)
+    similarities = np.stack([sims0, sims1]).astype(np.float32)
+    header = {"pipeline": "dba-3-3+kr-4-2-0.3", "indexSHA256": hashlib.sha256(b"fuzz index").hexdigest(),
+              "searches": 2, "rows": 12, "k": 4,
+              "arraysSHA256": hashlib.sha256(ids.tobytes() + similarities.tobytes()).hexdigest()}
+    save("rerank-cache", "saved.bin", framed(json.dumps(header).encode(), npy(ids), npy(similarities)))
+    save("rerank-cache", "other-k.bin", framed(json.dumps(dict(header, k=3)).encode(), npy(ids[:72]), npy(similarities[:, :, :3])))
 
 
 if __name__ == "__main__":

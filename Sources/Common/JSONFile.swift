@@ -10,7 +10,11 @@ public enum JSONFile {
     /// what the file should be ("index description") in the messages.
     public static func read<T: Decodable>(_ type: T.Type, from path: String, kind: String) throws -> T? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let bytes = try RegularFile.contents(path, maxBytes: maximumBytes, kind: kind)
+        return try decode(type, from: RegularFile.contents(path, maxBytes: maximumBytes, kind: kind), path: path, kind: kind)
+    }
+
+    /// `bytes` (the file at `path`, named in messages) decoded as `T`.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String, kind: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let error as DecodingError {

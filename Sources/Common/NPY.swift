@@ -94,10 +94,11 @@ public enum NPY {
         return Array(dtype: header.dtype, shape: header.shape, payload: payload)
     }
 
-    /// Decodes `.npy` bytes; `path` only names the source in errors.
-    public static func decode(_ data: Data, path: String) throws -> Array {
+    /// Decodes `.npy` bytes that must hold what `expected` asks; `path` only names the source in errors.
+    public static func decode(_ data: Data, path: String, expected: Expected? = nil) throws -> Array {
         let bytes = [UInt8](data)
         let header = try Header(bytes, path: path)
+        try expected?.check(header, path: path)
         try header.checkLength(bytes.count, path: path)
         return Array(
             dtype: header.dtype, shape: header.shape,

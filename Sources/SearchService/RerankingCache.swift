@@ -8,9 +8,9 @@ import VectorSearch
 /// Three files, written together: `<index>.rerank.json` (the pipeline, the index file's
 /// SHA-256 and the lists' shape), `<index>.rerank-ids.npy` (int64) and
 /// `<index>.rerank-similarities.npy` (float32). Saved lists are used only when they were made
-/// for this pipeline from this index file, have the shape the pipeline needs, and agree with
-/// the rows they list (`Neighbors.agrees(withRowsOf:)`); any other lists are searched again
-/// and replaced.
+/// for this pipeline from this index file, have the shape the pipeline needs, still have the
+/// SHA-256 they were saved with, and agree with the rows they list
+/// (`Neighbors.agrees(withRowsOf:)`); any other lists are searched again and replaced.
 struct RerankingCache {
     /// What the saved lists were made from and their shape.
     struct Header: Codable, Equatable {
@@ -20,6 +20,16 @@ struct RerankingCache {
         var searches: Int
         var rows: Int
         var k: Int
+        /// SHA-256 of the ids' then the similarities' element bytes, as saved.
+        var arraysSHA256: String
+    }
+
+    /// The SHA-256 of the ids' and then the similarities' element bytes.
+    static func arraysDigest(ids: NPY.Array, similarities: NPY.Array) -> String {
+        let digest = Digest(.sha256)
+        digest.update(ids.payload)
+        digest.update(similarities.payload)
+        return digest.hexDigest()
     }
 
     let indexPath: String
@@ -61,10 +71,12 @@ struct RerankingCache {
         let k = pipeline.databaseNeighbors, searches = pipeline.databaseSearches
         guard searches > 0, k < rows,
             let header = try? JSONFile.read(Header.self, from: headerPath, kind: "re-ranking cache header"),
-            header == Header(pipeline: pipeline.description, indexSHA256: indexSHA256, searches: searches, rows: rows, k: k),
+            header.pipeline == pipeline.description, header.indexSHA256 == indexSHA256, header.searches == searches,
+            header.rows == rows, header.k == k,
             let ids = try? NPY.read(idsPath, expected: NPY.Expected(.int64, shape: [searches * rows * k], meaning: "ids")),
             let similarities = try? NPY.read(
-                similaritiesPath, expected: NPY.Expected(.float32, shape: [searches, rows, k], meaning: "similarities"))
+                similaritiesPath, expected: NPY.Expected(.float32, shape: [searches, rows, k], meaning: "similarities")),
+            header.arraysSHA256 == Self.arraysDigest(ids: ids, similarities: similarities)
         else { return nil }
         let allIDs = ids.ints, allSimilarities = similarities.floats
         let size = rows * k
@@ -78,14 +90,17 @@ struct RerankingCache {
     /// Writes `lists` (equal shapes) and their header as one unit.
     func save(_ lists: [Neighbors], indexSHA256: String) throws {
         guard let first = lists.first else { return }
+        let ids = NPY.encode(lists.flatMap(\.ids))
+        let similarities = NPY.encode(lists.flatMap(\.distances), shape: [lists.count, first.queries, first.k])
         let header = Header(
-            pipeline: pipeline.description, indexSHA256: indexSHA256, searches: lists.count, rows: first.queries, k: first.k)
+            pipeline: pipeline.description, indexSHA256: indexSHA256, searches: lists.count, rows: first.queries, k: first.k,
+            arraysSHA256: Self.arraysDigest(
+                ids: try NPY.decode(ids, path: idsPath), similarities: try NPY.decode(similarities, path: similaritiesPath)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.writeSet(primary: headerPath) { files in
-            try files.add(NPY.encode(lists.flatMap(\.ids)), to: idsPath)
-            try files.add(
-                NPY.encode(lists.flatMap(\.distances), shape: [lists.count, first.queries, first.k]), to: similaritiesPath)
+            try files.add(ids, to: idsPath)
+            try files.add(similarities, to: similaritiesPath)
             try files.add(try encoder.encode(header), to: headerPath)
         }
     }

@@ -94,9 +94,13 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     /// The description beside `indexPath`, or nil when there is none.
     public static func read(forIndex indexPath: String) throws -> IndexDescription? {
         let path = path(forIndex: indexPath)
-        guard let description = try JSONFile.read(IndexDescription.self, from: path, kind: "index description") else {
-            return nil
-        }
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try decode(RegularFile.contents(path, maxBytes: JSONFile.maximumBytes, kind: "index description"), path: path)
+    }
+
+    /// The description in `bytes` (the file at `path`, named in messages), its values checked.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> IndexDescription {
+        let description = try JSONFile.decode(IndexDescription.self, from: bytes, path: path, kind: "index description")
         try description.check(path: path)
         return description
     }

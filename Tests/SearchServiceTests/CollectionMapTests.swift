@@ -62,6 +62,23 @@ final class CollectionMapTests: XCTestCase {
         }
     }
 
+    func testWebClientsSeeFileNamesButNeverTheServersFolders() async throws {
+        let engine = try await Fixtures.engine()
+        let map = try CollectionMap(xy: Self.xy, clusters: nil, source: "/srv/private/outputs/tsne-train.npy")
+        try await Application(router: SearchAPI.router(engine: engine, map: map)).test(.router) { client in
+            for uri in ["/api/info", "/"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    let body = String(decoding: response.body.readableBytesView, as: UTF8.self)
+                    XCTAssertTrue(body.contains("tsne-train.npy"), uri)
+                    XCTAssertFalse(body.contains("/srv/private"), "\(uri): \(body.prefix(300))")
+                }
+            }
+        }
+        XCTAssertEqual(SearchSetup.publicName("/srv/models/lite0.pth"), "lite0.pth")
+        XCTAssertEqual(SearchSetup.publicName("../weights/r18.safetensors"), "r18.safetensors")
+        XCTAssertEqual(SearchSetup.publicName("random weights (seed 7)"), "random weights (seed 7)")
+    }
+
     func testMapRouteSendsFloat32PointsThenClassesThenClusters() async throws {
         let engine = try await Fixtures.engine()
         let map = try CollectionMap(xy: Self.xy, clusters: Self.clusters, source: "fixture.npy")

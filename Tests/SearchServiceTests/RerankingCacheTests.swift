@@ -97,15 +97,26 @@ final class RerankingCacheTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path + ".rerank-ids.npy")).count, ids.count)
     }
 
-    /// Rewrites the saved lists at `path` with `change` applied to the ids and similarities.
-    private func damage(_ path: String, _ change: (inout [Int], inout [Float]) -> Void) throws {
+    /// Rewrites the saved lists at `path` with `change` applied to the ids and similarities and,
+    /// when `rehash`, the header's digest of the arrays to match, so that only the lists'
+    /// consistency with the rows can tell the damage.
+    private func damage(_ path: String, rehash: Bool, _ change: (inout [Int], inout [Float]) -> Void) throws {
         var ids = try NPY.read(path + ".rerank-ids.npy").ints
         let similarities = try NPY.read(path + ".rerank-similarities.npy")
         var values = similarities.floats
         change(&ids, &values)
-        try Data(NPY.encode(ids)).write(to: URL(fileURLWithPath: path + ".rerank-ids.npy"))
-        try Data(NPY.encode(values, shape: similarities.shape))
-            .write(to: URL(fileURLWithPath: path + ".rerank-similarities.npy"))
+        let idsFile = NPY.encode(ids), similaritiesFile = NPY.encode(values, shape: similarities.shape)
+        try idsFile.write(to: URL(fileURLWithPath: path + ".rerank-ids.npy"))
+        try similaritiesFile.write(to: URL(fileURLWithPath: path + ".rerank-similarities.npy"))
+        guard rehash else { return }
+        let digest = Digest(.sha256)
+        digest.update(try NPY.decode(idsFile, path: "ids").payload)
+        digest.update(try NPY.decode(similaritiesFile, path: "similarities").payload)
+        let header = try String(contentsOfFile: path + ".rerank.json", encoding: .utf8)
+        try header.replacingOccurrences(
+            of: #""arraysSHA256" : "[0-9a-f]*""#, with: "\"arraysSHA256\" : \"\(digest.hexDigest())\"",
+            options: .regularExpression
+        ).write(toFile: path + ".rerank.json", atomically: true, encoding: .utf8)
     }
 
     func testDamagedArraysBehindAGoodHeaderAreSearchedAgainAndReplaced() throws {
@@ -121,10 +132,14 @@ final class RerankingCacheTests: XCTestCase {
             ("ids of one row swapped", { ids, _ in ids.swapAt(6, 7) }),
         ]
         for (name, change) in damages {
-            try damage(path, change)
-            XCTAssertEqual(try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index), fresh, name)
-            XCTAssertEqual(
-                try Data(contentsOf: URL(fileURLWithPath: path + ".rerank-similarities.npy")), good, "\(name): not replaced")
+            for rehash in [false, true] {
+                try damage(path, rehash: rehash, change)
+                XCTAssertEqual(
+                    try results(try RerankedIndex(pipeline: pipeline, index: index, path: path), index), fresh, name)
+                XCTAssertEqual(
+                    try Data(contentsOf: URL(fileURLWithPath: path + ".rerank-similarities.npy")), good,
+                    "\(name), rehashed \(rehash): not replaced")
+            }
         }
     }
 

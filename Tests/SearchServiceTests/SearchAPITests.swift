@@ -127,6 +127,25 @@ final class SearchAPITests: XCTestCase {
         }
     }
 
+    func testUploadsAreLargeByTheirDeclaredPixelsAndAnswerOnEitherLane() async throws {
+        let engine = try await Fixtures.engine(limits: SearchLimits(largeUploadPixels: 16 * 16))
+        let small = PNGEncoder.encode(Fixtures.image(color: Fixtures.color(4), width: 16, height: 16))
+        let large = PNGEncoder.encode(Fixtures.image(color: Fixtures.color(4), width: 17, height: 16))
+        XCTAssertFalse(engine.isLargeUpload(small))
+        XCTAssertTrue(engine.isLargeUpload(large))
+        XCTAssertFalse(engine.isLargeUpload([0x89, 0x50, 0x4E, 0x47]), "no readable header: the small lane fails it fast")
+        try await app(engine).test(.router) { client in
+            for png in [small, large] {
+                try await client.execute(
+                    uri: "/api/search?k=1", method: .post, headers: [.contentType: "image/png"], body: ByteBuffer(bytes: png)
+                ) { response in
+                    XCTAssertEqual(response.status, .ok)
+                    XCTAssertEqual(try decodeJSON(SearchResponse.self, response).results.first?.id, 4)
+                }
+            }
+        }
+    }
+
     func testUploadWithoutAnEmbedderIsUnavailable() async throws {
         let png = try Fixtures.png(row: 1)
         try await app(try await Fixtures.engine(withModel: false)).test(.router) { client in
