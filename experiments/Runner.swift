@@ -153,8 +153,16 @@ struct Experiments: AsyncParsableCommand {
         try report.write(to: path)
         log("wrote \(path)")
         guard failures.isEmpty else {
-            throw ValidationError("experiment \(failures.joined(separator: ", ")) failed (see above and \(path))")
+            throw ExperimentsFailed(numbers: failures, report: path)
         }
+    }
+
+    /// Experiments that failed in a run: not a usage error, so no usage is printed and the exit status is 1.
+    struct ExperimentsFailed: Error, CustomStringConvertible {
+        let numbers: [String]
+        let report: String
+
+        var description: String { "experiment \(numbers.joined(separator: ", ")) failed (see above and \(report))" }
     }
 
     /// Creates `folder` if needed and checks that files can be written there, before any work starts.

@@ -22,6 +22,9 @@ enum CommandRunner {
 
     /// Runs `executable` with `arguments` in `folder`, waiting for it to end; a run still going
     /// after `timeout` seconds (a hang) is terminated, which shows as a signal.
+    ///
+    /// Output goes to two files read after the exit, so a child filling one stream while the
+    /// other is being read can never block (as two pipes read one after the other could).
     static func run(_ executable: String, _ arguments: [String], in folder: String, timeout: Double = 300) throws
         -> CommandOutcome
     {
@@ -29,22 +32,26 @@ enum CommandRunner {
         process.executableURL = productsFolder.appendingPathComponent(executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let out = Pipe()
-        let err = Pipe()
+        let streams = FileManager.default.temporaryDirectory.appendingPathComponent("pic2vec-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: streams, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: streams) }
+        let outURL = streams.appendingPathComponent("stdout"), errURL = streams.appendingPathComponent("stderr")
+        for url in [outURL, errURL] { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let pid = process.processIdentifier
         let watchdog = DispatchWorkItem { kill(pid, SIGTERM) }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog)
-        defer { watchdog.cancel() }
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        watchdog.cancel()
+        try out.close()
+        try err.close()
         return CommandOutcome(
             status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
-            stdout: String(decoding: stdoutData, as: UTF8.self),
-            stderr: String(decoding: stderrData, as: UTF8.self))
+            stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 
     /// Writes `perClass` PNGs of 32x32 for each of `classes` classes under `folder/<split>/<class>/`:

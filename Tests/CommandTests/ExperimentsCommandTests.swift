@@ -44,4 +44,15 @@ final class ExperimentsCommandTests: XCTestCase {
         XCTAssertNotEqual(unknown.status, 0)
         XCTAssertTrue(unknown.stderr.contains("unknown experiment 99"), unknown.stderr)
     }
+
+    func testAFailedExperimentIsAnErrorNotAUsageError() throws {
+        let folder = try temporaryFolder()
+        try CommandRunner.makeImageFolder(folder + "/data", classes: 2, perClass: 3, split: "train")
+        // Six images cannot make experiment 06's ten clusters.
+        let outcome = try CommandRunner.run("Experiments", ["6", "--data", "data", "--weights", "random"], in: folder)
+        XCTAssertEqual(outcome.status, 1, outcome.stderr)
+        XCTAssertTrue(outcome.stderr.contains("experiment 06 failed"), outcome.stderr)
+        XCTAssertFalse(outcome.stderr.contains("USAGE"), "a failed experiment is not a usage error: \(outcome.stderr)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/outputs/report.md"), "the report says what failed")
+    }
 }
