@@ -4,7 +4,8 @@ Sends --requests searches, --concurrency at a time (all at once by default), ove
 HTTP/1.1 connections to 127.0.0.1: by-index searches (random rows, seeded) and, with
 --upload FILE, every --upload-every-th request an image upload; with --large-upload FILE,
 every --large-every-th request uploads that (large) image instead, and small and large
-uploads get their own p50/p99. Every request must answer 200 with --k results; anything else
+uploads get their own p50/p99; --others-after S starts the other requests S seconds into the
+burst of large ones. Every request must answer 200 with --k results; anything else
 is counted as an error. Bounded in count and time.
 Standard library only.
 """
@@ -58,6 +59,8 @@ async def main():
     parser.add_argument("--upload-every", type=int, default=4, help="every Nth request uploads (with --upload)")
     parser.add_argument("--large-upload", help="a large JPEG or PNG to upload in some of the requests")
     parser.add_argument("--large-every", type=int, default=2, help="every Nth request uploads the large image")
+    parser.add_argument("--others-after", type=float, default=0,
+                        help="seconds the other requests wait after the large uploads start (a burst they arrive into)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=120, help="seconds per request")
     args = parser.parse_args()
@@ -88,6 +91,8 @@ async def main():
     latencies, errors = [], []
 
     async def one(method, path, body):
+        if method != "POST large":
+            await asyncio.sleep(args.others_after)
         async with gate:
             start = time.perf_counter()
             try:

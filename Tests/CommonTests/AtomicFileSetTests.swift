@@ -67,7 +67,11 @@ final class AtomicFileSetTests: XCTestCase {
 
     /// Files past 2 GiB (a million 1280-d embeddings are 5 GB) keep every byte: one `write`
     /// moves at most 0x7ffff000 bytes on Linux, and Foundation's `createFile` got the rest wrong.
+    /// It writes 2.2 GB, so it runs only when asked for (`PIC2VEC_LARGE_TESTS=1 swift test`).
     func testFilesLargerThan2GiBAreWrittenWhole() throws {
+        guard ProcessInfo.processInfo.environment["PIC2VEC_LARGE_TESTS"] == "1" else {
+            throw XCTSkip("writes and reads 2.2 GB: run with PIC2VEC_LARGE_TESTS=1")
+        }
         let folder = try temporaryFolder()
         let count = 2_200_000_000
         var data = Data(count: count)
