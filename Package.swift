@@ -47,7 +47,13 @@ let package = Package(
             name: "Networks", dependencies: ["Common", "ImageData", "CBLAS", "CKernels", "ZIPFoundation"]),
         .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS", "CKernels"]),
         .target(name: "Evaluation", dependencies: ["Common"]),
-        .target(name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // t-SNE's gradient loops run unchecked in release builds only; debug builds (the tests)
+        // are optimized but keep every bounds and overflow check.
+        .target(
+            name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"],
+            swiftSettings: [
+                .unsafeFlags(["-Ounchecked"], .when(configuration: .release)), .unsafeFlags(["-O"], .when(configuration: .debug)),
+            ]),
         .target(name: "Plots", dependencies: ["Common", "CCairo"]),
         .target(name: "LabReport", dependencies: ["Common"]),
         .target(

@@ -9,7 +9,9 @@ import VectorSearch
 /// What every experiment shares: options, data, output folders, the artifact cache.
 ///
 /// Expensive inputs (data sets, embeddings) are loaded once per run and cached on disk
-/// under the output folder, keyed by what they were made from.
+/// under the output folder, keyed by what they were made from. Unchecked: the runner runs the
+/// experiments one after another on one task, and an experiment fills the caches from that
+/// task, so they are never touched by two threads at once.
 final class Context: @unchecked Sendable {
     let options: RunOptions
     let cache: ArtifactCache

@@ -4,7 +4,8 @@ import Foundation
 /// A running SHA-256 or MD5 digest, computed by OpenSSL's libcrypto.
 ///
 /// Owns one `EVP_MD_CTX`, freed in `deinit`. A reference type: the context is state that
-/// must not be copied, so two names for one `Digest` feed the same hash.
+/// must not be copied, so two names for one `Digest` feed the same hash. Unchecked: a digest
+/// is fed by one thread at a time (nothing here shares one between tasks while it is fed).
 public final class Digest: @unchecked Sendable {
     /// The hash functions this project uses.
     public enum Algorithm: Sendable {

@@ -13,7 +13,8 @@ public struct PickleError: Error, CustomStringConvertible {
 ///
 /// Lists, dicts and objects are reference boxes, as in Python, so that a memoized value
 /// that is later filled (`APPENDS`, `SETITEMS`, `BUILD`) is the same value everywhere it
-/// is referenced.
+/// is referenced. Unchecked: the boxes are mutated only by the reader that builds the value,
+/// on one thread, before the value is returned; afterwards they are only read.
 public enum PickleValue: @unchecked Sendable {
     case none
     case bool(Bool)

@@ -21,7 +21,7 @@ final class InterpolatedRepulsion {
     let threads: Int
 
     private var fft: FFT?
-    private var buffers: [UnsafeMutablePointer<Float>] = []
+    private var buffers: [ScratchBuffer<Float>] = []
     /// Boxes per axis and their width, kept across calls while the points fit.
     private var intervals = 0
     private var boxWidth: Float = 0
@@ -40,10 +40,6 @@ final class InterpolatedRepulsion {
         self.minimumIntervals = minimumIntervals
         self.intervalWidth = intervalWidth
         self.threads = threads
-    }
-
-    deinit {
-        for buffer in buffers { buffer.deallocate() }
     }
 
     /// Writes `sum_j w_ij^2 (y_i - y_j)` for every point into `forces` (`n * 2`, interleaved) and returns `Z`.
@@ -72,8 +68,8 @@ final class InterpolatedRepulsion {
         let (size, pitch) = (fft.n, Self.pitch(fft.n))
         let g = 3 * intervals
         locate(y, low: low, boxWidth: boxWidth, intervals: intervals)
-        let (aRe, aIm, atRe, atIm) = (buffers[4], buffers[5], buffers[6], buffers[7])
-        let (bRe, bIm, btRe, btIm) = (buffers[8], buffers[9], buffers[10], buffers[11])
+        let (aRe, aIm, atRe, atIm) = (buffers[4].base, buffers[5].base, buffers[6].base, buffers[7].base)
+        let (bRe, bIm, btRe, btIm) = (buffers[8].base, buffers[9].base, buffers[10].base, buffers[11].base)
         spread(y, grid: g, size: size, pitch: pitch, into: [aRe, aIm, bRe, bIm])
         forward(fft, re: aRe, im: aIm, tRe: atRe, tIm: atIm, nonzero: g)
         forward(fft, re: bRe, im: bIm, tRe: btRe, tIm: btIm, nonzero: g)
@@ -95,18 +91,13 @@ final class InterpolatedRepulsion {
         let pitch = Self.pitch(size)
         if fft?.n != size {
             fft = FFT(n: size)
-            for buffer in buffers { buffer.deallocate() }
-            buffers = (0..<14).map { _ in
-                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: size * pitch)
-                buffer.initialize(repeating: 0, count: size * pitch)
-                return buffer
-            }
+            buffers = (0..<14).map { _ in ScratchBuffer(repeating: 0, count: size * pitch) }
         }
         guard let fft else { preconditionFailure("no FFT plan for length \(size)") }
         // Kernel on the circulant grid: offsets 0..<g, then -(g-1)...-1 at the end of each axis.
         let g = 3 * intervals
         let spacing = Double(boxWidth) / 3
-        let (kRe, kIm, ktRe, ktIm) = (buffers[0], buffers[1], buffers[2], buffers[3])
+        let (kRe, kIm, ktRe, ktIm) = (buffers[0].base, buffers[1].base, buffers[2].base, buffers[3].base)
         kRe.update(repeating: 0, count: size * pitch)
         kIm.update(repeating: 0, count: size * pitch)
         for i in 0..<size {
@@ -275,7 +266,7 @@ final class InterpolatedRepulsion {
     private func columns(
         _ fft: FFT, re: UnsafeMutablePointer<Float>, im: UnsafeMutablePointer<Float>, columns count: Int, inverse: Bool
     ) {
-        let (workRe, workIm) = (SharedPointer(buffers[12]), SharedPointer(buffers[13]))
+        let (workRe, workIm) = (buffers[12], buffers[13])
         let (r, i) = (SharedPointer(re), SharedPointer(im))
         forEachChunk((count + 7) / 8, chunks: threads, threads: threads) { _, groups in
             guard !groups.isEmpty else { return }

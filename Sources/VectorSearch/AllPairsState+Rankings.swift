@@ -11,13 +11,10 @@ import Common
 extension AllPairsState {
     /// Sets per-row thresholds and candidate buffers.
     func prepareRankings(groups: [Int], sampleSeed: UInt64, sampleSize: Int, capacityScale: Double, threads: Int) {
-        let groupPointer = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         let codes = Dictionary(uniqueKeysWithValues: Set(groups).sorted().enumerated().map { ($1, Int32($0)) })
+        let groupPointer = ScratchBuffer(groups.map { codes[$0] ?? 0 })
         var sizes = [Int](repeating: 0, count: codes.count)
-        for i in 0..<n {
-            groupPointer[i] = codes[groups[i]] ?? 0
-            sizes[Int(groupPointer[i])] += 1
-        }
+        for i in 0..<n { sizes[Int(groupPointer[i])] += 1 }
         group = groupPointer
         var generator = SeededGenerator(seed: sampleSeed)
         let sample = Array((0..<n).shuffled(using: &generator).prefix(min(sampleSize, max(256, n / 8))))
@@ -45,7 +42,7 @@ extension AllPairsState {
             candidateCapacity[q] = Int32(max(expected[q], Int(rankedLength[q]) + 1))
             total += expected[q]
         }
-        candidates = .allocate(capacity: max(total, 1))
+        candidates = ScratchBuffer(repeating: 0, count: total)
         for q in 0..<n { filter[q] = max(filter[q], rankingThreshold[q]) }
     }
 
@@ -90,11 +87,7 @@ extension AllPairsState {
 
     /// Sorts each row's candidates and keeps the same-group flags of its `R` nearest.
     func finishRankings(groups: [Int], threads: Int) -> GroupRankings {
-        guard let groupBase = group, let candidateBase = candidates else {
-            return GroupRankings(starts: [], lengths: [], words: [])
-        }
-        let group = SharedPointer(groupBase)
-        let candidates = SharedPointer(candidateBase)
+        guard let group, let candidates else { return GroupRankings(starts: [], lengths: [], words: []) }
         var sizes = [Int: Int]()
         for g in groups { sizes[g, default: 0] += 1 }
         let lengths = groups.map { (sizes[$0] ?? 1) - 1 }

@@ -19,29 +19,29 @@ final class AllPairsState: @unchecked Sendable {
     /// The rows packed once as the right-hand side of `rn_gemm` (see `rn_pack_transposed`):
     /// every tile's columns are a slice of it, so no tile packs anything.
     let packedRows: ScratchBuffer<Float>
-    let bias: UnsafeMutablePointer<Float>
+    let bias: ScratchBuffer<Float>
     let scale: Float
     /// The level of the tile scan.
     let level: SIMDLevel
     /// Each row's accepted (key, id) pairs packed as `packNearest` values, `2k` slots a row:
     /// when a row's slots are full its k smallest are kept and its threshold drops to the
     /// largest of them (an append is cheaper than a heap update; each compaction is linear).
-    let nearest: UnsafeMutablePointer<UInt64>
-    let nearestCount: UnsafeMutablePointer<Int32>
+    let nearest: ScratchBuffer<UInt64>
+    let nearestCount: ScratchBuffer<Int32>
     /// Keys below this join a row's nearest (infinity until its first compaction).
-    let nearestThreshold: UnsafeMutablePointer<Float>
+    let nearestThreshold: ScratchBuffer<Float>
     /// The largest key a row still accepts: max(nearest threshold, ranking threshold).
-    let filter: UnsafeMutablePointer<Float>
+    let filter: ScratchBuffer<Float>
     /// Ranking candidates: keys below `rankingThreshold[q]`, packed with a same-group bit.
-    let rankingThreshold: UnsafeMutablePointer<Float>
-    var group: UnsafeMutablePointer<Int32>?
-    var candidates: UnsafeMutablePointer<UInt32>?
+    let rankingThreshold: ScratchBuffer<Float>
+    var group: ScratchBuffer<Int32>?
+    var candidates: ScratchBuffer<UInt32>?
     var candidateStart: [Int] = []
     var candidateCapacity: [Int32] = []
     /// `R` per row: how many nearest others its ranking holds.
     var rankedLength: [Int32] = []
     /// Candidates stored per row.
-    let candidateCount: UnsafeMutablePointer<Int32>
+    let candidateCount: ScratchBuffer<Int32>
 
     init(points: Matrix, metric: Metric, k: Int, level: SIMDLevel, threads: Int) {
         self.level = level
@@ -52,29 +52,14 @@ final class AllPairsState: @unchecked Sendable {
         values = points.values
         packedRows = Self.packTransposed(points, threads: threads)
         scale = metric == .l2 ? -2 : -1
-        bias = .allocate(capacity: n)
         let norms = points.rowNorms
-        for i in 0..<n { bias[i] = metric == .l2 ? norms[i] * norms[i] : 0 }
-        nearest = .allocate(capacity: n * 2 * k)
-        nearestCount = .allocate(capacity: n)
-        nearestCount.initialize(repeating: 0, count: n)
-        nearestThreshold = .allocate(capacity: n)
-        nearestThreshold.initialize(repeating: .infinity, count: n)
-        filter = .allocate(capacity: n)
-        filter.initialize(repeating: .infinity, count: n)
-        rankingThreshold = .allocate(capacity: n)
-        rankingThreshold.initialize(repeating: -.infinity, count: n)
-        candidateCount = .allocate(capacity: n)
-        candidateCount.initialize(repeating: 0, count: n)
-    }
-
-    deinit {
-        for pointer in [bias, nearestThreshold, filter, rankingThreshold] { pointer.deallocate() }
-        nearest.deallocate()
-        nearestCount.deallocate()
-        candidateCount.deallocate()
-        group?.deallocate()
-        candidates?.deallocate()
+        bias = ScratchBuffer(metric == .l2 ? norms.map { $0 * $0 } : [Float](repeating: 0, count: n))
+        nearest = ScratchBuffer(repeating: 0, count: n * 2 * k)
+        nearestCount = ScratchBuffer(repeating: 0, count: n)
+        nearestThreshold = ScratchBuffer(repeating: .infinity, count: n)
+        filter = ScratchBuffer(repeating: .infinity, count: n)
+        rankingThreshold = ScratchBuffer(repeating: -.infinity, count: n)
+        candidateCount = ScratchBuffer(repeating: 0, count: n)
     }
 
     /// The rows of `points` packed by `rn_pack_transposed`, 16-column slices split among threads.
@@ -117,9 +102,8 @@ final class AllPairsState: @unchecked Sendable {
         let c0 = columns.lowerBound
         let s = scale
         let words = (width + 63) / 64
-        let hits = UnsafeMutablePointer<UInt64>.allocate(capacity: 2 * words)
-        defer { hits.deallocate() }
-        let rowHits = hits, columnHits = hits + words
+        let hits = ScratchBuffer<UInt64>(repeating: 0, count: 2 * words)
+        let rowHits = hits.base, columnHits = hits.base + words
         for r in 0..<rows.count {
             let q = rows.lowerBound + r
             let line = tile + r * width
@@ -127,7 +111,7 @@ final class AllPairsState: @unchecked Sendable {
             let first = diagonal ? r + 1 : 0
             guard first < width else { continue }
             rn_scan_row(
-                level.rawValue, line + first, Int32(width - first), bias + c0 + first, filter + c0 + first,
+                level.rawValue, line + first, Int32(width - first), bias.base + c0 + first, filter.base + c0 + first,
                 rowBias, filter[q], s, rowHits, columnHits)
             for word in 0..<(width - first + 63) / 64 {
                 var bits = rowHits[word]
@@ -151,7 +135,7 @@ final class AllPairsState: @unchecked Sendable {
     /// Adds (key, id) to row q's nearest and ranking candidates where each accepts it.
     private func offer(to q: Int, key: Float, id: Int) {
         if key < nearestThreshold[q] {
-            let slots = nearest + q * 2 * k
+            let slots = nearest.base + q * 2 * k
             var used = Int(nearestCount[q])
             if used == 2 * k {
                 let kth = Self.select(UnsafeMutableBufferPointer(start: slots, count: used), rank: k)
@@ -166,7 +150,7 @@ final class AllPairsState: @unchecked Sendable {
         if key < rankingThreshold[q], let group, let candidates {
             var used = Int(candidateCount[q])
             if used == Int(candidateCapacity[q]) {
-                used = compact(q, candidates + candidateStart[q], used: used)
+                used = compact(q, candidates.base + candidateStart[q], used: used)
             }
             if key < rankingThreshold[q] {
                 candidates[candidateStart[q] + used] = Self.pack(key, sameGroup: group[q] == group[id])
@@ -185,7 +169,7 @@ final class AllPairsState: @unchecked Sendable {
                 let idOut = SharedPointer(idBuffer.baseAddress!), distanceOut = SharedPointer(distanceBuffer.baseAddress!)
                 forEachChunk(n, chunks: 4 * threads, threads: threads) { _, rows in
                     for q in rows {
-                        var slots = UnsafeMutableBufferPointer(start: nearest + q * 2 * k, count: Int(nearestCount[q]))
+                        var slots = UnsafeMutableBufferPointer(start: nearest.base + q * 2 * k, count: Int(nearestCount[q]))
                         slots.sort()
                         for (rank, packed) in slots.prefix(k).enumerated() {
                             (idOut.base + q * k + rank).initialize(to: Int(packed & 0xFFFF_FFFF))

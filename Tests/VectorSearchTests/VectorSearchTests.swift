@@ -155,10 +155,18 @@ final class VectorSearchTests: XCTestCase {
         try index.save(to: folder + "/good.index")
         let good = try Data(contentsOf: URL(fileURLWithPath: folder + "/good.index"))
         try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: folder + "/truncated.index"))
-        for name in ["foreign.index", "truncated.index", "missing.index"] {
+        for name in ["foreign.index", "truncated.index"] {
             XCTAssertThrowsError(try VectorIndex(contentsOf: folder + "/" + name)) { error in
                 guard case .faiss(_, let message) = error as? VectorSearchError else { return XCTFail("\(error)") }
                 XCTAssertFalse(message.isEmpty)
+            }
+        }
+        // A missing file or a FIFO never reaches FAISS (which would block opening a FIFO).
+        XCTAssertEqual(mkfifo(folder + "/fifo.index", 0o600), 0)
+        for (name, problem) in [("missing.index", "no such file"), ("fifo.index", "not a regular file")] {
+            XCTAssertThrowsError(try VectorIndex(contentsOf: folder + "/" + name)) { error in
+                guard case .file(let file) = error as? VectorSearchError else { return XCTFail("\(error)") }
+                XCTAssertTrue(file.path.hasSuffix(name) && file.problem.contains(problem), "\(file)")
             }
         }
     }

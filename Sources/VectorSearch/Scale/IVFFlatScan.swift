@@ -119,6 +119,9 @@ extension IVFFlatScan {
 }
 
 /// The `k` smallest keys offered for each of a number of queries, with their ids.
+///
+/// Unchecked: each worker of a scan owns one `TopK` and is the only one to `offer` to it;
+/// the results are read after every worker has finished.
 final class TopK: @unchecked Sendable {
     let k: Int
     /// `queries x k` keys, each query's sorted ascending (`+inf` where empty), and their ids.
