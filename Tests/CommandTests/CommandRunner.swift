@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import ImageData
+import TestSupport
 import XCTest
 
 /// What one run of a built executable did.
@@ -69,6 +70,39 @@ enum CommandRunner {
                 let png = PNGEncoder.encode(RGBImage(width: 32, height: 32, pixels: pixels))
                 try Data(png).write(to: URL(fileURLWithPath: classFolder + String(format: "/%03d.png", i)))
             }
+        }
+    }
+}
+
+/// A test case that runs `pic2vec` as a user would, in a fresh folder holding `images/`: a
+/// small image folder of `classes x perClass` seeded PNGs.
+class Pic2VecFolderTestCase: XCTestCase {
+    /// The folder the commands run in.
+    var folder = ""
+    /// The image folder's classes and images per class.
+    var imageCounts: (classes: Int, perClass: Int) { (3, 8) }
+
+    override func setUpWithError() throws {
+        folder = try temporaryFolder()
+        try CommandRunner.makeImageFolder(folder + "/images", classes: imageCounts.classes, perClass: imageCounts.perClass)
+    }
+
+    /// Runs `pic2vec` with `arguments` in `folder`.
+    func pic2vec(_ arguments: String...) throws -> CommandOutcome {
+        try CommandRunner.run("pic2vec", arguments, in: folder)
+    }
+
+    /// Asserts a run that exited with status 0.
+    func succeeds(_ outcome: CommandOutcome, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(outcome.status, 0, outcome.stderr, file: file, line: line)
+    }
+
+    /// Asserts an exit (not a signal) with a non-zero status and every one of `parts` in the message.
+    func fails(_ outcome: CommandOutcome, saying parts: String..., file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(outcome.signaled, "ended by signal \(outcome.status): \(outcome.stderr)", file: file, line: line)
+        XCTAssertNotEqual(outcome.status, 0, file: file, line: line)
+        for part in parts {
+            XCTAssertTrue(outcome.stderr.contains(part), "expected \"\(part)\" in: \(outcome.stderr)", file: file, line: line)
         }
     }
 }

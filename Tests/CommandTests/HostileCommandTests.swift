@@ -6,26 +6,7 @@ import XCTest
 
 /// The hostile inputs found against the commands (issue 23): each ends in an exit with a
 /// message naming the file or option and what is wrong, never a signal, a hang or output.
-final class HostileCommandTests: XCTestCase {
-    private var folder = ""
-
-    override func setUpWithError() throws {
-        folder = try temporaryFolder()
-        try CommandRunner.makeImageFolder(folder + "/images", classes: 3, perClass: 8)
-    }
-
-    private func pic2vec(_ arguments: String...) throws -> CommandOutcome {
-        try CommandRunner.run("pic2vec", arguments, in: folder)
-    }
-
-    /// Asserts an exit (not a signal) with a non-zero status and every one of `parts` in the message.
-    private func fails(_ outcome: CommandOutcome, saying parts: String..., file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertFalse(outcome.signaled, "ended by signal \(outcome.status): \(outcome.stderr)", file: file, line: line)
-        XCTAssertNotEqual(outcome.status, 0, file: file, line: line)
-        for part in parts {
-            XCTAssertTrue(outcome.stderr.contains(part), "expected \"\(part)\" in: \(outcome.stderr)", file: file, line: line)
-        }
-    }
+final class HostileCommandTests: Pic2VecFolderTestCase {
 
     /// Embeds the images and indexes them normalized (re-ranked by default) as `x.index`.
     private func index() throws {

@@ -5,19 +5,13 @@ import TestSupport
 import VectorSearch
 import XCTest
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// Runs every `pic2vec` command as a user would, on a tiny image folder with random weights:
 /// exit codes, output files, JSON shapes, and the messages for bad input.
-final class Pic2VecCommandTests: XCTestCase {
-    private var folder = ""
-
-    override func setUpWithError() throws {
-        folder = try temporaryFolder()
-        try CommandRunner.makeImageFolder(folder + "/images", classes: 3, perClass: 8)
-    }
-
-    private func pic2vec(_ arguments: String...) throws -> CommandOutcome {
-        try CommandRunner.run("pic2vec", arguments, in: folder)
-    }
+final class Pic2VecCommandTests: Pic2VecFolderTestCase {
 
     private func json(_ outcome: CommandOutcome, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
         XCTAssertEqual(outcome.status, 0, outcome.stderr, file: file, line: line)
@@ -73,6 +67,52 @@ final class Pic2VecCommandTests: XCTestCase {
         let layout = try Matrix.read(npy: folder + "/xy.npy")
         XCTAssertEqual(layout.rows, 24)
         XCTAssertEqual(layout.columns, 2)
+    }
+
+    func testServeAnswersSearchesAndDuplicatesFindsCopies() async throws {
+        try embed()
+        let index = try pic2vec("index", "--embeddings", "emb.npy", "--normalize", "--output", "x.index")
+        XCTAssertEqual(index.status, 0, index.stderr)
+        // The server, started as a user would, on any free port; its first line says where.
+        let process = Process()
+        process.executableURL = CommandRunner.productsFolder.appendingPathComponent("pic2vec")
+        process.arguments = ["serve", "--index", "x.index", "--port", "0"]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let log = folder + "/serve.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        var address: String?
+        for _ in 0..<600 where address == nil && process.isRunning {
+            let text = try String(contentsOfFile: log, encoding: .utf8)
+            address = text.range(of: #"http://127\.0\.0\.1:\d+/"#, options: .regularExpression).map { String(text[$0]) }
+            if address == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        let started = try String(contentsOfFile: log, encoding: .utf8)
+        let base = try XCTUnwrap(address, started)
+        let (infoData, _) = try await URLSession.shared.data(from: try XCTUnwrap(URL(string: base + "api/info")))
+        let info = try XCTUnwrap(JSONSerialization.jsonObject(with: infoData) as? [String: Any])
+        XCTAssertEqual(info["count"] as? Int, 24)
+        XCTAssertTrue((info["provenance"] as? String ?? "").contains("random weights"), "\(info)")
+        let (searchData, _) = try await URLSession.shared.data(
+            from: try XCTUnwrap(URL(string: base + "api/search?index=5&k=3")))
+        let answer = try XCTUnwrap(JSONSerialization.jsonObject(with: searchData) as? [String: Any])
+        let results = try XCTUnwrap(answer["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 3)
+        XCTAssertFalse(results.contains { $0["id"] as? Int == 5 }, "the query is not its own result")
+
+        // Two exact copies of one image are found as a duplicate pair.
+        try FileManager.default.copyItem(
+            atPath: folder + "/images/class1/003.png", toPath: folder + "/images/class1/copy.png")
+        let duplicates = try json(try pic2vec("duplicates", "--data", "images", "--weights", "random", "--json"))
+        let text = String(describing: duplicates)
+        XCTAssertTrue(text.contains("copy.png") && text.contains("003.png"), text)
     }
 
     func testBadInputGetsAMessageAndExitCode() throws {

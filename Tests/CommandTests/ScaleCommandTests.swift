@@ -5,28 +5,8 @@ import XCTest
 
 /// `pic2vec embed --shard`, `pic2vec index` over many files, `--train-only`, `--trained`, `--merge`
 /// and `--type auto`, run as a user would, on a tiny image folder with random weights.
-final class ScaleCommandTests: XCTestCase {
-    private var folder = ""
-
-    override func setUpWithError() throws {
-        folder = try temporaryFolder()
-        try CommandRunner.makeImageFolder(folder + "/images", classes: 4, perClass: 10)
-    }
-
-    private func pic2vec(_ arguments: String...) throws -> CommandOutcome {
-        try CommandRunner.run("pic2vec", arguments, in: folder)
-    }
-
-    private func succeeds(_ outcome: CommandOutcome, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(outcome.status, 0, outcome.stderr, file: file, line: line)
-    }
-
-    private func fails(
-        _ outcome: CommandOutcome, saying text: String, file: StaticString = #filePath, line: UInt = #line
-    ) {
-        XCTAssertNotEqual(outcome.status, 0, file: file, line: line)
-        XCTAssertTrue(outcome.stderr.contains(text), "expected \"\(text)\" in: \(outcome.stderr)", file: file, line: line)
-    }
+final class ScaleCommandTests: Pic2VecFolderTestCase {
+    override var imageCounts: (classes: Int, perClass: Int) { (4, 10) }
 
     private func embed(_ output: String, shard: String? = nil, seed: String = "3") throws {
         let shardArguments = shard.map { ["--shard", $0] } ?? []
