@@ -75,11 +75,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
     @Option(help: "Use at most this many images of each split, spread evenly.")
     var limit: Int?
 
-    @Option(help: "Worker threads.")
-    var threads: Int = ThreadPools.cores
+    @OptionGroup var threading: ThreadOptions
 
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    @OptionGroup var format: JSONOption
 
     /// What the duplicate search compares.
     enum FeatureKind: String, ExpressibleByArgument, CaseIterable {
@@ -100,7 +98,6 @@ struct DuplicatesCommand: AsyncParsableCommand {
             throw ValidationError("--relative-threshold must be a number of at least 0, got \(relativeThreshold)")
         }
         guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         for name in splits where name != "train" && name != "test" {
             throw ValidationError("unknown split '\(name)': the splits are train and test")
@@ -134,7 +131,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let sets = try datasets.map { dataset in
             DuplicateSet(points: try embed.features(dataset).l2Normalized(), keys: try dataset.contentKeys())
         }
-        var search = DuplicateSearch(threshold: 0, k: k, threads: threads)
+        var search = DuplicateSearch(threshold: 0, k: k, threads: threading.threads)
         let neighbors = sets.count == 2 ? try search.neighbors(of: sets[1], in: sets[0]) : try search.neighbors(within: sets[0])
         let median = DuplicateSearch.medianNearestDistance(neighbors)
         search.threshold = threshold ?? fraction * median
@@ -145,7 +142,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
             groups: groups, threshold: search.threshold,
             thresholdRule: threshold == nil ? "\(fraction) x median nearest-neighbor distance" : "given",
             medianNearestDistance: median, features: embed.description, names: splits, ids: datasets.map(\.ids))
-        if json {
+        if format.json {
             FileHandle.standardOutput.write(try report.json())
             print()
         } else {
@@ -171,9 +168,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
             if loaded.isRandom {
                 FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8))
             }
-            let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, threads: threads)
+            let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, threads: threading.threads)
             return Embedding(description: "\(loaded.label), preset \(preprocessing.name)") {
-                try embedder.embed($0, progress: !json)
+                try embedder.embed($0, progress: !format.json)
             }
         }
     }

@@ -55,8 +55,7 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Images per batch.")
     var batch: Int = 128
 
-    @Option(help: "Worker threads.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threading: ThreadOptions
 
     @Option(help: "Output .npy of float32 embeddings.")
     var output: String
@@ -82,7 +81,6 @@ struct EmbedCommand: AsyncParsableCommand {
             do { _ = try Shard(shard) } catch { throw ValidationError("--shard: \(error)") }
         }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
         guard output.hasSuffix(".npy") else { throw ValidationError("--output must end in .npy") }
     }
 
@@ -114,7 +112,8 @@ struct EmbedCommand: AsyncParsableCommand {
         }
         if loaded.isRandom { FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8)) }
         let start = Date()
-        let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, batchSize: batch, threads: threads)
+        let embedder = Embedder(
+            network: loaded.network, preprocessing: preprocessing, batchSize: batch, threads: threading.threads)
         let embeddings = try embedder.embed(dataset)
         let seconds = Date().timeIntervalSince(start)
         let labelPath = labels ?? EmbeddingFile.defaultLabels(ofEmbeddings: output)

@@ -29,17 +29,14 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Also compute mAP@R (ranks each row's R nearest others).")
     var mapAtR = false
 
-    @Flag(help: "L2-normalize each row first.")
-    var normalize = false
+    @OptionGroup var normalization: NormalizeOption
 
     @Option(help: "Comparison: l2 or inner-product (cosine with --normalize).")
     var metric: MetricOption = .l2
 
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup var format: JSONOption
 
-    @Option(help: "Worker threads.")
-    var threads = ThreadPools.cores
+    @OptionGroup var threading: ThreadOptions
 
     private var ks: [Int] { k.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
@@ -49,11 +46,10 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("--k must be a comma-separated list of positive integers, got '\(k)'")
         }
         guard Set(ks).count == ks.count else { throw ValidationError("--k lists a value twice: '\(k)'") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
-        let points = try EmbeddingFile.read(embeddings, normalize: normalize)
+        let points = try EmbeddingFile.read(embeddings, normalize: normalization.normalize)
         let labelValues = try EmbeddingFile.readLabels(labels, count: points.rows)
         let ks = self.ks
         let widest = ks.max() ?? 1
@@ -61,20 +57,22 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("k = \(widest) must be below the number of rows (\(points.rows)): the query itself is left out")
         }
         let started = Date()
-        let result = try AllPairsSearch(metric: metric.metric, threads: threads).run(
+        let result = try AllPairsSearch(metric: metric.metric, threads: threading.threads).run(
             points, k: widest, groups: mapAtR ? labelValues : nil)
         let ids = result.neighbors.ids
         let precision = ks.map { RetrievalMetrics.precision(at: $0, neighbors: ids, width: widest, labels: labelValues) }
         let mapAtR = result.groupRankings.map { rankings in
             RetrievalMetrics.meanAveragePrecisionAtR(queries: rankings.count, relevance: rankings.relevance(of:))
         }
-        if json {
+        if format.json {
             try printJSON(
                 EvaluateOutput(
                     n: points.rows, precision: Dictionary(uniqueKeysWithValues: zip(ks.map(String.init), precision)),
                     mapAtR: mapAtR))
         } else {
-            print("Leave-one-out retrieval over \(points.rows) rows (\(metric.rawValue)\(normalize ? ", normalized" : "")):")
+            print(
+                "Leave-one-out retrieval over \(points.rows) rows (\(metric.rawValue)\(normalization.normalize ? ", normalized" : "")):"
+            )
             for (k, p) in zip(ks, precision) { print("  Precision@\(k) = \(String(format: "%.4f", p))") }
             if let mapAtR { print("  mAP@R = \(String(format: "%.4f", mapAtR))") }
             print("  (\(String(format: "%.2f", Date().timeIntervalSince(started))) s)")

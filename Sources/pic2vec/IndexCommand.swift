@@ -26,8 +26,7 @@ struct IndexCommand: ParsableCommand {
     @Option(help: "Comparison: l2 or inner-product (cosine with --normalize).")
     var metric: MetricOption = .l2
 
-    @Flag(help: "L2-normalize each row before indexing.")
-    var normalize = false
+    @OptionGroup var normalization: NormalizeOption
 
     @Option(help: "IVF, IVF-PQ: number of inverted lists (default 4 sqrt(N)).")
     var lists: Int?
@@ -85,15 +84,14 @@ struct IndexCommand: ParsableCommand {
             """)
     var rerank: String?
 
-    @Option(help: "Threads FAISS may use.")
-    var threads = ThreadPools.cores
+    @OptionGroup var threading: ThreadOptions
 
     @Option(help: "Output index file.")
     var output: String
 
     func validate() throws {
-        guard probes > 0, links > 0, efSearch > 0, threads > 0, codes > 0, bits > 0 else {
-            throw ValidationError("--probes, --codes, --bits, --links, --ef-search and --threads must be positive")
+        guard probes > 0, links > 0, efSearch > 0, codes > 0, bits > 0 else {
+            throw ValidationError("--probes, --codes, --bits, --links and --ef-search must be positive")
         }
         if let lists, lists <= 0 { throw ValidationError("--lists must be positive") }
         guard refine >= 0 else { throw ValidationError("--refine must be 0 or more") }
@@ -121,12 +119,12 @@ struct IndexCommand: ParsableCommand {
     }
 
     func run() throws {
-        if !merge.isEmpty { return try IndexMerge(paths: merge, threads: threads).run(output: output) }
-        let source = try EmbeddingFiles(paths: embeddings, normalize: normalize)
+        if !merge.isEmpty { return try IndexMerge(paths: merge, threads: threading.threads).run(output: output) }
+        let source = try EmbeddingFiles(paths: embeddings, normalize: normalization.normalize)
         let labelValues = try EmbeddingFile.labels(explicit: labels, forFiles: embeddings, counts: source.files.map(\.rows))
         var description = try IndexDescription.combining(
             embeddings.map { try EmbeddingFile.origin(of: $0) }, paths: embeddings)
-        description?.normalized = normalize
+        description?.normalized = normalization.normalize
         let index: VectorIndex
         var kind: VectorIndex.Kind?
         var tuning: TuningRecord?
@@ -134,14 +132,14 @@ struct IndexCommand: ParsableCommand {
             index = try filledCopy(of: trained, with: source, description: &description)
         } else if type == .auto {
             let tuner = try IndexTuner(
-                targetRecall: recall, memoryBudget: memory?.bytes, metric: metric.metric, seed: seed, threads: threads)
+                targetRecall: recall, memoryBudget: memory?.bytes, metric: metric.metric, seed: seed, threads: threading.threads)
             let outcome = try tuner.build(source)
             index = outcome.index
             kind = outcome.kind
             tuning = outcome.record
         } else {
             let chosen = explicitKind(rows: source.count)
-            let builder = IndexBuilder(kind: chosen, metric: metric.metric, threads: threads)
+            let builder = IndexBuilder(kind: chosen, metric: metric.metric, threads: threading.threads)
             index = trainOnly ? try builder.trained(on: source) : try builder.build(source)
             kind = chosen
         }
@@ -180,7 +178,7 @@ struct IndexCommand: ParsableCommand {
     private func filledCopy(of path: String, with source: EmbeddingFiles, description: inout IndexDescription?) throws
         -> VectorIndex
     {
-        let index = try VectorIndex(contentsOf: path, threads: threads)
+        let index = try VectorIndex(contentsOf: path, threads: threading.threads)
         guard index.isTrained, index.count == 0 else {
             throw FileError(path, "is not an empty trained index (it holds \(index.count) vectors; make one with --train-only)")
         }
@@ -203,7 +201,7 @@ extension IndexCommand {
     /// exact (flat) index of L2-normalized rows (`--normalize`; it reads the rows back exactly), else none.
     func reranking(exact: Bool) throws -> RerankingPipeline {
         if let rerank { return try RerankingPipeline(name: rerank) }
-        return exact && normalize ? .recommended : .baseline
+        return exact && normalization.normalize ? .recommended : .baseline
     }
 }
 

@@ -24,32 +24,31 @@ struct KMeansCommand: ParsableCommand {
     @Option(help: "Restarts (each seeded by k-means++); the lowest-inertia run is kept.")
     var restarts = KMeans.defaultRestarts
 
-    @Flag(help: "L2-normalize each row first.")
-    var normalize = false
+    @OptionGroup var normalization: NormalizeOption
 
     @Option(help: "Output .npy of int64 cluster assignments.")
     var output: String?
 
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup var format: JSONOption
 
-    @Option(help: "Threads to use.")
-    var threads = ThreadPools.cores
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard clusters > 0, iterations > 0, restarts > 0, threads > 0 else {
-            throw ValidationError("--k, --iterations, --restarts and --threads must be positive")
+        guard clusters > 0, iterations > 0, restarts > 0 else {
+            throw ValidationError("--k, --iterations and --restarts must be positive")
         }
     }
 
     func run() throws {
-        let points = try EmbeddingFile.read(embeddings, normalize: normalize)
+        let points = try EmbeddingFile.read(embeddings, normalize: normalization.normalize)
         let started = Date()
-        let result = try KMeans(clusters: clusters, iterations: iterations, restarts: restarts, seed: seed, threads: threads).fit(
+        let result = try KMeans(
+            clusters: clusters, iterations: iterations, restarts: restarts, seed: seed, threads: threading.threads
+        ).fit(
             points)
         let seconds = Date().timeIntervalSince(started)
         if let output { try NPY.write(result.assignments, to: output) }
-        if json {
+        if format.json {
             try printJSON(KMeansOutput(n: points.rows, k: clusters, inertia: result.inertia, seconds: seconds))
         } else {
             print(

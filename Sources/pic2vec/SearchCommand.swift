@@ -33,11 +33,9 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "Labels .npy (int64, one per stored vector).")
     var labels: String?
 
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    @OptionGroup var format: JSONOption
 
-    @Option(help: "Threads FAISS may use.")
-    var threads = ThreadPools.cores
+    @OptionGroup var threading: ThreadOptions
 
     /// Where the query vector comes from; an image query is one more case.
     private enum Query {
@@ -52,11 +50,10 @@ struct SearchCommand: AsyncParsableCommand {
         guard queryIndex == nil || image == nil else { throw ValidationError("give one query: --query-index or --image") }
         if let queryIndex, queryIndex < 0 { throw ValidationError("--query-index must be non-negative") }
         guard k > 0 else { throw ValidationError("-k must be positive, got \(k)") }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     func run() async throws {
-        let loaded = try VectorIndex(contentsOf: index, mapped: true, threads: threads)
+        let loaded = try VectorIndex(contentsOf: index, mapped: true, threads: threading.threads)
         guard let query else { throw ValidationError("give a query: --query-index N") }
         let vector: [Float]
         let excluded: Int?
@@ -82,7 +79,7 @@ struct SearchCommand: AsyncParsableCommand {
                 pipeline: pipeline, index: loaded, path: index, origin: origin.rerankOrigin
             ).nearest(vector, k: k, excluding: excluded)
         let labelValues = try labelsForIndex(count: loaded.count)
-        if json {
+        if format.json {
             try printJSON(
                 SearchOutput(
                     query: excluded, k: k,

@@ -17,8 +17,7 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "Input .npy of float32 embeddings, one per row.")
     var embeddings: String
 
-    @Flag(help: "L2-normalize each row first.")
-    var normalize = false
+    @OptionGroup var normalization: NormalizeOption
 
     @Option(help: "Perplexity (effective neighbors); 3 x perplexity must be below the number of rows.")
     var perplexity: Double = 30
@@ -35,8 +34,7 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "Starting layout: pca or random.")
     var initialization: Initialization = .pca
 
-    @Option(help: "Worker threads.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threading: ThreadOptions
 
     @Flag(help: "Also print the exact KL divergence (an O(n^2) pass).")
     var exactKL = false
@@ -53,15 +51,14 @@ struct TSNECommand: ParsableCommand {
         guard (0...iterations).contains(earlyIterations) else {
             throw ValidationError("--early-iterations must be between 0 and --iterations")
         }
-        guard threads > 0 else { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
         let started = Date()
-        let data = try EmbeddingFile.read(embeddings, normalize: normalize)
+        let data = try EmbeddingFile.read(embeddings, normalize: normalization.normalize)
         let tsne = TSNE(
             perplexity: perplexity, iterations: iterations, earlyExaggerationIterations: earlyIterations,
-            initialization: initialization == .pca ? .pca : .random, seed: seed, threads: threads)
+            initialization: initialization == .pca ? .pca : .random, seed: seed, threads: threading.threads)
         let result: TSNEResult
         do {
             result = try tsne.embed(data, progress: true)
@@ -73,7 +70,8 @@ struct TSNECommand: ParsableCommand {
             format: "t-SNE of %d x %d in %.1f s, KL %.4f", data.rows, data.columns, Date().timeIntervalSince(started),
             result.klDivergence)
         if exactKL {
-            summary += String(format: " (exact %.4f)", result.affinities.klDivergence(of: result.embedding, threads: threads))
+            summary += String(
+                format: " (exact %.4f)", result.affinities.klDivergence(of: result.embedding, threads: threading.threads))
         }
         FileHandle.standardError.write(Data("\(summary); wrote \(output)\n".utf8))
     }
