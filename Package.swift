@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", .upToNextMinor(from: "1.8.2")),
         .package(url: "https://github.com/weichsel/ZIPFoundation", .upToNextMinor(from: "0.9.20")),
         .package(url: "https://github.com/hummingbird-project/hummingbird", .upToNextMinor(from: "2.28.1")),
+        // Hummingbird's own dependency, named because the search service uses its byte buffers directly.
+        .package(url: "https://github.com/apple/swift-nio", .upToNextMinor(from: "2.101.3")),
     ],
     targets: [
         // C libraries (Debian packages), one thin target each.
@@ -60,6 +62,7 @@ let package = Package(
             name: "SearchService",
             dependencies: [
                 "Common", "ImageData", "Networks", "VectorSearch", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
             ]),
 
         // Executables.
@@ -92,6 +95,9 @@ let package = Package(
             name: "CommandTests", dependencies: ["pic2vec", "Experiments", "Common", "ImageData", "TestSupport"]),
         .testTarget(
             name: "SearchServiceTests",
-            dependencies: ["SearchService", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+            dependencies: [
+                "SearchService", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
     ]
 )
