@@ -1,15 +1,40 @@
 import Foundation
 
-/// An error reading or writing a file, naming the path and the problem.
+/// An error reading or writing a file, naming the path, the kind of problem and the problem in words.
 public struct FileError: Error, CustomStringConvertible, Equatable {
+    /// What kind of problem a file has: what a caller (or a test) can act on without reading the words.
+    public enum Kind: Sendable, Equatable {
+        /// Nothing at the path.
+        case missing
+        /// A FIFO, device, socket or folder where a file was expected.
+        case notARegularFile
+        /// It exists but cannot be opened or read (permissions, I/O errors).
+        case unreadable
+        /// Larger than what this kind of file may take, refused before reading.
+        case tooLarge
+        /// Shorter than its own header says.
+        case truncated
+        /// Readable, but not what it should hold (bad header, bad value, extra bytes).
+        case malformed
+        /// Well-formed, but of another shape or type than the reader needs.
+        case wrongShape
+        /// Made by (or for) another network, weights or data than the ones in use.
+        case mismatch
+        /// Cannot be written.
+        case unwritable
+    }
+
     /// The file (or folder) concerned.
     public let path: String
     /// What is wrong with it.
     public let problem: String
+    /// The kind of problem.
+    public let kind: Kind
 
-    public init(_ path: String, _ problem: String) {
+    public init(_ path: String, _ problem: String, kind: Kind = .malformed) {
         self.path = path
         self.problem = problem
+        self.kind = kind
     }
 
     public var description: String { "\(path): \(problem)" }

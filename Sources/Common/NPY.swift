@@ -74,7 +74,8 @@ public enum NPY {
             guard matches else {
                 let wanted = "[" + shape.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]"
                 throw FileError(
-                    path, "holds \(header.dtype.rawValue) \(header.shape), expected \(dtype.rawValue) \(wanted): \(meaning)")
+                    path, "holds \(header.dtype.rawValue) \(header.shape), expected \(dtype.rawValue) \(wanted): \(meaning)",
+                    kind: .wrongShape)
             }
         }
     }
@@ -154,7 +155,7 @@ public enum NPY {
                 return n
             }
             guard let expected = ArrayShape.byteCount(shape, elementSize: dtype.size) else {
-                throw FileError(path, "shape \(shape) is too large to hold in memory")
+                throw FileError(path, "shape \(shape) is too large to hold in memory", kind: .tooLarge)
             }
             self.dtype = dtype
             self.shape = shape
@@ -166,11 +167,13 @@ public enum NPY {
         public func checkLength(_ fileBytes: Int, path: String) throws {
             let data = fileBytes - dataOffset
             guard data != byteCount else { return }
+            guard data > byteCount else {
+                throw FileError(
+                    path, "truncated: holds \(max(data, 0)) data bytes, shape \(shape) needs \(byteCount)", kind: .truncated)
+            }
             throw FileError(
                 path,
-                data < byteCount
-                    ? "truncated: holds \(max(data, 0)) data bytes, shape \(shape) needs \(byteCount)"
-                    : "holds \(data - byteCount) bytes more than shape \(shape) needs (\(byteCount)): not one array as numpy.save writes it"
+                "holds \(data - byteCount) bytes more than shape \(shape) needs (\(byteCount)): not one array as numpy.save writes it"
             )
         }
 

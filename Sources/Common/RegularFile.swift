@@ -18,18 +18,19 @@ public final class RegularFile {
     public init(_ path: String) throws(FileError) {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw FileError(path, errno == ENOENT ? "no such file" : "cannot open (\(String(cString: strerror(errno))))")
+            guard errno != ENOENT else { throw FileError(path, "no such file", kind: .missing) }
+            throw FileError(path, "cannot open (\(String(cString: strerror(errno))))", kind: .unreadable)
         }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             let reason = String(cString: strerror(errno))
             close(descriptor)
-            throw FileError(path, "cannot stat (\(reason))")
+            throw FileError(path, "cannot stat (\(reason))", kind: .unreadable)
         }
         guard status.st_mode & S_IFMT == S_IFREG else {
             close(descriptor)
             let kind = status.st_mode & S_IFMT == S_IFDIR ? "a folder" : "not a regular file (a FIFO, device or socket)"
-            throw FileError(path, "is \(kind)")
+            throw FileError(path, "is \(kind)", kind: .notARegularFile)
         }
         self.path = path
         self.size = Int(status.st_size)
@@ -46,7 +47,7 @@ public final class RegularFile {
     public static func contents(_ path: String, maxBytes: Int, kind: String) throws -> [UInt8] {
         let file = try RegularFile(path)
         guard file.size <= maxBytes else {
-            throw FileError(path, "is \(file.size) bytes, more than the \(maxBytes) bytes a \(kind) may take")
+            throw FileError(path, "is \(file.size) bytes, more than the \(maxBytes) bytes a \(kind) may take", kind: .tooLarge)
         }
         return try file.bytes(0..<file.size)
     }
@@ -62,7 +63,7 @@ public final class RegularFile {
     /// Fills `buffer` from byte `offset` on; throws when the file ends first or a read fails.
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
         guard offset >= 0, !offset.addingReportingOverflow(buffer.count).overflow else {
-            throw FileError(path, "cannot read \(buffer.count) bytes at offset \(offset)")
+            throw FileError(path, "cannot read \(buffer.count) bytes at offset \(offset)", kind: .truncated)
         }
         var done = 0
         while done < buffer.count {
@@ -70,7 +71,9 @@ public final class RegularFile {
             if got < 0 && errno == EINTR { continue }
             guard got > 0 else {
                 let reason = got == 0 ? "the file ended" : String(cString: strerror(errno))
-                throw FileError(path, "cannot read bytes \(offset)..<\(offset + buffer.count): \(reason)")
+                throw FileError(
+                    path, "cannot read bytes \(offset)..<\(offset + buffer.count): \(reason)",
+                    kind: got == 0 ? .truncated : .unreadable)
             }
             done += got
         }

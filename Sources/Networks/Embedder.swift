@@ -53,7 +53,8 @@ public struct Embedder: Sendable {
             throw FileError(
                 name,
                 "\(rows) embeddings of \(dimension) floats need \(needed), more than half of this machine's "
-                    + "\(ProcessInfo.processInfo.physicalMemory >> 30) GiB: embed the set in parts (--shard I/N)")
+                    + "\(ProcessInfo.processInfo.physicalMemory >> 30) GiB: embed the set in parts (--shard I/N)", kind: .tooLarge
+            )
         }
     }
 

@@ -32,7 +32,9 @@ public enum SearchSetup {
         let folder = URL(fileURLWithPath: indexPath).deletingLastPathComponent()
         func existing(_ given: String?, default name: String) throws -> String? {
             if let given {
-                guard FileManager.default.fileExists(atPath: given) else { throw FileError(given, "no such file") }
+                guard FileManager.default.fileExists(atPath: given) else {
+                    throw FileError(given, "no such file", kind: .missing)
+                }
                 return given
             }
             let path = folder.appendingPathComponent(name).path
@@ -60,7 +62,7 @@ public enum SearchSetup {
         limits: SearchLimits = SearchLimits(), rerankOrigin: String? = nil
     ) async throws -> SearchEngine {
         guard FileManager.default.fileExists(atPath: indexPath) else {
-            throw FileError(indexPath, "no index here; \(buildHint)")
+            throw FileError(indexPath, "no index here; \(buildHint)", kind: .missing)
         }
         try description.check(path: IndexDescription.path(forIndex: indexPath))
         // An IVF index's lists stay in the file, mapped, so a large index is never copied twice.
@@ -70,15 +72,16 @@ public enum SearchSetup {
             throw FileError(
                 indexPath,
                 "holds \(index.count) rows but \(description.data ?? "the data") (\(description.split)) has \(dataset.count) images; "
-                    + "pass the --data, --split and --limit the index was built with")
+                    + "pass the --data, --split and --limit the index was built with", kind: .mismatch)
         }
         if let expected = description.dataFingerprint, expected != dataset.fingerprint {
-            throw FileError(dataset.name, "its fingerprint differs from the one recorded for \(indexPath): the data changed")
+            throw FileError(
+                dataset.name, "its fingerprint differs from the one recorded for \(indexPath): the data changed", kind: .mismatch)
         }
         if let labelsPath, FileManager.default.fileExists(atPath: labelsPath) {
             let labels = try NPY.read(labelsPath)
             guard labels.dtype == .int64, labels.ints == dataset.labels else {
-                throw FileError(labelsPath, "these labels are not those of \(dataset.name)")
+                throw FileError(labelsPath, "these labels are not those of \(dataset.name)", kind: .mismatch)
             }
         }
         // Checked without the weights too, so that the provenance never names the wrong network.
@@ -86,8 +89,8 @@ public enum SearchSetup {
         guard network.outputDimension == index.dimension else {
             throw FileError(
                 indexPath,
-                "has \(index.dimension)-d rows but \(network.displayName), the model its description names, gives \(network.outputDimension)-d"
-            )
+                "has \(index.dimension)-d rows but \(network.displayName), the model its description names, gives \(network.outputDimension)-d",
+                kind: .mismatch)
         }
         let model = withModel ? try await queryModel(description, index: index, indexPath: indexPath) : nil
         let preprocessing = try preprocessing(description, indexPath: indexPath)
@@ -117,10 +120,13 @@ public enum SearchSetup {
             WeightsSource(description.weights, seed: description.seed), model: try network(description, indexPath: indexPath),
             precision: try precision(description, indexPath: indexPath))
         if let expected = description.weightsHash, expected != weights.hash {
-            throw FileError(description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)")
+            throw FileError(
+                description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)", kind: .mismatch)
         }
         guard weights.network.outputDimension == index.dimension else {
-            throw FileError(indexPath, "has \(index.dimension)-d rows, the network gives \(weights.network.outputDimension)-d")
+            throw FileError(
+                indexPath, "has \(index.dimension)-d rows, the network gives \(weights.network.outputDimension)-d",
+                kind: .mismatch)
         }
         let embedder = Embedder(network: weights.network, preprocessing: preprocessing, batchSize: 1, threads: 1)
         return (QueryModel(embedder: embedder, normalize: description.normalized), weights.label)
@@ -178,7 +184,7 @@ public enum SearchSetup {
             throw FileError(
                 data,
                 "no such folder: it is the data of \(indexPath) (--data, else \"data\" in \(IndexDescription.path(forIndex: indexPath)))"
-                    + relative + "; run from the folder the index was built in or pass --data")
+                    + relative + "; run from the folder the index was built in or pass --data", kind: .missing)
         }
         let splits = try DataSource.open(data, download: false)
         let dataset: any ImageDataset

@@ -35,7 +35,8 @@ struct IndexMerge {
             try RegularFile.check(path)
             let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
             if let first = seen.updateValue(path, forKey: resolved) {
-                throw FileError(path, "is the same file as \(first), given twice to --merge: its rows would be added twice")
+                throw FileError(
+                    path, "is the same file as \(first), given twice to --merge: its rows would be added twice", kind: .mismatch)
             }
         }
     }
