@@ -84,9 +84,9 @@ public enum AtomicFile {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw FileError(folder, "cannot create folder (\(error.localizedDescription))")
+            throw FileError(folder, "cannot create folder (\(error.localizedDescription))", kind: .unwritable)
         }
-        guard access(folder, W_OK) == 0 else { throw FileError(folder, "folder is not writable") }
+        guard access(folder, W_OK) == 0 else { throw FileError(folder, "folder is not writable", kind: .unwritable) }
         let prefix = "." + url.lastPathComponent + ".tmp-"
         removeAbandoned(prefix: prefix, in: folder)
         return folder + "/" + prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -107,7 +107,9 @@ public enum AtomicFile {
     /// (0x7ffff000, the most one `write` call transfers), which corrupted large embedding files.
     static func fill(_ temporary: String, with data: Data, for path: String) throws {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))") }
+        guard descriptor >= 0 else {
+            throw FileError(path, "cannot write (\(String(cString: strerror(errno))))", kind: .unwritable)
+        }
         defer { close(descriptor) }
         try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             guard let base = bytes.baseAddress else { return }
@@ -115,7 +117,9 @@ public enum AtomicFile {
             while offset < bytes.count {
                 let written = Foundation.write(descriptor, base + offset, min(bytes.count - offset, 1 << 30))
                 if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))") }
+                guard written > 0 else {
+                    throw FileError(path, "cannot write (\(String(cString: strerror(errno))))", kind: .unwritable)
+                }
                 offset += written
             }
         }
@@ -123,7 +127,7 @@ public enum AtomicFile {
 
     static func rename(_ temporary: String, to path: String) throws {
         guard Foundation.rename(temporary, path) == 0 else {
-            throw FileError(path, "cannot rename into place (\(String(cString: strerror(errno))))")
+            throw FileError(path, "cannot rename into place (\(String(cString: strerror(errno))))", kind: .unwritable)
         }
     }
 }
@@ -165,7 +169,7 @@ public struct AtomicFileSet {
     func commit() throws {
         precondition(staged.contains { $0.path == primary }, "the file set never staged its primary \(primary)")
         if unlink(primary) != 0 && errno != ENOENT {
-            throw FileError(primary, "cannot replace (\(String(cString: strerror(errno))))")
+            throw FileError(primary, "cannot replace (\(String(cString: strerror(errno))))", kind: .unwritable)
         }
         for (path, temporary) in staged where path != primary { try AtomicFile.rename(temporary, to: path) }
         for path in obsolete where !staged.contains(where: { $0.path == path }) { unlink(path) }
