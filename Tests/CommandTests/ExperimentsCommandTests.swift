@@ -17,6 +17,14 @@ final class ExperimentsCommandTests: XCTestCase {
             XCTAssertTrue(report.contains("## \(number). "), "section \(number) missing")
         }
         XCTAssertTrue(report.contains("random weights"))
+        // Experiments 08-10 report what they measured: a table and a figure each, labelled with the weights.
+        for number in ["08", "09", "10"] {
+            let section = try XCTUnwrap(
+                report.components(separatedBy: "\n## ").first { $0.hasPrefix("\(number). ") }, "section \(number)")
+            XCTAssertTrue(section.contains("| --- |") || section.contains("| ---: |"), "section \(number) has no table")
+            XCTAssertTrue(section.contains("](../figures/\(number)-"), "section \(number) has no figure")
+            XCTAssertTrue(section.contains("random weights"), "section \(number) does not name its weights")
+        }
         let figures = try FileManager.default.contentsOfDirectory(atPath: folder + "/figures")
         XCTAssertGreaterThan(figures.filter { $0.hasSuffix(".png") }.count, 5)
         XCTAssertEqual(figures.filter { $0.hasSuffix(".png") }.count, figures.filter { $0.hasSuffix(".pdf") }.count)
