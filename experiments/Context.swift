@@ -57,7 +57,7 @@ final class Context: @unchecked Sendable {
     }
 
     /// The network chosen by `--model`.
-    func model() throws -> Model { try Model(named: options.model) }
+    func model() throws -> Model { options.model }
 
     /// How the run's model and weights are described in the report header.
     var weightsDescription: String {

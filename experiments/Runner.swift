@@ -12,7 +12,7 @@ struct RunOptions: Sendable {
     var seed: UInt64
     var out: String
     var figures: String
-    var model: String
+    var model: Model
     var weights: String
     var preset: String
     var precision: Precision
@@ -50,7 +50,7 @@ struct Experiments: AsyncParsableCommand {
     var figures = "figures"
 
     @Option(help: "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model = Model.resnet18.rawValue
+    var model = Model.resnet18
 
     @Option(help: "The model's weights: `torchvision` (ResNets), `random`, or a file (.pth zip or legacy, .safetensors).")
     var weights = "torchvision"
@@ -62,7 +62,7 @@ struct Experiments: AsyncParsableCommand {
         help:
             "Arithmetic of the network's matrix products: `fp32` (exact) or `bf16` (AVX512-BF16 CPUs: faster, slightly less exact)."
     )
-    var precision = Precision.fp32.rawValue
+    var precision = Precision.fp32
 
     @Option(help: "Images per embedding batch (peak memory grows with it and with the preset's input size).")
     var batch = 128
@@ -74,18 +74,10 @@ struct Experiments: AsyncParsableCommand {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be from 1 to 4096, got \(batch)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
-        guard let network = Model(rawValue: model) else {
-            throw ValidationError(
-                "--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
-        }
-        guard network.preprocessing(preset: preset) != nil else {
+        guard model.preprocessing(preset: preset) != nil else {
             throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
         }
-        guard let arithmetic = Precision(rawValue: precision) else {
-            throw ValidationError(
-                "--precision must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), not \(precision)")
-        }
-        do { _ = try arithmetic.checked() } catch { throw ValidationError("\(error)") }
+        do { _ = try precision.checked() } catch { throw ValidationError("\(error)") }
         guard selection == ["list"] || selection == ["all"] || selection.allSatisfy({ Int($0) != nil }) else {
             throw ValidationError("expected `list`, `all`, or experiment numbers; got \(selection.joined(separator: " "))")
         }
@@ -111,7 +103,7 @@ struct Experiments: AsyncParsableCommand {
             selection == ["all"] ? catalog.filter(\.inAll) : catalog.filter { e in selection.contains { Int($0) == e.number } }
         let options = RunOptions(
             data: data, limit: limit, skipBad: skipBad, seed: seed, out: out, figures: figures, model: model, weights: weights,
-            preset: preset, precision: Precision(rawValue: precision) ?? .fp32, batch: batch, threads: threads)
+            preset: preset, precision: precision, batch: batch, threads: threads)
         for folder in [out, figures] { try Self.prepareWritable(folder) }
         let context = Context(options: options)
         let commit = Provenance.commit(outputs: [out, figures])
@@ -200,3 +192,7 @@ struct Experiments: AsyncParsableCommand {
 func log(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }
+
+extension Model: ExpressibleByArgument {}
+
+extension Precision: ExpressibleByArgument {}

@@ -11,12 +11,6 @@ public enum Model: String, CaseIterable, Sendable, Codable {
     case efficientnetLite1 = "efficientnet-lite1"
     case efficientnetLite2 = "efficientnet-lite2"
 
-    /// The model named `name` (as on the command line), or an error listing the choices.
-    public init(named name: String) throws(NetworksError) {
-        guard let model = Model(rawValue: name) else { throw .unknownModel(name) }
-        self = model
-    }
-
     /// The name shown in tables, figure titles and the page ("ResNet18", "EfficientNet-Lite0").
     public var displayName: String {
         switch self {

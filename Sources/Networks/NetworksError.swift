@@ -3,8 +3,6 @@ import Common
 /// Why a model or its weights cannot be had, apart from problems of a weight file itself
 /// (those are `FileError`s naming the file).
 public enum NetworksError: Error, CustomStringConvertible {
-    /// No model has this name.
-    case unknownModel(String)
     /// The model has no preprocessing preset of this name.
     case unknownPreset(String, model: Model)
     /// torchvision publishes no checkpoint of this model.
@@ -14,8 +12,6 @@ public enum NetworksError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownModel(let name):
-            "unknown model '\(name)'; expected one of \(Model.allCases.map(\.rawValue).joined(separator: ", "))"
         case .unknownPreset(let name, let model):
             "unknown preset '\(name)' for \(model.displayName); expected cifar or imagenet"
         case .noTorchvisionCheckpoint(let model):

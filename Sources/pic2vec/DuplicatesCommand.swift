@@ -44,7 +44,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
 
     /// The network, weights (with --features network) and preset.
     @OptionGroup var modelOptions: ModelOptions
-    private var model: String { modelOptions.modelOrDefault }
+    private var model: Model { modelOptions.modelOrDefault }
     private var weights: String? { modelOptions.weights }
     private var seed: UInt64 { modelOptions.seedOrDefault }
     private var preset: String { modelOptions.presetOrDefault }
@@ -117,7 +117,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let network = try Model(named: model)
+        let network = model
         guard let preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
         let source = try DataSource.open(data, root: cifarRoot)
         let datasets = try splits.map { name in

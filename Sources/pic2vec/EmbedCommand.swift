@@ -27,7 +27,7 @@ struct EmbedCommand: AsyncParsableCommand {
     var split: Split = .train
 
     @OptionGroup var modelOptions: ModelOptions
-    private var model: String { modelOptions.modelOrDefault }
+    private var model: Model { modelOptions.modelOrDefault }
     private var weights: String { modelOptions.weights ?? "" }
     private var seed: UInt64 { modelOptions.seedOrDefault }
     private var preset: String { modelOptions.presetOrDefault }
@@ -85,7 +85,7 @@ struct EmbedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let network = try Model(named: model)
+        let network = model
         guard var preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
         if let size { preprocessing = preprocessing.resized(to: size) }
         // The weights load (one core) while the images are listed and decoded.

@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
         help:
             "The network: \(Model.allCases.map(\.rawValue).joined(separator: ", ")) (default: \(ModelOptions.defaultModel.rawValue), or the index's)."
     )
-    var model: String?
+    var model: Model?
 
     @Option(
         help:
@@ -40,11 +40,7 @@ struct ModelOptions: ParsableArguments {
     var precision: Precision?
 
     func validate() throws {
-        if let model, Model(rawValue: model) == nil {
-            throw ValidationError(
-                "--model must be one of \(Model.allCases.map(\.rawValue).joined(separator: ", ")), not \(model)")
-        }
-        if let preset, Model(rawValue: modelOrDefault)?.preprocessing(preset: preset) == nil {
+        if let preset, modelOrDefault.preprocessing(preset: preset) == nil {
             throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
         }
         if let precision {
@@ -53,7 +49,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// `--model`, or the default.
-    var modelOrDefault: String { model ?? Self.defaultModel.rawValue }
+    var modelOrDefault: Model { model ?? Self.defaultModel }
     /// `--seed`, or 0.
     var seedOrDefault: UInt64 { seed ?? 0 }
     /// `--preset`, or the default.
@@ -63,3 +59,5 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension Precision: ExpressibleByArgument {}
+
+extension Model: ExpressibleByArgument {}

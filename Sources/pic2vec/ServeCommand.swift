@@ -19,7 +19,7 @@ struct IndexOriginOptions: ParsableArguments {
 
     /// The network, weights and preset the index was built with; default: from <index>.json.
     @OptionGroup var modelOptions: ModelOptions
-    private var model: String? { modelOptions.model }
+    private var model: String? { modelOptions.model?.rawValue }
     private var weights: String? { modelOptions.weights }
     private var seed: UInt64? { modelOptions.seed }
     private var preset: String? { modelOptions.preset }
