@@ -69,85 +69,14 @@ struct FFT {
                     let output = (q + span * radix * p) * rowStride + c0
                     let outputStep = span * rowStride
                     let t = p * twiddleStep
+                    let pass = Pass(
+                        srcRe: srcRe, srcIm: srcIm, dstRe: dstRe, dstIm: dstIm, input: input, inputStep: inputStep,
+                        output: output, outputStep: outputStep, width: width)
                     switch radix {
-                    case 2:
-                        let w1 = (cosines[t], sign * sines[t])
-                        for v in Swift.stride(from: 0, to: width, by: 8) {
-                            let (ar, ai) = (load(srcRe, input + v), load(srcIm, input + v))
-                            let (br, bi) = (load(srcRe, input + inputStep + v), load(srcIm, input + inputStep + v))
-                            store(dstRe, output + v, ar + br)
-                            store(dstIm, output + v, ai + bi)
-                            let (dr, di) = (ar - br, ai - bi)
-                            storeTwiddled(dstRe, dstIm, output + outputStep + v, (dr, di), by: w1)
-                        }
-                    case 4:
-                        let w1 = (cosines[t], sign * sines[t])
-                        let w2 = (cosines[2 * t], sign * sines[2 * t])
-                        let w3 = (cosines[3 * t], sign * sines[3 * t])
-                        for v in Swift.stride(from: 0, to: width, by: 8) {
-                            let (a0r, a0i) = (load(srcRe, input + v), load(srcIm, input + v))
-                            let (a1r, a1i) = (load(srcRe, input + inputStep + v), load(srcIm, input + inputStep + v))
-                            let (a2r, a2i) = (load(srcRe, input + 2 * inputStep + v), load(srcIm, input + 2 * inputStep + v))
-                            let (a3r, a3i) = (load(srcRe, input + 3 * inputStep + v), load(srcIm, input + 3 * inputStep + v))
-                            let (t0r, t0i) = (a0r + a2r, a0i + a2i)
-                            let (t1r, t1i) = (a0r - a2r, a0i - a2i)
-                            let (t2r, t2i) = (a1r + a3r, a1i + a3i)
-                            // sign * i * (a1 - a3)
-                            let (t3r, t3i) = (-sign * (a1i - a3i), sign * (a1r - a3r))
-                            store(dstRe, output + v, t0r + t2r)
-                            store(dstIm, output + v, t0i + t2i)
-                            let (o1r, o1i) = (t1r + t3r, t1i + t3i)
-                            let (o2r, o2i) = (t0r - t2r, t0i - t2i)
-                            let (o3r, o3i) = (t1r - t3r, t1i - t3i)
-                            storeTwiddled(dstRe, dstIm, output + outputStep + v, (o1r, o1i), by: w1)
-                            storeTwiddled(dstRe, dstIm, output + 2 * outputStep + v, (o2r, o2i), by: w2)
-                            storeTwiddled(dstRe, dstIm, output + 3 * outputStep + v, (o3r, o3i), by: w3)
-                        }
-                    case 3:
-                        let w1 = (cosines[t], sign * sines[t])
-                        let w2 = (cosines[2 * t], sign * sines[2 * t])
-                        let s = sign * Float(3.0.squareRoot() / 2)
-                        for v in Swift.stride(from: 0, to: width, by: 8) {
-                            let (a0r, a0i) = (load(srcRe, input + v), load(srcIm, input + v))
-                            let (a1r, a1i) = (load(srcRe, input + inputStep + v), load(srcIm, input + inputStep + v))
-                            let (a2r, a2i) = (load(srcRe, input + 2 * inputStep + v), load(srcIm, input + 2 * inputStep + v))
-                            let (sr, si) = (a1r + a2r, a1i + a2i)
-                            let (dr, di) = (a1r - a2r, a1i - a2i)
-                            let (mr, mi) = (a0r - sr / 2, a0i - si / 2)
-                            store(dstRe, output + v, a0r + sr)
-                            store(dstIm, output + v, a0i + si)
-                            let (o1r, o1i) = (mr - s * di, mi + s * dr)
-                            let (o2r, o2i) = (mr + s * di, mi - s * dr)
-                            storeTwiddled(dstRe, dstIm, output + outputStep + v, (o1r, o1i), by: w1)
-                            storeTwiddled(dstRe, dstIm, output + 2 * outputStep + v, (o2r, o2i), by: w2)
-                        }
-                    default:
-                        let w1 = (cosines[t], sign * sines[t]), w2 = (cosines[2 * t], sign * sines[2 * t])
-                        let w3 = (cosines[3 * t], sign * sines[3 * t]), w4 = (cosines[4 * t], sign * sines[4 * t])
-                        let c1 = Float(cos(2 * Double.pi / 5)), c2 = Float(cos(4 * Double.pi / 5))
-                        let s1 = sign * Float(sin(2 * Double.pi / 5)), s2 = sign * Float(sin(4 * Double.pi / 5))
-                        for v in Swift.stride(from: 0, to: width, by: 8) {
-                            let (a0r, a0i) = (load(srcRe, input + v), load(srcIm, input + v))
-                            let (a1r, a1i) = (load(srcRe, input + inputStep + v), load(srcIm, input + inputStep + v))
-                            let (a2r, a2i) = (load(srcRe, input + 2 * inputStep + v), load(srcIm, input + 2 * inputStep + v))
-                            let (a3r, a3i) = (load(srcRe, input + 3 * inputStep + v), load(srcIm, input + 3 * inputStep + v))
-                            let (a4r, a4i) = (load(srcRe, input + 4 * inputStep + v), load(srcIm, input + 4 * inputStep + v))
-                            let (b1r, b1i) = (a1r + a4r, a1i + a4i), (d1r, d1i) = (a1r - a4r, a1i - a4i)
-                            let (b2r, b2i) = (a2r + a3r, a2i + a3i), (d2r, d2i) = (a2r - a3r, a2i - a3i)
-                            let (e1r, e1i) = (a0r + c1 * b1r + c2 * b2r, a0i + c1 * b1i + c2 * b2i)
-                            let (e2r, e2i) = (a0r + c2 * b1r + c1 * b2r, a0i + c2 * b1i + c1 * b2i)
-                            // Outputs 1 and 4 are e1 +- i f1, outputs 2 and 3 are e2 +- i f2.
-                            let (f1r, f1i) = (s1 * d1r + s2 * d2r, s1 * d1i + s2 * d2i)
-                            let (f2r, f2i) = (s2 * d1r - s1 * d2r, s2 * d1i - s1 * d2i)
-                            let (o1r, o1i) = (e1r - f1i, e1i + f1r), (o4r, o4i) = (e1r + f1i, e1i - f1r)
-                            let (o2r, o2i) = (e2r - f2i, e2i + f2r), (o3r, o3i) = (e2r + f2i, e2i - f2r)
-                            store(dstRe, output + v, a0r + b1r + b2r)
-                            store(dstIm, output + v, a0i + b1i + b2i)
-                            storeTwiddled(dstRe, dstIm, output + outputStep + v, (o1r, o1i), by: w1)
-                            storeTwiddled(dstRe, dstIm, output + 2 * outputStep + v, (o2r, o2i), by: w2)
-                            storeTwiddled(dstRe, dstIm, output + 3 * outputStep + v, (o3r, o3i), by: w3)
-                            storeTwiddled(dstRe, dstIm, output + 4 * outputStep + v, (o4r, o4i), by: w4)
-                        }
+                    case 2: radix2(pass, twiddle: t, sign: sign)
+                    case 4: radix4(pass, twiddle: t, sign: sign)
+                    case 3: radix3(pass, twiddle: t, sign: sign)
+                    default: radix5(pass, twiddle: t, sign: sign)
                     }
                 }
             }
@@ -164,11 +93,101 @@ struct FFT {
             }
         }
     }
+
+    /// Where one butterfly group of a pass reads and writes: `radix` inputs `inputStep` apart from
+    /// `input`, `radix` outputs `outputStep` apart from `output`, `width` columns of each.
+    private struct Pass {
+        let srcRe: UnsafeMutablePointer<Float>, srcIm: UnsafeMutablePointer<Float>
+        let dstRe: UnsafeMutablePointer<Float>, dstIm: UnsafeMutablePointer<Float>
+        let input: Int, inputStep: Int, output: Int, outputStep: Int, width: Int
+
+        /// The eight complex inputs `j` at column `v`.
+        @inline(__always) func load(_ j: Int, _ v: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+            (loadEight(srcRe, input + j * inputStep + v), loadEight(srcIm, input + j * inputStep + v))
+        }
+
+        /// Writes output `j` at column `v`, multiplied by the twiddle factor `w` (none for output 0).
+        @inline(__always) func store(_ j: Int, _ v: Int, _ value: (SIMD8<Float>, SIMD8<Float>), by w: (Float, Float)? = nil) {
+            guard let w else {
+                storeEight(dstRe, output + v, value.0)
+                storeEight(dstIm, output + v, value.1)
+                return
+            }
+            storeTwiddled(dstRe, dstIm, output + j * outputStep + v, value, by: w)
+        }
+    }
+
+    /// The twiddle factor `w^(k t)` of a forward (`sign` -1) or inverse (+1) transform.
+    @inline(__always) private func twiddle(_ k: Int, _ t: Int, _ sign: Float) -> (Float, Float) {
+        (cosines[k * t], sign * sines[k * t])
+    }
+
+    @inline(__always) private func radix2(_ pass: Pass, twiddle t: Int, sign: Float) {
+        let w1 = twiddle(1, t, sign)
+        for v in Swift.stride(from: 0, to: pass.width, by: 8) {
+            let (ar, ai) = pass.load(0, v), (br, bi) = pass.load(1, v)
+            pass.store(0, v, (ar + br, ai + bi))
+            pass.store(1, v, (ar - br, ai - bi), by: w1)
+        }
+    }
+
+    @inline(__always) private func radix4(_ pass: Pass, twiddle t: Int, sign: Float) {
+        let (w1, w2, w3) = (twiddle(1, t, sign), twiddle(2, t, sign), twiddle(3, t, sign))
+        for v in Swift.stride(from: 0, to: pass.width, by: 8) {
+            let (a0r, a0i) = pass.load(0, v), (a1r, a1i) = pass.load(1, v)
+            let (a2r, a2i) = pass.load(2, v), (a3r, a3i) = pass.load(3, v)
+            let (t0r, t0i) = (a0r + a2r, a0i + a2i)
+            let (t1r, t1i) = (a0r - a2r, a0i - a2i)
+            let (t2r, t2i) = (a1r + a3r, a1i + a3i)
+            // sign * i * (a1 - a3)
+            let (t3r, t3i) = (-sign * (a1i - a3i), sign * (a1r - a3r))
+            pass.store(0, v, (t0r + t2r, t0i + t2i))
+            pass.store(1, v, (t1r + t3r, t1i + t3i), by: w1)
+            pass.store(2, v, (t0r - t2r, t0i - t2i), by: w2)
+            pass.store(3, v, (t1r - t3r, t1i - t3i), by: w3)
+        }
+    }
+
+    @inline(__always) private func radix3(_ pass: Pass, twiddle t: Int, sign: Float) {
+        let (w1, w2) = (twiddle(1, t, sign), twiddle(2, t, sign))
+        let s = sign * Float(3.0.squareRoot() / 2)
+        for v in Swift.stride(from: 0, to: pass.width, by: 8) {
+            let (a0r, a0i) = pass.load(0, v), (a1r, a1i) = pass.load(1, v), (a2r, a2i) = pass.load(2, v)
+            let (sr, si) = (a1r + a2r, a1i + a2i)
+            let (dr, di) = (a1r - a2r, a1i - a2i)
+            let (mr, mi) = (a0r - sr / 2, a0i - si / 2)
+            pass.store(0, v, (a0r + sr, a0i + si))
+            pass.store(1, v, (mr - s * di, mi + s * dr), by: w1)
+            pass.store(2, v, (mr + s * di, mi - s * dr), by: w2)
+        }
+    }
+
+    @inline(__always) private func radix5(_ pass: Pass, twiddle t: Int, sign: Float) {
+        let (w1, w2, w3, w4) = (twiddle(1, t, sign), twiddle(2, t, sign), twiddle(3, t, sign), twiddle(4, t, sign))
+        let c1 = Float(cos(2 * Double.pi / 5)), c2 = Float(cos(4 * Double.pi / 5))
+        let s1 = sign * Float(sin(2 * Double.pi / 5)), s2 = sign * Float(sin(4 * Double.pi / 5))
+        for v in Swift.stride(from: 0, to: pass.width, by: 8) {
+            let (a0r, a0i) = pass.load(0, v), (a1r, a1i) = pass.load(1, v), (a2r, a2i) = pass.load(2, v)
+            let (a3r, a3i) = pass.load(3, v), (a4r, a4i) = pass.load(4, v)
+            let (b1r, b1i) = (a1r + a4r, a1i + a4i), (d1r, d1i) = (a1r - a4r, a1i - a4i)
+            let (b2r, b2i) = (a2r + a3r, a2i + a3i), (d2r, d2i) = (a2r - a3r, a2i - a3i)
+            let (e1r, e1i) = (a0r + c1 * b1r + c2 * b2r, a0i + c1 * b1i + c2 * b2i)
+            let (e2r, e2i) = (a0r + c2 * b1r + c1 * b2r, a0i + c2 * b1i + c1 * b2i)
+            // Outputs 1 and 4 are e1 +- i f1, outputs 2 and 3 are e2 +- i f2.
+            let (f1r, f1i) = (s1 * d1r + s2 * d2r, s1 * d1i + s2 * d2i)
+            let (f2r, f2i) = (s2 * d1r - s1 * d2r, s2 * d1i - s1 * d2i)
+            pass.store(0, v, (a0r + b1r + b2r, a0i + b1i + b2i))
+            pass.store(1, v, (e1r - f1i, e1i + f1r), by: w1)
+            pass.store(2, v, (e2r - f2i, e2i + f2r), by: w2)
+            pass.store(3, v, (e2r + f2i, e2i - f2r), by: w3)
+            pass.store(4, v, (e1r + f1i, e1i - f1r), by: w4)
+        }
+    }
 }
 
 /// Eight floats at `base + offset`.
 @inline(__always)
-private func load(_ base: UnsafeMutablePointer<Float>, _ offset: Int) -> SIMD8<Float> {
+private func loadEight(_ base: UnsafeMutablePointer<Float>, _ offset: Int) -> SIMD8<Float> {
     UnsafeRawPointer(base + offset).loadUnaligned(as: SIMD8<Float>.self)
 }
 
@@ -178,12 +197,12 @@ private func storeTwiddled(
     _ re: UnsafeMutablePointer<Float>, _ im: UnsafeMutablePointer<Float>, _ offset: Int, _ value: (SIMD8<Float>, SIMD8<Float>),
     by w: (Float, Float)
 ) {
-    store(re, offset, value.0 * w.0 - value.1 * w.1)
-    store(im, offset, value.0 * w.1 + value.1 * w.0)
+    storeEight(re, offset, value.0 * w.0 - value.1 * w.1)
+    storeEight(im, offset, value.0 * w.1 + value.1 * w.0)
 }
 
 /// Writes eight floats at `base + offset`.
 @inline(__always)
-private func store(_ base: UnsafeMutablePointer<Float>, _ offset: Int, _ value: SIMD8<Float>) {
+private func storeEight(_ base: UnsafeMutablePointer<Float>, _ offset: Int, _ value: SIMD8<Float>) {
     UnsafeMutableRawPointer(base + offset).storeBytes(of: value, as: SIMD8<Float>.self)
 }
