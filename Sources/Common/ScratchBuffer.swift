@@ -25,6 +25,13 @@ public final class ScratchBuffer<Element>: @unchecked Sendable {
         self.init(owning: pointer, count: count)
     }
 
+    /// Allocates `count` elements of a trivial type left uninitialized, for scratch that a kernel
+    /// writes before it reads (no pass over the memory up front).
+    @inlinable public convenience init(uninitializedCount count: Int) where Element: BitwiseCopyable {
+        precondition(count >= 0, "negative scratch size \(count)")
+        self.init(owning: Self.allocate(max(count, 1)), count: count)
+    }
+
     /// Allocates a copy of `elements`.
     @inlinable public convenience init(_ elements: [Element]) {
         let pointer = Self.allocate(max(elements.count, 1))

@@ -197,12 +197,10 @@ public struct ConvBN: Sendable {
         let rows = input.batch * groupPositions
         let chunk = max(32, min(rows, (1 << 19) / depth))
         let direct = plan.groups.count == 1
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * depth)
-        let staging = direct ? nil : UnsafeMutablePointer<Float>.allocate(capacity: chunk * cout)
-        defer {
-            columns.deallocate()
-            staging?.deallocate()
-        }
+        let columnBuffer = ScratchBuffer<Float>(uninitializedCount: chunk * depth)
+        let stagingBuffer = direct ? nil : ScratchBuffer<Float>(uninitializedCount: chunk * cout)
+        let columns = columnBuffer.base, staging = stagingBuffer?.base
+        defer { withExtendedLifetime((columnBuffer, stagingBuffer)) {} }
         let outputPositions = plan.outputHeight * plan.outputWidth
         bias.withUnsafeBufferPointer { b in
             var start = 0
