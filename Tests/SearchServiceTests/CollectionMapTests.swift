@@ -150,6 +150,33 @@ final class CollectionMapTests: XCTestCase {
         }
     }
 
+    func testThePagesScriptIsValidJavaScript() async throws {
+        let node = ["/usr/bin/node", "/usr/bin/nodejs", "/usr/local/bin/node"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+        guard let node else { throw XCTSkip("no node to check the script with (setup.sh installs nodejs)") }
+        let map = try CollectionMap(xy: Self.xy, clusters: Self.clusters, source: "tsne-train.npy")
+        let html = try await Application(router: SearchAPI.router(engine: try await Fixtures.engine(), map: map)).test(
+            .router
+        ) { client in
+            try await client.execute(uri: "/", method: .get) { response in String(buffer: response.body) }
+        }
+        let start = try XCTUnwrap(html.range(of: "<script>")), end = try XCTUnwrap(html.range(of: "</script>"))
+        let script = String(html[start.upperBound..<end.lowerBound])
+        let file = try temporaryFolder() + "/page.js"
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: node)
+        check.arguments = ["--check", file]
+        let errors = Pipe()
+        check.standardError = errors
+        try check.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, "node --check: \(message)")
+        XCTAssertGreaterThan(script.count, 1000, "the page's script was found")
+    }
+
     func testEveryImageAndControlOnThePageIsLabelled() async throws {
         try await Application(router: SearchAPI.router(engine: try await Fixtures.engine())).test(.router) { client in
             try await client.execute(uri: "/", method: .get) { response in
