@@ -25,12 +25,12 @@ final class SIMDLevelTests: XCTestCase {
         XCTAssertThrowsError(try SIMDLevel.resolve("avx2", widest: .generic))
     }
 
-    func testSupportedLevelsMatchTheCPU() {
+    func testSupportedLevelsMatchTheCPU() throws {
         let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ").map(String.init)) }
         XCTAssertEqual(SIMDLevel.supported.first, .generic)
         XCTAssertEqual(SIMDLevel.supported.last, SIMDLevel.widest)
-        guard let flags else { return }
+        guard let flags else { throw XCTSkip("no CPU flags in /proc/cpuinfo to compare the chosen level with") }
         let expected: SIMDLevel =
             flags.contains("avx512f") ? .avx512 : flags.contains("avx2") && flags.contains("fma") ? .avx2 : .generic
         #if arch(x86_64)
