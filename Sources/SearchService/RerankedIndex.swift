@@ -43,8 +43,9 @@ public struct RerankedIndex: Sendable {
     public func nearest(_ vector: [Float], k: Int, excluding excluded: Int? = nil) throws(VectorSearchError) -> [VectorIndex.Hit]
     {
         let depth = min(k + (excluded == nil ? 0 : 1), prepared.database.rows)
+        // Every answer is re-ranked, so the distances shown all order the answers.
         let found = try pipeline.search(
-            Matrix(rows: 1, columns: vector.count, values: vector).l2Normalized(), in: prepared, depth: depth)
+            Matrix(rows: 1, columns: vector.count, values: vector).l2Normalized(), in: prepared, depth: depth, reordered: depth)
         return zip(found.ids(of: 0), found.distances(of: 0))
             .filter { id, _ in id >= 0 && id != excluded }
             .prefix(k)

@@ -127,4 +127,30 @@ final class RerankingTests: XCTestCase {
         let prepared = try dba.prepare(database)
         assertClose(prepared.database.values, augmented.values)
     }
+
+    func testKReciprocalReordersItsCandidatesOnlyUnlessAskedForMore() throws {
+        var generator = SeededGenerator(seed: 4)
+        let database = Matrix(
+            rows: 180, columns: 8, values: (0..<180 * 8).map { _ in Float(generator.nextGaussian()) }
+        ).l2Normalized()
+        let queries = Matrix(rows: 3, columns: 8, values: Array(database.values[..<24]))
+        let pipeline = RerankingPipeline(kReciprocal: KReciprocalReranking(k1: 10, k2: 3, lambda: 0.3))
+        let prepared = try pipeline.prepare(database)
+        let plain = try RankedSearch(depth: 150).run(queries, database: database)
+        // A deep search (an evaluation's depth) reorders the first `candidates` only: the rest keep
+        // the plain order and similarities, and the cost stays that of 100 candidates.
+        let deep = try pipeline.search(queries, in: prepared, depth: 150)
+        for q in 0..<3 {
+            XCTAssertEqual(Array(deep.ids(of: q).dropFirst(100)), Array(plain.ids(of: q).dropFirst(100)))
+            XCTAssertEqual(Set(deep.ids(of: q).prefix(100)), Set(plain.ids(of: q).prefix(100)))
+            let distances = Array(deep.distances(of: q).prefix(100))
+            XCTAssertEqual(distances, distances.sorted(), "k-reciprocal distances, lowest first")
+        }
+        // Asked to reorder them all, every score is a k-reciprocal distance.
+        let all = try pipeline.search(queries, in: prepared, depth: 150, reordered: 150)
+        for q in 0..<3 {
+            let distances = Array(all.distances(of: q))
+            XCTAssertEqual(distances, distances.sorted())
+        }
+    }
 }

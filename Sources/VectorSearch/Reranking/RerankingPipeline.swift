@@ -156,11 +156,14 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The `depth` best database rows of each query (rows L2-normalized), best first, with
-    /// their scores: similarities in the searched space or, with k-reciprocal re-ranking (which
-    /// then reorders at least `depth` candidates), the final k-reciprocal distances, lowest first.
-    public func search(_ queries: Matrix, in prepared: Prepared, depth: Int) throws(VectorSearchError) -> Neighbors {
+    /// their scores: similarities in the searched space, except that k-reciprocal re-ranking
+    /// reorders the first `max(candidates, k1, reordered)` results (at most the database) and
+    /// gives them their final k-reciprocal distances, lowest first.
+    public func search(_ queries: Matrix, in prepared: Prepared, depth: Int, reordered: Int = 0) throws(VectorSearchError)
+        -> Neighbors
+    {
         var points = prepared.whitening.map { $0.apply(queries) } ?? queries
-        let m = kReciprocal.map { min(max(candidates, depth, $0.k1), prepared.database.rows) } ?? 0
+        let m = kReciprocal.map { min(max(candidates, $0.k1, reordered), prepared.database.rows) } ?? 0
         let first = max(depth, expansion?.depth ?? 0, m)
         var lists = try RankedSearch(depth: first).run(points, database: prepared.database)
         if let expansion {
