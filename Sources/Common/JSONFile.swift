@@ -22,12 +22,11 @@ public enum JSONFile {
         }
     }
 
-    /// The fields of `json` holding negative or fractional numbers, as `"name": value`.
+    /// The fields of the parsed JSON `object` holding negative or fractional numbers, as `"name": value`.
     ///
     /// Foundation reports such a number in a field of unsigned or whole type as "not valid
     /// JSON" without naming the field, so valid JSON is searched for the likely culprits.
-    private static func unusualNumbers(in json: Data) -> [String] {
-        guard let object = try? JSONSerialization.jsonObject(with: json) else { return [] }
+    private static func unusualNumbers(in object: Any) -> [String] {
         var found: [String] = []
         func visit(_ value: Any, _ path: String) {
             if let dictionary = value as? [String: Any] {
@@ -57,8 +56,8 @@ public enum JSONFile {
         case .keyNotFound(let key, let context):
             return "\"\(field(context.codingPath + [key]))\" is missing"
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            let suspects = unusualNumbers(in: json)
-            guard (try? JSONSerialization.jsonObject(with: json)) != nil else { return "not valid JSON" }
+            guard let object = try? JSONSerialization.jsonObject(with: json) else { return "not valid JSON" }
+            let suspects = unusualNumbers(in: object)
             return suspects.isEmpty
                 ? "a value does not fit its field"
                 : "a number does not fit its field (one of \(suspects.joined(separator: ", ")))"

@@ -87,9 +87,7 @@ public enum NPY {
     /// refused before its elements are allocated.
     public static func read(_ path: String, expected: Expected? = nil) throws -> Array {
         let file = try RegularFile(path)
-        let header = try Header(try file.bytes(0..<min(file.size, Header.maximumLength)), path: path)
-        try expected?.check(header, path: path)
-        try header.checkLength(file.size, path: path)
+        let header = try Header(of: file, expected: expected)
         var payload = Data(count: header.byteCount)
         try payload.withUnsafeMutableBytes { try file.read(into: $0, at: header.dataOffset) }
         return Array(dtype: header.dtype, shape: header.shape, payload: payload)
@@ -97,13 +95,15 @@ public enum NPY {
 
     /// Decodes `.npy` bytes that must hold what `expected` asks; `path` only names the source in errors.
     public static func decode(_ data: Data, path: String, expected: Expected? = nil) throws -> Array {
-        let bytes = [UInt8](data)
-        let header = try Header(bytes, path: path)
+        let header = try Header([UInt8](data.prefix(Header.maximumLength)), path: path)
         try expected?.check(header, path: path)
-        try header.checkLength(bytes.count, path: path)
-        return Array(
-            dtype: header.dtype, shape: header.shape,
-            payload: data.subdata(in: data.startIndex + header.dataOffset..<data.endIndex))
+        try header.checkLength(data.count, path: path)
+        return Array(dtype: header.dtype, shape: header.shape, payload: Data(elements(of: data, header)))
+    }
+
+    /// The element bytes of `data`, an `.npy` file whose header is `header` (a slice, not a copy).
+    public static func elements(of data: Data, _ header: Header) -> Data.SubSequence {
+        data[(data.startIndex + header.dataOffset)...]
     }
 
     /// The header of an `.npy` file: element type, shape, and where the elements start.
@@ -161,6 +161,14 @@ public enum NPY {
             self.shape = shape
             self.dataOffset = headerStart + headerLength
             self.byteCount = expected
+        }
+
+        /// The header of the `.npy` file open as `file`, checked against `expected` and against the
+        /// file's length before any element is read.
+        public init(of file: RegularFile, expected: Expected?) throws {
+            try self.init(try file.bytes(0..<min(file.size, Self.maximumLength)), path: file.path)
+            try expected?.check(self, path: file.path)
+            try checkLength(file.size, path: file.path)
         }
 
         /// Throws unless a file of `fileBytes` bytes holds exactly this header and its elements.

@@ -17,9 +17,8 @@ public final class NPYRows {
     /// Opens `path`; throws a `FileError` naming it unless it is a 2-D float32 `.npy` of the right length.
     public init(path: String) throws {
         let file = try RegularFile(path)
-        let header = try NPY.Header(try file.bytes(0..<min(file.size, NPY.Header.maximumLength)), path: path)
-        try NPY.Expected(.float32, shape: [nil, nil], meaning: "one embedding per row").check(header, path: path)
-        try header.checkLength(file.size, path: path)
+        let header = try NPY.Header(
+            of: file, expected: NPY.Expected(.float32, shape: [nil, nil], meaning: "one embedding per row"))
         self.file = file
         self.rows = header.shape[0]
         self.columns = header.shape[1]

@@ -123,7 +123,7 @@ public enum ImageFolder {
             }
             if extensions.contains(URL(fileURLWithPath: name).pathExtension.lowercased()) {
                 images.append(name)
-            } else if FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder), isFolder.boolValue {
+            } else if status.st_mode & S_IFMT == S_IFDIR {
                 folders.append(name)
             }
         }

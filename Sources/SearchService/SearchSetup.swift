@@ -79,19 +79,14 @@ public enum SearchSetup {
                 dataset.name, "its fingerprint differs from the one recorded for \(indexPath): the data changed", kind: .mismatch)
         }
         if let labelsPath, FileManager.default.fileExists(atPath: labelsPath) {
-            let labels = try NPY.read(labelsPath)
-            guard labels.dtype == .int64, labels.ints == dataset.labels else {
+            let labels = try NPY.read(
+                labelsPath, expected: NPY.Expected(.int64, shape: [dataset.count], meaning: "one label per image of the data"))
+            guard labels.ints == dataset.labels else {
                 throw FileError(labelsPath, "these labels are not those of \(dataset.name)", kind: .mismatch)
             }
         }
         // Checked without the weights too, so that the provenance never names the wrong network.
-        let network = try network(description, indexPath: indexPath)
-        guard network.outputDimension == index.dimension else {
-            throw FileError(
-                indexPath,
-                "has \(index.dimension)-d rows but \(network.displayName), the model its description names, gives \(network.outputDimension)-d",
-                kind: .mismatch)
-        }
+        let network = try network(description, index: index, indexPath: indexPath)
         let model = withModel ? try await queryModel(description, index: index, indexPath: indexPath) : nil
         let preprocessing = try preprocessing(description, indexPath: indexPath)
         // The provenance goes to web clients: files are named without the server's folders.
@@ -117,16 +112,12 @@ public enum SearchSetup {
     {
         let preprocessing = try preprocessing(description, indexPath: indexPath)
         let weights = try await Weights.load(
-            WeightsSource(description.weights, seed: description.seed), model: try network(description, indexPath: indexPath),
+            WeightsSource(description.weights, seed: description.seed),
+            model: try network(description, index: index, indexPath: indexPath),
             precision: try precision(description, indexPath: indexPath))
         if let expected = description.weightsHash, expected != weights.hash {
             throw FileError(
                 description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)", kind: .mismatch)
-        }
-        guard weights.network.outputDimension == index.dimension else {
-            throw FileError(
-                indexPath, "has \(index.dimension)-d rows, the network gives \(weights.network.outputDimension)-d",
-                kind: .mismatch)
         }
         let embedder = Embedder(network: weights.network, preprocessing: preprocessing, batchSize: 1, threads: 1)
         return (QueryModel(embedder: embedder, normalize: description.normalized), weights.label)
@@ -157,6 +148,19 @@ public enum SearchSetup {
             throw FileError(IndexDescription.path(forIndex: indexPath), "unknown model '\(description.model ?? "")'")
         }
         return model
+    }
+
+    /// The network `description` names, checked (before any weights are loaded: its topology
+    /// fixes the embedding length) to give rows of `index`'s dimension.
+    static func network(_ description: IndexDescription, index: VectorIndex, indexPath: String) throws -> Model {
+        let network = try network(description, indexPath: indexPath)
+        guard network.outputDimension == index.dimension else {
+            throw FileError(
+                indexPath,
+                "has \(index.dimension)-d rows but \(network.displayName), the model its description names, gives \(network.outputDimension)-d",
+                kind: .mismatch)
+        }
+        return network
     }
 
     /// The preprocessing `description` names, for its model.

@@ -36,6 +36,17 @@ final class RerankingTests: XCTestCase {
         assertClose(actual.values, expected.values, rtol: 1e-3, atol: 1e-4)
     }
 
+    func testPipelinesAreCheckedAgainstTinyDatabasesWithoutTrapping() {
+        for rows in [0, 1] {
+            XCTAssertThrowsError(try RerankingPipeline(whitening: 4).check(rows: rows, dimension: 8)) {
+                XCTAssertTrue("\($0)".contains("at least 2 rows"), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try RerankingPipeline(whitening: 8).check(rows: 5, dimension: 8)) {
+            XCTAssertTrue("\($0)".contains("1...4, got 8"), "\($0)")
+        }
+    }
+
     func testWhiteningRejectsTooManyDimensions() {
         assertThrows("whitening dimension") { try PCAWhitening.fit(circle([0, 10, 20]), dimension: 3) }
     }

@@ -14,9 +14,9 @@ extension Neighbors {
         let columns = points.columns
         let verdicts = points.values.withUnsafeBufferPointer { values in
             parallelMap(queries) { q in
-                let listed = ids(of: q), similarities = distances(of: q)
+                let listed = ids(of: q), similarities = distances(of: q), ordered = listed.sorted()
                 guard listed.allSatisfy({ $0 != q && (0..<queries).contains($0) }),
-                    zip(listed.sorted(), listed.sorted().dropFirst()).allSatisfy({ $0 != $1 }),
+                    zip(ordered, ordered.dropFirst()).allSatisfy({ $0 != $1 }),
                     similarities.allSatisfy(\.isFinite), zip(similarities, similarities.dropFirst()).allSatisfy({ $0 >= $1 })
                 else { return false }
                 return zip(listed, similarities).allSatisfy { id, similarity in

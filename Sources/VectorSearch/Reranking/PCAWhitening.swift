@@ -18,16 +18,22 @@ public struct PCAWhitening: Sendable {
     /// `dimension x columns`: row i is eigenvector i divided by the square root of eigenvalue i.
     public let projection: Matrix
 
+    /// Throws unless a whitening to `dimension` can be fitted on `rows` rows of `columns` floats:
+    /// at least 2 rows, and from 1 to min(columns, rows - 1) dimensions.
+    public static func check(dimension: Int, rows: Int, columns: Int) throws(VectorSearchError) {
+        guard rows >= 2 else { throw .invalidArgument("PCA whitening needs at least 2 rows, got \(rows)") }
+        guard dimension >= 1, dimension <= min(columns, rows - 1) else {
+            throw .invalidArgument("whitening dimension must be in 1...\(min(columns, rows - 1)), got \(dimension)")
+        }
+    }
+
     /// The output dimension.
     public var dimension: Int { projection.rows }
 
     /// Fits the whitening on the rows of `x`, keeping `dimension` components.
     public static func fit(_ x: Matrix, dimension: Int) throws(VectorSearchError) -> PCAWhitening {
         let n = x.rows, d = x.columns
-        guard n >= 2 else { throw .invalidArgument("PCA whitening needs at least 2 rows, got \(n)") }
-        guard dimension >= 1, dimension <= min(d, n - 1) else {
-            throw .invalidArgument("whitening dimension must be in 1...\(min(d, n - 1)), got \(dimension)")
-        }
+        try check(dimension: dimension, rows: n, columns: d)
         try x.checkFinite()
         let (mean, centered) = x.centered()
         var covarianceF = [Float](repeating: 0, count: d * d)

@@ -94,10 +94,7 @@ public struct RerankingPipeline: Sendable, Equatable, CustomStringConvertible {
     /// Throws, naming the step, unless this pipeline can run on a database of `rows` rows of
     /// `dimension` floats and answer searches of it.
     public func check(rows: Int, dimension: Int) throws(VectorSearchError) {
-        if let whitening, !(1...min(dimension, rows - 1)).contains(whitening) {
-            throw .invalidArgument(
-                "whiten-\(whitening) needs from 1 to \(min(dimension, rows - 1)) dimensions for \(rows) rows of \(dimension)")
-        }
+        if let whitening { try PCAWhitening.check(dimension: whitening, rows: rows, columns: dimension) }
         guard databaseNeighbors < rows else {
             throw .invalidArgument("re-ranking \(self) needs more than \(databaseNeighbors) database rows, got \(rows)")
         }
