@@ -58,10 +58,12 @@ let package = Package(
             ]),
         .target(name: "Plots", dependencies: ["Common", "CCairo"]),
         .target(name: "LabReport", dependencies: ["Common"]),
+        .target(name: "CollectionStore", dependencies: ["Common", "ImageData", "Networks", "VectorSearch"]),
         .target(
             name: "SearchService",
             dependencies: [
-                "Common", "ImageData", "Networks", "VectorSearch", .product(name: "Hummingbird", package: "hummingbird"),
+                "Common", "ImageData", "Networks", "VectorSearch", "CollectionStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
             ]),
 
@@ -69,14 +71,14 @@ let package = Package(
         .executableTarget(
             name: "Experiments",
             dependencies: [
-                "Common", "ImageData", "Networks", "VectorSearch", "Evaluation", "TSNE", "Plots", "LabReport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Common", "ImageData", "Networks", "VectorSearch", "CollectionStore", "Evaluation", "TSNE", "Plots",
+                "LabReport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "experiments"),
         .executableTarget(
             name: "pic2vec",
             dependencies: [
-                "Common", "ImageData", "Networks", "VectorSearch", "Evaluation", "TSNE", "SearchService",
+                "Common", "ImageData", "Networks", "VectorSearch", "CollectionStore", "Evaluation", "TSNE", "SearchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
@@ -87,16 +89,18 @@ let package = Package(
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "TestSupport"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CollectionStoreTests", dependencies: ["CollectionStore", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TSNETests", dependencies: ["TSNE", "TestSupport"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "ImageData", "TestSupport"]),
         .testTarget(name: "LabReportTests", dependencies: ["LabReport", "TestSupport"]),
         .testTarget(
-            name: "CommandTests", dependencies: ["pic2vec", "Experiments", "Common", "ImageData", "TestSupport"]),
+            name: "CommandTests",
+            dependencies: ["pic2vec", "Experiments", "Common", "ImageData", "CollectionStore", "TestSupport"]),
         .testTarget(
             name: "SearchServiceTests",
             dependencies: [
-                "SearchService", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "SearchService", "CollectionStore", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
     ]

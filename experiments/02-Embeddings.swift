@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import ImageData
 import LabReport
 import Networks
 import Plots
@@ -18,7 +19,7 @@ struct EmbeddingsExperiment: Experiment {
                 + "(\(preprocessing.size)x\(preprocessing.size) input, mean \(preprocessing.mean), std \(preprocessing.std)). "
                 + "Embeddings are the \(weights.model.outputDimension) averaged features before the classifier, stored raw (unnormalized) "
                 + "in `\(context.options.out)/embeddings-raw-<split>.npy`.")
-        let splits: [Context.Split] = try context.data().test == nil ? [.train] : [.train, .test]
+        let splits: [DataSplit] = try context.data().test == nil ? [.train] : [.train, .test]
         var rows: [[String]] = []
         var trainNorms: [Double] = []
         for split in splits {

@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import ImageData
@@ -22,28 +23,25 @@ struct IndexAndGalleryExperiment: Experiment {
         let index = try VectorIndex(dimension: embeddings.columns, kind: .flat, metric: .l2)
         try index.add(embeddings)
         let weights = try await context.weights()
-        let preprocessing = try context.preprocessing()
         let description = IndexDescription(
-            data: context.options.data, split: "train", limit: context.options.limit, dataFingerprint: train.fingerprint,
-            model: weights.model.rawValue, weights: context.options.weights, seed: context.seed, weightsHash: weights.hash,
-            preset: preprocessing.name,
-            normalized: true, rerank: RerankingPipeline.recommended.description)
-        // The index, its description, embeddings and labels replace the old ones as one unit:
-        // `pic2vec serve` never pairs a new index with an old description.
-        let indexPath = out + "/faiss_index.index"
-        try AtomicFile.writeSet(primary: indexPath) { files in
-            try files.add(indexPath, index.write(to:))
-            try files.add(try description.encoded(), to: IndexDescription.path(forIndex: indexPath))
+            data: context.options.data, split: .train, limit: context.options.limit, dataFingerprint: train.fingerprint,
+            model: weights.model, weights: context.options.weights, seed: context.seed, weightsHash: weights.hash,
+            preset: context.options.preset, normalized: true, rerank: RerankingPipeline.recommended.description,
+            precision: weights.precision)
+        // The index, its description and labels, and the notebook's embeddings and labels replace
+        // the old ones as one unit: `pic2vec serve` never pairs a new index with an old description.
+        let collection = CollectionFiles(index: out + "/faiss_index.index")
+        try collection.write(index, description: description, labels: train.labels) { files in
             try files.add(
                 NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: out + "/embeddings.npy")
             if let labels = train.labels {
-                try files.add(NPY.encode(labels), to: out + "/labels.npy")
+                try files.add(NPY.encode(labels), to: collection.notebookLabelsPath)
             } else {
-                files.remove(out + "/labels.npy")
+                files.remove(collection.notebookLabelsPath)
             }
         }
         section.paragraph(
-            "Saved `\(out)/faiss_index.index` (with `faiss_index.index.json`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
+            "Saved `\(out)/faiss_index.index` (with `faiss_index.index.json`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made, and its labels `faiss_index.index.labels.npy`; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
                 + "train embeddings), `\(out)/embeddings.npy` and `\(out)/labels.npy`, as the notebook does. The description "
                 + "records the re-ranking that `pic2vec search` and `pic2vec serve` apply by default, `\(RerankingPipeline.recommended)` "
                 + "(experiment 10 measures its gain and cost; `--rerank none` turns it off). The grids below are plain "

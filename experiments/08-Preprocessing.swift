@@ -49,11 +49,11 @@ struct PreprocessingExperiment: Experiment {
         let weights = try await context.weights()
         var settings: [Setting] = []
         for size in sizes {
-            for (name, preset) in [("mean/std 0.5", "cifar"), ("native", "imagenet")] {
-                guard let base = weights.model.preprocessing(preset: preset) else { continue }
+            for (name, preset) in [("mean/std 0.5", Preset.cifar), ("native", .imagenet)] {
+                let base = weights.model.preprocessing(preset: preset)
                 settings.append(
                     Setting(weights: weights, preprocessing: base.resized(to: size), normalization: name, mirrored: false))
-                if preset == "imagenet" {
+                if preset == .imagenet {
                     settings.append(
                         Setting(weights: weights, preprocessing: base.resized(to: size), normalization: name, mirrored: true))
                 }
@@ -62,7 +62,7 @@ struct PreprocessingExperiment: Experiment {
         if weights.model != .resnet18 {
             let other = try await Weights.load(.random(seed: context.seed), model: .resnet18)
             for size in sizes where size <= 128 {
-                guard let native = other.model.preprocessing(preset: "imagenet") else { continue }
+                let native = other.model.preprocessing(preset: .imagenet)
                 settings.append(
                     Setting(weights: other, preprocessing: native.resized(to: size), normalization: "native", mirrored: false))
             }

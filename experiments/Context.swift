@@ -24,11 +24,6 @@ final class Context: @unchecked Sendable {
     /// The k of every Precision@k the experiments report.
     static let retrievalKs = [1, 2, 5, 10, 20, 50, 100]
 
-    /// A part of the data set.
-    enum Split: String {
-        case train, test
-    }
-
     init(options: RunOptions) {
         self.options = options
         cache = ArtifactCache(folder: options.out)
@@ -71,27 +66,17 @@ final class Context: @unchecked Sendable {
 
     /// The preprocessing preset chosen by `--preset`, for the run's model.
     func preprocessing() throws -> Preprocessing {
-        let model = try self.model()
-        guard let preset = model.preprocessing(preset: options.preset) else {
-            throw NetworksError.unknownPreset(options.preset, model: model)
-        }
-        return preset
+        try model().preprocessing(preset: options.preset)
     }
 
     /// The dataset of `split`; throws when the data has no such split.
-    func dataset(_ split: Split) throws -> any ImageDataset {
-        let splits = try data()
-        switch split {
-        case .train: return splits.train
-        case .test:
-            guard let test = splits.test else { throw FileError(options.data, "has no test split") }
-            return test
-        }
+    func dataset(_ split: DataSplit) throws -> any ImageDataset {
+        try data().dataset(split, of: options.data)
     }
 
     /// Raw (unnormalized) embeddings of `split` made with the run's weights (or `other` weights),
     /// from the cache when their inputs are unchanged.
-    func embeddings(_ split: Split, with other: LoadedWeights? = nil) async throws -> Matrix {
+    func embeddings(_ split: DataSplit, with other: LoadedWeights? = nil) async throws -> Matrix {
         let weights: LoadedWeights
         if let other { weights = other } else { weights = try await self.weights() }
         let key = "\(split.rawValue)-\(weights.model.rawValue)-\(weights.hash)"
@@ -117,11 +102,11 @@ final class Context: @unchecked Sendable {
     }
 
     /// What the embeddings of `split` are made from: the key of every artifact derived from them.
-    func embeddingInputs(_ split: Split) async throws -> [String: String] {
+    func embeddingInputs(_ split: DataSplit) async throws -> [String: String] {
         try embeddingInputs(split, weights: try await weights())
     }
 
-    private func embeddingInputs(_ split: Split, weights: LoadedWeights) throws -> [String: String] {
+    private func embeddingInputs(_ split: DataSplit, weights: LoadedWeights) throws -> [String: String] {
         let preprocessing = try preprocessing()
         return [
             "data": try dataset(split).fingerprint, "model": weights.model.rawValue, "weights": weights.hash,
@@ -158,7 +143,7 @@ final class Context: @unchecked Sendable {
     }
 
     /// Seconds spent embedding each split in this run (absent when read from the cache).
-    private(set) var embeddingSeconds: [Split: Double] = [:]
+    private(set) var embeddingSeconds: [DataSplit: Double] = [:]
 
     /// Writes a figure as PNG and PDF into the figures folder and links it from `section`.
     func figure(_ figure: some Figure, name: String, caption: String, in section: inout ReportSection) throws {

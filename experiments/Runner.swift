@@ -1,6 +1,7 @@
 import ArgumentParser
 import Common
 import Foundation
+import ImageData
 import LabReport
 import Networks
 
@@ -14,7 +15,7 @@ struct RunOptions: Sendable {
     var figures: String
     var model: Model
     var weights: String
-    var preset: String
+    var preset: Preset
     var precision: Precision
     var batch: Int
     var threads: Int
@@ -56,7 +57,7 @@ struct Experiments: AsyncParsableCommand {
     var weights = "torchvision"
 
     @Option(help: "Preprocessing: `cifar` (32x32, mean/std 0.5) or `imagenet` (the model's native size and normalization).")
-    var preset = "cifar"
+    var preset = Preset.cifar
 
     @Option(
         help:
@@ -74,9 +75,6 @@ struct Experiments: AsyncParsableCommand {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive, got \(limit)") }
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be from 1 to 4096, got \(batch)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be from 1 to 256, got \(threads)") }
-        guard model.preprocessing(preset: preset) != nil else {
-            throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
-        }
         do { _ = try precision.checked() } catch { throw ValidationError("\(error)") }
         guard selection == ["list"] || selection == ["all"] || selection.allSatisfy({ Int($0) != nil }) else {
             throw ValidationError("expected `list`, `all`, or experiment numbers; got \(selection.joined(separator: " "))")
@@ -196,3 +194,5 @@ func log(_ message: String) {
 extension Model: ExpressibleByArgument {}
 
 extension Precision: ExpressibleByArgument {}
+
+extension Preset: ExpressibleByArgument {}

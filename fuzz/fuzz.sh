@@ -49,20 +49,54 @@ vector_search() {
 C_MODULES=(-I "$BUILD/CKernels" -I "$BUILD/CFAISS" -I Sources/CBLAS -I Sources/CLibZ -I Sources/COpenSSL)
 VECTOR_SEARCH_LINK=(-lfaiss -lgomp -lstdc++ -lopenblas -lz -lcrypto)
 
+# The image codecs' C target, with the module map SwiftPM would make for it.
+image_codecs() {
+    mkdir -p "$BUILD/CImageCodecs"
+    printf 'module CImageCodecs {\n    header "%s/Sources/CImageCodecs/include/CImageCodecs.h"\n    export *\n}\n' "$PWD" \
+        >"$BUILD/CImageCodecs/module.modulemap"
+    for c in jpeg_decode png_decode; do
+        clang -fsanitize=fuzzer-no-link,address -O1 -g -c -I Sources/CImageCodecs/include \
+            "Sources/CImageCodecs/$c.c" -o "$BUILD/$c.o"
+    done
+}
+
+# VectorSearch plus ImageData, ZIPFoundation (from SwiftPM's checkout) and Networks, then
+# CollectionStore: what a collection's description and files are read with.
+collection_store() {
+    [ -z "${COLLECTION_STORE_BUILT:-}" ] || return 0
+    vector_search
+    image_codecs
+    [ -d "$ZIP" ] || swift package resolve
+    module ImageData -I "$BUILD/CImageCodecs" -I Sources/CJPEG -I Sources/CPNG "${C_MODULES[@]}" Sources/ImageData/*.swift
+    module ZIPFoundation -I "$ZIP/CZLib" -Xcc -D_GNU_SOURCE=1 "$ZIP"/ZIPFoundation/*.swift
+    module Networks "${C_MODULES[@]}" -I "$ZIP/CZLib" Sources/Networks/*.swift
+    module CollectionStore "${C_MODULES[@]}" -I "$ZIP/CZLib" Sources/CollectionStore/*.swift
+    COLLECTION_STORE_BUILT=1
+}
+ZIP=.build/checkouts/ZIPFoundation/Sources
+COLLECTION_STORE_OBJECTS=("$BUILD"/{Common,VectorSearch,ImageData,ZIPFoundation,Networks,CollectionStore}.o)
+COLLECTION_STORE_LINK=("${VECTOR_SEARCH_LINK[@]}" -ljpeg -lpng)
+
 build() {
     local target=$1
     case $target in
-    description | spec)
+    spec)
         vector_search
-        local harness=fuzz/harnesses/$([ "$target" = description ] && echo DescriptionFuzz || echo SpecFuzz).swift
-        swiftc "${FLAGS[@]}" -I "$BUILD" "${C_MODULES[@]}" "$harness" "$BUILD"/{Common,VectorSearch}.o \
+        swiftc "${FLAGS[@]}" -I "$BUILD" "${C_MODULES[@]}" fuzz/harnesses/SpecFuzz.swift "$BUILD"/{Common,VectorSearch}.o \
             "$BUILD"/CKernels-*.o "$BUILD"/CFAISS-*.o "${VECTOR_SEARCH_LINK[@]}" -o "$BUILD/fuzz-$target"
         ;;
+    description)
+        collection_store
+        swiftc "${FLAGS[@]}" -I "$BUILD" "${C_MODULES[@]}" -I "$ZIP/CZLib" fuzz/harnesses/DescriptionFuzz.swift \
+            "${COLLECTION_STORE_OBJECTS[@]}" "$BUILD"/{jpeg_decode,png_decode}.o "$BUILD"/CKernels-*.o \
+            "$BUILD"/CFAISS-*.o "${COLLECTION_STORE_LINK[@]}" -o "$BUILD/fuzz-$target"
+        ;;
     rerank-cache)
-        vector_search
-        swiftc "${FLAGS[@]}" -module-name RerankCacheFuzz -I "$BUILD" "${C_MODULES[@]}" \
-            fuzz/harnesses/RerankCacheFuzz.swift Sources/SearchService/RerankingCache.swift "$BUILD"/{Common,VectorSearch}.o \
-            "$BUILD"/CKernels-*.o "$BUILD"/CFAISS-*.o "${VECTOR_SEARCH_LINK[@]}" -o "$BUILD/fuzz-$target"
+        collection_store
+        swiftc "${FLAGS[@]}" -module-name RerankCacheFuzz -I "$BUILD" "${C_MODULES[@]}" -I "$ZIP/CZLib" \
+            fuzz/harnesses/RerankCacheFuzz.swift Sources/SearchService/RerankingCache.swift \
+            "${COLLECTION_STORE_OBJECTS[@]}" "$BUILD"/{jpeg_decode,png_decode}.o "$BUILD"/CKernels-*.o \
+            "$BUILD"/CFAISS-*.o "${COLLECTION_STORE_LINK[@]}" -o "$BUILD/fuzz-$target"
         ;;
     map)
         module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy,RegularFile}.swift
@@ -76,13 +110,7 @@ build() {
         ;;
     image)
         module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy,RegularFile}.swift
-        mkdir -p "$BUILD/CImageCodecs"
-        printf 'module CImageCodecs {\n    header "%s/Sources/CImageCodecs/include/CImageCodecs.h"\n    export *\n}\n' "$PWD" \
-            >"$BUILD/CImageCodecs/module.modulemap"
-        for c in jpeg_decode png_decode; do
-            clang -fsanitize=fuzzer-no-link,address -O1 -g -c -I Sources/CImageCodecs/include \
-                "Sources/CImageCodecs/$c.c" -o "$BUILD/$c.o"
-        done
+        image_codecs
         module ImageData -I "$BUILD/CImageCodecs" Sources/ImageData/{ImageDecoder,FileBytes,RGBImage}.swift
         swiftc "${FLAGS[@]}" -I "$BUILD" fuzz/harnesses/ImageFuzz.swift "$BUILD"/{Common,ImageData,jpeg_decode,png_decode}.o \
             -ljpeg -lpng -o "$BUILD/fuzz-image"

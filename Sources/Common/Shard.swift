@@ -43,3 +43,21 @@ public struct ShardError: Error, CustomStringConvertible, Equatable {
 
     init(_ description: String) { self.description = description }
 }
+
+extension Shard: Codable {
+    /// Decodes "I/N"; anything else is a `DecodingError` that names the field.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        do {
+            try self.init(try container.decode(String.self))
+        } catch let error as ShardError {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
+    }
+
+    /// Encodes "I/N".
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -74,4 +74,14 @@ public struct DataSplits: Sendable {
         self.train = train
         self.test = test
     }
+
+    /// The images of `split`; throws naming `spec` (the data's name) when it has no such split.
+    public func dataset(_ split: DataSplit, of spec: String) throws -> any ImageDataset {
+        switch split {
+        case .train: return train
+        case .test:
+            guard let test else { throw FileError(spec, "has no test split", kind: .missing) }
+            return test
+        }
+    }
 }

@@ -50,18 +50,17 @@ public enum Model: String, CaseIterable, Sendable, Codable {
     /// The side of the input the model was trained on.
     public var nativeSize: Int { efficientNet?.resolution ?? 224 }
 
-    /// The preprocessing of preset `name`: `cifar` (32x32, mean/std 0.5, the notebook's
-    /// setting) for every model, or `imagenet` (the native size and normalization: ImageNet
-    /// mean/std for ResNets, `(x * 255 - 127) / 128` for EfficientNet-Lite); nil otherwise.
-    public func preprocessing(preset name: String) -> Preprocessing? {
-        switch name {
-        case "cifar": return .cifar
-        case "imagenet" where efficientNet != nil:
+    /// The preprocessing of `preset`: `cifar` (32x32, mean/std 0.5, the notebook's setting) for
+    /// every model, or `imagenet` (the native size and normalization: ImageNet mean/std for
+    /// ResNets, `(x * 255 - 127) / 128` for EfficientNet-Lite).
+    public func preprocessing(preset: Preset) -> Preprocessing {
+        switch preset {
+        case .cifar: return .cifar
+        case .imagenet where efficientNet != nil:
             return Preprocessing(
                 name: "imagenet", size: nativeSize, mean: [127 / 255, 127 / 255, 127 / 255],
                 std: [128 / 255, 128 / 255, 128 / 255])
-        case "imagenet": return .imagenet
-        default: return nil
+        case .imagenet: return .imagenet
         }
     }
 

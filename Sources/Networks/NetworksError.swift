@@ -3,8 +3,6 @@ import Common
 /// Why a model or its weights cannot be had, apart from problems of a weight file itself
 /// (those are `FileError`s naming the file).
 public enum NetworksError: Error, CustomStringConvertible {
-    /// The model has no preprocessing preset of this name.
-    case unknownPreset(String, model: Model)
     /// torchvision publishes no checkpoint of this model.
     case noTorchvisionCheckpoint(Model)
     /// The checkpoint download could not connect or was cut off.
@@ -12,8 +10,6 @@ public enum NetworksError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownPreset(let name, let model):
-            "unknown preset '\(name)' for \(model.displayName); expected cifar or imagenet"
         case .noTorchvisionCheckpoint(let model):
             "torchvision has no \(model.displayName) checkpoint; pass --weights PATH (see the README for where to get it)"
         case .downloadFailed(let error): "\(error); no network? Pass --weights PATH to a local copy"

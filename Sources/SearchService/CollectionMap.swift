@@ -4,14 +4,10 @@ import Foundation
 /// The 2-D map of the indexed images (a t-SNE layout, one point per index row), with the
 /// optional k-means cluster of each row, as the search page draws it.
 ///
-/// Found beside the index at fixed names: `tsne-train.npy` (N x 2 float32, what experiment
-/// 07 caches and `pic2vec tsne --output` writes) and `kmeans-assignments.npy` (N int64, what
-/// experiment 06 and `pic2vec kmeans --output` write).
+/// Found beside the index at the names `CollectionFiles` gives them: `tsne-train.npy` (N x 2
+/// float32, what experiment 07 caches and `pic2vec tsne --output` writes) and
+/// `kmeans-assignments.npy` (N int64, what experiment 06 and `pic2vec kmeans --output` write).
 public struct CollectionMap: Sendable, Equatable {
-    /// The layout's file name beside the index.
-    public static let layoutName = "tsne-train.npy"
-    /// The cluster assignments' file name beside the index.
-    public static let clustersName = "kmeans-assignments.npy"
     /// The value that marks "no class" or "no cluster" in the binary encoding.
     public static let none = UInt16.max
 

@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import VectorSearch
 
@@ -23,7 +24,7 @@ public struct RerankedIndex: Sendable {
         do {
             try pipeline.check(rows: index.count, dimension: index.dimension)
         } catch {
-            let origin = origin ?? "\"rerank\": \"\(pipeline)\" in \(IndexDescription.path(forIndex: path))"
+            let origin = origin ?? "\"rerank\": \"\(pipeline)\" in \(CollectionFiles(index: path).descriptionPath)"
             throw FileError(path, "cannot be re-ranked as \(origin) asks: \(error); choose smaller steps or none")
         }
         var values = [Float]()
@@ -35,7 +36,7 @@ public struct RerankedIndex: Sendable {
             throw FileError(path, "re-ranking \(pipeline) needs L2-normalized rows; this index holds raw embeddings")
         }
         self.pipeline = pipeline
-        prepared = try RerankingCache(indexPath: path, pipeline: pipeline).prepare(rows)
+        prepared = try RerankingCache(files: CollectionFiles(index: path), pipeline: pipeline).prepare(rows)
     }
 
     /// The `k` best rows for `vector` (L2-normalized like the rows), best first, leaving out row

@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import VectorSearch
@@ -5,9 +6,9 @@ import VectorSearch
 /// The database neighbor lists of a re-ranking pipeline, saved beside its index, so that
 /// `pic2vec search` and `pic2vec serve` prepare the pipeline in seconds after the first time.
 ///
-/// Three files, written together: `<index>.rerank.json` (the pipeline, the index file's
-/// SHA-256 and the lists' shape), `<index>.rerank-ids.npy` (int64) and
-/// `<index>.rerank-similarities.npy` (float32). Saved lists are used only when they were made
+/// Three files of the collection (`CollectionFiles`), written together: the header (the
+/// pipeline, the index file's SHA-256 and the lists' shape), the ids (int64) and the
+/// similarities (float32). Saved lists are used only when they were made
 /// for this pipeline from this index file, have the shape the pipeline needs, still have the
 /// SHA-256 they were saved with, and agree with the rows they list
 /// (`Neighbors.agrees(withRowsOf:)`); any other lists are searched again and replaced.
@@ -32,18 +33,18 @@ struct RerankingCache {
         return digest.hexDigest()
     }
 
-    let indexPath: String
+    let files: CollectionFiles
     let pipeline: RerankingPipeline
 
-    var headerPath: String { indexPath + ".rerank.json" }
-    var idsPath: String { indexPath + ".rerank-ids.npy" }
-    var similaritiesPath: String { indexPath + ".rerank-similarities.npy" }
+    var headerPath: String { files.rerankHeaderPath }
+    var idsPath: String { files.rerankIdsPath }
+    var similaritiesPath: String { files.rerankSimilaritiesPath }
 
     /// Prepares the pipeline for `rows` (the index's rows), replaying each saved list that
     /// agrees with the rows it is asked for and searching the others, then saving the lists
     /// when any was searched.
     func prepare(_ rows: Matrix) throws -> RerankingPipeline.Prepared {
-        let hash = try Digest.hexDigest(ofFile: indexPath, .sha256)
+        let hash = try Digest.hexDigest(ofFile: files.index, .sha256)
         let saved = load(indexSHA256: hash, rows: rows.rows)
         var lists: [Neighbors] = []
         let prepared = try pipeline.prepare(rows) { points, k, step throws(VectorSearchError) in

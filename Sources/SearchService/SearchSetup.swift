@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import ImageData
@@ -14,35 +15,34 @@ public enum SearchSetup {
 
     /// What to run when the index has no map beside it.
     public static let mapHint = """
-        no map of the collection beside the index: run `Experiments 7` (it writes outputs/\(CollectionMap.layoutName); \
-        `Experiments 6` writes the clusters, outputs/\(CollectionMap.clustersName)) or `pic2vec tsne --embeddings \
-        outputs/embeddings.npy --normalize --output outputs/\(CollectionMap.layoutName)` (and `pic2vec kmeans \
-        --embeddings outputs/embeddings.npy --normalize --output outputs/\(CollectionMap.clustersName)`), then restart \
+        no map of the collection beside the index: run `Experiments 7` (it writes outputs/\(CollectionFiles.layoutName); \
+        `Experiments 6` writes the clusters, outputs/\(CollectionFiles.clustersName)) or `pic2vec tsne --embeddings \
+        outputs/embeddings.npy --normalize --output outputs/\(CollectionFiles.layoutName)` (and `pic2vec kmeans \
+        --embeddings outputs/embeddings.npy --normalize --output outputs/\(CollectionFiles.clustersName)`), then restart \
         `pic2vec serve`
         """
 
     /// The map of the index at `indexPath` (`rows` rows), or nil when there is none.
     ///
-    /// `layout` and `clusters` name the files; by default they are `tsne-train.npy` and
-    /// `kmeans-assignments.npy` beside the index, each used when present. A file named
+    /// `layout` and `clusters` name the files; by default they are the collection's
+    /// (`CollectionFiles.layoutPath`, `clustersPath`), each used when present. A file named
     /// explicitly must exist; any file found must hold one entry per index row.
     public static func map(forIndex indexPath: String, rows: Int, layout: String? = nil, clusters: String? = nil) throws
         -> CollectionMap?
     {
-        let folder = URL(fileURLWithPath: indexPath).deletingLastPathComponent()
-        func existing(_ given: String?, default name: String) throws -> String? {
+        let files = CollectionFiles(index: indexPath)
+        func existing(_ given: String?, default path: String) throws -> String? {
             if let given {
                 guard FileManager.default.fileExists(atPath: given) else {
                     throw FileError(given, "no such file", kind: .missing)
                 }
                 return given
             }
-            let path = folder.appendingPathComponent(name).path
             return FileManager.default.fileExists(atPath: path) ? path : nil
         }
         // Both explicit names are checked, whether or not there is a layout to colour.
-        let clustersPath = try existing(clusters, default: CollectionMap.clustersName)
-        guard let layoutPath = try existing(layout, default: CollectionMap.layoutName) else { return nil }
+        let clustersPath = try existing(clusters, default: files.clustersPath)
+        guard let layoutPath = try existing(layout, default: files.layoutPath) else { return nil }
         return try CollectionMap.read(layout: layoutPath, clusters: clustersPath, rows: rows)
     }
 
@@ -50,21 +50,21 @@ public enum SearchSetup {
     ///
     /// Checks that the files exist, that the data set has as many images as the index has
     /// rows (and the recorded fingerprint), that the weights match the recorded hash, and,
-    /// when `labelsPath` names an existing `.npy`, that its labels are the data set's.
+    /// when the collection has labels (`CollectionFiles.readLabels`), that they are the data set's.
     ///
     /// - Parameters:
     ///   - withModel: load the network for image queries (false: row queries only).
-    ///   - labelsPath: an optional labels `.npy` saved beside the index, checked when present.
     ///   - rerankOrigin: where the description's re-ranking came from, for messages (default:
     ///     the description file's `"rerank"`).
     public static func open(
-        index indexPath: String, description: IndexDescription, labelsPath: String? = nil, withModel: Bool = true,
+        index indexPath: String, description: IndexDescription, withModel: Bool = true,
         limits: SearchLimits = SearchLimits(), rerankOrigin: String? = nil
     ) async throws -> SearchEngine {
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw FileError(indexPath, "no index here; \(buildHint)", kind: .missing)
         }
-        try description.check(path: IndexDescription.path(forIndex: indexPath))
+        let files = CollectionFiles(index: indexPath)
+        try description.check(path: files.descriptionPath)
         // An IVF index's lists stay in the file, mapped, so a large index is never copied twice.
         let index = try VectorIndex(contentsOf: indexPath, mapped: true)
         let dataset = try openDataset(description, indexPath: indexPath)
@@ -78,21 +78,18 @@ public enum SearchSetup {
             throw FileError(
                 dataset.name, "its fingerprint differs from the one recorded for \(indexPath): the data changed", kind: .mismatch)
         }
-        if let labelsPath, FileManager.default.fileExists(atPath: labelsPath) {
-            let labels = try NPY.read(
-                labelsPath, expected: NPY.Expected(.int64, shape: [dataset.count], meaning: "one label per image of the data"))
-            guard labels.ints == dataset.labels else {
-                throw FileError(labelsPath, "these labels are not those of \(dataset.name)", kind: .mismatch)
-            }
+        if let labels = try files.readLabels(rows: dataset.count), labels != dataset.labels {
+            throw FileError(
+                files.existingLabelsPath ?? files.labelsPath, "these labels are not those of \(dataset.name)", kind: .mismatch)
         }
         // Checked without the weights too, so that the provenance never names the wrong network.
         let network = try network(description, index: index, indexPath: indexPath)
         let model = withModel ? try await queryModel(description, index: index, indexPath: indexPath) : nil
-        let preprocessing = try preprocessing(description, indexPath: indexPath)
+        let preprocessing = description.preprocessing
         // The provenance goes to web clients: files are named without the server's folders.
         let weightsLabel = model.map { publicName($0.label) } ?? "weights \(publicName(description.weights)) (not loaded)"
         let provenance =
-            "\(network.displayName), \(weightsLabel), \(description.precision ?? "fp32"), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
+            "\(network.displayName), \(weightsLabel), \(description.arithmetic), preset \(preprocessing.name) \(preprocessing.size)x\(preprocessing.size), "
             + (description.normalized ? "L2-normalized" : "raw") + " embeddings of \(dataset.name)"
         let pipeline = try description.reranking()
         let reranked =
@@ -110,11 +107,11 @@ public enum SearchSetup {
     public static func queryModel(_ description: IndexDescription, index: VectorIndex, indexPath: String) async throws
         -> (model: QueryModel, label: String)
     {
-        let preprocessing = try preprocessing(description, indexPath: indexPath)
+        let preprocessing = description.preprocessing
         let weights = try await Weights.load(
             WeightsSource(description.weights, seed: description.seed),
             model: try network(description, index: index, indexPath: indexPath),
-            precision: try precision(description, indexPath: indexPath))
+            precision: try description.arithmetic.checked())
         if let expected = description.weightsHash, expected != weights.hash {
             throw FileError(
                 description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)", kind: .mismatch)
@@ -134,26 +131,10 @@ public enum SearchSetup {
         name.contains("/") ? URL(fileURLWithPath: name).lastPathComponent : name
     }
 
-    /// The precision `description` names (fp32 when it names none), checked against this CPU.
-    static func precision(_ description: IndexDescription, indexPath: String) throws -> Precision {
-        guard let precision = Precision(rawValue: description.precision ?? Precision.fp32.rawValue) else {
-            throw FileError(IndexDescription.path(forIndex: indexPath), "unknown precision '\(description.precision ?? "")'")
-        }
-        return try precision.checked()
-    }
-
-    /// The network `description` names (ResNet18 when it names none).
-    static func network(_ description: IndexDescription, indexPath: String) throws -> Model {
-        guard let model = Model(rawValue: description.model ?? Model.resnet18.rawValue) else {
-            throw FileError(IndexDescription.path(forIndex: indexPath), "unknown model '\(description.model ?? "")'")
-        }
-        return model
-    }
-
     /// The network `description` names, checked (before any weights are loaded: its topology
     /// fixes the embedding length) to give rows of `index`'s dimension.
     static func network(_ description: IndexDescription, index: VectorIndex, indexPath: String) throws -> Model {
-        let network = try network(description, indexPath: indexPath)
+        let network = description.network
         guard network.outputDimension == index.dimension else {
             throw FileError(
                 indexPath,
@@ -161,19 +142,6 @@ public enum SearchSetup {
                 kind: .mismatch)
         }
         return network
-    }
-
-    /// The preprocessing `description` names, for its model.
-    static func preprocessing(_ description: IndexDescription, indexPath: String) throws -> Preprocessing {
-        guard let preset = try network(description, indexPath: indexPath).preprocessing(preset: description.preset) else {
-            throw FileError(IndexDescription.path(forIndex: indexPath), "unknown preset '\(description.preset)'")
-        }
-        if let size = description.inputSize, !Preprocessing.sizes.contains(size) {
-            throw FileError(
-                IndexDescription.path(forIndex: indexPath),
-                "input size \(size) is outside \(Preprocessing.sizes.lowerBound)...\(Preprocessing.sizes.upperBound)")
-        }
-        return description.inputSize.map { preset.resized(to: $0) } ?? preset
     }
 
     /// The data set (split, limited, augmented) that `description` (of the index at `indexPath`) names.
@@ -187,19 +155,10 @@ public enum SearchSetup {
                 data.hasPrefix("/") ? "" : ", resolved from the current folder \(FileManager.default.currentDirectoryPath)"
             throw FileError(
                 data,
-                "no such folder: it is the data of \(indexPath) (--data, else \"data\" in \(IndexDescription.path(forIndex: indexPath)))"
+                "no such folder: it is the data of \(indexPath) (--data, else \"data\" in \(CollectionFiles(index: indexPath).descriptionPath))"
                     + relative + "; run from the folder the index was built in or pass --data", kind: .missing)
         }
-        let splits = try DataSource.open(data, download: false)
-        let dataset: any ImageDataset
-        switch description.split {
-        case "train": dataset = splits.train
-        case "test":
-            guard let test = splits.test else { throw FileError(data, "has no test split") }
-            dataset = test
-        default:
-            throw FileError(data, "unknown split '\(description.split)' (expected train or test)")
-        }
+        let dataset = try DataSource.open(data, download: false).dataset(description.split, of: data)
         let limited = description.limit.map { dataset.limited(to: $0) } ?? dataset
         guard let augmentations = description.augmentations else { return limited }
         guard augmentations.copies > 0, !limited.count.multipliedReportingOverflow(by: augmentations.copies).overflow

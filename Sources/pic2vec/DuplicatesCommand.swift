@@ -34,7 +34,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
     var cifarRoot: String = "cifar"
 
     @Option(help: "Which split to search, when the data has train and test.")
-    var split: String = "train"
+    var split: DataSplit = .train
 
     @Option(help: "Two splits A,B: find images of B that duplicate images of A (e.g. train,test).")
     var across: String?
@@ -47,7 +47,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
     private var model: Model { modelOptions.modelOrDefault }
     private var weights: String? { modelOptions.weights }
     private var seed: UInt64 { modelOptions.seedOrDefault }
-    private var preset: String { modelOptions.presetOrDefault }
+    private var preset: Preset { modelOptions.presetOrDefault }
 
     @Option(
         help:
@@ -84,11 +84,13 @@ struct DuplicatesCommand: AsyncParsableCommand {
         case network, pixels
     }
 
-    /// The splits to compare: one, or (reference, queries) with --across.
-    private var splits: [String] {
+    /// The names --across gives, trimmed.
+    private var acrossNames: [String]? {
         across.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
-            ?? [split]
     }
+
+    /// The splits to compare: one, or (reference, queries) with --across.
+    private var splits: [DataSplit] { acrossNames.map { $0.compactMap(DataSplit.init(rawValue:)) } ?? [split] }
 
     func validate() throws {
         if let threshold, !(threshold.isFinite && threshold >= 0) {
@@ -99,7 +101,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
         }
         guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        for name in splits where name != "train" && name != "test" {
+        for name in acrossNames ?? [] where DataSplit(rawValue: name) == nil {
             throw ValidationError("unknown split '\(name)': the splits are train and test")
         }
         if across != nil {
@@ -118,12 +120,10 @@ struct DuplicatesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let network = model
-        guard let preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
+        let preprocessing = network.preprocessing(preset: preset)
         let source = try DataSource.open(data, root: cifarRoot)
-        let datasets = try splits.map { name in
-            guard var dataset = name == "train" ? source.train : source.test else {
-                throw FileError(data, "has no \(name) split")
-            }
+        let datasets = try splits.map { split in
+            var dataset = try source.dataset(split, of: data)
             if let limit { dataset = dataset.limited(to: limit) }
             return dataset
         }
@@ -141,7 +141,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let report = DuplicateReport(
             groups: groups, threshold: search.threshold,
             thresholdRule: threshold == nil ? "\(fraction) x median nearest-neighbor distance" : "given",
-            medianNearestDistance: median, features: embed.description, names: splits, ids: datasets.map(\.ids))
+            medianNearestDistance: median, features: embed.description, names: splits.map(\.rawValue), ids: datasets.map(\.ids))
         if format.json {
             FileHandle.standardOutput.write(try report.json())
             print()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectionStore
 import Common
 import Foundation
 import ImageData
@@ -24,13 +25,13 @@ struct EmbedCommand: AsyncParsableCommand {
     var cifarRoot: String = "cifar"
 
     @Option(help: "Which split, when the data has train and test.")
-    var split: Split = .train
+    var split: DataSplit = .train
 
     @OptionGroup var modelOptions: ModelOptions
     private var model: Model { modelOptions.modelOrDefault }
     private var weights: String { modelOptions.weights ?? "" }
     private var seed: UInt64 { modelOptions.seedOrDefault }
-    private var preset: String { modelOptions.presetOrDefault }
+    private var preset: Preset { modelOptions.presetOrDefault }
 
     @Option(help: "Input side in pixels, overriding the preset's.")
     var size: Int?
@@ -49,8 +50,10 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Seed of the augmentations.")
     var augmentationSeed: UInt64 = 0
 
-    @Option(help: "Embed only part I of N equal, consecutive parts of the set (I/N, from 0), after --limit and --augmentations.")
-    var shard: String?
+    @Option(
+        help: "Embed only part I of N equal, consecutive parts of the set (I/N, from 0), after --limit and --augmentations.",
+        transform: { try Shard($0) })
+    var shard: Shard?
 
     @Option(help: "Images per batch.")
     var batch: Int = 128
@@ -63,10 +66,6 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "Output .npy of int64 labels (default: <output stem>.labels.npy, e.g. emb.labels.npy).")
     var labels: String?
 
-    enum Split: String, ExpressibleByArgument, CaseIterable {
-        case train, test
-    }
-
     func validate() throws {
         guard modelOptions.weights != nil else {
             throw ValidationError("--weights is required: torchvision, random (with --seed) or a weight file PATH")
@@ -77,23 +76,20 @@ struct EmbedCommand: AsyncParsableCommand {
         }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
         if let augmentations, augmentations <= 0 { throw ValidationError("--augmentations must be positive") }
-        if let shard {
-            do { _ = try Shard(shard) } catch { throw ValidationError("--shard: \(error)") }
-        }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard output.hasSuffix(".npy") else { throw ValidationError("--output must end in .npy") }
     }
 
     func run() async throws {
         let network = model
-        guard var preprocessing = network.preprocessing(preset: preset) else { throw ValidationError("unknown preset \(preset)") }
+        var preprocessing = network.preprocessing(preset: preset)
         if let size { preprocessing = preprocessing.resized(to: size) }
         // The weights load (one core) while the images are listed and decoded.
         async let loading = Weights.load(
             WeightsSource(weights, seed: seed), model: network, precision: modelOptions.precisionOrDefault)
         let splits = try DataSource.open(data, root: cifarRoot)
         let loaded = try await loading
-        guard var dataset = split == .train ? splits.train : splits.test else { throw FileError(data, "has no test split") }
+        var dataset = try splits.dataset(split, of: data)
         if let limit { dataset = dataset.limited(to: limit) }
         let augmented = augmentations.map { IndexDescription.Augmentations(copies: $0, seed: augmentationSeed) }
         if let augmented {
@@ -103,7 +99,7 @@ struct EmbedCommand: AsyncParsableCommand {
             dataset = AugmentedDataset(base: dataset, copies: augmented.copies, seed: augmented.seed)
         }
         let whole = dataset
-        let part = try shard.map { try Shard($0) }
+        let part = shard
         if let part {
             let rows = part.rows(of: whole.count)
             guard !rows.isEmpty else { throw FileError(data, "has \(whole.count) images: shard \(part) would be empty") }
@@ -126,11 +122,11 @@ struct EmbedCommand: AsyncParsableCommand {
             "shard": part.map { $0.description as Any } ?? NSNull(), "precision": loaded.precision.rawValue,
         ]
         let origin = IndexDescription(
-            data: data, split: split.rawValue, limit: limit, augmentations: augmented, dataFingerprint: whole.fingerprint,
-            model: network.rawValue,
+            data: data, split: split, limit: limit, augmentations: augmented, dataFingerprint: whole.fingerprint,
+            model: network,
             weights: weights, seed: seed,
-            weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false, shard: part?.description,
-            precision: loaded.precision.rawValue)
+            weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false, shard: part,
+            precision: loaded.precision)
         sidecar["origin"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(origin))
         let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
         // The embeddings, their labels and their sidecar replace the old ones together.

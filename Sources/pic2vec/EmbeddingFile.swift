@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import VectorSearch
@@ -86,7 +87,4 @@ enum EmbeddingFile {
         }
         return guessed
     }
-
-    /// Where `pic2vec index` stores the labels of an index file.
-    static func sidecar(ofIndex path: String) -> String { path + ".labels.npy" }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectionStore
 import Common
 import Foundation
 import VectorSearch
@@ -151,7 +152,7 @@ struct IndexCommand: ParsableCommand {
         var exact = false
         if case .flat? = kind { exact = true }
         description?.rerank = try reranking(exact: exact).description
-        try IndexFiles.save(index, description: description, labels: trainOnly ? nil : labelValues, to: output)
+        try CollectionFiles(index: output).write(index, description: description, labels: trainOnly ? nil : labelValues)
         print(
             "Indexed \(index.count) vectors of dimension \(index.dimension) (\(description?.structure ?? kind?.factoryString ?? "trained index"), \(metric.rawValue)) into \(output)"
         )
@@ -185,7 +186,7 @@ struct IndexCommand: ParsableCommand {
         guard index.dimension == source.dimension else {
             throw FileError(path, "is an index of dimension \(index.dimension), the embeddings have \(source.dimension)")
         }
-        let trainedDescription = try IndexDescription.read(forIndex: path)
+        let trainedDescription = try CollectionFiles(index: path).readDescription()
         if let trainedDescription {
             _ = try IndexDescription.combining([trainedDescription, description], paths: [path, embeddings[0]])
             description?.structure = trainedDescription.structure

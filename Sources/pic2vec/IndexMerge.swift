@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import VectorSearch
@@ -12,7 +13,8 @@ struct IndexMerge {
     /// is not IVF, differs in dimension, metric or training, or was made by another model.
     func run(output: String) throws {
         try checkParts()
-        let description = try IndexDescription.combining(paths.map { try IndexDescription.read(forIndex: $0) }, paths: paths)
+        let description = try IndexDescription.combining(
+            paths.map { try CollectionFiles(index: $0).readDescription() }, paths: paths)
         let labels = try mergedLabels()
         let merged = try open(paths[0])
         for path in paths.dropFirst() {
@@ -23,7 +25,7 @@ struct IndexMerge {
                 throw FileError(path, "cannot be merged into \(paths[0]): \(error)")
             }
         }
-        try IndexFiles.save(merged, description: description, labels: labels, to: output)
+        try CollectionFiles(index: output).write(merged, description: description, labels: labels)
         print("Merged \(paths.count) indexes into \(merged.count) vectors of dimension \(merged.dimension) in \(output)")
     }
 
@@ -51,7 +53,7 @@ struct IndexMerge {
 
     /// Each index's labels in order, when every index has them; none when none has.
     private func mergedLabels() throws -> [Int]? {
-        let sidecars = paths.map { EmbeddingFile.sidecar(ofIndex: $0) }
+        let sidecars = paths.map { CollectionFiles(index: $0).labelsPath }
         let present = sidecars.filter { FileManager.default.fileExists(atPath: $0) }
         guard !present.isEmpty else { return nil }
         guard present.count == sidecars.count else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ImageData
 import Networks
 
 /// The network, its weights and the preprocessing preset: the options of every command that
@@ -10,7 +11,7 @@ struct ModelOptions: ParsableArguments {
     /// The network when none is given.
     static let defaultModel = Model.resnet18
     /// The preset when none is given.
-    static let defaultPreset = "cifar"
+    static let defaultPreset = Preset.cifar
 
     @Option(
         help:
@@ -31,7 +32,7 @@ struct ModelOptions: ParsableArguments {
         help:
             "Preprocessing preset: cifar (32x32, Normalize 0.5) or imagenet (the model's native size and normalization) (default: cifar, or the index's)."
     )
-    var preset: String?
+    var preset: Preset?
 
     @Option(
         help:
@@ -40,9 +41,6 @@ struct ModelOptions: ParsableArguments {
     var precision: Precision?
 
     func validate() throws {
-        if let preset, modelOrDefault.preprocessing(preset: preset) == nil {
-            throw ValidationError("--preset must be cifar or imagenet, not \(preset)")
-        }
         if let precision {
             do { _ = try precision.checked() } catch { throw ValidationError("\(error)") }
         }
@@ -53,7 +51,7 @@ struct ModelOptions: ParsableArguments {
     /// `--seed`, or 0.
     var seedOrDefault: UInt64 { seed ?? 0 }
     /// `--preset`, or the default.
-    var presetOrDefault: String { preset ?? Self.defaultPreset }
+    var presetOrDefault: Preset { preset ?? Self.defaultPreset }
     /// `--precision`, or fp32.
     var precisionOrDefault: Precision { precision ?? .fp32 }
 }
@@ -61,3 +59,7 @@ struct ModelOptions: ParsableArguments {
 extension Precision: ExpressibleByArgument {}
 
 extension Model: ExpressibleByArgument {}
+
+extension Preset: ExpressibleByArgument {}
+
+extension DataSplit: ExpressibleByArgument {}

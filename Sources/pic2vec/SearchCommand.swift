@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectionStore
 import Common
 import Foundation
 import SearchService
@@ -11,7 +12,7 @@ struct SearchCommand: AsyncParsableCommand {
         abstract: "Find the k nearest neighbors of a query in a FAISS index file.",
         discussion: """
             --query-index N uses the index's own vector N as the query and leaves it out of the \
-            results. Labels come from --labels, the index's <index>.labels.npy sidecar, or \
+            results. Labels come from --labels, the index's <index>.labels.npy, or \
             labels.npy beside the index, when one exists. --image FILE embeds a JPEG or PNG with \
             the weights, preset and normalization recorded in <index>.json (or given as options).
             """)
@@ -98,12 +99,7 @@ struct SearchCommand: AsyncParsableCommand {
 
     /// The labels of the indexed vectors, when a labels file is known.
     private func labelsForIndex(count: Int) throws -> [Int]? {
-        let sidecar = EmbeddingFile.sidecar(ofIndex: index)
-        if labels == nil, FileManager.default.fileExists(atPath: sidecar) {
-            return try EmbeddingFile.readLabels(sidecar, count: count)
-        }
-        return try EmbeddingFile.labelsPath(explicit: labels, besideFile: index).map {
-            try EmbeddingFile.readLabels($0, count: count)
-        }
+        if let labels { return try EmbeddingFile.readLabels(labels, count: count) }
+        return try CollectionFiles(index: index).readLabels(rows: count)
     }
 }

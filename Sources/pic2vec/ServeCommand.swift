@@ -1,8 +1,10 @@
 import ArgumentParser
+import CollectionStore
 import Common
 import Foundation
 import Hummingbird
 import ImageData
+import Networks
 import SearchService
 import VectorSearch
 
@@ -12,17 +14,17 @@ struct IndexOriginOptions: ParsableArguments {
     var data: String?
 
     @Option(help: "The split the index was built from: train or test.")
-    var split: String?
+    var split: DataSplit?
 
     @Option(help: "The --limit the index was built with.")
     var limit: Int?
 
     /// The network, weights and preset the index was built with; default: from <index>.json.
     @OptionGroup var modelOptions: ModelOptions
-    private var model: String? { modelOptions.model?.rawValue }
+    private var model: Model? { modelOptions.model }
     private var weights: String? { modelOptions.weights }
     private var seed: UInt64? { modelOptions.seed }
-    private var preset: String? { modelOptions.preset }
+    private var preset: Preset? { modelOptions.preset }
 
     @Option(help: "The input side the index was built with, when it differs from the preset's.")
     var size: Int?
@@ -48,8 +50,8 @@ struct IndexOriginOptions: ParsableArguments {
     /// Throws a `FileError` naming the sidecar and the options to pass when there is no
     /// sidecar and `--weights` (or, when `needsData`, `--data`) is missing.
     func description(forIndex indexPath: String, needsData: Bool) throws -> IndexDescription {
-        let sidecar = IndexDescription.path(forIndex: indexPath)
-        if var stored = try IndexDescription.read(forIndex: indexPath) {
+        let files = CollectionFiles(index: indexPath)
+        if var stored = try files.readDescription() {
             if let data { stored.data = data }
             if let split { stored.split = split }
             if let limit { stored.limit = limit }
@@ -60,19 +62,19 @@ struct IndexOriginOptions: ParsableArguments {
             if let size { stored.inputSize = size }
             if rawEmbeddings { stored.normalized = false }
             if let rerank { stored.rerank = rerank }
-            if let precision = modelOptions.precision { stored.precision = precision.rawValue }
+            if let precision = modelOptions.precision { stored.precision = precision }
             return stored
         }
         guard let weights, data != nil || !needsData else {
             throw FileError(
-                sidecar,
+                files.descriptionPath,
                 "missing, so how the index was made is unknown: pass the options it was built with, e.g. "
                     + (needsData ? "--data ../shared/data/cifar10-jpeg " : "") + "--weights random --seed 0 --preset cifar")
         }
         return IndexDescription(
-            data: data, split: split ?? "train", limit: limit, model: model, weights: weights, seed: seed ?? 0,
-            preset: preset ?? "cifar",
-            inputSize: size, normalized: !rawEmbeddings, rerank: rerank, precision: modelOptions.precision?.rawValue)
+            data: data, split: split ?? .train, limit: limit, model: model, weights: weights, seed: seed ?? 0,
+            preset: preset ?? ModelOptions.defaultPreset,
+            inputSize: size, normalized: !rawEmbeddings, rerank: rerank, precision: modelOptions.precision)
     }
 
     /// Where the re-ranking comes from, for messages: `--rerank X` or the description's `"rerank"`.
@@ -80,8 +82,7 @@ struct IndexOriginOptions: ParsableArguments {
 
     /// The re-ranking asked for: `--rerank`, else the one recorded in `<index>.json`, else none.
     func reranking(forIndex indexPath: String) throws -> RerankingPipeline {
-        let recorded = try IndexDescription.read(forIndex: indexPath)?.rerank
-        return try IndexDescription(data: nil, weights: "", preset: "", normalized: true, rerank: rerank ?? recorded).reranking()
+        try RerankingPipeline(name: rerank ?? CollectionFiles(index: indexPath).readDescription()?.rerank ?? "none")
     }
 }
 
@@ -108,7 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port).")
     var port = 8080
 
-    @Option(help: "Folder holding faiss_index.index (and labels.npy, checked against the data set).")
+    @Option(help: "Folder holding faiss_index.index (and its labels, checked against the data set).")
     var outputs = "outputs"
 
     @Option(help: "Index file; default: <outputs>/faiss_index.index.")
@@ -140,9 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let description = try origin.description(forIndex: indexPath, needsData: true)
         let engine = try await SearchSetup.open(
-            index: indexPath, description: description,
-            labelsPath: URL(fileURLWithPath: indexPath).deletingLastPathComponent().appendingPathComponent("labels.npy").path,
-            withModel: !noModel,
+            index: indexPath, description: description, withModel: !noModel,
             limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20), rerankOrigin: origin.rerankOrigin)
         let collectionMap = try SearchSetup.map(forIndex: indexPath, rows: engine.count, layout: map, clusters: clusters)
         let mapLine =

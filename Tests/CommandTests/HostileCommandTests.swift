@@ -54,6 +54,15 @@ final class HostileCommandTests: Pic2VecFolderTestCase {
         }
     }
 
+    func testServeChecksTheLabelsThatIndexWroteBesideTheIndex() throws {
+        try index()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/x.index.labels.npy"), "pic2vec index wrote them")
+        try NPY.encode([Int](repeating: 1, count: 24)).write(to: URL(fileURLWithPath: folder + "/x.index.labels.npy"))
+        fails(
+            try pic2vec("serve", "--index", "x.index", "--port", "0"), saying: "x.index.labels.npy",
+            "these labels are not those of")
+    }
+
     func testFilesThatAreNotRegularAreRefusedWithoutBlocking() throws {
         try index()
         XCTAssertEqual(mkfifo(folder + "/fifo.index", 0o600), 0)

@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import Networks
@@ -156,7 +157,9 @@ final class Pic2VecCommandTests: Pic2VecFolderTestCase {
                 "\(command): \(badModel.stderr)")
             let badPreset = try CommandRunner.run("pic2vec", arguments + ["--preset", "huge"], in: folder)
             XCTAssertNotEqual(badPreset.status, 0, command)
-            XCTAssertTrue(badPreset.stderr.contains("--preset must be cifar or imagenet"), "\(command): \(badPreset.stderr)")
+            XCTAssertTrue(
+                badPreset.stderr.contains("'huge' is invalid for '--preset") && badPreset.stderr.contains("imagenet"),
+                "\(command): \(badPreset.stderr)")
         }
         let noWeights = try pic2vec("embed", "--data", "images", "--output", "emb.npy")
         XCTAssertNotEqual(noWeights.status, 0)
@@ -187,8 +190,8 @@ final class PrecisionCommandTests: XCTestCase {
         let index = try CommandRunner.run(
             "pic2vec", ["index", "--embeddings", "b.npy", "--normalize", "--rerank", "none", "--output", "b.index"], in: folder)
         XCTAssertEqual(index.status, 0, index.stderr)
-        let description = try XCTUnwrap(IndexDescription.read(forIndex: folder + "/b.index"))
-        XCTAssertEqual(description.precision, "bf16")
+        let description = try XCTUnwrap(CollectionFiles(index: folder + "/b.index").readDescription())
+        XCTAssertEqual(description.precision, .bf16)
         // The set's first image, embedded by the index's (bf16) network, finds its own row first.
         let search = try CommandRunner.run(
             "pic2vec", ["search", "--index", "b.index", "--image", "images/class0/000.png", "-k", "1", "--json"], in: folder)

@@ -148,7 +148,7 @@ final class ScaleCommandTests: Pic2VecFolderTestCase {
             saying: "--refine must be 0 or more")
         fails(
             try pic2vec("embed", "--data", "images", "--weights", "random", "--shard", "4/4", "--output", "e.npy"),
-            saying: "--shard")
+            saying: "--shard", "shard 4/4 is not one of 0/4 to 3/4")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/x.index"), "no output after a failure")
 
         // Shards of another model (here: other random weights) or dimension cannot share an index.

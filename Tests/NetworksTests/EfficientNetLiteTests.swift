@@ -63,16 +63,15 @@ final class EfficientNetLiteTests: XCTestCase {
     }
 
     func testPresetsFollowTheModel() throws {
-        XCTAssertEqual(Model.efficientnetLite0.preprocessing(preset: "imagenet")?.size, 224)
-        XCTAssertEqual(Model.efficientnetLite1.preprocessing(preset: "imagenet")?.size, 240)
-        XCTAssertEqual(Model.efficientnetLite2.preprocessing(preset: "imagenet")?.size, 260)
-        XCTAssertEqual(Model.resnet50.preprocessing(preset: "imagenet"), .imagenet)
-        XCTAssertEqual(Model.efficientnetLite2.preprocessing(preset: "cifar"), .cifar)
+        XCTAssertEqual(Model.efficientnetLite0.preprocessing(preset: .imagenet).size, 224)
+        XCTAssertEqual(Model.efficientnetLite1.preprocessing(preset: .imagenet).size, 240)
+        XCTAssertEqual(Model.efficientnetLite2.preprocessing(preset: .imagenet).size, 260)
+        XCTAssertEqual(Model.resnet50.preprocessing(preset: .imagenet), .imagenet)
+        XCTAssertEqual(Model.efficientnetLite2.preprocessing(preset: .cifar), .cifar)
         var out = [Float](repeating: 0, count: 224 * 224 * 3)
         let white = RGBImage(width: 224, height: 224, pixels: [UInt8](repeating: 255, count: 224 * 224 * 3))
-        Model.efficientnetLite0.preprocessing(preset: "imagenet")?.write(white, to: &out)
+        Model.efficientnetLite0.preprocessing(preset: .imagenet).write(white, to: &out)
         XCTAssertEqual(out[0], (255 - 127) / 128, accuracy: 1e-6, "(x * 255 - 127) / 128")
-        XCTAssertNil(Model.resnet34.preprocessing(preset: "nope"))
     }
 
     func testEveryModelDeclaresItsDimension() throws {

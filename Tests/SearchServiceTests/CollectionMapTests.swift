@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import Hummingbird
@@ -18,8 +19,8 @@ final class CollectionMapTests: XCTestCase {
         let folder = try temporaryFolder()
         let index = folder + "/faiss_index.index"
         FileManager.default.createFile(atPath: index, contents: Data())
-        if let layout { try layout.write(to: URL(fileURLWithPath: folder + "/" + CollectionMap.layoutName)) }
-        if let clusters { try clusters.write(to: URL(fileURLWithPath: folder + "/" + CollectionMap.clustersName)) }
+        if let layout { try layout.write(to: URL(fileURLWithPath: folder + "/" + CollectionFiles.layoutName)) }
+        if let clusters { try clusters.write(to: URL(fileURLWithPath: folder + "/" + CollectionFiles.clustersName)) }
         return index
     }
 
@@ -29,7 +30,7 @@ final class CollectionMapTests: XCTestCase {
         XCTAssertEqual(map.xy, Self.xy)
         XCTAssertEqual(map.clusters, Self.clusters)
         XCTAssertEqual(map.clusterCount, 4)
-        XCTAssertTrue(map.source.hasSuffix("/" + CollectionMap.layoutName))
+        XCTAssertTrue(map.source.hasSuffix("/" + CollectionFiles.layoutName))
     }
 
     func testNoLayoutMeansNoMapAndClustersAlonePlotNothing() throws {
@@ -43,20 +44,20 @@ final class CollectionMapTests: XCTestCase {
 
     func testBadMapFilesAreRefusedNamingTheFile() throws {
         let wrongRows = try folder(layout: NPY.encode(Self.xy, shape: [6, 4]), clusters: nil)
-        assertThrows(CollectionMap.layoutName, "expected <f4 [12, 2]") { try SearchSetup.map(forIndex: wrongRows, rows: 12) }
+        assertThrows(CollectionFiles.layoutName, "expected <f4 [12, 2]") { try SearchSetup.map(forIndex: wrongRows, rows: 12) }
         let other = try folder(layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: nil)
-        assertThrows(CollectionMap.layoutName, "expected <f4 [24, 2]") { try SearchSetup.map(forIndex: other, rows: 24) }
+        assertThrows(CollectionFiles.layoutName, "expected <f4 [24, 2]") { try SearchSetup.map(forIndex: other, rows: 24) }
         var nan = Self.xy
         nan[5] = .nan
         let notFinite = try folder(layout: NPY.encode(nan, shape: [12, 2]), clusters: nil)
-        assertThrows(CollectionMap.layoutName, "NaN") { try SearchSetup.map(forIndex: notFinite, rows: 12) }
+        assertThrows(CollectionFiles.layoutName, "NaN") { try SearchSetup.map(forIndex: notFinite, rows: 12) }
         let shortClusters = try folder(layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: NPY.encode([0, 1, 2]))
-        assertThrows(CollectionMap.clustersName, "expected <i8 [12]") { try SearchSetup.map(forIndex: shortClusters, rows: 12) }
+        assertThrows(CollectionFiles.clustersName, "expected <i8 [12]") { try SearchSetup.map(forIndex: shortClusters, rows: 12) }
         let negative = try folder(
             layout: NPY.encode(Self.xy, shape: [12, 2]), clusters: NPY.encode(Self.clusters.map { $0 - 1 }))
-        assertThrows(CollectionMap.clustersName, "from 0 to 65534") { try SearchSetup.map(forIndex: negative, rows: 12) }
+        assertThrows(CollectionFiles.clustersName, "from 0 to 65534") { try SearchSetup.map(forIndex: negative, rows: 12) }
         let garbage = try folder(layout: Data("not numpy".utf8), clusters: nil)
-        assertThrows(CollectionMap.layoutName, "not a .npy") { try SearchSetup.map(forIndex: garbage, rows: 12) }
+        assertThrows(CollectionFiles.layoutName, "not a .npy") { try SearchSetup.map(forIndex: garbage, rows: 12) }
         assertThrows("/nowhere/xy.npy", "no such file") {
             try SearchSetup.map(forIndex: other, rows: 12, layout: "/nowhere/xy.npy")
         }
@@ -122,7 +123,7 @@ final class CollectionMapTests: XCTestCase {
                 XCTAssertEqual(response.status, .notFound)
                 let error = try decodeJSON(SearchAPITests.ErrorBody.self, response)
                 XCTAssertTrue(error.error.contains("pic2vec tsne"), error.error)
-                XCTAssertTrue(error.error.contains(CollectionMap.layoutName), error.error)
+                XCTAssertTrue(error.error.contains(CollectionFiles.layoutName), error.error)
             }
             try await client.execute(uri: "/api/info", method: .get) { response in
                 let info = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]

@@ -1,3 +1,4 @@
+import CollectionStore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -177,13 +178,15 @@ final class RawSocket {
 final class SidecarBoundsTests: XCTestCase {
     func testAbsurdInputSizeInADescriptionIsRefused() throws {
         for size in [0, 65536, 4_294_967_296] {
-            let description = IndexDescription(data: nil, weights: "random", preset: "cifar", inputSize: size, normalized: true)
-            XCTAssertThrowsError(try SearchSetup.preprocessing(description, indexPath: "x.index")) { error in
-                XCTAssertTrue("\(error)".contains("x.index.json: input size \(size) is outside 8...1024"), "\(error)")
+            let description = IndexDescription(data: nil, weights: "random", preset: .cifar, inputSize: size, normalized: true)
+            XCTAssertThrowsError(try description.check(path: "x.index.json")) { error in
+                XCTAssertTrue(
+                    "\(error)".contains("x.index.json: \"inputSize\" must be from 8 to 1024, got \(size)"), "\(error)")
             }
         }
-        let fine = IndexDescription(data: nil, weights: "random", preset: "cifar", inputSize: 64, normalized: true)
-        XCTAssertEqual(try SearchSetup.preprocessing(fine, indexPath: "x.index").size, 64)
+        let fine = IndexDescription(data: nil, weights: "random", preset: .cifar, inputSize: 64, normalized: true)
+        XCTAssertNoThrow(try fine.check(path: "x.index.json"))
+        XCTAssertEqual(fine.preprocessing.size, 64)
     }
 }
 
@@ -197,7 +200,7 @@ final class AugmentedDescriptionTests: XCTestCase {
             try Data(png).write(to: URL(fileURLWithPath: folder + "/images/\(name)/0.png"))
         }
         var description = IndexDescription(
-            data: folder + "/images", augmentations: .init(copies: 3, seed: 5), weights: "random", preset: "cifar",
+            data: folder + "/images", augmentations: .init(copies: 3, seed: 5), weights: "random", preset: .cifar,
             normalized: true)
         let dataset = try SearchSetup.openDataset(description, indexPath: folder + "/x.index")
         XCTAssertEqual(dataset.count, 6)

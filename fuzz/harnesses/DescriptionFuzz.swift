@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import VectorSearch
@@ -12,7 +13,8 @@ let rows = Matrix(
 public func fuzzDescription(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = [UInt8](UnsafeBufferPointer(start: data, count: size))
     guard let description = try? IndexDescription.decode(bytes, path: "fuzz.json") else { return 0 }
-    if let shard = description.shard.flatMap({ try? Shard($0) }) {
+    _ = description.preprocessing
+    if let shard = description.shard {
         _ = shard.rows(of: description.limit ?? 50_000)
         _ = shard.rows(of: Int.max)
     }

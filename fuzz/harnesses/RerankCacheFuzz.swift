@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import VectorSearch
@@ -31,7 +32,7 @@ public func fuzzRerankCache(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try! Data("fuzz index".utf8).write(to: URL(fileURLWithPath: indexPath))
     }
-    let cache = RerankingCache(indexPath: indexPath, pipeline: pipeline)
+    let cache = RerankingCache(files: CollectionFiles(index: indexPath), pipeline: pipeline)
     for (part, path) in zip(parts, [cache.headerPath, cache.idsPath, cache.similaritiesPath]) {
         try! part.write(to: URL(fileURLWithPath: path))
     }

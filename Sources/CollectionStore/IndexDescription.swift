@@ -1,7 +1,11 @@
 import Common
 import Foundation
+import ImageData
+import Networks
+import VectorSearch
 
-/// How an index's rows were made: the sidecar `<index>.json` beside a FAISS index file.
+/// How an index's rows were made: the description `<index>.json` beside a FAISS index file
+/// (`CollectionFiles` reads and writes it).
 ///
 /// Enough to rebuild the query side exactly: the data set (to show images, ids and labels,
 /// checked by fingerprint), the weights (checked by hash), the preprocessing preset and
@@ -10,8 +14,8 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     /// The data spec the rows came from (an image folder path or "cifar10"); nil when
     /// unknown, which allows image queries but not showing the rows.
     public var data: String?
-    /// "train" or "test".
-    public var split: String
+    /// The split the rows come from.
+    public var split: DataSplit
     /// The `--limit` used (rows spread evenly over the set), or nil for all images.
     public var limit: Int?
     /// Seeded augmentations of every image the rows are (`AugmentedDataset`, after `limit`), or
@@ -19,28 +23,28 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var augmentations: Augmentations?
     /// The data set's fingerprint, checked when the set is reopened (nil: not checked).
     public var dataFingerprint: String?
-    /// The network (`Model`'s raw value, "resnet18" ...); nil in descriptions written before
-    /// models could be chosen, which means "resnet18".
-    public var model: String?
+    /// The network; nil in descriptions written before models could be chosen, which means
+    /// ResNet18 (`network` says which).
+    public var model: Model?
     /// "torchvision", "random" or a weight file path.
     public var weights: String
     /// The seed for random weights.
     public var seed: UInt64
     /// The weights' hash, checked when they are reloaded (nil: not checked).
     public var weightsHash: String?
-    /// The preprocessing preset: "cifar" or "imagenet" (the model's native input).
-    public var preset: String
+    /// The preprocessing preset.
+    public var preset: Preset
     /// The input side, when it differs from the preset's.
     public var inputSize: Int?
-    /// The arithmetic of the network's matrix products ("fp32", "bf16"); nil in descriptions
-    /// written before precisions could be chosen, which means "fp32".
-    public var precision: String?
+    /// The arithmetic of the network's matrix products; nil in descriptions written before
+    /// precisions could be chosen, which means fp32 (`arithmetic` says which).
+    public var precision: Precision?
     /// Whether the indexed rows are L2-normalized.
     public var normalized: Bool
     /// The re-ranking searches use (`RerankingPipeline`'s name); nil or "none": plain search.
     public var rerank: String?
-    /// The part of the set the rows are ("I/N", `Shard`), or nil for the whole set.
-    public var shard: String?
+    /// The part of the set the rows are (written "I/N"), or nil for the whole set.
+    public var shard: Shard?
     /// The FAISS index factory string of the index ("IVF1024,Flat"), when known.
     public var structure: String?
     /// The search parameter the index is saved with ("nprobe", "efSearch"), when it has one.
@@ -60,11 +64,11 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     }
 
     public init(
-        data: String?, split: String = "train", limit: Int? = nil, augmentations: Augmentations? = nil,
-        dataFingerprint: String? = nil, model: String? = nil,
+        data: String?, split: DataSplit = .train, limit: Int? = nil, augmentations: Augmentations? = nil,
+        dataFingerprint: String? = nil, model: Model? = nil,
         weights: String,
-        seed: UInt64 = 0, weightsHash: String? = nil, preset: String, inputSize: Int? = nil, normalized: Bool,
-        rerank: String? = nil, shard: String? = nil, precision: String? = nil
+        seed: UInt64 = 0, weightsHash: String? = nil, preset: Preset, inputSize: Int? = nil, normalized: Bool,
+        rerank: String? = nil, shard: Shard? = nil, precision: Precision? = nil
     ) {
         self.data = data
         self.split = split
@@ -83,19 +87,21 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         self.precision = precision
     }
 
+    /// The network the rows come from (ResNet18 when the description names none).
+    public var network: Model { model ?? .resnet18 }
+
+    /// The arithmetic the rows were made with (fp32 when the description names none).
+    public var arithmetic: Precision { precision ?? .fp32 }
+
+    /// The preprocessing the rows were made with: the preset for the network, at the recorded input size.
+    public var preprocessing: Preprocessing {
+        let base = network.preprocessing(preset: preset)
+        return inputSize.map { base.resized(to: $0) } ?? base
+    }
+
     /// The re-ranking pipeline `rerank` names (the baseline when none).
     public func reranking() throws(VectorSearchError) -> RerankingPipeline {
         try RerankingPipeline(name: rerank ?? "none")
-    }
-
-    /// Where the description of the index at `indexPath` lives.
-    public static func path(forIndex indexPath: String) -> String { indexPath + ".json" }
-
-    /// The description beside `indexPath`, or nil when there is none.
-    public static func read(forIndex indexPath: String) throws -> IndexDescription? {
-        let path = path(forIndex: indexPath)
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try decode(RegularFile.contents(path, maxBytes: JSONFile.maximumBytes, kind: "index description"), path: path)
     }
 
     /// The description in `bytes` (the file at `path`, named in messages), its values checked.
@@ -111,15 +117,13 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         if let augmentations, augmentations.copies <= 0 {
             throw FileError(path, "\"augmentations.copies\" must be positive, got \(augmentations.copies)")
         }
-        if let shard {
-            do { _ = try Shard(shard) } catch { throw FileError(path, "\"shard\": \(error)") }
+        if let inputSize, !Preprocessing.sizes.contains(inputSize) {
+            throw FileError(
+                path,
+                "\"inputSize\" must be from \(Preprocessing.sizes.lowerBound) to \(Preprocessing.sizes.upperBound), got \(inputSize)"
+            )
         }
         do { _ = try reranking() } catch { throw FileError(path, "\"rerank\": \(error)") }
-    }
-
-    /// Writes the description beside `indexPath`, atomically.
-    public func write(forIndex indexPath: String) throws {
-        try AtomicFile.write(try encoded(), to: Self.path(forIndex: indexPath))
     }
 
     /// The sidecar's JSON bytes (pretty-printed, sorted keys).

@@ -1,4 +1,5 @@
 import Common
+import VectorSearch
 
 extension IndexDescription {
     /// The description of one index over the rows of several embedding files or indexes, in
@@ -28,7 +29,7 @@ extension IndexDescription {
         }
         var combined = first
         combined.shard = nil
-        let shards = descriptions.map { $0?.shard.flatMap { try? Shard($0) } }
+        let shards = descriptions.map { $0?.shard }
         let wholeSet =
             descriptions.allSatisfy { $0?.sameData(as: first) == true }
             && shards.enumerated().allSatisfy { $0.element == (try? Shard(index: $0.offset, count: descriptions.count)) }
@@ -43,7 +44,7 @@ extension IndexDescription {
 
     /// How the rows were made, in words: what must match for rows to share an index.
     var maker: String {
-        "\(model ?? "resnet18") with weights \(weights)\(weightsHash.map { " (\($0.prefix(12)))" } ?? "")"
+        "\(network.rawValue) with weights \(weights)\(weightsHash.map { " (\($0.prefix(12)))" } ?? "")"
             + (weights == "random" ? " seed \(seed)" : "") + ", preset \(preset)" + (inputSize.map { " at \($0) px" } ?? "")
             + (normalized ? ", L2-normalized" : "")
     }

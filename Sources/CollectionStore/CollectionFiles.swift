@@ -1,0 +1,104 @@
+import Common
+import Foundation
+import VectorSearch
+
+/// The files of one indexed collection, all named from its index file: the one place their
+/// layout is written down, read and written.
+///
+/// For an index `outputs/faiss_index.index`:
+///
+///     outputs/faiss_index.index                       the FAISS index
+///     outputs/faiss_index.index.json                  how its rows were made (`IndexDescription`)
+///     outputs/faiss_index.index.labels.npy            one int64 label per row
+///     outputs/labels.npy                              the notebook's labels file, read when the index has none of its own
+///     outputs/faiss_index.index.rerank.json           saved re-ranking lists: header,
+///     outputs/faiss_index.index.rerank-ids.npy          ids
+///     outputs/faiss_index.index.rerank-similarities.npy and similarities
+///     outputs/tsne-train.npy                          the map: one t-SNE point per row
+///     outputs/kmeans-assignments.npy                  the map's colours: one k-means cluster per row
+///
+/// The map's files keep the names the experiments give them, in the index's folder.
+public struct CollectionFiles: Sendable, Equatable {
+    /// The FAISS index file.
+    public let index: String
+
+    public init(index: String) { self.index = index }
+
+    /// The file name of the map's t-SNE layout, in the index's folder.
+    public static let layoutName = "tsne-train.npy"
+
+    /// The file name of the map's k-means clusters, in the index's folder.
+    public static let clustersName = "kmeans-assignments.npy"
+
+    /// The description, `<index>.json`.
+    public var descriptionPath: String { index + ".json" }
+
+    /// The index's own labels, `<index>.labels.npy`.
+    public var labelsPath: String { index + ".labels.npy" }
+
+    /// The notebook's `labels.npy` in the index's folder, read when the index has no labels of its own.
+    public var notebookLabelsPath: String { inFolder("labels.npy") }
+
+    /// The saved re-ranking lists' header, ids and similarities.
+    public var rerankHeaderPath: String { index + ".rerank.json" }
+    public var rerankIdsPath: String { index + ".rerank-ids.npy" }
+    public var rerankSimilaritiesPath: String { index + ".rerank-similarities.npy" }
+
+    /// The map's layout and clusters in the index's folder.
+    public var layoutPath: String { inFolder(Self.layoutName) }
+    public var clustersPath: String { inFolder(Self.clustersName) }
+
+    /// The description, its values checked, or nil when the index has none.
+    public func readDescription() throws -> IndexDescription? {
+        guard FileManager.default.fileExists(atPath: descriptionPath) else { return nil }
+        let bytes = try RegularFile.contents(descriptionPath, maxBytes: JSONFile.maximumBytes, kind: "index description")
+        return try IndexDescription.decode(bytes, path: descriptionPath)
+    }
+
+    /// The labels file of the index: its own, else the notebook's in its folder; nil when neither exists.
+    public var existingLabelsPath: String? {
+        [labelsPath, notebookLabelsPath].first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The labels of the index's `rows` rows (from `existingLabelsPath`), or nil when it has none.
+    ///
+    /// The index's own labels must hold one per row. The folder's `labels.npy` may belong to
+    /// other rows (experiment 11's cached set beside the run's labels): one of another length is
+    /// skipped with a note on standard error.
+    public func readLabels(rows: Int) throws -> [Int]? {
+        guard let path = existingLabelsPath else { return nil }
+        if path == labelsPath {
+            return try NPY.read(path, expected: NPY.Expected(.int64, shape: [rows], meaning: "one label per index row")).ints
+        }
+        let labels = try NPY.read(path, expected: NPY.Expected(.int64, shape: [nil], meaning: "one label per row")).ints
+        guard labels.count == rows else {
+            FileHandle.standardError.write(
+                Data("note: \(path) holds \(labels.count) labels for \(rows) index rows: not these rows' labels, ignored\n".utf8))
+            return nil
+        }
+        return labels
+    }
+
+    /// Writes `index`, its description and its labels as one unit (with whatever `extra` adds),
+    /// atomically: a reader sees the old files or the new ones, never a mixture. A description
+    /// or labels file the new index has no use for is removed, never left describing it.
+    public func write(
+        _ vectors: VectorIndex, description: IndexDescription?, labels: [Int]?,
+        extra: (inout AtomicFileSet) throws -> Void = { _ in }
+    ) throws {
+        try AtomicFile.writeSet(primary: index) { files in
+            try files.add(index, vectors.write(to:))
+            if let description {
+                try files.add(try description.encoded(), to: descriptionPath)
+            } else {
+                files.remove(descriptionPath)
+            }
+            if let labels { try files.add(NPY.encode(labels), to: labelsPath) } else { files.remove(labelsPath) }
+            try extra(&files)
+        }
+    }
+
+    private func inFolder(_ name: String) -> String {
+        URL(fileURLWithPath: index).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+}
