@@ -41,12 +41,15 @@ let package = Package(
         .target(name: "Common", dependencies: ["CLibZ", "COpenSSL", "CKernels"]),
         .target(
             name: "ImageData",
-            dependencies: ["Common", "CImageCodecs"]),
+            dependencies: ["Common", "PythonPickle", "Download", "CImageCodecs"]),
+        .target(name: "PythonPickle", dependencies: ["Common"]),
+        .target(name: "Download", dependencies: ["Common"]),
         // Hot loops at three levels (AVX-512, AVX2+FMA, portable C), chosen at run time: the
         // wider ones carry per-function target attributes, so no flag assumes a CPU level.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
-            name: "Networks", dependencies: ["Common", "ImageData", "CBLAS", "CKernels", "ZIPFoundation"]),
+            name: "Networks",
+            dependencies: ["Common", "PythonPickle", "Download", "ImageData", "CBLAS", "CKernels", "ZIPFoundation"]),
         .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS", "CKernels"]),
         .target(name: "Evaluation", dependencies: ["Common"]),
         // t-SNE's gradient loops run unchecked in release builds only; debug builds (the tests)
@@ -84,10 +87,13 @@ let package = Package(
             ]),
 
         // Tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Common"], path: "Tests/TestSupport"),
         .testTarget(name: "CommonTests", dependencies: ["Common", "TestSupport"]),
-        .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "TestSupport"]),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PythonPickleTests", dependencies: ["PythonPickle", "TestSupport"]),
+        .testTarget(name: "DownloadTests", dependencies: ["Download", "TestSupport"]),
+        .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "PythonPickle", "Download", "TestSupport"]),
+        .testTarget(
+            name: "NetworksTests", dependencies: ["Networks", "PythonPickle", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CollectionStoreTests", dependencies: ["CollectionStore", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -30,7 +30,7 @@ struct IndexAndGalleryExperiment: Experiment {
             precision: weights.precision)
         // The index, its description and labels, and the notebook's embeddings and labels replace
         // the old ones as one unit: `pic2vec serve` never pairs a new index with an old description.
-        let collection = CollectionFiles(index: out + "/faiss_index.index")
+        let collection = context.collection
         try collection.write(index, description: description, labels: train.labels) { files in
             try files.add(
                 NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: out + "/embeddings.npy")
@@ -41,8 +41,8 @@ struct IndexAndGalleryExperiment: Experiment {
             }
         }
         section.paragraph(
-            "Saved `\(out)/faiss_index.index` (with `faiss_index.index.json`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made, and its labels `faiss_index.index.labels.npy`; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
-                + "train embeddings), `\(out)/embeddings.npy` and `\(out)/labels.npy`, as the notebook does. The description "
+            "Saved `\(collection.index)` (with `\(collection.descriptionPath)`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made, and its labels `\(collection.labelsPath)`; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
+                + "train embeddings), `\(out)/embeddings.npy` and `\(collection.notebookLabelsPath)`, as the notebook does. The description "
                 + "records the re-ranking that `pic2vec search` and `pic2vec serve` apply by default, `\(RerankingPipeline.recommended)` "
                 + "(experiment 10 measures its gain and cost; `--rerank none` turns it off). The grids below are plain "
                 + "exact search, the notebook's retrieval. Each grid "

@@ -21,7 +21,7 @@ struct KMeansExperiment: Experiment {
             "k-means (10 clusters; k-means++ seeding, then Lloyd iterations until converged by scikit-learn's rule, "
                 + "at most \(context.kmeans.iterations); best of \(context.kmeans.restarts) restarts; seed \(context.seed)) on the "
                 + "\(points.rows) L2-normalized train embeddings took \(String(format: "%.2f", seconds)) s; inertia "
-                + "\(String(format: "%.2f", result.inertia)). Assignments: `\(context.options.out)/kmeans-assignments.npy`.")
+                + "\(String(format: "%.2f", result.inertia)). Assignments: `\(context.collection.clustersPath)`.")
 
         if let labels = train.labels {
             let table = ContingencyTable(assignments: result.assignments, labels: labels)

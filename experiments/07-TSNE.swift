@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Evaluation
 import Foundation
@@ -21,20 +22,20 @@ struct TSNEExperiment: Experiment {
         let start = Date()
         let xy: Matrix
         var kl: Double?
-        if let path = context.cache.lookup("tsne-train.npy", inputs: inputs) {
+        if let path = context.cache.lookup(CollectionFiles.layoutName, inputs: inputs) {
             xy = try Matrix.read(npy: path)
         } else {
             let result = try tsne.embed(points, progress: true)
             xy = result.embedding
             kl = result.klDivergence
-            try context.cache.store("tsne-train.npy", inputs: inputs) { try xy.write(npy: $0) }
+            try context.cache.store(CollectionFiles.layoutName, inputs: inputs) { try xy.write(npy: $0) }
         }
         let seconds = Date().timeIntervalSince(start)
         section.paragraph(
             "t-SNE (perplexity 30, \(tsne.iterations) iterations with early exaggeration, PCA initialization, "
                 + "FFT-accelerated repulsion, seed \(context.seed)) of the \(points.rows) L2-normalized train embeddings: "
-                + (kl == nil ? "read from the cache (`tsne-train.npy`)" : "\(String(format: "%.1f", seconds)) s")
-                + ". The 2-D points are in `\(context.options.out)/tsne-train.npy`.")
+                + (kl == nil ? "read from the cache (`\(CollectionFiles.layoutName)`)" : "\(String(format: "%.1f", seconds)) s")
+                + ". The 2-D points are in `\(context.collection.layoutPath)`.")
 
         let neighbors = try AllPairsSearch(metric: .l2).run(points, k: min(10, points.rows - 1)).neighbors
         var rows = [

@@ -38,15 +38,40 @@ struct PreprocessingExperiment: Experiment {
         var section = ReportSection(number: number, title: title)
         guard let labels = try context.trainLabels(measuring: "retrieval", in: &section) else { return section }
         let train = try context.dataset(.train)
+        let rows = balancedRows(labels)
+        let subset = train.subset(rows)
+        let subsetLabels = rows.map { labels[$0] }
+        let weights = try await context.weights()
+        var measured: [Measured] = []
+        for setting in try await settings(weights, seed: context.seed) {
+            let (points, rate) = try embed(subset, setting: setting, context: context)
+            measured.append(
+                Measured(
+                    setting: setting,
+                    scores: try RetrievalScores(points.l2Normalized(), labels: subsetLabels, ks: ks), imagesPerSecond: rate))
+        }
+        let pixels = try PrecisionSweepExperiment().pixelMatrix(subset).map {
+            try RetrievalScores($0.l2Normalized(), labels: subsetLabels, ks: ks)
+        }
+        report(measured, pixels: pixels, subset: rows.count, of: train.count, weights: weights, in: &section)
+        try drawFigures(measured, context: context, in: &section)
+        return section
+    }
+
+    /// The rows of the first `perClass` images of each class, in row order.
+    private func balancedRows(_ labels: [Int]) -> [Int] {
         var taken: [Int: Int] = [:]
-        let rows = labels.indices.filter { i in
+        return labels.indices.filter { i in
             let seen = taken[labels[i], default: 0] + 1
             taken[labels[i]] = seen
             return seen <= perClass
         }
-        let subset = train.subset(rows)
-        let subsetLabels = rows.map { labels[$0] }
-        let weights = try await context.weights()
+    }
+
+    /// Every setting measured: each size with the notebook's and the model's own normalization
+    /// (the latter also averaged with the mirror); with another model than ResNet18, a random
+    /// ResNet18 at the smaller sizes for comparison.
+    private func settings(_ weights: LoadedWeights, seed: UInt64) async throws -> [Setting] {
         var settings: [Setting] = []
         for size in sizes {
             for (name, preset) in [("mean/std 0.5", Preset.cifar), ("native", .imagenet)] {
@@ -60,28 +85,25 @@ struct PreprocessingExperiment: Experiment {
             }
         }
         if weights.model != .resnet18 {
-            let other = try await Weights.load(.random(seed: context.seed), model: .resnet18)
+            let other = try await Weights.load(.random(seed: seed), model: .resnet18)
             for size in sizes where size <= 128 {
                 let native = other.model.preprocessing(preset: .imagenet)
                 settings.append(
                     Setting(weights: other, preprocessing: native.resized(to: size), normalization: "native", mirrored: false))
             }
         }
-        var measured: [Measured] = []
-        for setting in settings {
-            let (points, rate) = try embed(subset, setting: setting, context: context)
-            measured.append(
-                Measured(
-                    setting: setting,
-                    scores: try RetrievalScores(points.l2Normalized(), labels: subsetLabels, ks: ks), imagesPerSecond: rate))
-        }
-        let pixels = try PrecisionSweepExperiment().pixelMatrix(subset).map {
-            try RetrievalScores($0.l2Normalized(), labels: subsetLabels, ks: ks)
-        }
+        return settings
+    }
 
+    /// The section's text and table: the subset, every setting's scores and speed, the Python
+    /// reference where the weights are the pretrained Lite0, and the conclusion.
+    private func report(
+        _ measured: [Measured], pixels: RetrievalScores?, subset: Int, of trainCount: Int, weights: LoadedWeights,
+        in section: inout ReportSection
+    ) {
         section.paragraph(
             "A fixed class-balanced subset of train: the first \(perClass) images of each class in row order (all of a class "
-                + "when it has fewer): \(rows.count) of the \(train.count) train images. Leave-one-out, L2 distance on L2-normalized embeddings. `native` is the model's own "
+                + "when it has fewer): \(subset) of the \(trainCount) train images. Leave-one-out, L2 distance on L2-normalized embeddings. `native` is the model's own "
                 + "normalization (ImageNet mean/std for ResNets, `(x * 255 - 127) / 128` for EfficientNet-Lite), `mean/std 0.5` "
                 + "the notebook's; `+ mirror` averages the embeddings of the image and its left-right mirror. Images are resized "
                 + "with antialiased bilinear interpolation. images/s is embedding throughput on \(ProcessInfo.processInfo.activeProcessorCount) "
@@ -108,7 +130,10 @@ struct PreprocessingExperiment: Experiment {
                     + "raw pixels P@10 0.22.")
         }
         section.paragraph(conclusion(measured, pixels: pixels))
+    }
 
+    /// P@10 against input size and against embedding speed, one line per model and normalization.
+    private func drawFigures(_ measured: [Measured], context: Context, in section: inout ReportSection) throws {
         let groups = Dictionary(grouping: measured, by: \.series)
         let names = measured.map(\.series).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         try context.figure(
@@ -137,7 +162,6 @@ struct PreprocessingExperiment: Experiment {
                 logarithmicX: true),
             name: "08-precision-by-speed", caption: "P@10 against images/s: what each setting costs" + context.weightsTag,
             in: &section)
-        return section
     }
 
     /// The embeddings of `dataset` under `setting` (averaged with the mirror's when asked) and the

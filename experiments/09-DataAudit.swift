@@ -43,7 +43,6 @@ struct DataAuditExperiment: Experiment {
         var section = ReportSection(number: number, title: title)
         let train = try context.dataset(.train)
         let test = try context.data().test
-        var search = DuplicateSearch(threshold: 0, k: k)
         let trainSet = DuplicateSet(points: try await context.embeddings(.train).l2Normalized(), keys: try train.contentKeys())
         let testSet = try await test.asyncMap { _ in
             DuplicateSet(
@@ -51,10 +50,11 @@ struct DataAuditExperiment: Experiment {
         }
 
         let start = Date()
-        let trainNeighbors = try search.neighbors(within: trainSet)
         let fraction = DuplicateSearch.defaultRelativeThreshold(trainedFeatures: context.options.weights != "random")
-        let threshold = DuplicateSearch.threshold(relative: fraction, neighbors: trainNeighbors)
-        search.threshold = threshold
+        let calibrated = try DuplicateSearch.calibrated(on: trainSet, fraction: fraction, k: k)
+        let search = calibrated.search
+        let trainNeighbors = calibrated.referenceNeighbors
+        let threshold = search.threshold
         var scopes = [
             Scope(
                 name: "within train", splits: ("train", "train"), sets: [trainSet], neighbors: trainNeighbors,
@@ -83,7 +83,7 @@ struct DataAuditExperiment: Experiment {
                 + "FAISS flat search. Two images are near-duplicates at a distance of at most "
                 + String(format: "%.4g", threshold) + " (the default of `pic2vec duplicates`: "
                 + "\(fraction) times the median nearest-neighbor distance within train, "
-                + String(format: "%.4g", DuplicateSearch.medianNearestDistance(trainNeighbors))
+                + String(format: "%.4g", calibrated.medianNearestDistance)
                 + "; the fraction was chosen by planting modified copies, see below) and exact duplicates "
                 + "when their decoded pixels are identical (always counted, whatever the threshold). Groups are the "
                 + "connected components of these links.")

@@ -44,6 +44,38 @@ struct RerankingExperiment: Experiment {
             database: rows(train, databaseRows), databaseLabels: databaseRows.map { trainLabels[$0] })
         let full = Split(queries: test, queryLabels: testLabels, database: train, databaseLabels: trainLabels)
 
+        let search = try chooseOnValidation(validation, dimension: train.columns)
+        describeValidation(search, queries: queryRows.count, database: databaseRows.count, seed: context.seed, in: &section)
+        var outcomes: [Outcome] = []
+        for pipeline in search.candidates {
+            let outcome = try evaluate(pipeline, on: full)
+            log("   test \(pipeline): mAP@R \(score(outcome.scores.mapAtR))")
+            outcomes.append(outcome)
+        }
+        try reportTest(outcomes, queries: test.rows, database: train.rows, context: context, in: &section)
+        guard let base = outcomes.first, let winner = outcomes.first(where: { $0.pipeline == search.chosen }) else {
+            return section
+        }
+        conclude(search.chosen, base: base, winner: winner, in: &section)
+        try gallery(base: base, winner: winner, context: context, testSet: testSet, trainSet: trainSet, section: &section)
+        return section
+    }
+
+    /// What the validation search tried and chose.
+    struct ValidationSearch {
+        /// Every pipeline evaluated on validation, in order.
+        var tried: [Outcome]
+        /// The pipelines the test queries run: the baseline, each method's best, their combination.
+        var candidates: [RerankingPipeline]
+        /// The candidate with the best validation mAP@R.
+        var chosen: RerankingPipeline
+        /// Whitening sizes not tried (more dimensions than the database's covariance has).
+        var skipped: [Int]
+    }
+
+    /// Tries each method's settings on `validation`, then the combination of every method's best
+    /// setting that beats the baseline, and chooses the best candidate by validation mAP@R.
+    private func chooseOnValidation(_ validation: Split, dimension: Int) throws -> ValidationSearch {
         var tried: [Outcome] = []
         func tryOn(_ pipeline: RerankingPipeline) throws -> Outcome {
             let outcome = try evaluate(pipeline, on: validation)
@@ -52,7 +84,6 @@ struct RerankingExperiment: Experiment {
             return outcome
         }
         let baseline = try tryOn(.baseline)
-        let dimension = train.columns
         var whitenings: [Outcome] = []
         var skipped: [Int] = []
         for d in [dimension / 8, dimension / 4, dimension / 2, dimension] where d >= 8 && d < validation.database.rows {
@@ -85,32 +116,38 @@ struct RerankingExperiment: Experiment {
         if !candidates.contains(combined) { candidates.append(try tryOn(combined).pipeline) }
         let chosen =
             tried.filter { candidates.contains($0.pipeline) }.max { $0.scores.mapAtR < $1.scores.mapAtR }?.pipeline ?? .baseline
+        return ValidationSearch(tried: tried, candidates: candidates, chosen: chosen, skipped: skipped)
+    }
 
+    /// The validation paragraph and the table of every pipeline tried.
+    private func describeValidation(
+        _ search: ValidationSearch, queries: Int, database: Int, seed: UInt64, in section: inout ReportSection
+    ) {
         section.paragraph(
-            "Validation (parameters are chosen here, never on the test queries): a seeded random \(queryRows.count) train images "
-                + "(1 in \(validationShare), seed \(context.seed)) query the other \(databaseRows.count) train images; everything "
+            "Validation (parameters are chosen here, never on the test queries): a seeded random \(queries) train images "
+                + "(1 in \(validationShare), seed \(seed)) query the other \(database) train images; everything "
                 + "learned from a database (whitening, DBA, k-reciprocal neighborhoods) is learned on that database only. Vectors "
                 + "are L2-normalized embeddings ranked by inner product (the same order as L2 distance). Names: `whiten-D` PCA "
                 + "whitening to D dimensions (Jégou and Chum 2012), `dba-N-A` database-side augmentation and `qe-N-A` alpha "
                 + "query expansion with N neighbors and alpha A (Radenović, Tolias and Chum 2018; alpha 0 is plain averaging), "
                 + "`kr-K1-K2-L` k-reciprocal re-ranking of the first 100 results (Zhong et al. 2017)."
-                + (skipped.isEmpty
+                + (search.skipped.isEmpty
                     ? ""
-                    : " Not tried: whitening to \(skipped.map(String.init).joined(separator: ", ")) dimensions "
+                    : " Not tried: whitening to \(search.skipped.map(String.init).joined(separator: ", ")) dimensions "
                         + "(the database's covariance has fewer non-zero eigenvalues)."))
         section.table(
             Table(
                 headers: ["pipeline (validation)"] + ks.map { "P@\($0)" } + ["mAP@R", "ms/query", "prepare s"],
-                rows: tried.map(row)))
+                rows: search.tried.map(row)))
 
-        var outcomes: [Outcome] = []
-        for pipeline in candidates {
-            let outcome = try evaluate(pipeline, on: full)
-            log("   test \(pipeline): mAP@R \(score(outcome.scores.mapAtR))")
-            outcomes.append(outcome)
-        }
+    }
+
+    /// The test paragraph, table and bar chart of the candidates' outcomes.
+    private func reportTest(
+        _ outcomes: [Outcome], queries: Int, database: Int, context: Context, in section: inout ReportSection
+    ) throws {
         section.paragraph(
-            "Test: the \(test.rows) test images query the \(train.rows) train images (database-side steps learned on train). "
+            "Test: the \(queries) test images query the \(database) train images (database-side steps learned on train). "
                 + "Rows: the baseline, the best setting of each method on validation, and the combination of every method that "
                 + "beat the baseline on validation. ms/query is the query-side cost (search, expansion, re-ranking) on "
                 + "\(ThreadPools.cores) cores; prepare is the one-off database-side cost." + context.weightsTag)
@@ -125,7 +162,12 @@ struct RerankingExperiment: Experiment {
             name: "10-reranking-map", caption: "mAP@R of each re-ranking method, test queries against train" + context.weightsTag,
             in: &section)
 
-        guard let base = outcomes.first, let winner = outcomes.first(where: { $0.pipeline == chosen }) else { return section }
+    }
+
+    /// What the chosen pipeline gains on the test queries, and how it relates to the recommended one.
+    private func conclude(
+        _ chosen: RerankingPipeline, base: Outcome, winner: Outcome, in section: inout ReportSection
+    ) {
         let gain = winner.scores.mapAtR - base.scores.mapAtR
         section.paragraph(
             chosen == .baseline
@@ -145,8 +187,6 @@ struct RerankingExperiment: Experiment {
                     : "; this run chose `\(chosen)` instead: pass `--rerank \(chosen)` to `pic2vec search` or `serve` to use it.")
                 + " The first search of an index prepares the database once and saves its neighbor lists beside the index "
                 + "(`<index>.rerank*`); later starts reuse them.")
-        try gallery(base: base, winner: winner, context: context, testSet: testSet, trainSet: trainSet, section: &section)
-        return section
     }
 
     /// Queries and database of one evaluation.

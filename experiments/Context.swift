@@ -1,3 +1,4 @@
+import CollectionStore
 import Common
 import Foundation
 import ImageData
@@ -131,13 +132,17 @@ final class Context: @unchecked Sendable {
     /// The clustering settings: 10 clusters (the notebook's choice), library defaults, `--seed`.
     var kmeans: KMeans { KMeans(clusters: 10, seed: Int(truncatingIfNeeded: seed)) }
 
+    /// The files of the collection the experiments build in `--out` (experiment 03's index, the map
+    /// of experiments 06 and 07), named as `pic2vec serve` finds them.
+    var collection: CollectionFiles { CollectionFiles.notebook(in: options.out) }
+
     /// k-means with 10 clusters (the notebook's choice) on the L2-normalized train embeddings,
-    /// seeded by `--seed`; the assignments are also saved as `kmeans-assignments.npy`.
+    /// seeded by `--seed`; the assignments are also saved as the collection's map clusters.
     func clusters() async throws -> KMeans.Result {
         if let clustering { return clustering }
         let points = try await embeddings(.train).l2Normalized()
         let result = try kmeans.fit(points)
-        try NPY.write(result.assignments, to: options.out + "/kmeans-assignments.npy")
+        try NPY.write(result.assignments, to: collection.clustersPath)
         clustering = result
         return result
     }

@@ -60,21 +60,22 @@ image_codecs() {
     done
 }
 
-# VectorSearch plus ImageData, ZIPFoundation (from SwiftPM's checkout) and Networks, then
+# VectorSearch plus the pickle reader, the downloader, ImageData, ZIPFoundation (from SwiftPM's
+# checkout) and Networks, then
 # CollectionStore: what a collection's description and files are read with.
 collection_store() {
-    [ -z "${COLLECTION_STORE_BUILT:-}" ] || return 0
     vector_search
     image_codecs
     [ -d "$ZIP" ] || swift package resolve
+    module PythonPickle Sources/PythonPickle/*.swift
+    module Download "${C_MODULES[@]}" Sources/Download/*.swift
     module ImageData -I "$BUILD/CImageCodecs" -I Sources/CJPEG -I Sources/CPNG "${C_MODULES[@]}" Sources/ImageData/*.swift
     module ZIPFoundation -I "$ZIP/CZLib" -Xcc -D_GNU_SOURCE=1 "$ZIP"/ZIPFoundation/*.swift
     module Networks "${C_MODULES[@]}" -I "$ZIP/CZLib" Sources/Networks/*.swift
     module CollectionStore "${C_MODULES[@]}" -I "$ZIP/CZLib" Sources/CollectionStore/*.swift
-    COLLECTION_STORE_BUILT=1
 }
 ZIP=.build/checkouts/ZIPFoundation/Sources
-COLLECTION_STORE_OBJECTS=("$BUILD"/{Common,VectorSearch,ImageData,ZIPFoundation,Networks,CollectionStore}.o)
+COLLECTION_STORE_OBJECTS=("$BUILD"/{Common,VectorSearch,PythonPickle,Download,ImageData,ZIPFoundation,Networks,CollectionStore}.o)
 COLLECTION_STORE_LINK=("${VECTOR_SEARCH_LINK[@]}" -ljpeg -lpng)
 
 build() {
@@ -99,17 +100,21 @@ build() {
             "$BUILD"/CFAISS-*.o "${COLLECTION_STORE_LINK[@]}" -o "$BUILD/fuzz-$target"
         ;;
     map)
-        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy,RegularFile}.swift
+        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,RegularFile}.swift
         swiftc "${FLAGS[@]}" -module-name MapFuzz -I "$BUILD" fuzz/harnesses/MapFuzz.swift Sources/SearchService/CollectionMap.swift \
             "$BUILD/Common.o" -o "$BUILD/fuzz-$target"
         ;;
-    pickle | npy)
-        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy,RegularFile}.swift
-        local harness=fuzz/harnesses/$([ "$target" = pickle ] && echo PickleFuzz || echo NPYFuzz).swift
-        swiftc "${FLAGS[@]}" -I "$BUILD" "$harness" "$BUILD/Common.o" -o "$BUILD/fuzz-$target"
+    npy)
+        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,RegularFile}.swift
+        swiftc "${FLAGS[@]}" -I "$BUILD" fuzz/harnesses/NPYFuzz.swift "$BUILD/Common.o" -o "$BUILD/fuzz-$target"
+        ;;
+    pickle)
+        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,RegularFile}.swift
+        module PythonPickle Sources/PythonPickle/*.swift
+        swiftc "${FLAGS[@]}" -I "$BUILD" fuzz/harnesses/PickleFuzz.swift "$BUILD"/{Common,PythonPickle}.o -o "$BUILD/fuzz-$target"
         ;;
     image)
-        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,Pickle,Pickle+NumPy,RegularFile}.swift
+        module Common Sources/Common/{AtomicFile,ArrayShape,NPY,RegularFile}.swift
         image_codecs
         module ImageData -I "$BUILD/CImageCodecs" Sources/ImageData/{ImageDecoder,FileBytes,RGBImage}.swift
         swiftc "${FLAGS[@]}" -I "$BUILD" fuzz/harnesses/ImageFuzz.swift "$BUILD"/{Common,ImageData,jpeg_decode,png_decode}.o \

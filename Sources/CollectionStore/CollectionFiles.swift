@@ -24,6 +24,14 @@ public struct CollectionFiles: Sendable, Equatable {
 
     public init(index: String) { self.index = index }
 
+    /// The notebook's index file name: the collection the experiments build in their output folder.
+    public static let notebookIndexName = "faiss_index.index"
+
+    /// The notebook's collection in `folder` (`folder/faiss_index.index`).
+    public static func notebook(in folder: String) -> CollectionFiles {
+        CollectionFiles(index: folder + "/" + notebookIndexName)
+    }
+
     /// The file name of the map's t-SNE layout, in the index's folder.
     public static let layoutName = "tsne-train.npy"
 

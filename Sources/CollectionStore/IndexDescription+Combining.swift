@@ -13,18 +13,20 @@ extension IndexDescription {
         precondition(descriptions.count == paths.count && !descriptions.isEmpty, "one description per path")
         guard let first = descriptions[0] else {
             if let described = descriptions.firstIndex(where: { $0 != nil }) {
-                throw FileError(paths[0], "has no description of how its rows were made, \(paths[described]) has one")
+                throw FileError(
+                    paths[0], "has no description of how its rows were made, \(paths[described]) has one", kind: .mismatch)
             }
             return nil
         }
         guard descriptions.count > 1 else { return first }
         for (description, path) in zip(descriptions, paths).dropFirst() {
             guard let description else {
-                throw FileError(path, "has no description of how its rows were made, \(paths[0]) has one")
+                throw FileError(path, "has no description of how its rows were made, \(paths[0]) has one", kind: .mismatch)
             }
             guard description.maker == first.maker else {
                 throw FileError(
-                    path, "holds rows of \(description.maker), \(paths[0]) of \(first.maker): they cannot share one index")
+                    path, "holds rows of \(description.maker), \(paths[0]) of \(first.maker): they cannot share one index",
+                    kind: .mismatch)
             }
         }
         var combined = first

@@ -129,7 +129,7 @@ public enum NPY {
                 headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
                 headerStart = 10
             case 2, 3:
-                guard bytes.count >= 12 else { throw FileError(path, "truncated .npy header") }
+                guard bytes.count >= 12 else { throw FileError(path, "truncated .npy header", kind: .truncated) }
                 headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
                 headerStart = 12
             default:
@@ -137,7 +137,7 @@ public enum NPY {
             }
             guard bytes.count >= headerStart + headerLength,
                 let header = String(bytes: bytes[headerStart..<headerStart + headerLength], encoding: .ascii)
-            else { throw FileError(path, "truncated .npy header") }
+            else { throw FileError(path, "truncated .npy header", kind: .truncated) }
             guard let descr = NPY.field("descr", in: header), let dtype = DType(rawValue: descr) else {
                 throw FileError(
                     path,

@@ -1,4 +1,5 @@
 import Common
+import PythonPickle
 
 extension CIFAR10 {
     /// Reads a python batch: a pickled dict with `data` (N x 3072 uint8, planar) and `labels`.
@@ -6,7 +7,8 @@ extension CIFAR10 {
         let batch = try pickledDict(path)
         let data = try PickledArray(batch["data"], path: path)
         guard data.dtype == "u1", data.shape.count == 2, data.shape[1] == imageBytes else {
-            throw FileError(path, "data is a \(data.dtype) array of shape \(data.shape), expected uint8 N x \(imageBytes)")
+            throw FileError(
+                path, "data is a \(data.dtype) array of shape \(data.shape), expected uint8 N x \(imageBytes)", kind: .wrongShape)
         }
         guard let items = batch["labels"]?.elements, case let labels = items.compactMap(\.int), labels.count == items.count else {
             throw FileError(path, "no list of integer labels")

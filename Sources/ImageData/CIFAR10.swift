@@ -1,4 +1,5 @@
 import Common
+import Download
 import Foundation
 
 /// CIFAR-10 from the official archives, held in memory as UInt8 NHWC (60,000 32x32 images).
@@ -111,8 +112,8 @@ public enum CIFAR10 {
         guard !bytes.isEmpty, bytes.count % record == 0 else {
             throw FileError(
                 path,
-                "holds \(bytes.count) bytes, not a whole number of \(record)-byte records (\(bytes.count / record) records and \(bytes.count % record) bytes): truncated?"
-            )
+                "holds \(bytes.count) bytes, not a whole number of \(record)-byte records (\(bytes.count / record) records and \(bytes.count % record) bytes): truncated?",
+                kind: .truncated)
         }
         let count = bytes.count / record
         let labels = (0..<count).map { Int(bytes[$0 * record]) }

@@ -25,7 +25,7 @@ public enum DataSource {
         if spec.lowercased() == "cifar10" { return try CIFAR10.open(root: root, download: download) }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: spec, isDirectory: &isFolder) else {
-            throw FileError(spec, "no such file or folder (expected \"cifar10\" or a data folder)")
+            throw FileError(spec, "no such file or folder (expected \"cifar10\" or a data folder)", kind: .missing)
         }
         guard isFolder.boolValue else { throw FileError(spec, "not a folder (expected an image folder or CIFAR-10 batches)") }
         if CIFAR10.isBatchFolder(spec) { return try CIFAR10.load(folder: spec) }

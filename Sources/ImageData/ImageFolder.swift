@@ -28,7 +28,7 @@ public enum ImageFolder {
     /// - Parameter skipBad: skip files that cannot be decoded, with a warning per file and a
     ///   count, instead of failing on the first one.
     public static func open(_ path: String, skipBad: Bool = false, memoryBudget: Int = defaultMemoryBudget) throws -> DataSplits {
-        guard let entries = try listFolder(path) else { throw FileError(path, "no such folder") }
+        guard let entries = try listFolder(path) else { throw FileError(path, "no such folder", kind: .missing) }
         let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
         guard entries.folders.contains("train") else {
             return DataSplits(
@@ -74,7 +74,7 @@ public enum ImageFolder {
 
     /// Lists class folders and their images, or the images of a flat folder.
     static func list(_ folder: String, classNames expected: [String]?) throws -> Listing {
-        guard let entries = try listFolder(folder) else { throw FileError(folder, "no such folder") }
+        guard let entries = try listFolder(folder) else { throw FileError(folder, "no such folder", kind: .missing) }
         guard !entries.folders.isEmpty else { return Listing(files: entries.images) }
         guard entries.images.isEmpty else {
             throw FileError(

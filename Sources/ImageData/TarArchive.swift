@@ -1,4 +1,5 @@
 import Common
+import Download
 import Foundation
 
 /// Unpacks `.tar.gz` archives, refusing anything that would land outside the target.
@@ -61,7 +62,8 @@ enum TarArchive {
             let start = offset + 512
             guard size >= 0, start + size <= tar.count else {
                 throw FileError(
-                    path, "truncated: member \(name) needs \(size) bytes at offset \(start), archive has \(tar.count)")
+                    path, "truncated: member \(name) needs \(size) bytes at offset \(start), archive has \(tar.count)",
+                    kind: .truncated)
             }
             let content = UnsafeRawBufferPointer(rebasing: tar[start..<start + size])
             offset = start + (size + 511) / 512 * 512
@@ -70,7 +72,7 @@ enum TarArchive {
                 let target = try safePath(name, in: folder, archive: path)
                 try createFolder((target as NSString).deletingLastPathComponent, archive: path)
                 guard FileManager.default.createFile(atPath: target, contents: Data(content)) else {
-                    throw FileError(target, "cannot write (unpacking \(path))")
+                    throw FileError(target, "cannot write (unpacking \(path))", kind: .unwritable)
                 }
             case UInt8(ascii: "5"):
                 try createFolder(try safePath(name, in: folder, archive: path), archive: path)
@@ -86,7 +88,7 @@ enum TarArchive {
                 throw FileError(path, "member \(name) is a special file (type \(Character(UnicodeScalar(header[156])))); refused")
             }
         }
-        throw FileError(path, "truncated: no end-of-archive marker after \(offset) bytes")
+        throw FileError(path, "truncated: no end-of-archive marker after \(offset) bytes", kind: .truncated)
     }
 
     /// `name` joined to `folder`, refusing absolute paths and `..` components.

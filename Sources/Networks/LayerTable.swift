@@ -61,10 +61,12 @@ public struct LayerWeights: Sendable {
         for layer in layers {
             for (name, shape) in layer.tensors {
                 guard let found = tensors[name] else {
-                    throw FileError(path, "missing tensor \(name) (expected shape \(shape)); not \(model) weights?")
+                    throw FileError(
+                        path, "missing tensor \(name) (expected shape \(shape)); not \(model) weights?", kind: .mismatch)
                 }
                 guard found.shape == shape else {
-                    throw FileError(path, "tensor \(name) has shape \(found.shape), expected \(shape) for \(model)")
+                    throw FileError(
+                        path, "tensor \(name) has shape \(found.shape), expected \(shape) for \(model)", kind: .wrongShape)
                 }
                 guard found.values.allSatisfy({ $0.isFinite }) else {
                     throw FileError(path, "tensor \(name) holds NaN or infinity")

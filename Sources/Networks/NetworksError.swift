@@ -1,4 +1,5 @@
 import Common
+import Download
 
 /// Why a model or its weights cannot be had, apart from problems of a weight file itself
 /// (those are `FileError`s naming the file).

@@ -13,8 +13,8 @@ enum SafeTensors {
         guard headerLength <= UInt64(data.count - 8) else {
             throw FileError(
                 path,
-                "safetensors header length \(headerLength) is larger than the file (\(data.count) bytes); truncated or not a weight file"
-            )
+                "safetensors header length \(headerLength) is larger than the file (\(data.count) bytes); truncated or not a weight file",
+                kind: .truncated)
         }
         let headerEnd = 8 + Int(headerLength)
         let json: Any
@@ -39,8 +39,8 @@ enum SafeTensors {
                 guard begin >= 0, begin <= end, end <= payload else {
                     throw FileError(
                         path,
-                        "tensor \(name) lies at bytes \(begin)..<\(end) but only \(payload) data bytes follow the header (truncated?)"
-                    )
+                        "tensor \(name) lies at bytes \(begin)..<\(end) but only \(payload) data bytes follow the header (truncated?)",
+                        kind: .truncated)
                 }
                 let count = shape.reduce(Optional(size)) { total, dimension in
                     guard let total, dimension >= 0 else { return nil }

@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import PythonPickle
 import ZIPFoundation
 
 /// `torch.save` zip checkpoints: `<prefix>/data.pkl` (a pickled state dict) and one
@@ -53,13 +54,14 @@ enum TorchCheckpoint {
     static func read(_ path: String, data: Data) throws -> [String: NamedTensor] {
         guard endsWithCentralDirectory(data) else {
             throw FileError(
-                path, "torch checkpoint is not a complete zip archive (no end-of-central-directory record: truncated?)")
+                path, "torch checkpoint is not a complete zip archive (no end-of-central-directory record: truncated?)",
+                kind: .truncated)
         }
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
-            throw FileError(path, "torch checkpoint is not a complete zip archive (truncated?): \(error)")
+            throw FileError(path, "torch checkpoint is not a complete zip archive (truncated?): \(error)", kind: .truncated)
         }
         guard
             let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") && $0.path.split(separator: "/").count == 2 })

@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import PythonPickle
 
 /// PyTorch's legacy serialization (`torch.save` before 1.6, or with
 /// `_use_new_zipfile_serialization=False`): five things back to back.
@@ -86,7 +87,8 @@ enum TorchLegacyCheckpoint {
             }
             guard bytes.count - offset >= 8 else {
                 throw FileError(
-                    path, "truncated: storage \(key) has no element count at byte \(offset) (file ends at \(bytes.count))")
+                    path, "truncated: storage \(key) has no element count at byte \(offset) (file ends at \(bytes.count))",
+                    kind: .truncated)
             }
             let count = bytes[offset..<offset + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             guard count == UInt64(storage.count) else {
@@ -96,8 +98,8 @@ enum TorchLegacyCheckpoint {
             guard !overflow, length <= bytes.count - offset - 8 else {
                 throw FileError(
                     path,
-                    "truncated: storage \(key) needs \(storage.count) elements at byte \(offset + 8) but the file ends at \(bytes.count)"
-                )
+                    "truncated: storage \(key) needs \(storage.count) elements at byte \(offset + 8) but the file ends at \(bytes.count)",
+                    kind: .truncated)
             }
             ranges[key] = offset + 8..<offset + 8 + length
             offset += 8 + length

@@ -1,4 +1,5 @@
 import Common
+import Download
 import Foundation
 
 /// Where the network's weights come from; random weights are only ever chosen explicitly.

@@ -36,7 +36,7 @@ public enum FigureFile {
         try AtomicFile.write(to: path) { temporary in
             let status = cairo_surface_write_to_png(surface, temporary)
             guard status == CAIRO_STATUS_SUCCESS else {
-                throw FileError(path, "cannot write PNG: \(String(cString: cairo_status_to_string(status)))")
+                throw FileError(path, "cannot write PNG: \(String(cString: cairo_status_to_string(status)))", kind: .unwritable)
             }
         }
     }
@@ -52,7 +52,7 @@ public enum FigureFile {
             cairo_surface_finish(surface)
             let status = cairo_surface_status(surface)
             guard status == CAIRO_STATUS_SUCCESS else {
-                throw FileError(path, "cannot write PDF: \(String(cString: cairo_status_to_string(status)))")
+                throw FileError(path, "cannot write PDF: \(String(cString: cairo_status_to_string(status)))", kind: .unwritable)
             }
         }
     }

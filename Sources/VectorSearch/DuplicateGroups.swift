@@ -18,7 +18,7 @@ public import Common
 /// ```
 public struct DuplicateSearch: Sendable {
     /// The default threshold as a fraction of the median nearest-neighbor distance (see
-    /// `threshold(relative:neighbors:)`), chosen by planting modified copies into CIFAR-10 images
+    /// `calibrated(on:fraction:given:k:threads:)`), chosen by planting modified copies into CIFAR-10 images
     /// and measuring recall and precision (`benchmarks/plant_duplicates.py`, tables in the README).
     ///
     /// The fraction depends on what the features are: a trained network's embeddings move
@@ -26,14 +26,6 @@ public struct DuplicateSearch: Sendable {
     /// their fraction is larger (0.5, measured with the pretrained EfficientNet-Lite0); random
     /// weights and raw pixels keep copies far closer than any other image (0.2).
     public static func defaultRelativeThreshold(trainedFeatures: Bool) -> Float { trainedFeatures ? 0.5 : 0.2 }
-
-    /// `fraction` times the median distance from each query to its nearest neighbor in `neighbors`.
-    ///
-    /// Distances between embeddings of different models (or raw pixels) differ in scale; the
-    /// median nearest-neighbor distance of the set itself sets the scale, so one fraction serves all.
-    public static func threshold(relative fraction: Float, neighbors: Neighbors) -> Float {
-        fraction * medianNearestDistance(neighbors)
-    }
 
     /// The median distance from each query to its nearest neighbor (0 when there are none).
     public static func medianNearestDistance(_ neighbors: Neighbors) -> Float {
@@ -57,6 +49,38 @@ public struct DuplicateSearch: Sendable {
         self.threshold = threshold
         self.k = k
         self.threads = threads
+    }
+
+    /// The search at the threshold rule of `pic2vec duplicates` and experiment 09: `given`, else
+    /// `fraction` times the median nearest-neighbor distance within `reference` (also when other
+    /// sets are then compared with it, so that a batch of queries never sets its own scale).
+    ///
+    /// Distances between embeddings of different models (or raw pixels) differ in scale; the
+    /// median nearest-neighbor distance of the set itself sets the scale, so one fraction serves all.
+    ///
+    /// Returns the reference's within-set neighbors too, for its own groups.
+    public static func calibrated(
+        on reference: DuplicateSet, fraction: Float, given: Float? = nil, k: Int = 10, threads: Int = ThreadPools.cores
+    ) throws(VectorSearchError) -> Calibrated {
+        var search = DuplicateSearch(threshold: 0, k: k, threads: threads)
+        let neighbors = try search.neighbors(within: reference)
+        let median = medianNearestDistance(neighbors)
+        search.threshold = given ?? fraction * median
+        return Calibrated(
+            search: search, referenceNeighbors: neighbors, medianNearestDistance: median,
+            rule: given == nil ? "\(fraction) x median nearest-neighbor distance within the reference" : "given")
+    }
+
+    /// A search calibrated on a reference set (`calibrated(on:fraction:given:k:threads:)`).
+    public struct Calibrated: Sendable {
+        /// The search, at the calibrated threshold.
+        public let search: DuplicateSearch
+        /// The reference's within-set neighbors.
+        public let referenceNeighbors: Neighbors
+        /// The median nearest-neighbor distance within the reference.
+        public let medianNearestDistance: Float
+        /// How the threshold was set, in words.
+        public let rule: String
     }
 
     /// The `k` nearest other rows of every row of `set` (fewer when the set is small): one all-pairs pass.

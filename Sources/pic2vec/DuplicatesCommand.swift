@@ -131,17 +131,17 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let sets = try datasets.map { dataset in
             DuplicateSet(points: try embed.features(dataset).l2Normalized(), keys: try dataset.contentKeys())
         }
-        var search = DuplicateSearch(threshold: 0, k: k, threads: threading.threads)
-        let neighbors = sets.count == 2 ? try search.neighbors(of: sets[1], in: sets[0]) : try search.neighbors(within: sets[0])
-        let median = DuplicateSearch.medianNearestDistance(neighbors)
-        search.threshold = threshold ?? fraction * median
+        let calibrated = try DuplicateSearch.calibrated(
+            on: sets[0], fraction: fraction, given: threshold, k: k, threads: threading.threads)
+        let search = calibrated.search
         let groups =
             sets.count == 2
-            ? search.groups(of: sets[1], in: sets[0], neighbors: neighbors) : search.groups(in: sets[0], neighbors: neighbors)
+            ? try search.groups(of: sets[1], in: sets[0])
+            : search.groups(in: sets[0], neighbors: calibrated.referenceNeighbors)
         let report = DuplicateReport(
-            groups: groups, threshold: search.threshold,
-            thresholdRule: threshold == nil ? "\(fraction) x median nearest-neighbor distance" : "given",
-            medianNearestDistance: median, features: embed.description, names: splits.map(\.rawValue), ids: datasets.map(\.ids))
+            groups: groups, threshold: search.threshold, thresholdRule: calibrated.rule,
+            medianNearestDistance: calibrated.medianNearestDistance, features: embed.description,
+            names: splits.map(\.rawValue), ids: datasets.map(\.ids))
         if format.json {
             FileHandle.standardOutput.write(try report.json())
             print()

@@ -99,8 +99,7 @@ struct EmbedCommand: AsyncParsableCommand {
             dataset = AugmentedDataset(base: dataset, copies: augmented.copies, seed: augmented.seed)
         }
         let whole = dataset
-        let part = shard
-        if let part {
+        if let part = shard {
             let rows = part.rows(of: whole.count)
             guard !rows.isEmpty else { throw FileError(data, "has \(whole.count) images: shard \(part) would be empty") }
             try Embedder.checkMemory(rows: rows.count, dimension: network.outputDimension, name: whole.name)
@@ -112,29 +111,17 @@ struct EmbedCommand: AsyncParsableCommand {
             network: loaded.network, preprocessing: preprocessing, batchSize: batch, threads: threading.threads)
         let embeddings = try embedder.embed(dataset)
         let seconds = Date().timeIntervalSince(start)
-        let labelPath = labels ?? EmbeddingFile.defaultLabels(ofEmbeddings: output)
-        var sidecar: [String: Any] = [
-            "model": network.rawValue, "weights": loaded.label, "weightsHash": loaded.hash, "randomWeights": loaded.isRandom,
-            "preset": preprocessing.name, "inputSize": preprocessing.size, "mean": preprocessing.mean, "std": preprocessing.std,
-            "data": dataset.name, "dataFingerprint": dataset.fingerprint, "count": embeddings.rows,
-            "dimension": embeddings.columns, "labels": dataset.labels == nil ? NSNull() : labelPath as Any,
-            "seconds": seconds, "imagesPerSecond": Double(embeddings.rows) / max(seconds, 1e-9),
-            "shard": part.map { $0.description as Any } ?? NSNull(), "precision": loaded.precision.rawValue,
-        ]
         let origin = IndexDescription(
             data: data, split: split, limit: limit, augmentations: augmented, dataFingerprint: whole.fingerprint,
-            model: network,
-            weights: weights, seed: seed,
-            weightsHash: loaded.hash, preset: preset, inputSize: size, normalized: false, shard: part,
-            precision: loaded.precision)
-        sidecar["origin"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(origin))
-        let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
-        // The embeddings, their labels and their sidecar replace the old ones together.
-        try AtomicFile.writeSet(primary: output) { files in
-            try files.add(NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: output)
-            if let values = dataset.labels { try files.add(NPY.encode(values), to: labelPath) } else { files.remove(labelPath) }
-            try files.add(json, to: output + ".json")
-        }
+            model: network, weights: weights, seed: seed, weightsHash: loaded.hash, preset: preset, inputSize: size,
+            normalized: false, shard: shard, precision: loaded.precision)
+        let files = EmbeddingOutput(path: output)
+        let labelsPath = labels ?? files.defaultLabelsPath
+        try files.write(
+            embeddings, labels: dataset.labels, labelsPath: labelsPath,
+            sidecar: EmbeddingSidecar(
+                weights: loaded, preprocessing: preprocessing, data: dataset.name, dataFingerprint: dataset.fingerprint,
+                embeddings: embeddings, labels: dataset.labels == nil ? nil : labelsPath, seconds: seconds, origin: origin))
         print(
             "\(embeddings.rows) x \(embeddings.columns) \(network.displayName) embeddings -> \(output) (\(String(format: "%.1f", Double(embeddings.rows) / max(seconds, 1e-9))) images/s\(loaded.isRandom ? ", random weights" : ""))"
         )

@@ -5,19 +5,6 @@ import VectorSearch
 
 /// Reading the embedding and label files the search commands share.
 enum EmbeddingFile {
-    /// How the rows of an embedding file were made, from the `origin` that `pic2vec embed` puts in
-    /// its `<file>.json` sidecar; nil when there is no sidecar.
-    static func origin(of path: String) throws -> IndexDescription? {
-        let sidecar = path + ".json"
-        guard FileManager.default.fileExists(atPath: sidecar) else { return nil }
-        let data = Data(try RegularFile.contents(sidecar, maxBytes: JSONFile.maximumBytes, kind: "embedding sidecar"))
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let origin = object["origin"],
-            let description = try? JSONDecoder().decode(
-                IndexDescription.self, from: JSONSerialization.data(withJSONObject: origin))
-        else { throw FileError(sidecar, "has no readable \"origin\" (write it again with pic2vec embed)") }
-        return description
-    }
-
     /// Reads a 2-D float32 `.npy`, optionally L2-normalizing its rows; rejects empty or
     /// non-finite data and rows whose squared distances would overflow float32.
     static func read(_ path: String, normalize: Bool) throws -> Matrix {
@@ -40,14 +27,9 @@ enum EmbeddingFile {
     /// experiments write it), if it exists.
     static func labelsPath(explicit: String?, besideFile file: String) throws -> String? {
         if let explicit { return explicit }
-        let beside = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("labels.npy").path
-        return [defaultLabels(ofEmbeddings: file), beside].first { FileManager.default.fileExists(atPath: $0) }
-    }
-
-    /// Where `pic2vec embed` writes the labels of `file` by default: `emb.npy` -> `emb.labels.npy`,
-    /// so that two embedding files in one folder never share (and overwrite) one labels file.
-    static func defaultLabels(ofEmbeddings file: String) -> String {
-        (file.hasSuffix(".npy") ? String(file.dropLast(4)) : file) + ".labels.npy"
+        // The notebook's labels.npy in the file's folder, as `CollectionFiles` names it for an index there.
+        let beside = CollectionFiles(index: file).notebookLabelsPath
+        return [EmbeddingOutput(path: file).defaultLabelsPath, beside].first { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// The labels of the rows of `files` in order: `explicit` (one file for them all), else for one
@@ -57,7 +39,7 @@ enum EmbeddingFile {
         if let explicit { return try readLabels(explicit, count: counts.reduce(0, +)) }
         if files.count == 1 { return try guessedLabels(besideFile: files[0], count: counts[0]) }
         let paths = files.map { file -> String? in
-            let path = defaultLabels(ofEmbeddings: file)
+            let path = EmbeddingOutput(path: file).defaultLabelsPath
             return FileManager.default.fileExists(atPath: path) ? path : nil
         }
         guard paths.contains(where: { $0 != nil }) else { return nil }
@@ -65,7 +47,9 @@ enum EmbeddingFile {
         for (file, (path, count)) in zip(files, zip(paths, counts)) {
             guard let path else {
                 throw FileError(
-                    file, "has no labels (\(defaultLabels(ofEmbeddings: file))) while other files have: give --labels")
+                    file,
+                    "has no labels (\(EmbeddingOutput(path: file).defaultLabelsPath)) while other files have: give --labels",
+                    kind: .mismatch)
             }
             all += try readLabels(path, count: count)
         }
@@ -78,7 +62,7 @@ enum EmbeddingFile {
     /// the run's labels), and the rows are taken as unlabeled, with a note.
     private static func guessedLabels(besideFile file: String, count: Int) throws -> [Int]? {
         guard let path = try labelsPath(explicit: nil, besideFile: file) else { return nil }
-        guard path != defaultLabels(ofEmbeddings: file) else { return try readLabels(path, count: count) }
+        guard path != EmbeddingOutput(path: file).defaultLabelsPath else { return try readLabels(path, count: count) }
         let guessed = try readLabels(path)
         guard guessed.count == count else {
             FileHandle.standardError.write(

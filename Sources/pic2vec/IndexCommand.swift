@@ -124,7 +124,7 @@ struct IndexCommand: ParsableCommand {
         let source = try EmbeddingFiles(paths: embeddings, normalize: normalization.normalize)
         let labelValues = try EmbeddingFile.labels(explicit: labels, forFiles: embeddings, counts: source.files.map(\.rows))
         var description = try IndexDescription.combining(
-            embeddings.map { try EmbeddingFile.origin(of: $0) }, paths: embeddings)
+            embeddings.map { try EmbeddingOutput(path: $0).origin() }, paths: embeddings)
         description?.normalized = normalization.normalize
         let index: VectorIndex
         var kind: VectorIndex.Kind?
@@ -184,7 +184,8 @@ struct IndexCommand: ParsableCommand {
             throw FileError(path, "is not an empty trained index (it holds \(index.count) vectors; make one with --train-only)")
         }
         guard index.dimension == source.dimension else {
-            throw FileError(path, "is an index of dimension \(index.dimension), the embeddings have \(source.dimension)")
+            throw FileError(
+                path, "is an index of dimension \(index.dimension), the embeddings have \(source.dimension)", kind: .wrongShape)
         }
         let trainedDescription = try CollectionFiles(index: path).readDescription()
         if let trainedDescription {

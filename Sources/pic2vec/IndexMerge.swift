@@ -59,7 +59,7 @@ struct IndexMerge {
         guard present.count == sidecars.count else {
             throw FileError(
                 paths[sidecars.firstIndex { !FileManager.default.fileExists(atPath: $0) } ?? 0],
-                "has no labels (.labels.npy) while other indexes have")
+                "has no labels (.labels.npy) while other indexes have", kind: .mismatch)
         }
         return try sidecars.flatMap { try EmbeddingFile.readLabels($0) }
     }

@@ -69,7 +69,8 @@ struct IndexOriginOptions: ParsableArguments {
             throw FileError(
                 files.descriptionPath,
                 "missing, so how the index was made is unknown: pass the options it was built with, e.g. "
-                    + (needsData ? "--data ../shared/data/cifar10-jpeg " : "") + "--weights random --seed 0 --preset cifar")
+                    + (needsData ? "--data ../shared/data/cifar10-jpeg " : "") + "--weights random --seed 0 --preset cifar",
+                kind: .missing)
         }
         return IndexDescription(
             data: data, split: split ?? .train, limit: limit, model: model, weights: weights, seed: seed ?? 0,
@@ -135,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let indexPath = index ?? outputs + "/faiss_index.index"
+        let indexPath = index ?? CollectionFiles.notebook(in: outputs).index
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw FileError(indexPath, "no index here; \(SearchSetup.buildHint)")
         }

@@ -64,7 +64,7 @@ final class CollectionFilesTests: XCTestCase {
         XCTAssertNil(try files.readLabels(rows: 4), "a folder's labels of another length belong to other rows")
         try NPY.encode([1, 2, 3]).write(to: URL(fileURLWithPath: files.labelsPath))
         XCTAssertEqual(try files.readLabels(rows: 3), [1, 2, 3], "the index's own labels win")
-        assertThrows(files.labelsPath, "one label per index row") { try files.readLabels(rows: 4) }
+        assertThrows(kind: .wrongShape, files.labelsPath, "one label per index row") { try files.readLabels(rows: 4) }
     }
 
     func testDescriptionsStoreTypedValuesAndReadOldOnes() throws {
@@ -95,7 +95,9 @@ final class CollectionFilesTests: XCTestCase {
             ]
             object[field] = value
             let json = try JSONSerialization.data(withJSONObject: object)
-            assertThrows("d.json", "\"\(field)\"") { try IndexDescription.decode(Array(json), path: "d.json") }
+            assertThrows(kind: .malformed, "d.json", "\"\(field)\"") {
+                try IndexDescription.decode(Array(json), path: "d.json")
+            }
         }
     }
 }

@@ -25,6 +25,13 @@ final class ExperimentsCommandTests: XCTestCase {
             XCTAssertTrue(section.contains("](../figures/\(number)-"), "section \(number) has no figure")
             XCTAssertTrue(section.contains("random weights"), "section \(number) does not name its weights")
         }
+        // The collection `pic2vec serve` opens: the index with its description and labels, and the map.
+        for name in [
+            "faiss_index.index", "faiss_index.index.json", "faiss_index.index.labels.npy", "labels.npy", "tsne-train.npy",
+            "kmeans-assignments.npy",
+        ] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/outputs/" + name), "outputs/\(name) missing")
+        }
         let figures = try FileManager.default.contentsOfDirectory(atPath: folder + "/figures")
         XCTAssertGreaterThan(figures.filter { $0.hasSuffix(".png") }.count, 5)
         XCTAssertEqual(figures.filter { $0.hasSuffix(".png") }.count, figures.filter { $0.hasSuffix(".pdf") }.count)
@@ -41,6 +48,15 @@ final class ExperimentsCommandTests: XCTestCase {
         XCTAssertEqual(scale.status, 0, scale.stderr)
         let withScale = try String(contentsOfFile: folder + "/outputs/report.md", encoding: .utf8)
         XCTAssertTrue(withScale.contains("## 11. ") && withScale.contains("## 07. "), "section 11 joins the others")
+        // Its table: exact flat search finds every true neighbour; every recall is a share.
+        let scaleSection = try XCTUnwrap(withScale.components(separatedBy: "\n## ").first { $0.hasPrefix("11. ") })
+        let scaleRows = scaleSection.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.contains("recall@10") }
+            .map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let recalls = scaleRows.compactMap { $0.count > 2 ? Double($0[2]) : nil }
+        XCTAssertFalse(recalls.isEmpty, scaleSection)
+        XCTAssertTrue(recalls.allSatisfy { (0...1).contains($0) }, "\(recalls)")
+        XCTAssertTrue(scaleRows.contains { $0.count > 2 && $0[0] == "Flat" && $0[2] == "1.000" }, scaleSection)
+        XCTAssertTrue(scaleSection.contains("](../figures/11-recall-speed-"), "section 11 has its figures")
 
         let otherSeed = try CommandRunner.run(
             "Experiments", ["1", "--data", "data", "--weights", "random", "--seed", "2"], in: folder)

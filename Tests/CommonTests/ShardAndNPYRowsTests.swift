@@ -99,35 +99,27 @@ final class ShardAndNPYRowsTests: XCTestCase {
         }
     }
 
-    /// The kind of the `FileError` `body` throws, or nil when it throws none.
-    private func kind<T>(_ body: () throws -> T) -> FileError.Kind? {
-        do {
-            _ = try body()
-            return nil
-        } catch {
-            return (error as? FileError)?.kind
-        }
-    }
-
     func testFileErrorsSayTheirKind() throws {
         let folder = try temporaryFolder()
         XCTAssertEqual(mkfifo(folder + "/fifo", 0o600), 0)
-        XCTAssertEqual(kind { try RegularFile(folder + "/fifo") }, .notARegularFile)
-        XCTAssertEqual(kind { try RegularFile(folder) }, .notARegularFile)
-        XCTAssertEqual(kind { try RegularFile(folder + "/missing") }, .missing)
+        XCTAssertEqual(fileErrorKind { try RegularFile(folder + "/fifo") }, .notARegularFile)
+        XCTAssertEqual(fileErrorKind { try RegularFile(folder) }, .notARegularFile)
+        XCTAssertEqual(fileErrorKind { try RegularFile(folder + "/missing") }, .missing)
         let good = NPY.encode((0..<8).map(Float.init), shape: [4, 2])
         try good.dropLast(4).write(to: URL(fileURLWithPath: folder + "/short.npy"))
         try (good + Data([1, 2, 3, 4])).write(to: URL(fileURLWithPath: folder + "/long.npy"))
         try good.write(to: URL(fileURLWithPath: folder + "/good.npy"))
         try Data("not numpy".utf8).write(to: URL(fileURLWithPath: folder + "/text.npy"))
-        XCTAssertEqual(kind { try NPY.read(folder + "/short.npy") }, .truncated)
-        XCTAssertEqual(kind { try NPY.read(folder + "/long.npy") }, .malformed)
-        XCTAssertEqual(kind { try NPY.read(folder + "/text.npy") }, .malformed)
+        XCTAssertEqual(fileErrorKind { try NPY.read(folder + "/short.npy") }, .truncated)
+        XCTAssertEqual(fileErrorKind { try NPY.read(folder + "/long.npy") }, .malformed)
+        XCTAssertEqual(fileErrorKind { try NPY.read(folder + "/text.npy") }, .malformed)
         XCTAssertEqual(
-            kind { try NPY.read(folder + "/good.npy", expected: NPY.Expected(.int64, shape: [4], meaning: "labels")) },
+            fileErrorKind { try NPY.read(folder + "/good.npy", expected: NPY.Expected(.int64, shape: [4], meaning: "labels")) },
             .wrongShape)
-        XCTAssertNil(kind { try NPY.read(folder + "/good.npy", expected: NPY.Expected(.float32, shape: [4, 2], meaning: "")) })
-        XCTAssertEqual(kind { try RegularFile.contents(folder + "/good.npy", maxBytes: 10, kind: "tiny file") }, .tooLarge)
+        XCTAssertNil(
+            fileErrorKind { try NPY.read(folder + "/good.npy", expected: NPY.Expected(.float32, shape: [4, 2], meaning: "")) })
+        XCTAssertEqual(
+            fileErrorKind { try RegularFile.contents(folder + "/good.npy", maxBytes: 10, kind: "tiny file") }, .tooLarge)
     }
 
     func testOnlyReadableRegularFilesAreOpened() throws {

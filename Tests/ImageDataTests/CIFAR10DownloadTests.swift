@@ -1,4 +1,5 @@
 import Common
+import Download
 import TestSupport
 import XCTest
 
@@ -78,7 +79,9 @@ final class CIFAR10DownloadTests: XCTestCase {
         let root = try temporaryFolder()
         let tar = TestArchive.tar([.file("data/a.txt", [UInt8](repeating: 7, count: 2000))])
         try write(TestArchive.gzip(Array(tar.prefix(1200))), to: root + "/cut.tar.gz")
-        assertThrows(root + "/cut.tar.gz", "truncated") { try TarArchive.extractGzip(root + "/cut.tar.gz", into: root) }
+        assertThrows(kind: .truncated, root + "/cut.tar.gz", "truncated") {
+            try TarArchive.extractGzip(root + "/cut.tar.gz", into: root)
+        }
         try write(Array("not gzip".utf8), to: root + "/text.tar.gz")
         assertThrows(root + "/text.tar.gz", "gzip") { try TarArchive.extractGzip(root + "/text.tar.gz", into: root) }
         var damaged = tar

@@ -1,3 +1,4 @@
+import PythonPickle
 import TestSupport
 import XCTest
 
@@ -52,13 +53,15 @@ final class CIFAR10Tests: XCTestCase {
         let folder = try makeBinaryFolder()
         let path = folder + "/data_batch_3.bin"
         try write(Array(try FileBytes.load(path, maxBytes: FileBytes.maximumDataBytes).dropLast(100)), to: path)
-        assertThrows(path, "holds 9119 bytes", "3073-byte records", "truncated") { try CIFAR10.load(folder: folder) }
+        assertThrows(kind: .truncated, path, "holds 9119 bytes", "3073-byte records", "truncated") {
+            try CIFAR10.load(folder: folder)
+        }
     }
 
     func testMissingBatchAndBadLabelAreErrors() throws {
         let folder = try makeBinaryFolder()
         try FileManager.default.removeItem(atPath: folder + "/test_batch.bin")
-        assertThrows(folder + "/test_batch.bin", "no such file") { try CIFAR10.load(folder: folder) }
+        assertThrows(kind: .missing, folder + "/test_batch.bin", "no such file") { try CIFAR10.load(folder: folder) }
         let other = try makeBinaryFolder()
         try write([7] + planar(1, seed: 0)[0], to: other + "/data_batch_1.bin")
         assertThrows(other + "/data_batch_1", "label 7 outside the 3 classes") { try CIFAR10.load(folder: other) }

@@ -87,7 +87,7 @@ final class ImageFolderTests: XCTestCase {
 
     func testBadFoldersAreClearErrors() throws {
         let root = try temporaryFolder()
-        assertThrows(root + "/missing", "no such file or folder") { try DataSource.open(root + "/missing") }
+        assertThrows(kind: .missing, root + "/missing", "no such file or folder") { try DataSource.open(root + "/missing") }
         assertThrows(root, "no images") { try DataSource.open(root) }
         try write(Fixtures.rgbPNG, to: root + "/top.png")
         try write(Fixtures.rgbPNG, to: root + "/cat/a.png")

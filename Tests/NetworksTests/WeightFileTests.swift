@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import PythonPickle
 import TestSupport
 import XCTest
 
@@ -14,9 +15,12 @@ final class WeightFileTests: XCTestCase {
         return path
     }
 
-    func assertFails(_ path: String, _ phrases: String..., file: StaticString = #filePath, line: UInt = #line) {
+    func assertFails(
+        _ path: String, _ phrases: String..., kind: FileError.Kind? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try WeightFile.read(path), file: file, line: line) { error in
             let text = "\(error)"
+            if let kind { XCTAssertEqual((error as? FileError)?.kind, kind, text, file: file, line: line) }
             XCTAssertTrue(
                 text.contains(URL(fileURLWithPath: path).lastPathComponent), "names the file: \(text)", file: file, line: line)
             for phrase in phrases {
@@ -39,11 +43,11 @@ final class WeightFileTests: XCTestCase {
         var builder = LegacyCheckpointBuilder()
         builder.add("weight", shape: [64], values: (0..<64).map(Float.init))
         let bytes = builder.bytes
-        assertFails(try write(Array(bytes.dropLast(10)), "cut.pth"), "truncated", "storage 0")
-        assertFails(try write(Array(bytes.prefix(bytes.count / 3)), "cut-pickle.pth"), "truncated")
+        assertFails(try write(Array(bytes.dropLast(10)), "cut.pth"), "truncated", "storage 0", kind: .truncated)
+        assertFails(try write(Array(bytes.prefix(bytes.count / 3)), "cut-pickle.pth"), "truncated", kind: .truncated)
         // The real fixture, cut in its storages.
         let fixture = try Data(contentsOf: URL(fileURLWithPath: NetworkFixtures.path("tiny-lite-legacy.pth")))
-        assertFails(try write(Array(fixture.prefix(fixture.count - 1000)), "cut-lite.pth"), "truncated")
+        assertFails(try write(Array(fixture.prefix(fixture.count - 1000)), "cut-lite.pth"), "truncated", kind: .truncated)
     }
 
     func testLegacyPickleNamingAForeignGlobalIsRefused() throws {
@@ -62,7 +66,7 @@ final class WeightFileTests: XCTestCase {
         var lying = LegacyCheckpointBuilder()
         lying.add("weight", shape: [2], values: [1, 2])
         lying.entries[0].declaredCount = 1000
-        assertFails(try write(lying.bytes, "lying.pth"), "truncated: storage 0 needs 1000 elements")
+        assertFails(try write(lying.bytes, "lying.pth"), "truncated: storage 0 needs 1000 elements", kind: .truncated)
     }
 
     func testOverflowingAndBroadcastViewsAreRefusedBeforeAllocating() throws {
@@ -90,7 +94,7 @@ final class WeightFileTests: XCTestCase {
         let fixture = try Data(contentsOf: URL(fileURLWithPath: NetworkFixtures.path("tiny.pth")))
         let path = try write(Array(fixture.prefix(fixture.count - 30)), "cut-zip.pth")
         let start = Date()
-        assertFails(path, "truncated")
+        assertFails(path, "truncated", kind: .truncated)
         XCTAssertLessThan(Date().timeIntervalSince(start), 1, "reported at once")
     }
 

@@ -127,7 +127,26 @@ final class DuplicateSearchTests: XCTestCase {
         // Nearest distances 1, 2, 4 (and a query without neighbors): median 2.
         let neighbors = Neighbors(queries: 4, k: 1, ids: [1, 0, 0, -1], distances: [1, 2, 4, 0])
         XCTAssertEqual(DuplicateSearch.medianNearestDistance(neighbors), 2)
-        XCTAssertEqual(DuplicateSearch.threshold(relative: 0.1, neighbors: neighbors), 0.2)
+    }
+
+    func testTheThresholdIsSetByTheReferenceAloneWhateverIsComparedWithIt() throws {
+        // Reference points 1 apart on a line (squared nearest distance 1); queries far closer to it.
+        let reference = DuplicateSet(
+            points: Matrix(rows: 5, columns: 2, values: (0..<5).flatMap { [Float($0), 0] }), keys: ["a", "b", "c", "d", "e"])
+        let queries = DuplicateSet(
+            points: Matrix(rows: 2, columns: 2, values: [0.01, 0, 3.5, 0]), keys: ["q", "r"])
+        let calibrated = try DuplicateSearch.calibrated(on: reference, fraction: 0.5, k: 2, threads: 1)
+        XCTAssertEqual(calibrated.medianNearestDistance, 1, accuracy: 1e-6)
+        XCTAssertEqual(calibrated.search.threshold, 0.5, accuracy: 1e-6)
+        XCTAssertEqual(calibrated.referenceNeighbors.queries, 5)
+        // 0.0001 from row 0 is a duplicate; 0.25 from rows 3 and 4 also is at 0.5.
+        let groups = try calibrated.search.groups(of: queries, in: reference)
+        let linked = Set(groups.flatMap { $0.members.map { [$0.item.set, $0.item.row] } })
+        XCTAssertEqual(linked, [[0, 0], [1, 0], [0, 3], [0, 4], [1, 1]])
+        let given = try DuplicateSearch.calibrated(on: reference, fraction: 0.5, given: 0.001, k: 2, threads: 1)
+        XCTAssertEqual(given.search.threshold, 0.001)
+        XCTAssertEqual(given.rule, "given")
+        XCTAssertEqual(try given.search.groups(of: queries, in: reference).count, 1, "only the query at 0.0001")
     }
 
     func testTooFewImagesIsAnError() throws {

@@ -1,4 +1,5 @@
 import Common
+import PythonPickle
 
 /// libFuzzer entry: the restricted pickle reader with the NumPy allowlist, then the
 /// pickled-array reader on whatever it returns. Errors are fine; crashes are not.

@@ -21,10 +21,12 @@ public final class EmbeddingFiles: VectorSource {
         precondition(!paths.isEmpty, "no embedding files")
         let files = try paths.map { try NPYRows(path: $0) }
         for file in files where file.rows == 0 || file.columns == 0 {
-            throw FileError(file.path, "holds no embeddings (shape \(file.rows)x\(file.columns))")
+            throw FileError(file.path, "holds no embeddings (shape \(file.rows)x\(file.columns))", kind: .wrongShape)
         }
         for file in files.dropFirst() where file.columns != files[0].columns {
-            throw FileError(file.path, "holds \(file.columns)-dimensional rows, \(files[0].path) \(files[0].columns)-dimensional")
+            throw FileError(
+                file.path, "holds \(file.columns)-dimensional rows, \(files[0].path) \(files[0].columns)-dimensional",
+                kind: .wrongShape)
         }
         var starts = [Int]()
         var total = 0

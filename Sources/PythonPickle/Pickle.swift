@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// A problem an allowlist constructor reports; the reader adds the file and the global's name.
@@ -232,11 +233,13 @@ private struct PickleMachine {
         self.persistentLoad = persistentLoad
     }
 
-    func fail(_ problem: String) -> FileError { FileError(path, "pickle: \(problem)") }
+    func fail(_ problem: String, kind: FileError.Kind = .malformed) -> FileError {
+        FileError(path, "pickle: \(problem)", kind: kind)
+    }
 
     mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
         guard count >= 0, count <= bytes.count - position else {
-            throw fail("truncated: needs \(count) bytes at offset \(position), \(bytes.count - position) left")
+            throw fail("truncated: needs \(count) bytes at offset \(position), \(bytes.count - position) left", kind: .truncated)
         }
         defer { position += count }
         return bytes[position..<position + count]
@@ -256,7 +259,7 @@ private struct PickleMachine {
     /// A text line up to (not including) the next newline, for `GLOBAL`.
     mutating func line() throws -> String {
         guard let end = bytes[position...].firstIndex(of: 0x0A) else {
-            throw fail("truncated: unterminated line at offset \(position)")
+            throw fail("truncated: unterminated line at offset \(position)", kind: .truncated)
         }
         defer { position = end + 1 }
         return String(decoding: bytes[position..<end], as: UTF8.self)

@@ -1,4 +1,5 @@
 import Common
+import Download
 import TestSupport
 import XCTest
 

@@ -1,4 +1,5 @@
 import Common
+import PythonPickle
 import XCTest
 
 /// Pickles made by Python (see each constant), decoded with the restricted reader.

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -70,7 +71,7 @@ public enum Downloader {
         try AtomicFile.write(to: path) { temporary in
             guard FileManager.default.createFile(atPath: temporary, contents: nil),
                 let handle = FileHandle(forWritingAtPath: temporary)
-            else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))") }
+            else { throw FileError(path, "cannot write (\(String(cString: strerror(errno))))", kind: .unwritable) }
             defer { try? handle.close() }
             let transfer = Transfer(
                 url: url.absoluteString, handle: handle, label: "Downloading \(url.lastPathComponent)", expected: expected,
@@ -114,7 +115,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     private let digest: Digest
     private var received = 0
     private var reportedMiB = 0
-    private var progress: Progress?
+    private var progress: Common.Progress?
     private var failure: DownloadError?
 
     init(url: String, handle: FileHandle, label: String, expected: Int?, digest: Digest) {
@@ -126,7 +127,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     }
 
     /// What happened: an error, or the bytes received and their digest (hex).
-    func outcome() -> (failure: DownloadError?, received: Int, digest: String, progress: Progress?) {
+    func outcome() -> (failure: DownloadError?, received: Int, digest: String, progress: Common.Progress?) {
         lock.withLock { (failure, received, digest.hexDigest(), progress) }
     }
 
@@ -144,7 +145,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
                 }
                 expected = announced
             }
-            progress = Progress(label, total: max(1, (expected ?? 0) >> 20), unit: "MiB")
+            progress = Common.Progress(label, total: max(1, (expected ?? 0) >> 20), unit: "MiB")
         }
         completionHandler(status == 200 ? .allow : .cancel)
     }

@@ -1,3 +1,5 @@
+import Common
+
 /// A NumPy array read back from a pickle: shape, element type and raw C-order bytes.
 ///
 /// NumPy pickles an array as `numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b')`
