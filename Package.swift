@@ -83,7 +83,6 @@ let package = Package(
             dependencies: [
                 "Common", "ImageData", "Networks", "VectorSearch", "CollectionStore", "Evaluation", "TSNE", "SearchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
             ]),
 
         // Tests.

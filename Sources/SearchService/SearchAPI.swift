@@ -31,6 +31,20 @@ public enum SearchAPI {
         .http1(configuration: .init(idleTimeout: idleTimeout))
     }
 
+    /// Serves `engine` (and `map`) on `host`:`port` (0: any free port) until the process is
+    /// stopped; `onRunning` gets the bound port once the server listens.
+    ///
+    /// The whole server as `pic2vec serve` runs it, so that callers need no web framework.
+    public static func serve(
+        engine: SearchEngine, map: CollectionMap?, host: String, port: Int, onRunning: @escaping @Sendable (Int) -> Void
+    ) async throws {
+        let app = Application(
+            router: router(engine: engine, map: map), server: httpServer(),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pic2vec"),
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
+        try await app.runService()
+    }
+
     /// A router serving `engine` and, when given, the map of its rows.
     public static func router(engine: SearchEngine, map: CollectionMap? = nil) -> Router<BasicRequestContext> {
         precondition(map.map { $0.count == engine.count } ?? true, "the map must hold one point per index row")

@@ -2,7 +2,6 @@ import ArgumentParser
 import CollectionStore
 import Common
 import Foundation
-import Hummingbird
 import ImageData
 import Networks
 import SearchService
@@ -152,14 +151,9 @@ struct ServeCommand: AsyncParsableCommand {
             ?? SearchSetup.mapHint
         FileHandle.standardError.write(Data((mapLine + "\n").utf8))
         let host = self.host
-        let app = Application(
-            router: SearchAPI.router(engine: engine, map: collectionMap), server: SearchAPI.httpServer(),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pic2vec"),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? 0
-                let line = "Serving \(engine.count) images on http://\(host):\(bound)/ (\(engine.provenance))\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
-            })
-        try await app.runService()
+        try await SearchAPI.serve(engine: engine, map: collectionMap, host: host, port: port) { bound in
+            let line = "Serving \(engine.count) images on http://\(host):\(bound)/ (\(engine.provenance))\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
     }
 }

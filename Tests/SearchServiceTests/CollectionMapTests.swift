@@ -18,7 +18,7 @@ final class CollectionMapTests: XCTestCase {
     func folder(layout: Data?, clusters: Data?) throws -> String {
         let folder = try temporaryFolder()
         let index = folder + "/faiss_index.index"
-        FileManager.default.createFile(atPath: index, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: index, contents: Data()))
         if let layout { try layout.write(to: URL(fileURLWithPath: folder + "/" + CollectionFiles.layoutName)) }
         if let clusters { try clusters.write(to: URL(fileURLWithPath: folder + "/" + CollectionFiles.clustersName)) }
         return index
