@@ -121,18 +121,23 @@ neighbours() {
 for class in "$SHARED"/data/cifar10-jpeg/train/*/; do
     name=$(basename "$class")
     mkdir -p "$T/photos/$name"
-    ls "$class" | sort | head -200 | while read -r f; do ln -s "$class$f" "$T/photos/$name/$f"; done
+    files=("$class"*.jpg)
+    for f in "${files[@]:0:200}"; do ln -s "$f" "$T/photos/$name/$(basename "$f")"; done
 done
 echo "== $(find "$T/photos" -name '*.jpg' | wc -l) images, $SHARDS shards, EfficientNet-Lite0 (pretrained, $(basename "$WEIGHTS")), imagenet preset"
 
 # --- The documented workflow ---------------------------------------------------------------------
 mkdir -p "$T/run"
-train=$(submit "$T/run" train.sbatch)
+# The OPQ rotation trains on at least 1,280 rows: here the whole set (TRAIN_SHARD=0/1), one part is 500.
+train=$(TRAIN_SHARD=0/1 submit "$T/run" train.sbatch)
 array=$(submit "$T/run" embed.sbatch --array=0-$((SHARDS - 1)) --dependency=afterok:"$train")
 merge=$(submit "$T/run" merge.sbatch --dependency=afterok:"$array")
 echo "== submitted train $train, array $array, merge $merge"
-wait_job "$merge"
-for job in "$train" "$array" "$merge"; do all_completed "$job" || { cat "$T"/run/slurm-*.out; fail "job $job: $(states "$job" | tr '\n' ' ')"; }; done
+# Each job in turn, so that a failure stops the check instead of leaving its dependants waiting.
+for job in "$train" "$array" "$merge"; do
+    wait_job "$job"
+    all_completed "$job" || { tail -n 30 "$T"/run/slurm-*.out; fail "job $job: $(states "$job" | tr '\n' ' ')"; }
+done
 array_seconds=$(wall "$array")
 echo "== the array ran in $array_seconds s (first task start to last task end)"
 
@@ -188,20 +193,20 @@ wrong=$(cd "$T/other" && sbatch --parsable --export=ALL,DATA="$T/photos",WEIGHTS
     --cpus-per-task=1 --mem=2G -o "slurm-%x-%A_%a.out" --array=1 "$ROOT/docs/slurm/embed.sbatch")
 wait_job "$wrong"
 states "$wrong" | grep -q FAILED || fail "a task embedding with other weights should fail"
-message=$(grep -h "emb/part-1.npy" "$T"/other/slurm-*.out || true)
+message=$(grep -h "Error: emb/part-1.npy" "$T"/other/slurm-*.out || true)
 [ -n "$message" ] || fail "the failed task's log does not name emb/part-1.npy"
 echo "== task with other weights: FAILED: $message"
-# A part made entirely with other weights (its own trained index) stops the merge.
+# A part made entirely with other weights (its own trained index, without a rotation: 500 rows) stops the merge.
 (cd "$T/other" && pic2vec embed --data "$T/photos" --model efficientnet-lite0 --weights random --preset imagenet \
     --shard 1/$SHARDS --output other-1.npy && pic2vec index --embeddings other-1.npy --normalize --type ivfpq \
-    --lists 16 --codes 16 --opq --probes 16 --train-only --output other-trained.index \
+    --lists 16 --codes 16 --probes 16 --train-only --output other-trained.index \
     && pic2vec index --trained other-trained.index --embeddings other-1.npy --normalize --output parts/part-1.index) \
     >"$T/other/other.log" 2>&1 || { cat "$T/other/other.log"; fail "making the other part"; }
 for i in 0 2 3; do cp "$T/run/parts/part-$i.index" "$T/run/parts/part-$i.index.json" "$T/run/parts/part-$i.index.labels.npy" "$T/other/parts/"; done
 merge=$(submit "$T/other" merge.sbatch)
 wait_job "$merge"
 states "$merge" | grep -q FAILED || fail "the merge of a part of other weights should fail"
-message=$(grep -h "parts/part-1.index" "$T"/other/slurm-pic2vec-merge-*.out || true)
+message=$(grep -h "Error: parts/part-1.index" "$T"/other/slurm-pic2vec-merge-*.out || true)
 [ -n "$message" ] || fail "the failed merge's log does not name parts/part-1.index"
 [ ! -e "$T/other/photos.index" ] || fail "the failed merge wrote an index"
 echo "== merge with a part of other weights: FAILED: $message"

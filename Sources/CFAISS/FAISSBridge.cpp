@@ -177,16 +177,22 @@ int pv_faiss_index_factory(int d, const char *description, int metric, pv_faiss_
     });
 }
 
+/// The OPQ rotation an index applies first, or null.
+static faiss::OPQMatrix *opq_rotation(const faiss::Index *index) {
+    auto *transformed = dynamic_cast<const faiss::IndexPreTransform *>(index);
+    return transformed && !transformed->chain.empty() ? dynamic_cast<faiss::OPQMatrix *>(transformed->chain.front())
+                                                      : nullptr;
+}
+
 int pv_faiss_set_opq_iterations(pv_faiss_index *index, int iterations) {
     return guarded([&] {
-        auto *transformed = dynamic_cast<faiss::IndexPreTransform *>(unwrap(index));
-        auto *opq = transformed && !transformed->chain.empty()
-                        ? dynamic_cast<faiss::OPQMatrix *>(transformed->chain.front())
-                        : nullptr;
+        auto *opq = opq_rotation(unwrap(index));
         if (!opq) throw std::runtime_error("the index has no OPQ rotation");
         opq->niter = iterations;
     });
 }
+
+int pv_faiss_index_has_opq(const pv_faiss_index *index) { return opq_rotation(unwrap(index)) ? 1 : 0; }
 
 void pv_faiss_index_free(pv_faiss_index *index) { delete unwrap(index); }
 

@@ -182,8 +182,17 @@ public final class VectorIndex {
 
     /// Trains the index on `vectors` (IVF: the coarse quantizer, then any PQ codebooks; a no-op
     /// for flat and HNSW).
+    ///
+    /// An OPQ rotation needs at least as many rows as dimensions: FAISS's rotation training
+    /// corrupts memory below that (seen with Debian's libfaiss and PyPI's faiss-cpu 1.15.1,
+    /// 500 rows of 1280), so fewer are refused here.
     public func train(_ vectors: Matrix) throws(VectorSearchError) {
         try checkInput(vectors, role: "training vectors")
+        if pv_faiss_index_has_opq(handle) != 0, vectors.rows < dimension {
+            throw .invalidArgument(
+                "an OPQ rotation of \(dimension)-dimensional rows trains on at least \(dimension) rows, got \(vectors.rows): "
+                    + "train on more rows or without the rotation")
+        }
         let lists = Int(pv_faiss_ivf_list_count(handle))
         if lists > 0, !isTrained {
             ThreadPools.useOwnWorkers()

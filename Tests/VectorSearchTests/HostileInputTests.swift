@@ -16,6 +16,23 @@ final class HostileInputTests: XCTestCase {
 
     /// Values near 1e19 are finite, but their squared distances overflow float32 and used
     /// to rank as garbage: every entry point refuses them, naming the row.
+    func testAnOPQRotationWithFewerRowsThanDimensionsIsRefusedNotACrash() throws {
+        // FAISS's OPQ training corrupts memory below as many rows as dimensions (faiss-cpu 1.15.1:
+        // "double free or corruption" on 300 rows of 320 with OPQ8,IVF2,PQ8): found by
+        // benchmarks/slurm_check.sh, whose train job sees one part of four (500 rows of 1280).
+        let dimension = 320
+        var random = SeededGenerator(seed: 7)
+        let rows = Matrix(
+            rows: 300, columns: dimension, values: (0..<300 * dimension).map { _ in Float(random.nextGaussian()) }
+        ).l2Normalized()
+        let index = try VectorIndex(
+            dimension: dimension, kind: .ivfPQ(lists: 2, probes: 2, codes: 8, bits: 8, rotated: true), metric: .l2)
+        XCTAssertThrowsError(try index.train(rows)) { error in
+            XCTAssertTrue("\(error)".contains("at least 320 rows, got 300"), "\(error)")
+        }
+        XCTAssertFalse(index.isTrained)
+    }
+
     func testRowsWhoseDistancesOverflowAreRefused() throws {
         let huge = pointsWithAHugeRow(2e18)
         XCTAssertEqual(huge.firstRowWithUnboundedDistances, 7)

@@ -27,6 +27,8 @@ int pv_faiss_index_factory(int d, const char *description, int metric, pv_faiss_
 /// Sets the training iterations of the OPQ rotation an index applies first (FAISS's
 /// OPQMatrix::niter); fails when the index has none.
 int pv_faiss_set_opq_iterations(pv_faiss_index *index, int iterations);
+/// 1 when the index applies an OPQ rotation first, else 0.
+int pv_faiss_index_has_opq(const pv_faiss_index *index);
 void pv_faiss_index_free(pv_faiss_index *index);
 int pv_faiss_index_dimension(const pv_faiss_index *index);
 int64_t pv_faiss_index_count(const pv_faiss_index *index);
