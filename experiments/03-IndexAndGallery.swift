@@ -33,7 +33,8 @@ struct IndexAndGalleryExperiment: Experiment {
         let collection = context.collection
         try collection.write(index, description: description, labels: train.labels) { files in
             try files.add(
-                NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: out + "/embeddings.npy")
+                NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: collection.notebookEmbeddingsPath
+            )
             if let labels = train.labels {
                 try files.add(NPY.encode(labels), to: collection.notebookLabelsPath)
             } else {
@@ -42,7 +43,7 @@ struct IndexAndGalleryExperiment: Experiment {
         }
         section.paragraph(
             "Saved `\(collection.index)` (with `\(collection.descriptionPath)`, which tells `pic2vec serve` and `pic2vec search --image` how its rows were made, and its labels `\(collection.labelsPath)`; FAISS IndexFlatL2 over \(index.count) L2-normalized \(index.dimension)-d "
-                + "train embeddings), `\(out)/embeddings.npy` and `\(collection.notebookLabelsPath)`, as the notebook does. The description "
+                + "train embeddings), `\(collection.notebookEmbeddingsPath)` and `\(collection.notebookLabelsPath)`, as the notebook does. The description "
                 + "records the re-ranking that `pic2vec search` and `pic2vec serve` apply by default, `\(RerankingPipeline.recommended)` "
                 + "(experiment 10 measures its gain and cost; `--rerank none` turns it off). The grids below are plain "
                 + "exact search, the notebook's retrieval. Each grid "

@@ -47,6 +47,9 @@ public struct CollectionFiles: Sendable, Equatable {
     /// The notebook's `labels.npy` in the index's folder, read when the index has no labels of its own.
     public var notebookLabelsPath: String { inFolder("labels.npy") }
 
+    /// The notebook's L2-normalized `embeddings.npy` in the index's folder (experiment 03 writes it).
+    public var notebookEmbeddingsPath: String { inFolder("embeddings.npy") }
+
     /// The saved re-ranking lists' header, ids and similarities.
     public var rerankHeaderPath: String { index + ".rerank.json" }
     public var rerankIdsPath: String { index + ".rerank-ids.npy" }
@@ -88,8 +91,9 @@ public struct CollectionFiles: Sendable, Equatable {
     }
 
     /// Writes `index`, its description and its labels as one unit (with whatever `extra` adds),
-    /// atomically: a reader sees the old files or the new ones, never a mixture. A description
-    /// or labels file the new index has no use for is removed, never left describing it.
+    /// as `AtomicFile.writeSet` does: a reader sees the old index or the new one (or, for a
+    /// moment, none), never an index paired with another index's description or labels. A
+    /// description or labels file the new index has no use for is removed, never left describing it.
     public func write(
         _ vectors: VectorIndex, description: IndexDescription?, labels: [Int]?,
         extra: (inout AtomicFileSet) throws -> Void = { _ in }
@@ -106,7 +110,10 @@ public struct CollectionFiles: Sendable, Equatable {
         }
     }
 
+    /// `name` in the index's folder, relative when the index path is ("outputs/x.index" ->
+    /// "outputs/name", "x.index" -> "name").
     private func inFolder(_ name: String) -> String {
-        URL(fileURLWithPath: index).deletingLastPathComponent().appendingPathComponent(name).path
+        guard let slash = index.lastIndex(of: "/") else { return name }
+        return String(index[...slash]) + name
     }
 }

@@ -63,9 +63,22 @@ public struct DuplicateSearch: Sendable {
         on reference: DuplicateSet, fraction: Float, given: Float? = nil, k: Int = 10, threads: Int = ThreadPools.cores
     ) throws(VectorSearchError) -> Calibrated {
         var search = DuplicateSearch(threshold: 0, k: k, threads: threads)
-        let neighbors = try search.neighbors(within: reference)
+        // One image has no neighbour to set a scale by: then only a given threshold serves.
+        guard reference.count >= 2 || given != nil else {
+            throw .invalidArgument(
+                "a threshold relative to the nearest-neighbor distances needs at least 2 reference images, got \(reference.count): give the threshold"
+            )
+        }
+        let neighbors =
+            reference.count >= 2
+            ? try search.neighbors(within: reference)
+            : Neighbors(queries: reference.count, k: 0, ids: [], distances: [])
         let median = medianNearestDistance(neighbors)
-        search.threshold = given ?? fraction * median
+        let threshold = given ?? fraction * median
+        guard threshold >= 0, threshold.isFinite else {
+            throw .invalidArgument("the duplicate threshold must be finite and at least 0, got \(threshold)")
+        }
+        search.threshold = threshold
         return Calibrated(
             search: search, referenceNeighbors: neighbors, medianNearestDistance: median,
             rule: given == nil ? "\(fraction) x median nearest-neighbor distance within the reference" : "given")

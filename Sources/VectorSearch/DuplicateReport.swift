@@ -7,8 +7,8 @@ import Foundation
 ///       "distance": "squared L2 between L2-normalized embeddings",
 ///       "features": "resnet18, random weights (seed 0), preset cifar",   // what was embedded
 ///       "threshold": 0.05,                 // the largest distance counted as a duplicate
-///       "threshold_rule": "0.1 x median nearest-neighbor distance",  // or "given"
-///       "median_nearest_distance": 0.5,    // median over the queries of the distance to their nearest neighbor
+///       "threshold_rule": "0.2 x median nearest-neighbor distance within the reference",  // or "given"
+///       "median_nearest_distance": 0.5,    // median distance of each reference image (set 0) to its nearest other one
 ///       "sets": [{"name": "train", "images": 50000}, ...],  // one entry, or two with --across
 ///       "images_in_groups": 12,
 ///       "groups": [                        // largest first, then by first member

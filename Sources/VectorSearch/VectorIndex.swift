@@ -188,7 +188,7 @@ public final class VectorIndex {
     /// 500 rows of 1280), so fewer are refused here.
     public func train(_ vectors: Matrix) throws(VectorSearchError) {
         try checkInput(vectors, role: "training vectors")
-        if pv_faiss_index_has_opq(handle) != 0, vectors.rows < dimension {
+        if !isTrained, pv_faiss_index_has_opq(handle) != 0, vectors.rows < dimension {
             throw .invalidArgument(
                 "an OPQ rotation of \(dimension)-dimensional rows trains on at least \(dimension) rows, got \(vectors.rows): "
                     + "train on more rows or without the rotation")

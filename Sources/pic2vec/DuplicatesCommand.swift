@@ -18,6 +18,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
             connected components, largest first; each member is shown with its distance to the group's \
             first member. Distances of different models (or raw pixels) differ in scale, so by default the \
             threshold is --relative-threshold times the median nearest-neighbor distance of the searched images \
+            (with --across A,B: of split A within itself, so the queries never set their own scale) \
             (default \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) for trained weights, \
             \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) for random weights and raw pixels); \
             --threshold sets it directly. The default fractions were chosen by planting JPEG-recompressed, resized, cropped, brightened and flipped copies into \
@@ -58,6 +59,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
     @Option(
         help: """
             Without --threshold: the threshold as this fraction of the median nearest-neighbor distance \
+            (within the searched split; with --across A,B within A) \
             (default: \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) with trained weights, \
             \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) with random weights or --features pixels).
             """)

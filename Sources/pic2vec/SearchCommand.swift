@@ -13,7 +13,7 @@ struct SearchCommand: AsyncParsableCommand {
         discussion: """
             --query-index N uses the index's own vector N as the query and leaves it out of the \
             results. Labels come from --labels, the index's <index>.labels.npy, or \
-            labels.npy beside the index, when one exists. --image FILE embeds a JPEG or PNG with \
+            labels.npy beside the index when it holds one label per row. --image FILE embeds a JPEG or PNG with \
             the weights, preset and normalization recorded in <index>.json (or given as options).
             """)
 

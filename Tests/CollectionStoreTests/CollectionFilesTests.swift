@@ -27,6 +27,12 @@ final class CollectionFilesTests: XCTestCase {
         XCTAssertEqual(files.rerankHeaderPath, "/srv/out/x.index.rerank.json")
         XCTAssertEqual(files.layoutPath, "/srv/out/tsne-train.npy")
         XCTAssertEqual(files.clustersPath, "/srv/out/kmeans-assignments.npy")
+        // Relative paths stay relative: they are printed in the report.
+        let notebook = CollectionFiles.notebook(in: "outputs")
+        XCTAssertEqual(notebook.index, "outputs/faiss_index.index")
+        XCTAssertEqual(notebook.layoutPath, "outputs/tsne-train.npy")
+        XCTAssertEqual(notebook.notebookEmbeddingsPath, "outputs/embeddings.npy")
+        XCTAssertEqual(CollectionFiles(index: "x.index").notebookLabelsPath, "labels.npy")
     }
 
     func testWriteReplacesIndexDescriptionAndLabelsTogether() throws {

@@ -147,6 +147,15 @@ final class DuplicateSearchTests: XCTestCase {
         XCTAssertEqual(given.search.threshold, 0.001)
         XCTAssertEqual(given.rule, "given")
         XCTAssertEqual(try given.search.groups(of: queries, in: reference).count, 1, "only the query at 0.0001")
+
+        // One reference image sets no scale: a given threshold still serves.
+        let single = DuplicateSet(points: Matrix(rows: 1, columns: 2, values: [0, 0]), keys: ["a"])
+        XCTAssertThrowsError(try DuplicateSearch.calibrated(on: single, fraction: 0.5)) { error in
+            XCTAssertTrue("\(error)".contains("at least 2 reference images, got 1"), "\(error)")
+        }
+        let fixed = try DuplicateSearch.calibrated(on: single, fraction: 0.5, given: 0.001, k: 2, threads: 1)
+        XCTAssertEqual(try fixed.search.groups(of: queries, in: single).count, 1)
+        XCTAssertThrowsError(try DuplicateSearch.calibrated(on: reference, fraction: -1, k: 2, threads: 1))
     }
 
     func testTooFewImagesIsAnError() throws {

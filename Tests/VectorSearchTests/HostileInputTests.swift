@@ -14,8 +14,6 @@ final class HostileInputTests: XCTestCase {
         return Matrix(rows: 40, columns: 8, values: values)
     }
 
-    /// Values near 1e19 are finite, but their squared distances overflow float32 and used
-    /// to rank as garbage: every entry point refuses them, naming the row.
     func testAnOPQRotationWithFewerRowsThanDimensionsIsRefusedNotACrash() throws {
         // FAISS's OPQ training corrupts memory below as many rows as dimensions (faiss-cpu 1.15.1:
         // "double free or corruption" on 300 rows of 320 with OPQ8,IVF2,PQ8): found by
@@ -33,6 +31,8 @@ final class HostileInputTests: XCTestCase {
         XCTAssertFalse(index.isTrained)
     }
 
+    /// Values near 1e19 are finite, but their squared distances overflow float32 and used
+    /// to rank as garbage: every entry point refuses them, naming the row.
     func testRowsWhoseDistancesOverflowAreRefused() throws {
         let huge = pointsWithAHugeRow(2e18)
         XCTAssertEqual(huge.firstRowWithUnboundedDistances, 7)

@@ -60,7 +60,8 @@ public struct IndexTuner {
         if count <= exactUpTo, fits(.flat) { return [.flat] }
         let lists = Self.lists(for: count)
         let pq = Self.codeCounts(for: dimension).map {
-            VectorIndex.Kind.ivfPQ(lists: lists, probes: 1, codes: $0, bits: 8, rotated: true)
+            // An OPQ rotation trains on at least as many rows as dimensions (`VectorIndex.train`).
+            VectorIndex.Kind.ivfPQ(lists: lists, probes: 1, codes: $0, bits: 8, rotated: count >= dimension)
         }
         let ivf: [VectorIndex.Kind] = [.ivfFlat(lists: lists, probes: 1)]
         let found = (ivf + pq.filter(fits).prefix(1) + [.flat]).filter(fits)
