@@ -46,8 +46,10 @@ extension IndexDescription {
 
     /// How the rows were made, in words: what must match for rows to share an index.
     var maker: String {
-        "\(network.rawValue) with weights \(weights)\(weightsHash.map { " (\($0.prefix(12)))" } ?? "")"
-            + (weights == "random" ? " seed \(seed)" : "") + ", preset \(preset)" + (inputSize.map { " at \($0) px" } ?? "")
+        // Random weights are named by their seed, files by the start of their SHA-256.
+        "\(network.rawValue) with weights \(weights)"
+            + (weights == "random" ? " seed \(seed)" : weightsHash.map { " (\($0.prefix(12)))" } ?? "") + ", preset \(preset)"
+            + (inputSize.map { " at \($0) px" } ?? "")
             + (normalized ? ", L2-normalized" : "")
     }
 
