@@ -71,20 +71,25 @@ public struct CollectionFiles: Sendable, Equatable {
         [labelsPath, notebookLabelsPath].first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    /// The labels of the index's `rows` rows (from `existingLabelsPath`), or nil when it has none.
-    ///
-    /// The index's own labels must hold one per row. The folder's `labels.npy` may belong to
-    /// other rows (experiment 11's cached set beside the run's labels): one of another length is
-    /// skipped with a note on standard error.
+    /// The labels of the index's `rows` rows (from `existingLabelsPath`), or nil when it has none
+    /// (`labels(own:shared:rows:meaning:)`).
     public func readLabels(rows: Int) throws -> [Int]? {
-        guard let path = existingLabelsPath else { return nil }
-        if path == labelsPath {
-            return try NPY.read(path, expected: NPY.Expected(.int64, shape: [rows], meaning: "one label per index row")).ints
+        try Self.labels(own: labelsPath, shared: notebookLabelsPath, rows: rows, meaning: "one label per index row")
+    }
+
+    /// The labels of `rows` rows: the file's `own` labels, which must hold one per row (`meaning`
+    /// says so in the message), else the `shared` `labels.npy` of its folder when there is one.
+    /// A folder's labels may belong to other rows (experiment 11's cached set beside the run's
+    /// labels): ones of another length are skipped with a note on standard error.
+    static func labels(own: String, shared: String, rows: Int, meaning: String) throws -> [Int]? {
+        if FileManager.default.fileExists(atPath: own) {
+            return try NPY.read(own, expected: NPY.Expected(.int64, shape: [rows], meaning: meaning)).ints
         }
-        let labels = try NPY.read(path, expected: NPY.Expected(.int64, shape: [nil], meaning: "one label per row")).ints
+        guard FileManager.default.fileExists(atPath: shared) else { return nil }
+        let labels = try NPY.read(shared, expected: NPY.Expected(.int64, shape: [nil], meaning: "one label per row")).ints
         guard labels.count == rows else {
             FileHandle.standardError.write(
-                Data("note: \(path) holds \(labels.count) labels for \(rows) index rows: not these rows' labels, ignored\n".utf8))
+                Data("note: \(shared) holds \(labels.count) labels for \(rows) rows: not these rows' labels, ignored\n".utf8))
             return nil
         }
         return labels

@@ -19,6 +19,14 @@ public struct EmbeddingOutput: Sendable, Equatable {
     /// embedding files in one folder never share (and overwrite) one labels file.
     public var defaultLabelsPath: String { (path.hasSuffix(".npy") ? String(path.dropLast(4)) : path) + ".labels.npy" }
 
+    /// The labels of the file's `rows` rows: its own (`defaultLabelsPath`), else the notebook's
+    /// `labels.npy` in its folder when that holds one per row; nil when there are none.
+    public func readLabels(rows: Int) throws -> [Int]? {
+        try CollectionFiles.labels(
+            own: defaultLabelsPath, shared: CollectionFiles(index: path).notebookLabelsPath, rows: rows,
+            meaning: "one label per row")
+    }
+
     /// How the rows were made (the sidecar's `origin`), or nil when there is no sidecar.
     public func origin() throws -> IndexDescription? {
         struct OriginOnly: Decodable { var origin: IndexDescription }
@@ -34,9 +42,7 @@ public struct EmbeddingOutput: Sendable, Equatable {
     /// labels file there is removed when there are none) and the sidecar, atomically together.
     public func write(_ embeddings: Matrix, labels: [Int]?, labelsPath: String? = nil, sidecar: EmbeddingSidecar) throws {
         let labelsPath = labelsPath ?? defaultLabelsPath
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = try encoder.encode(sidecar)
+        let json = try JSONFile.encode(sidecar)
         try AtomicFile.writeSet(primary: path) { files in
             try files.add(NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: path)
             if let labels { try files.add(NPY.encode(labels), to: labelsPath) } else { files.remove(labelsPath) }

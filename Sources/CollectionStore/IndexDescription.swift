@@ -128,8 +128,6 @@ public struct IndexDescription: Codable, Sendable, Equatable {
 
     /// The sidecar's JSON bytes (pretty-printed, sorted keys).
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try JSONFile.encode(self)
     }
 }

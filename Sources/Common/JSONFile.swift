@@ -6,6 +6,14 @@ public enum JSONFile {
     /// The largest JSON file read (1 MiB): the project's descriptions take a few hundred bytes.
     public static let maximumBytes = 1 << 20
 
+    /// `value` as the project writes JSON documents (descriptions, sidecars, cache headers,
+    /// reports): pretty-printed, keys sorted, so that files compare and diff line by line.
+    public static func encode(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(value)
+    }
+
     /// The file at `path` decoded as `T`, or nil when there is no file there; `kind` names
     /// what the file should be ("index description") in the messages.
     public static func read<T: Decodable>(_ type: T.Type, from path: String, kind: String) throws -> T? {

@@ -97,12 +97,10 @@ struct RerankingCache {
             pipeline: pipeline.description, indexSHA256: indexSHA256, searches: lists.count, rows: first.queries, k: first.k,
             arraysSHA256: Self.arraysDigest(
                 ids: try NPY.decode(ids, path: idsPath), similarities: try NPY.decode(similarities, path: similaritiesPath)))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.writeSet(primary: headerPath) { files in
             try files.add(ids, to: idsPath)
             try files.add(similarities, to: similaritiesPath)
-            try files.add(try encoder.encode(header), to: headerPath)
+            try files.add(try JSONFile.encode(header), to: headerPath)
         }
     }
 }

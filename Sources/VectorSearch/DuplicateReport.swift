@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// The JSON form of a duplicate search (`pic2vec duplicates --json`), schema `pic2vec-duplicates/1`:
@@ -88,9 +89,5 @@ public struct DuplicateReport: Codable, Equatable, Sendable {
     }
 
     /// Pretty-printed JSON with sorted keys.
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
-    }
+    public func json() throws -> Data { try JSONFile.encode(self) }
 }
