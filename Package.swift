@@ -61,7 +61,7 @@ let package = Package(
             ]),
         .target(name: "Plots", dependencies: ["Common", "CCairo"]),
         .target(name: "LabReport", dependencies: ["Common"]),
-        .target(name: "CollectionStore", dependencies: ["Common", "ImageData", "Networks", "VectorSearch"]),
+        .target(name: "CollectionStore", dependencies: ["Common", "ImageData", "Networks", "VectorSearch", "TSNE"]),
         .target(
             name: "SearchService",
             dependencies: [

@@ -13,6 +13,7 @@
 #include <faiss/IndexPreTransform.h>
 #include <faiss/VectorTransform.h>
 #include <faiss/index_factory.h>
+#include <faiss/impl/IDSelector.h>
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
 #include <faiss/invlists/OnDiskInvertedLists.h>
@@ -23,6 +24,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 // From libgomp, which libfaiss.a is built against; declared here so that no omp.h of
 // another OpenMP runtime is needed at compile time.
@@ -260,6 +262,52 @@ int pv_faiss_index_merge(pv_faiss_index *into, pv_faiss_index *from) {
         // FAISS compares the coarse quantizers themselves (check_compatible_for_merge_expensive_check).
         faiss::check_compatible_for_merge_expensive_check = true;
         faiss::ivflib::merge_into(a, b, true);
+    });
+}
+
+int pv_faiss_index_remove_rows(pv_faiss_index *index, int64_t n, const int64_t *rows) {
+    return guarded([&] {
+        faiss::Index *i = unwrap(index);
+        std::vector<faiss::Index::idx_t> removed(rows, rows + n);
+        std::sort(removed.begin(), removed.end());
+        if (std::adjacent_find(removed.begin(), removed.end()) != removed.end())
+            throw std::runtime_error("a row is named twice");
+        if (!removed.empty() && (removed.front() < 0 || removed.back() >= i->ntotal))
+            throw std::runtime_error("a row is outside the index");
+        if (auto *hnsw = dynamic_cast<faiss::IndexHNSW *>(i)) {
+            // FAISS's HNSW graph cannot drop nodes: the kept rows are added again, in order.
+            std::vector<float> kept;
+            kept.reserve(static_cast<size_t>(i->ntotal - n) * i->d);
+            std::vector<float> row(i->d);
+            auto next = removed.begin();
+            for (faiss::Index::idx_t id = 0; id < i->ntotal; id++) {
+                if (next != removed.end() && *next == id) {
+                    ++next;
+                    continue;
+                }
+                hnsw->reconstruct(id, row.data());
+                kept.insert(kept.end(), row.begin(), row.end());
+            }
+            hnsw->reset();
+            hnsw->add(static_cast<faiss::Index::idx_t>(kept.size() / i->d), kept.data());
+            return;
+        }
+        faiss::IndexIVF *ivf = faiss::ivflib::try_extract_index_ivf(i);
+        faiss::ArrayInvertedLists *lists = nullptr;
+        if (ivf != nullptr) {
+            if (dynamic_cast<faiss::IndexIVFPQR *>(ivf) != nullptr)
+                throw std::runtime_error("an IVF-PQ index with refinement codes cannot remove rows; build it again");
+            lists = dynamic_cast<faiss::ArrayInvertedLists *>(ivf->invlists);
+            if (lists == nullptr) throw std::runtime_error("the IVF lists are mapped from the file; read the index whole");
+            ivf->set_direct_map_type(faiss::DirectMap::NoMap);
+        }
+        faiss::IDSelectorBatch selector(n, removed.data());
+        i->remove_ids(selector);
+        if (lists != nullptr) {
+            // FAISS keeps an IVF index's ids; rows are renumbered so that ids stay 0..<ntotal.
+            for (auto &ids : lists->ids)
+                for (auto &id : ids) id -= std::upper_bound(removed.begin(), removed.end(), id) - removed.begin();
+        }
     });
 }
 

@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import ImageData
 import VectorSearch
 
 /// The files of one indexed collection, all named from its index file: the one place their
@@ -11,6 +12,8 @@ import VectorSearch
 ///     outputs/faiss_index.index.json                  how its rows were made (`IndexDescription`)
 ///     outputs/faiss_index.index.labels.npy            one int64 label per row
 ///     outputs/labels.npy                              the notebook's labels file, read when the index has none of its own
+///     outputs/faiss_index.index.files.json            the rows' files, once images were added or removed
+///     outputs/faiss_index.index.lock                  held while images are added or removed
 ///     outputs/faiss_index.index.rerank.json           saved re-ranking lists: header,
 ///     outputs/faiss_index.index.rerank-ids.npy          ids
 ///     outputs/faiss_index.index.rerank-similarities.npy and similarities
@@ -50,6 +53,12 @@ public struct CollectionFiles: Sendable, Equatable {
     /// The notebook's L2-normalized `embeddings.npy` in the index's folder (experiment 03 writes it).
     public var notebookEmbeddingsPath: String { inFolder("embeddings.npy") }
 
+    /// The rows' files (`ImageFileList`), once the collection has changed (`CollectionEditor`).
+    public var fileListPath: String { index + ImageFileList.suffix }
+
+    /// The lock a change of the collection holds (`CollectionEditor`).
+    public var lockPath: String { index + ".lock" }
+
     /// The saved re-ranking lists' header, ids and similarities.
     public var rerankHeaderPath: String { index + ".rerank.json" }
     public var rerankIdsPath: String { index + ".rerank-ids.npy" }
@@ -59,8 +68,10 @@ public struct CollectionFiles: Sendable, Equatable {
     public var layoutPath: String { inFolder(Self.layoutName) }
     public var clustersPath: String { inFolder(Self.clustersName) }
 
-    /// The description, its values checked, or nil when the index has none.
+    /// The description, its values checked, or nil when the index has none. A change that a
+    /// killed process left half done is finished first (`AtomicFile.recover`).
     public func readDescription() throws -> IndexDescription? {
+        try AtomicFile.recover(index)
         guard FileManager.default.fileExists(atPath: descriptionPath) else { return nil }
         let bytes = try RegularFile.contents(descriptionPath, maxBytes: JSONFile.maximumBytes, kind: "index description")
         return try IndexDescription.decode(bytes, path: descriptionPath)

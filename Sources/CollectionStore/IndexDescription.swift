@@ -51,6 +51,10 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     public var searchParameters: [String: Int]?
     /// What `--type auto` chose and the recall it measured.
     public var tuning: TuningRecord?
+    /// How many changes (`pic2vec add`, `pic2vec remove`) the collection has had; nil: none.
+    /// Each commits every file of the collection anew, so a reader that sees a new number
+    /// (`pic2vec serve`) knows to open the collection again.
+    public var generation: Int?
 
     /// `copies` augmentations of every image, drawn by `seed`.
     public struct Augmentations: Codable, Sendable, Equatable {
@@ -90,6 +94,9 @@ public struct IndexDescription: Codable, Sendable, Equatable {
     /// The network the rows come from (ResNet18 when the description names none).
     public var network: Model { model ?? .resnet18 }
 
+    /// The generation, 0 for a collection never changed.
+    public var generationNumber: Int { generation ?? 0 }
+
     /// The arithmetic the rows were made with (fp32 when the description names none).
     public var arithmetic: Precision { precision ?? .fp32 }
 
@@ -117,6 +124,7 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         if let augmentations, augmentations.copies <= 0 {
             throw FileError(path, "\"augmentations.copies\" must be positive, got \(augmentations.copies)")
         }
+        if let generation, generation < 0 { throw FileError(path, "\"generation\" must be 0 or more, got \(generation)") }
         if let inputSize, !Preprocessing.sizes.contains(inputSize) {
             throw FileError(
                 path,

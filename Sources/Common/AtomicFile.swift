@@ -66,6 +66,7 @@ public enum AtomicFile {
     /// Writes an artifact and its sidecars as one unit (see `AtomicFileSet`): `fill` stages
     /// every file; when it returns they all replace their targets, when it throws none does.
     public static func writeSet(primary: String, _ fill: (inout AtomicFileSet) throws -> Void) throws {
+        try recover(primary)
         var set = AtomicFileSet(primary: primary)
         do {
             try fill(&set)
@@ -92,9 +93,12 @@ public enum AtomicFile {
         return folder + "/" + prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    /// Removes `<prefix><pid>-<random>` files in `folder` whose process no longer runs.
+    /// Removes `<prefix><pid>-<random>` files in `folder` whose process no longer runs, unless
+    /// the folder holds a commit journal, whose moves may still need them (`recover`).
     static func removeAbandoned(prefix: String, in folder: String) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder),
+            !names.contains(where: { $0.hasSuffix(".commit") })
+        else { return }
         for name in names where name.hasPrefix(prefix) {
             guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
@@ -134,11 +138,13 @@ public enum AtomicFile {
 
 /// An artifact and its sidecars, written and replaced as one unit.
 ///
-/// Every file is staged in a temporary beside its target. `commit` then removes the old
-/// primary artifact first, moves the sidecars into place, removes the sidecars this write no
-/// longer makes, and moves the primary last. Until `commit` nothing changes; if the
-/// process dies during it, the primary is missing, so no command pairs an old artifact
-/// with new sidecars (or a new one with old): it is rebuilt or reported missing.
+/// Every file is staged in a temporary beside its target. `commit` then writes a journal
+/// (`AtomicFile.journalPath(of:)`, itself atomically) naming every move and removal, removes the
+/// old primary artifact, moves the sidecars into place, removes the sidecars this write no longer
+/// makes, moves the primary last and removes the journal. Until the journal exists nothing has
+/// changed; once it does, the new set is decided: if the process dies in between, the primary
+/// is missing (no reader pairs an old artifact with new sidecars) until `AtomicFile.recover`
+/// replays the journal, which every later write of the set does first.
 public struct AtomicFileSet {
     /// The artifact the others describe; replaced last.
     public let primary: String
@@ -166,17 +172,107 @@ public struct AtomicFileSet {
         obsolete.append(path)
     }
 
+    /// The temporary staged for `path`, which a caller may read back before the commit (to
+    /// hash the bytes a sidecar describes); nil when `path` is not staged.
+    public func stagedFile(for path: String) -> String? {
+        staged.last { $0.path == path }?.temporary
+    }
+
     func commit() throws {
         precondition(staged.contains { $0.path == primary }, "the file set never staged its primary \(primary)")
+        let moves = staged.filter { $0.path != primary } + staged.filter { $0.path == primary }
+        let journal = AtomicFile.Journal(
+            process: getpid(), moves: moves.map { [$0.temporary, $0.path] },
+            removals: obsolete.filter { path in !staged.contains { $0.path == path } })
+        try AtomicFile.write(try JSONFile.encode(journal), to: AtomicFile.journalPath(of: primary))
+        AtomicFile.crashPoint.reached("journal")
         if unlink(primary) != 0 && errno != ENOENT {
             throw FileError(primary, "cannot replace (\(String(cString: strerror(errno))))", kind: .unwritable)
         }
-        for (path, temporary) in staged where path != primary { try AtomicFile.rename(temporary, to: path) }
-        for path in obsolete where !staged.contains(where: { $0.path == path }) { unlink(path) }
-        for (path, temporary) in staged where path == primary { try AtomicFile.rename(temporary, to: path) }
+        try AtomicFile.replay(journal, primary: primary)
     }
 
     func discard() {
         for (_, temporary) in staged { unlink(temporary) }
     }
+}
+
+extension AtomicFile {
+    /// The moves and removals of one `AtomicFileSet` commit, written before the first of them.
+    struct Journal: Codable {
+        /// The committing process (a journal of a live process is its commit in progress).
+        var process: Int32
+        /// `[temporary, target]` pairs, the primary last.
+        var moves: [[String]]
+        var removals: [String]
+    }
+
+    /// The journal of a commit of the set whose primary is `primary`: `<primary>.commit`.
+    public static func journalPath(of primary: String) -> String { primary + ".commit" }
+
+    /// Whether a commit of the set `primary` is under way in a running process (its journal
+    /// exists and names a live process other than this one).
+    public static func isCommitting(_ primary: String) -> Bool {
+        guard let journal = try? JSONFile.read(Journal.self, from: journalPath(of: primary), kind: "commit journal") else {
+            return false
+        }
+        return journal.process != getpid() && (kill(journal.process, 0) == 0 || errno != ESRCH)
+    }
+
+    /// Finishes a commit of the set `primary` that a killed process left half done (its journal
+    /// names a process that no longer runs): the moves it had not made are made, the removals
+    /// done, the journal removed, so the set is the one that commit wrote. Does nothing when there
+    /// is no journal; throws when the commit's process still runs or the journal is unreadable.
+    public static func recover(_ primary: String) throws {
+        let path = journalPath(of: primary)
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard let journal = try JSONFile.read(Journal.self, from: path, kind: "commit journal") else { return }
+        guard journal.moves.allSatisfy({ $0.count == 2 }) else {
+            throw FileError(path, "a move must name a temporary and a target")
+        }
+        if journal.process != getpid() && (kill(journal.process, 0) == 0 || errno != ESRCH) {
+            throw FileError(
+                primary, "process \(journal.process) is replacing it right now (\(path)); try again when it is done",
+                kind: .unwritable)
+        }
+        try replay(journal, primary: primary)
+    }
+
+    /// Makes the journal's moves whose temporaries are still there (the others were made) and
+    /// its removals (before the primary's move), then removes the journal.
+    static func replay(_ journal: Journal, primary: String) throws {
+        for move in journal.moves where FileManager.default.fileExists(atPath: move[0]) {
+            if move[1] == primary {
+                for path in journal.removals { unlink(path) }
+                crashPoint.reached("primary")
+            } else {
+                crashPoint.reached("sidecar")
+            }
+            try rename(move[0], to: move[1])
+        }
+        unlink(journalPath(of: primary))
+    }
+
+    /// A named moment of a commit at which a test may have the process killed
+    /// (`PIC2VEC_CRASH_AT=<moment>[:<n>]`: SIGKILL at its n-th occurrence, default the first),
+    /// to check that a crash at any moment leaves the old set or the new one.
+    struct CrashPoint: Sendable {
+        let moment: String?
+        let occurrence: Int
+        nonisolated(unsafe) static var seen: [String: Int] = [:]
+
+        init(_ setting: String?) {
+            let parts = setting?.split(separator: ":").map(String.init) ?? []
+            moment = parts.first
+            occurrence = parts.count > 1 ? Int(parts[1]) ?? 1 : 1
+        }
+
+        func reached(_ name: String) {
+            guard name == moment else { return }
+            Self.seen[name, default: 0] += 1
+            if Self.seen[name] == occurrence { kill(getpid(), SIGKILL) }
+        }
+    }
+
+    static let crashPoint = CrashPoint(ProcessInfo.processInfo.environment["PIC2VEC_CRASH_AT"])
 }

@@ -9,8 +9,8 @@ public enum DataSource {
     /// - Parameters:
     ///   - spec: "cifar10" for the official CIFAR-10 under `root`; otherwise a path to an
     ///     unpacked CIFAR-10 batch folder (binary or python), a folder holding one
-    ///     (`cifar/` with `cifar-10-batches-py/`), or an image folder (`<class>/*.jpg`,
-    ///     flat, or `train/` + `test/`).
+    ///     (`cifar/` with `cifar-10-batches-py/`), an image folder (`<class>/*.jpg`,
+    ///     flat, or `train/` + `test/`), or an `ImageFileList` (`*.files.json`, train only).
     ///   - root: where "cifar10" looks for, and downloads, the archives.
     ///   - download: whether "cifar10" may download the archive when it is missing.
     ///   - skipBad: skip undecodable images in folders (warning and count) instead of failing.
@@ -27,7 +27,13 @@ public enum DataSource {
         guard FileManager.default.fileExists(atPath: spec, isDirectory: &isFolder) else {
             throw FileError(spec, "no such file or folder (expected \"cifar10\" or a data folder)", kind: .missing)
         }
-        guard isFolder.boolValue else { throw FileError(spec, "not a folder (expected an image folder or CIFAR-10 batches)") }
+        if !isFolder.boolValue && spec.hasSuffix(ImageFileList.suffix) {
+            return DataSplits(
+                train: try ImageFileList.read(spec).dataset(name: URL(fileURLWithPath: spec).lastPathComponent), test: nil)
+        }
+        guard isFolder.boolValue else {
+            throw FileError(spec, "not a folder (expected an image folder, CIFAR-10 batches or a \(ImageFileList.suffix) list)")
+        }
         if CIFAR10.isBatchFolder(spec) { return try CIFAR10.load(folder: spec) }
         for archive in [CIFAR10.Archive.python, .binary] where CIFAR10.isBatchFolder(spec + "/" + archive.folder) {
             return try CIFAR10.load(folder: spec + "/" + archive.folder)

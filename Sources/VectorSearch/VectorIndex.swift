@@ -299,6 +299,22 @@ public final class VectorIndex {
         try Self.check("merge") { pv_faiss_index_merge(handle, other.handle) }
     }
 
+    /// Removes the rows `rows` (distinct, each in `0..<count`); the rows after each move down,
+    /// so ids stay `0..<count` in the order the rows were added. Flat and IVF indexes drop the
+    /// rows where they are (IVF ids renumbered); an HNSW graph, which FAISS cannot unlink, is
+    /// built again from its kept rows. IVF-PQ with refinement codes refuses.
+    public func remove(rows: [Int]) throws(VectorSearchError) {
+        guard !rows.isEmpty else { return }
+        guard Set(rows).count == rows.count, rows.allSatisfy({ (0..<count).contains($0) }) else {
+            throw .invalidArgument("rows to remove must be distinct and in 0..<\(count)")
+        }
+        ThreadPools.useFAISS(threads: threads)
+        try Self.check("remove \(rows.count) rows") {
+            rows.map(Int64.init).withUnsafeBufferPointer { pv_faiss_index_remove_rows(handle, Int64(rows.count), $0.baseAddress) }
+        }
+        readyToReconstruct = false
+    }
+
     /// Makes the index safe to read from several threads at once: builds what
     /// reconstructing a vector needs (an IVF direct map) now, and from here on `search` and
     /// `vector(_:)` leave the process's thread pools as they are (set them once, e.g. with

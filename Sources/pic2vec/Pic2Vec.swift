@@ -9,7 +9,7 @@ struct Pic2Vec: AsyncParsableCommand {
         abstract: "Unsupervised image search with pretrained-network embeddings (ResNet, EfficientNet-Lite) and FAISS.",
         subcommands: [
             EmbedCommand.self, TSNECommand.self, IndexCommand.self, SearchCommand.self, EvaluateCommand.self,
-            KMeansCommand.self, DuplicatesCommand.self, ServeCommand.self,
+            KMeansCommand.self, DuplicatesCommand.self, ServeCommand.self, AddCommand.self, RemoveCommand.self,
         ])
 
     /// Checks `PIC2VEC_SIMD` before any work (an invalid level exits with a message), then runs the command.

@@ -52,6 +52,10 @@ int pv_faiss_index_is_ivf(const pv_faiss_index *index);
 /// Moves every vector of `from` into `into` (ids continue after `into`'s); `from` is left empty.
 /// Both must be IVF indexes trained together: the same coarse quantizer, PQ codebooks and rotation.
 int pv_faiss_index_merge(pv_faiss_index *into, pv_faiss_index *from);
+
+/// Removes the `n` rows `rows` (distinct, in range); the rows after them move down, so ids stay
+/// 0..<count. An HNSW graph is built again from its kept rows; IVF-PQ with refinement fails.
+int pv_faiss_index_remove_rows(pv_faiss_index *index, int64_t n, const int64_t *rows);
 int pv_faiss_write_index(const pv_faiss_index *index, const char *path);
 /// Reads an index file; an HNSW graph is checked to link only to stored vectors.
 int pv_faiss_read_index(const char *path, pv_faiss_index **out);

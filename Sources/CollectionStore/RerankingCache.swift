@@ -12,7 +12,7 @@ import VectorSearch
 /// for this pipeline from this index file, have the shape the pipeline needs, still have the
 /// SHA-256 they were saved with, and agree with the rows they list
 /// (`Neighbors.agrees(withRowsOf:)`); any other lists are searched again and replaced.
-struct RerankingCache {
+public struct RerankingCache {
     /// What the saved lists were made from and their shape.
     struct Header: Codable, Equatable {
         var pipeline: String
@@ -36,6 +36,11 @@ struct RerankingCache {
     let files: CollectionFiles
     let pipeline: RerankingPipeline
 
+    public init(files: CollectionFiles, pipeline: RerankingPipeline) {
+        self.files = files
+        self.pipeline = pipeline
+    }
+
     var headerPath: String { files.rerankHeaderPath }
     var idsPath: String { files.rerankIdsPath }
     var similaritiesPath: String { files.rerankSimilaritiesPath }
@@ -43,7 +48,7 @@ struct RerankingCache {
     /// Prepares the pipeline for `rows` (the index's rows), replaying each saved list that
     /// agrees with the rows it is asked for and searching the others, then saving the lists
     /// when any was searched.
-    func prepare(_ rows: Matrix) throws -> RerankingPipeline.Prepared {
+    public func prepare(_ rows: Matrix) throws -> RerankingPipeline.Prepared {
         let hash = try Digest.hexDigest(ofFile: files.index, .sha256)
         let saved = load(indexSHA256: hash, rows: rows.rows)
         var lists: [Neighbors] = []
@@ -68,7 +73,7 @@ struct RerankingCache {
 
     /// The saved lists, or nil when they are missing, unreadable, or not of the shape this
     /// pipeline needs for `rows` rows of this index file (checked before the arrays are read).
-    func load(indexSHA256: String, rows: Int) -> [Neighbors]? {
+    public func load(indexSHA256: String, rows: Int) -> [Neighbors]? {
         let k = pipeline.databaseNeighbors, searches = pipeline.databaseSearches
         guard searches > 0, k < rows,
             let header = try? JSONFile.read(Header.self, from: headerPath, kind: "re-ranking cache header"),
@@ -90,6 +95,12 @@ struct RerankingCache {
 
     /// Writes `lists` (equal shapes) and their header as one unit.
     func save(_ lists: [Neighbors], indexSHA256: String) throws {
+        try AtomicFile.writeSet(primary: headerPath) { files in try stage(lists, indexSHA256: indexSHA256, in: &files) }
+    }
+
+    /// Stages `lists` (equal shapes), made for the index file with SHA-256 `indexSHA256`, and
+    /// their header in `set`, to be committed with it.
+    public func stage(_ lists: [Neighbors], indexSHA256: String, in set: inout AtomicFileSet) throws {
         guard let first = lists.first else { return }
         let ids = NPY.encode(lists.flatMap(\.ids))
         let similarities = NPY.encode(lists.flatMap(\.distances), shape: [lists.count, first.queries, first.k])
@@ -97,10 +108,13 @@ struct RerankingCache {
             pipeline: pipeline.description, indexSHA256: indexSHA256, searches: lists.count, rows: first.queries, k: first.k,
             arraysSHA256: Self.arraysDigest(
                 ids: try NPY.decode(ids, path: idsPath), similarities: try NPY.decode(similarities, path: similaritiesPath)))
-        try AtomicFile.writeSet(primary: headerPath) { files in
-            try files.add(ids, to: idsPath)
-            try files.add(similarities, to: similaritiesPath)
-            try files.add(try JSONFile.encode(header), to: headerPath)
-        }
+        try set.add(ids, to: idsPath)
+        try set.add(similarities, to: similaritiesPath)
+        try set.add(try JSONFile.encode(header), to: headerPath)
+    }
+
+    /// Marks the saved lists as no longer describing the index: they are removed with `set`'s commit.
+    public func discard(in set: inout AtomicFileSet) {
+        for path in [headerPath, idsPath, similaritiesPath] { set.remove(path) }
     }
 }

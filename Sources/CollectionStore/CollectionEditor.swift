@@ -1,0 +1,370 @@
+import Common
+import Foundation
+import ImageData
+import Networks
+import TSNE
+import VectorSearch
+
+/// Adds images to an indexed collection and removes them, without building it again: each
+/// change is one new generation of every file of the collection, committed as one unit.
+///
+/// Rows are the collection's `ImageFileList` (`<index>.files.json`, made from the index's
+/// image folder at the first change); an image is recognised by the SHA-256 of its bytes.
+/// Added images get the next rows; removing rows moves the later rows down. The labels, the
+/// description (its `generation` counts the changes), the saved re-ranking lists (updated,
+/// `RerankingPipeline.updatedLists`; discarded, to be searched again when next needed, where the
+/// pipeline whitens) and the map (new points placed by `TSNEPlacement`, clusters by the nearest
+/// cluster mean) follow the rows. One editor holds the collection's lock: a second `add` or
+/// `remove` of the same collection stops with a message instead of waiting.
+public final class CollectionEditor {
+    /// The collection's files.
+    public let files: CollectionFiles
+    /// Its description before the change.
+    public private(set) var description: IndexDescription
+    /// Its rows' files before the change.
+    public private(set) var list: ImageFileList
+    private let lock: Int32
+    private let threads: Int
+
+    /// What one change did.
+    public struct Summary: Sendable, Equatable {
+        /// Images added, already held (by content), moved (held, their file now elsewhere) and removed.
+        public var added = 0, alreadyHeld = 0, moved = 0, removed = 0
+        /// Rows after the change.
+        public var rows = 0
+        /// The committed generation, or nil when nothing changed (no commit).
+        public var generation: Int?
+        /// What happened to the re-ranking lists and the map, in words.
+        public var notes: [String] = []
+    }
+
+    /// Opens the collection of the index at `index` for changes: takes its lock, finishes a
+    /// commit a killed process left half done, and reads its description and rows.
+    public init(index: String, threads: Int = ThreadPools.cores) throws {
+        files = CollectionFiles(index: index)
+        self.threads = threads
+        lock = try Self.lock(files)
+        do {
+            try AtomicFile.recover(index)
+            guard FileManager.default.fileExists(atPath: index) else {
+                throw FileError(index, "no index here; build one with `pic2vec embed` then `pic2vec index`", kind: .missing)
+            }
+            guard let description = try files.readDescription() else {
+                throw FileError(
+                    files.descriptionPath,
+                    "missing: a collection changes only when its description says how its rows were made (`pic2vec index` over `pic2vec embed` output writes it)",
+                    kind: .missing)
+            }
+            self.description = description
+            list = try Self.fileList(of: description, files: files)
+        } catch {
+            close(lock)
+            throw error
+        }
+    }
+
+    deinit { close(lock) }
+
+    /// Adds the images among `paths` (image files, or folders of them: class subfolders give
+    /// labels) that the collection does not hold yet, embedded as its description says.
+    public func add(_ paths: [String], progress: Bool = true) async throws -> Summary {
+        var summary = Summary()
+        let candidates = try Self.candidates(paths, classNames: &list.classNames)
+        let hashes = try Self.hashes(of: candidates.map(\.path), progress: progress)
+        var held = [String: Int]()
+        for (row, entry) in list.files.enumerated() { held[entry.sha256] = row }
+        var fresh: [ImageFileList.Entry] = []
+        var updated = list
+        for (candidate, hash) in zip(candidates, hashes) {
+            if let row = held[hash] {
+                let known = updated.files[row].path
+                if known != candidate.path && !FileManager.default.fileExists(atPath: known) {
+                    updated.files[row].path = candidate.path
+                    summary.moved += 1
+                } else {
+                    summary.alreadyHeld += 1
+                }
+                continue
+            }
+            held[hash] = list.files.count + fresh.count
+            fresh.append(ImageFileList.Entry(path: candidate.path, sha256: hash, label: candidate.label))
+        }
+        summary.added = fresh.count
+        updated.files += fresh
+        guard !fresh.isEmpty || summary.moved > 0 else {
+            summary.rows = list.files.count
+            return summary
+        }
+        let index = try VectorIndex(contentsOf: files.index, threads: threads)
+        try checkRows(index)
+        let previous = try Self.rows(of: index)
+        let vectors = try await embed(ImageFileList(classNames: updated.classNames, files: fresh), progress: progress)
+        try index.add(vectors)
+        let rows = Matrix(rows: previous.rows + vectors.rows, columns: vectors.columns, values: previous.values + vectors.values)
+        let kept = Array(0..<previous.rows).map { Optional($0) }
+        summary.generation = try commit(
+            index, list: updated, previous: previous, rows: rows, kept: kept, added: Array(previous.rows..<rows.rows),
+            notes: &summary.notes)
+        summary.rows = rows.rows
+        return summary
+    }
+
+    /// Removes the rows whose files are `paths` (as given or resolved to absolute paths) and,
+    /// with `missing`, every row whose file is gone. A path the collection does not hold is an
+    /// error, and nothing changes.
+    public func remove(_ paths: [String], missing: Bool) throws -> Summary {
+        var rowsOf = [String: [Int]]()
+        for (row, entry) in list.files.enumerated() { rowsOf[entry.path, default: []].append(row) }
+        var removed = Set<Int>()
+        for path in paths {
+            guard let rows = rowsOf[Self.absolute(path)] else {
+                throw FileError(path, "is not in the collection of \(files.index)", kind: .missing)
+            }
+            removed.formUnion(rows)
+        }
+        if missing {
+            for (row, entry) in list.files.enumerated() where !FileManager.default.fileExists(atPath: entry.path) {
+                removed.insert(row)
+            }
+        }
+        var summary = Summary(removed: removed.count, rows: list.files.count)
+        guard !removed.isEmpty else { return summary }
+        guard removed.count < list.files.count else {
+            throw FileError(files.index, "removing every image would leave an empty collection: delete the index instead")
+        }
+        let index = try VectorIndex(contentsOf: files.index, threads: threads)
+        try checkRows(index)
+        let previous = try Self.rows(of: index)
+        try index.remove(rows: removed.sorted())
+        var kept = [Int?](repeating: nil, count: list.files.count)
+        var next = 0
+        for row in 0..<list.files.count where !removed.contains(row) {
+            kept[row] = next
+            next += 1
+        }
+        let keptRows = (0..<list.files.count).filter { !removed.contains($0) }
+        let rows = Matrix(rows: keptRows.count, columns: previous.columns, values: keptRows.flatMap { previous.row($0) })
+        let updated = ImageFileList(classNames: list.classNames, files: keptRows.map { list.files[$0] })
+        summary.generation = try commit(
+            index, list: updated, previous: previous, rows: rows, kept: kept, added: [], notes: &summary.notes)
+        summary.rows = rows.rows
+        return summary
+    }
+
+    /// Writes the next generation: the index, its description, labels and file list, the
+    /// re-ranking lists and the map, all in one `AtomicFileSet`.
+    private func commit(
+        _ index: VectorIndex, list updated: ImageFileList, previous: Matrix, rows: Matrix, kept: [Int?], added: [Int],
+        notes: inout [String]
+    ) throws -> Int {
+        var next = description
+        next.generation = description.generationNumber + 1
+        next.data = files.fileListPath
+        next.split = .train
+        next.limit = nil
+        next.augmentations = nil
+        next.shard = nil
+        next.dataFingerprint = updated.dataset(name: files.fileListPath).fingerprint
+        let pipeline = try description.reranking()
+        let cache = RerankingCache(files: files, pipeline: pipeline)
+        let oldHash = try Digest.hexDigest(ofFile: files.index, .sha256)
+        let savedLists = pipeline == .baseline ? nil : cache.load(indexSHA256: oldHash, rows: previous.rows)
+        let lists = try savedLists.flatMap {
+            try pipeline.updatedLists($0, previous: previous, rows: rows, kept: kept, added: added)
+        }
+        let map = try updatedMap(previous: previous, rows: rows, kept: kept, added: added)
+        try files.write(index, description: next, labels: updated.labels) { set in
+            try set.add(try JSONFile.encode(updated), to: files.fileListPath)
+            if let lists, let staged = set.stagedFile(for: files.index) {
+                try cache.stage(lists, indexSHA256: try Digest.hexDigest(ofFile: staged, .sha256), in: &set)
+                notes.append("re-ranking lists updated (\(pipeline))")
+            } else {
+                cache.discard(in: &set)
+                if pipeline != .baseline {
+                    notes.append(
+                        "re-ranking lists \(savedLists == nil ? "were not saved" : "must be searched again (\(pipeline) whitens)"): the first search prepares them"
+                    )
+                }
+            }
+            if let map {
+                try set.add(NPY.encode(map.layout.values, shape: [map.layout.rows, 2]), to: files.layoutPath)
+                if let clusters = map.clusters { try set.add(NPY.encode(clusters), to: files.clustersPath) }
+                notes.append("map: \(added.count) points placed, \(map.layout.rows) in all")
+            }
+        }
+        return next.generation ?? 0
+    }
+
+    /// The map's layout and clusters for `rows`, or nil when the collection has no map (or one
+    /// that is not of its rows).
+    private func updatedMap(previous: Matrix, rows: Matrix, kept: [Int?], added: [Int]) throws
+        -> (layout: Matrix, clusters: [Int]?)?
+    {
+        guard FileManager.default.fileExists(atPath: files.layoutPath) else { return nil }
+        let layout = try NPY.read(files.layoutPath, expected: NPY.Expected(.float32, shape: [nil, 2], meaning: "the map")).floats
+        guard layout.count == 2 * previous.rows else { return nil }
+        var clusters: [Int]? = nil
+        if FileManager.default.fileExists(atPath: files.clustersPath) {
+            let read = try NPY.read(files.clustersPath, expected: NPY.Expected(.int64, shape: [nil], meaning: "clusters")).ints
+            clusters = read.count == previous.rows ? read : nil
+        }
+        var keptLayout: [Float] = [], keptClusters: [Int] = []
+        for (old, new) in kept.enumerated() where new != nil {
+            keptLayout += [layout[2 * old], layout[2 * old + 1]]
+            if let clusters { keptClusters.append(clusters[old]) }
+        }
+        guard !added.isEmpty else {
+            return (Matrix(rows: keptLayout.count / 2, columns: 2, values: keptLayout), clusters.map { _ in keptClusters })
+        }
+        let new = Matrix(rows: added.count, columns: rows.columns, values: added.flatMap { rows.row($0) })
+        let placed = try TSNEPlacement().place(
+            new, reference: previous, layout: Matrix(rows: previous.rows, columns: 2, values: layout))
+        let newClusters = clusters.map { Self.nearestMean(new, rows: previous, groups: $0) }
+        return (
+            Matrix(rows: rows.rows, columns: 2, values: keptLayout + placed.values),
+            newClusters.map { keptClusters + $0 }
+        )
+    }
+
+    /// For each row of `new`, the group (of `groups`, one per row of `rows`) whose mean row is nearest.
+    static func nearestMean(_ new: Matrix, rows: Matrix, groups: [Int]) -> [Int] {
+        let count = (groups.max() ?? -1) + 1
+        var sums = [Double](repeating: 0, count: count * rows.columns), sizes = [Int](repeating: 0, count: count)
+        for (row, group) in groups.enumerated() where group >= 0 {
+            sizes[group] += 1
+            for (c, value) in rows.row(row).enumerated() { sums[group * rows.columns + c] += Double(value) }
+        }
+        return (0..<new.rows).map { row in
+            let vector = new.row(row)
+            return (0..<count).filter { sizes[$0] > 0 }.min { a, b in
+                func distance(_ g: Int) -> Double {
+                    zip(vector, 0..<rows.columns).reduce(0) { total, pair in
+                        let d = Double(pair.0) - sums[g * rows.columns + pair.1] / Double(sizes[g])
+                        return total + d * d
+                    }
+                }
+                return distance(a) < distance(b)
+            } ?? -1
+        }
+    }
+
+    /// Embeds the files of `fresh` with the network, weights, preprocessing and precision of the description.
+    private func embed(_ fresh: ImageFileList, progress: Bool) async throws -> Matrix {
+        let weights = try await Weights.load(
+            WeightsSource(description.weights, seed: description.seed), model: description.network,
+            precision: try description.arithmetic.checked())
+        if let expected = description.weightsHash, expected != weights.hash {
+            throw FileError(
+                description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(files.index)", kind: .mismatch)
+        }
+        let embedder = Embedder(network: weights.network, preprocessing: description.preprocessing, threads: threads)
+        let vectors = try embedder.embed(fresh.dataset(name: "new images"), progress: progress)
+        return description.normalized ? vectors.l2Normalized() : vectors
+    }
+
+    /// Throws unless the index holds one row per file of the list.
+    private func checkRows(_ index: VectorIndex) throws {
+        guard index.count == list.files.count else {
+            throw FileError(
+                files.index, "holds \(index.count) rows but its data has \(list.files.count) images", kind: .mismatch)
+        }
+    }
+
+    /// Every row of `index`, as stored.
+    static func rows(of index: VectorIndex) throws -> Matrix {
+        var values = [Float]()
+        values.reserveCapacity(index.count * index.dimension)
+        for row in 0..<index.count { values += try index.vector(row) }
+        return Matrix(rows: index.count, columns: index.dimension, values: values)
+    }
+
+    /// The collection's rows as a file list: its own list, or at the first change, the image
+    /// folder its description names, every file hashed.
+    static func fileList(of description: IndexDescription, files: CollectionFiles) throws -> ImageFileList {
+        if description.data == files.fileListPath || description.data?.hasSuffix(ImageFileList.suffix) == true,
+            let data = description.data
+        {
+            return try ImageFileList.read(data)
+        }
+        guard let data = description.data, description.augmentations == nil, description.shard == nil else {
+            throw FileError(
+                files.descriptionPath,
+                "names no image folder of whole images (no data, augmented rows or one shard): the collection cannot change")
+        }
+        var dataset = try DataSource.open(data, download: false).dataset(description.split, of: data)
+        if let limit = description.limit { dataset = dataset.limited(to: limit) }
+        if let expected = description.dataFingerprint, expected != dataset.fingerprint {
+            throw FileError(
+                data, "its fingerprint differs from the one recorded for \(files.index): the data changed", kind: .mismatch)
+        }
+        guard let first = dataset.ids.first, FileManager.default.fileExists(atPath: first) else {
+            throw FileError(data, "holds no image files (CIFAR-10 batches): only a collection of image files can change")
+        }
+        let paths = dataset.ids.map(absolute)
+        let hashes = try hashes(of: paths, progress: true)
+        let labels = dataset.labels
+        return ImageFileList(
+            classNames: dataset.classNames,
+            files: paths.indices.map { ImageFileList.Entry(path: paths[$0], sha256: hashes[$0], label: labels?[$0] ?? -1) })
+    }
+
+    /// The image files `paths` name (a folder: its images, labelled by class subfolder), with
+    /// labels into `classNames`, to which new class names are added.
+    static func candidates(_ paths: [String], classNames: inout [String]) throws -> [(path: String, label: Int)] {
+        var found: [(path: String, label: Int)] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw FileError(path, "no such file or folder", kind: .missing)
+            }
+            guard isFolder.boolValue else {
+                try RegularFile.check(path)
+                found.append((absolute(path), -1))
+                continue
+            }
+            let splits = try ImageFolder.open(path)
+            for dataset in [splits.train, splits.test].compactMap({ $0 }) {
+                let labels = dataset.labels
+                for (row, id) in dataset.ids.enumerated() {
+                    var label = -1
+                    if let given = labels?[row] {
+                        let name = dataset.classNames[given]
+                        label = classNames.firstIndex(of: name) ?? classNames.count
+                        if label == classNames.count { classNames.append(name) }
+                    }
+                    found.append((absolute(id), label))
+                }
+            }
+        }
+        return found
+    }
+
+    /// The SHA-256 of each file's bytes, in parallel.
+    static func hashes(of paths: [String], progress: Bool) throws -> [String] {
+        let meter = progress && paths.count > 1000 ? Progress("hashing", total: paths.count, unit: "files") : nil
+        let outcomes = parallelMap(paths.count) { i in
+            defer { meter?.advance() }
+            return Result { try Digest.hexDigest(ofFile: paths[i], .sha256) }
+        }
+        meter?.finish()
+        return try outcomes.map { try $0.get() }
+    }
+
+    /// `path` as an absolute, standardized path.
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    /// Takes the collection's lock (`CollectionFiles.lockPath`), or throws when another process holds it.
+    private static func lock(_ files: CollectionFiles) throws -> Int32 {
+        let descriptor = open(files.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw FileError(files.lockPath, "cannot open (\(String(cString: strerror(errno))))", kind: .unwritable)
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw FileError(files.index, "another pic2vec add or remove is changing this collection; try again when it is done")
+        }
+        return descriptor
+    }
+}
