@@ -68,10 +68,15 @@ public struct CollectionFiles: Sendable, Equatable {
     public var layoutPath: String { inFolder(Self.layoutName) }
     public var clustersPath: String { inFolder(Self.clustersName) }
 
-    /// The description, its values checked, or nil when the index has none. A change that a
-    /// killed process left half done is finished first (`AtomicFile.recover`).
-    public func readDescription() throws -> IndexDescription? {
+    /// Finishes a change of the collection that a killed process left half done
+    /// (`AtomicFile.recover`); every reader calls it before opening any of the files.
+    public func recover() throws {
         try AtomicFile.recover(index)
+    }
+
+    /// The description, its values checked, or nil when the index has none (after `recover`).
+    public func readDescription() throws -> IndexDescription? {
+        try recover()
         guard FileManager.default.fileExists(atPath: descriptionPath) else { return nil }
         let bytes = try RegularFile.contents(descriptionPath, maxBytes: JSONFile.maximumBytes, kind: "index description")
         return try IndexDescription.decode(bytes, path: descriptionPath)

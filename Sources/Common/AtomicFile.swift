@@ -180,6 +180,7 @@ public struct AtomicFileSet {
 
     func commit() throws {
         precondition(staged.contains { $0.path == primary }, "the file set never staged its primary \(primary)")
+        AtomicFile.crashPoint.reached("commit")
         let moves = staged.filter { $0.path != primary } + staged.filter { $0.path == primary }
         let journal = AtomicFile.Journal(
             process: getpid(), moves: moves.map { [$0.temporary, $0.path] },
@@ -255,7 +256,9 @@ extension AtomicFile {
 
     /// A named moment of a commit at which a test may have the process killed
     /// (`PIC2VEC_CRASH_AT=<moment>[:<n>]`: SIGKILL at its n-th occurrence, default the first),
-    /// to check that a crash at any moment leaves the old set or the new one.
+    /// to check that a crash at any moment leaves the old set or the new one. Moments: `commit`
+    /// (every file staged, no journal yet), `journal` (written), `sidecar` (before each sidecar's
+    /// move), `primary` (before the primary's move).
     struct CrashPoint: Sendable {
         let moment: String?
         let occurrence: Int

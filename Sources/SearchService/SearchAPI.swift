@@ -13,7 +13,8 @@ import NIOCore
 /// - `POST /api/search?k=K`: neighbours of an uploaded JPEG or PNG, sent as the raw body
 ///   (Content-Type `image/jpeg`, `image/png` or `application/octet-stream`) or as the
 ///   multipart/form-data field `image`.
-/// - `GET /api/image/N`: row N's image as PNG.
+/// - `GET /api/image/N[?generation=G]`: row N's image as PNG (409 when the collection is no
+///   longer at generation G).
 /// - `GET /api/map`: the map of the collection, binary (see `CollectionMap.encoded`); 404
 ///   with `SearchSetup.mapHint` when the index has none. `/api/info` says how many points.
 ///
@@ -31,15 +32,15 @@ public enum SearchAPI {
         .http1(configuration: .init(idleTimeout: idleTimeout))
     }
 
-    /// Serves `engine` (and `map`) on `host`:`port` (0: any free port) until the process is
-    /// stopped; `onRunning` gets the bound port once the server listens.
+    /// Serves `collection` on `host`:`port` (0: any free port) until the process is stopped;
+    /// `onRunning` gets the bound port once the server listens.
     ///
     /// The whole server as `pic2vec serve` runs it, so that callers need no web framework.
     public static func serve(
-        engine: SearchEngine, map: CollectionMap?, host: String, port: Int, onRunning: @escaping @Sendable (Int) -> Void
+        _ collection: LiveCollection, host: String, port: Int, onRunning: @escaping @Sendable (Int) -> Void
     ) async throws {
         let app = Application(
-            router: router(engine: engine, map: map), server: httpServer(),
+            router: router(collection), server: httpServer(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pic2vec"),
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
         try await app.runService()
@@ -47,30 +48,39 @@ public enum SearchAPI {
 
     /// A router serving `engine` and, when given, the map of its rows.
     public static func router(engine: SearchEngine, map: CollectionMap? = nil) -> Router<BasicRequestContext> {
-        precondition(map.map { $0.count == engine.count } ?? true, "the map must hold one point per index row")
+        router(LiveCollection(LiveCollection.State(engine: engine, map: map, generation: 0)))
+    }
+
+    /// A router serving the generation of `collection` current when each request arrives.
+    ///
+    /// Answers carry that generation; `GET /api/image/N?generation=G` refuses (409) when the
+    /// collection has moved on from G, since row N may be another image now.
+    public static func router(_ collection: LiveCollection) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
         // The page carries /api/info's answer, so its first search starts without a round trip.
         router.get("/") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: try WebPage.html(info: Info(engine: engine, map: map)))))
+                body: .init(byteBuffer: ByteBuffer(string: try WebPage.html(info: Info(collection.current)))))
         }
         router.get("/api/info") { _, _ in
-            try json(Info(engine: engine, map: map))
+            try json(Info(collection.current))
         }
-        let mapBytes = map.map { ByteBuffer(bytes: $0.encoded(labels: engine.dataset.labels)) }
         router.get("/api/map") { _, _ in
-            guard let mapBytes else { throw SearchError.notFound(SearchSetup.mapHint) }
+            guard let mapBytes = collection.current.mapBytes else { throw SearchError.notFound(SearchSetup.mapHint) }
             return Response(
                 status: .ok, headers: [.contentType: "application/octet-stream", .cacheControl: "no-cache"],
                 body: .init(byteBuffer: mapBytes))
         }
         router.get("/api/search") { request, _ in
+            let state = collection.current, engine = state.engine
             let parameters = request.uri.queryParameters
             let row = try engine.validRow(parameters.get("index"))
             let k = try engine.validK(parameters.get("k") ?? "5", available: engine.count - 1)
-            return try json(engine.search(row: row, k: k))
+            var answer = try engine.search(row: row, k: k)
+            answer.generation = state.generation
+            return try json(answer)
         }
         // Decoding and embedding run on two lanes of their own, never on the threads that
         // answer every other route: large images one at a time (bounded memory), the others
@@ -78,16 +88,23 @@ public enum SearchAPI {
         let smallUploads = BlockingWork(label: "pic2vec.uploads")
         let largeUploads = BlockingWork(label: "pic2vec.large-uploads")
         router.post("/api/search") { request, _ in
+            let state = collection.current, engine = state.engine
             let k = try engine.validK(request.uri.queryParameters.get("k") ?? "5", available: engine.count)
             let body = try await self.body(request, limit: engine.limits.maxUploadBytes)
             let upload = try self.upload(body)
             let lane = engine.isLargeUpload(upload.bytes) ? largeUploads : smallUploads
-            let answer = try await lane.run { () throws(SearchError) -> SearchResponse in
+            var answer = try await lane.run { () throws(SearchError) -> SearchResponse in
                 try engine.search(imageBytes: upload.bytes, contentType: upload.contentType, source: upload.name, k: k)
             }
+            answer.generation = state.generation
             return try json(answer)
         }
-        router.get("/api/image/{id}") { _, context in
+        router.get("/api/image/{id}") { request, context in
+            let state = collection.current, engine = state.engine
+            if let asked = request.uri.queryParameters.get("generation"), asked != String(state.generation) {
+                throw SearchError.changed(
+                    "the collection changed (generation \(asked) is now \(state.generation)): rows may be other images; search again")
+            }
             let row = try engine.validRow(context.parameters.get("id"))
             let png = PNGEncoder.encode(try engine.image(row: row))
             return Response(
@@ -174,6 +191,8 @@ public enum SearchAPI {
         var map: MapInfo?
         /// How to make a map, when there is none.
         var mapHint: String?
+        /// The collection's generation (`IndexDescription.generation`) the answer comes from.
+        var generation: Int
 
         struct MapInfo: Codable {
             var count: Int
@@ -181,7 +200,9 @@ public enum SearchAPI {
             var source: String
         }
 
-        init(engine: SearchEngine, map: CollectionMap?) {
+        init(_ state: LiveCollection.State) {
+            let engine = state.engine, map = state.map
+            generation = state.generation
             count = engine.count
             maxK = min(engine.limits.maxK, engine.count - 1)
             maxUploadBytes = engine.limits.maxUploadBytes

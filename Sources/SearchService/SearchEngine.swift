@@ -103,6 +103,8 @@ public struct SearchResponse: Codable, Sendable, Equatable {
     public var k: Int
     public var provenance: String
     public var results: [Result]
+    /// The collection's generation the answer comes from (set by `SearchAPI`).
+    public var generation: Int?
 }
 
 /// Answers queries by row or by image against one index and the data set behind it.
@@ -151,10 +153,12 @@ public struct SearchEngine: Sendable {
     /// Whether image queries are possible (a query model was given).
     public var acceptsImages: Bool { model != nil }
 
-    /// The class name of `row`, or nil when the set is unlabeled.
+    /// The class name of `row`, or nil when the set is unlabeled or the row has no label (-1: an
+    /// image added without one).
     public func label(of row: Int) -> String? {
         guard let labels = dataset.labels, labels.indices.contains(row) else { return nil }
         let label = labels[row]
+        guard label >= 0 else { return nil }
         return dataset.classNames.indices.contains(label) ? dataset.classNames[label] : String(label)
     }
 

@@ -13,13 +13,15 @@ public enum SearchError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedMediaType(String)
     /// The image could not be decoded or embedded (422); the message names its source.
     case undecodable(String)
+    /// The collection changed since the request's answer was made (409).
+    case changed(String)
     /// The server has no data for this request, e.g. no image source (503).
     case unavailable(String)
 
     public var description: String {
         switch self {
         case .badRequest(let message), .notFound(let message), .unsupportedMediaType(let message),
-            .undecodable(let message), .unavailable(let message):
+            .undecodable(let message), .unavailable(let message), .changed(let message):
             message
         case .tooLarge(let limit):
             "the upload is larger than the \(limit)-byte limit"
@@ -33,6 +35,7 @@ public enum SearchError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notFound: 404
         case .tooLarge: 413
         case .unsupportedMediaType: 415
+        case .changed: 409
         case .undecodable: 422
         case .unavailable: 503
         }

@@ -60,10 +60,11 @@ public enum SearchSetup {
         index indexPath: String, description: IndexDescription, withModel: Bool = true,
         limits: SearchLimits = SearchLimits(), rerankOrigin: String? = nil
     ) async throws -> SearchEngine {
+        let files = CollectionFiles(index: indexPath)
+        try files.recover()
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw FileError(indexPath, "no index here; \(buildHint)", kind: .missing)
         }
-        let files = CollectionFiles(index: indexPath)
         try description.check(path: files.descriptionPath)
         // An IVF index's lists stay in the file, mapped, so a large index is never copied twice.
         let index = try VectorIndex(contentsOf: indexPath, mapped: true)

@@ -163,6 +163,9 @@ enum WebPage {
           return figure;
         }
 
+        /** Row `row`'s image as of the collection's generation `generation`: a row may hold another image later. */
+        function imageURL(row, generation) { return "/api/image/" + row + "?generation=" + generation; }
+
         function render(answer, querySrc) {
           const q = answer.query;
           const name = q.kind === "index" ? "#" + q.id + (q.label ? " " + q.label : "") : (q.source || "upload");
@@ -171,7 +174,7 @@ enum WebPage {
           const results = $("results");
           results.replaceChildren(...answer.results.map((r) => {
             const cls = q.label && r.label ? (r.label === q.label ? "hit" : "miss") : "";
-            return tile("/api/image/" + r.id, [r.rank + ". " + (r.label || "unlabeled"), "#" + r.id,
+            return tile(imageURL(r.id, answer.generation), [r.rank + ". " + (r.label || "unlabeled"), "#" + r.id,
               "distance " + r.distance.toFixed(4)], cls, r.id);
           }));
           const same = q.label ? answer.results.filter((r) => r.label === q.label).length : null;
@@ -207,7 +210,7 @@ enum WebPage {
           if (/^\d+$/.test(String(row))) $("row").value = row;
           try {
             const answer = await call("/api/search?index=" + encodeURIComponent(row) + "&k=" + encodeURIComponent(k));
-            render(answer, "/api/image/" + answer.query.id);
+            render(answer, imageURL(answer.query.id, answer.generation));
           } catch (error) {
             showError(error.message);
           }
@@ -455,7 +458,7 @@ enum WebPage {
             if (i < 0) { tip.hidden = true; return; }
             const group = this.groups.class[i], cluster = this.groups.cluster[i];
             const label = group === NONE ? "unlabeled" : (info.classNames[group] || "class " + group);
-            $("tip-img").src = "/api/image/" + i;
+            $("tip-img").src = imageURL(i, info.generation);
             $("tip-img").alt = "Image #" + i + ", " + label;
             $("tip-text").textContent = "#" + i + " " + label + (cluster === NONE ? "" : ", cluster " + cluster);
             const box = $("map-box").getBoundingClientRect();

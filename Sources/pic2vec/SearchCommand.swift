@@ -54,6 +54,7 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try CollectionFiles(index: index).recover()
         let loaded = try VectorIndex(contentsOf: index, mapped: true, threads: threading.threads)
         guard let query else { throw ValidationError("give a query: --query-index N") }
         let vector: [Float]

@@ -101,6 +101,8 @@ struct ServeCommand: AsyncParsableCommand {
             (N x 2 float32, from `Experiments 7` or `pic2vec tsne --output`), coloured by class or by \
             the k-means clusters in kmeans-assignments.npy (from `Experiments 6` or `pic2vec kmeans \
             --output`) when present; --map and --clusters name other files.
+            The server follows the collection: when `pic2vec add` or `remove` commits a new generation, it opens \
+            the new one while the old answers, then swaps between requests.
             """)
 
     @Option(help: "Address to listen on (loopback by default).")
@@ -136,24 +138,44 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let indexPath = index ?? CollectionFiles.notebook(in: outputs).index
+        try CollectionFiles(index: indexPath).recover()
         guard FileManager.default.fileExists(atPath: indexPath) else {
             throw FileError(indexPath, "no index here; \(SearchSetup.buildHint)")
         }
-        let description = try origin.description(forIndex: indexPath, needsData: true)
-        let engine = try await SearchSetup.open(
-            index: indexPath, description: description, withModel: !noModel,
-            limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20), rerankOrigin: origin.rerankOrigin)
-        let collectionMap = try SearchSetup.map(forIndex: indexPath, rows: engine.count, layout: map, clusters: clusters)
+        let open = opener(indexPath: indexPath)
+        let first = try await open()
         let mapLine =
-            collectionMap.map {
+            first.map.map {
                 "map: \($0.count) points from \($0.source)" + ($0.clusters == nil ? "" : ", \($0.clusterCount) clusters")
             }
             ?? SearchSetup.mapHint
         FileHandle.standardError.write(Data((mapLine + "\n").utf8))
+        let collection = LiveCollection(first)
         let host = self.host
-        try await SearchAPI.serve(engine: engine, map: collectionMap, host: host, port: port) { bound in
-            let line = "Serving \(engine.count) images on http://\(host):\(bound)/ (\(engine.provenance))\n"
+        let follower = Task {
+            await collection.follow(index: indexPath, open: open) { line in
+                FileHandle.standardError.write(Data("\(indexPath): \(line)\n".utf8))
+            }
+        }
+        defer { follower.cancel() }
+        try await SearchAPI.serve(collection, host: host, port: port) { bound in
+            let line = "Serving \(first.engine.count) images on http://\(host):\(bound)/ (\(first.engine.provenance))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
+        }
+    }
+
+    /// Opens the collection at `indexPath` as the options say: its engine, its map and the
+    /// generation they are of (how `serve` starts and how it follows a changed collection).
+    private func opener(indexPath: String) -> @Sendable () async throws -> LiveCollection.State {
+        let origin = self.origin, noModel = self.noModel, maxUploadMiB = self.maxUploadMiB
+        let map = self.map, clusters = self.clusters
+        return {
+            let description = try origin.description(forIndex: indexPath, needsData: true)
+            let engine = try await SearchSetup.open(
+                index: indexPath, description: description, withModel: !noModel,
+                limits: SearchLimits(maxUploadBytes: maxUploadMiB << 20), rerankOrigin: origin.rerankOrigin)
+            let collectionMap = try SearchSetup.map(forIndex: indexPath, rows: engine.count, layout: map, clusters: clusters)
+            return LiveCollection.State(engine: engine, map: collectionMap, generation: description.generationNumber)
         }
     }
 }

@@ -26,13 +26,16 @@ enum CommandRunner {
     ///
     /// Output goes to two files read after the exit, so a child filling one stream while the
     /// other is being read can never block (as two pipes read one after the other could).
-    static func run(_ executable: String, _ arguments: [String], in folder: String, timeout: Double = 300) throws
-        -> CommandOutcome
-    {
+    /// `environment` adds variables to this process's.
+    static func run(
+        _ executable: String, _ arguments: [String], in folder: String, timeout: Double = 300,
+        environment: [String: String] = [:]
+    ) throws -> CommandOutcome {
         let process = Process()
         process.executableURL = productsFolder.appendingPathComponent(executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let streams = FileManager.default.temporaryDirectory.appendingPathComponent("pic2vec-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: streams, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: streams) }
@@ -53,6 +56,47 @@ enum CommandRunner {
             status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
             stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+
+    /// A running `pic2vec serve` and the address it printed.
+    struct Server {
+        let process: Process
+        /// `http://127.0.0.1:PORT/`.
+        let base: String
+        /// Its standard output and error.
+        let log: String
+
+        func stop() {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// Starts `pic2vec serve` with `arguments` (on any free port) in `folder`, as a user would,
+    /// and waits (up to a minute) for its first line, which says where it listens.
+    static func startServer(_ arguments: [String], in folder: String) async throws -> Server {
+        let process = Process()
+        process.executableURL = productsFolder.appendingPathComponent("pic2vec")
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let log = folder + "/serve.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        var address: String?
+        for _ in 0..<600 where address == nil && process.isRunning {
+            let text = try String(contentsOfFile: log, encoding: .utf8)
+            address = text.range(of: #"http://127\.0\.0\.1:\d+/"#, options: .regularExpression).map { String(text[$0]) }
+            if address == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        guard let address else {
+            process.terminate()
+            process.waitUntilExit()
+            throw FileError(log, "pic2vec serve did not start: " + (try String(contentsOfFile: log, encoding: .utf8)))
+        }
+        return Server(process: process, base: address, log: log)
     }
 
     /// Writes `perClass` PNGs of 32x32 for each of `classes` classes under `folder/<split>/<class>/`:

@@ -75,28 +75,9 @@ final class Pic2VecCommandTests: Pic2VecFolderTestCase {
         let index = try pic2vec("index", "--embeddings", "emb.npy", "--normalize", "--output", "x.index")
         XCTAssertEqual(index.status, 0, index.stderr)
         // The server, started as a user would, on any free port; its first line says where.
-        let process = Process()
-        process.executableURL = CommandRunner.productsFolder.appendingPathComponent("pic2vec")
-        process.arguments = ["serve", "--index", "x.index", "--port", "0"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let log = folder + "/serve.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        var address: String?
-        for _ in 0..<600 where address == nil && process.isRunning {
-            let text = try String(contentsOfFile: log, encoding: .utf8)
-            address = text.range(of: #"http://127\.0\.0\.1:\d+/"#, options: .regularExpression).map { String(text[$0]) }
-            if address == nil { try await Task.sleep(nanoseconds: 100_000_000) }
-        }
-        let started = try String(contentsOfFile: log, encoding: .utf8)
-        let base = try XCTUnwrap(address, started)
+        let server = try await CommandRunner.startServer(["--index", "x.index"], in: folder)
+        defer { server.stop() }
+        let base = server.base
         let (infoData, _) = try await URLSession.shared.data(from: try XCTUnwrap(URL(string: base + "api/info")))
         let info = try XCTUnwrap(JSONSerialization.jsonObject(with: infoData) as? [String: Any])
         XCTAssertEqual(info["count"] as? Int, 24)
