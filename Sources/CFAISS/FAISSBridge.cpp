@@ -248,6 +248,17 @@ int pv_faiss_index_reconstruct(const pv_faiss_index *index, int64_t key, float *
     });
 }
 
+int pv_faiss_index_reconstruct_n(const pv_faiss_index *index, int64_t first, int64_t n, float *out) {
+    return guarded([&] {
+        if (auto *ivf = faiss::ivflib::try_extract_index_ivf(unwrap(index))) {
+            if (ivf->direct_map.type == faiss::DirectMap::NoMap) {
+                throw std::runtime_error("the IVF index has no direct map: call pv_faiss_index_prepare_reconstruct first");
+            }
+        }
+        unwrap(index)->reconstruct_n(first, n, out);
+    });
+}
+
 int pv_faiss_index_is_ivf(const pv_faiss_index *index) {
     return faiss::ivflib::try_extract_index_ivf(unwrap(index)) != nullptr ? 1 : 0;
 }

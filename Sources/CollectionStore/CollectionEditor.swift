@@ -27,7 +27,7 @@ public final class CollectionEditor {
     private let threads: Int
 
     /// What one change did.
-    public struct Summary: Sendable, Equatable {
+    public struct Summary: Sendable {
         /// Images added, already held (by content), moved (held, their file now elsewhere) and removed.
         public var added = 0, alreadyHeld = 0, moved = 0, removed = 0
         /// Rows after the change.
@@ -36,6 +36,18 @@ public final class CollectionEditor {
         public var generation: Int?
         /// What happened to the re-ranking lists and the map, in words.
         public var notes: [String] = []
+        /// The seconds each stage took, in order.
+        public var stages: [(name: String, seconds: Double)] = []
+    }
+
+    /// The stages of the change under way, timed.
+    private var stages: [(name: String, seconds: Double)] = []
+
+    /// Runs `body` as the stage `name`, timed (reported in `Summary.stages`).
+    private func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+        let start = Date()
+        defer { stages.append((name, Date().timeIntervalSince(start))) }
+        return try body()
     }
 
     /// Opens the collection of the index at `index` for changes: takes its lock, finishes a
@@ -56,7 +68,9 @@ public final class CollectionEditor {
                     kind: .missing)
             }
             self.description = description
+            let start = Date()
             list = try Self.fileList(of: description, files: files)
+            stages.append(("reading the collection's files", Date().timeIntervalSince(start)))
         } catch {
             close(lock)
             throw error
@@ -69,8 +83,10 @@ public final class CollectionEditor {
     /// labels) that the collection does not hold yet, embedded as its description says.
     public func add(_ paths: [String], progress: Bool = true) async throws -> Summary {
         var summary = Summary()
-        let candidates = try Self.candidates(paths, classNames: &list.classNames)
-        let hashes = try Self.hashes(of: candidates.map(\.path), progress: progress)
+        let candidates = try timed("listing the new files") { try Self.candidates(paths, classNames: &list.classNames) }
+        let hashes = try timed("hashing \(candidates.count) new files") {
+            try Self.hashes(of: candidates.map(\.path), progress: progress)
+        }
         var held = [String: Int]()
         for (row, entry) in list.files.enumerated() { held[entry.sha256] = row }
         var fresh: [ImageFileList.Entry] = []
@@ -93,20 +109,32 @@ public final class CollectionEditor {
         updated.files += fresh
         guard !fresh.isEmpty || summary.moved > 0 else {
             summary.rows = list.files.count
+            summary.stages = stages
             return summary
         }
-        let index = try VectorIndex(contentsOf: files.index, threads: threads)
-        try checkRows(index)
-        let previous = try Self.rows(of: index)
+        let (index, previous) = try timed("reading the index") { try readIndex() }
+        let start = Date()
         let vectors = try await embed(ImageFileList(classNames: updated.classNames, files: fresh), progress: progress)
-        try index.add(vectors)
+        stages.append(("embedding \(fresh.count) images", Date().timeIntervalSince(start)))
+        try timed("adding to the index") { try index.add(vectors) }
         let rows = Matrix(rows: previous.rows + vectors.rows, columns: vectors.columns, values: previous.values + vectors.values)
         let kept = Array(0..<previous.rows).map { Optional($0) }
         summary.generation = try commit(
             index, list: updated, previous: previous, rows: rows, kept: kept, added: Array(previous.rows..<rows.rows),
             notes: &summary.notes)
         summary.rows = rows.rows
+        summary.stages = stages
         return summary
+    }
+
+    /// The index, read whole, and its rows, as stored; throws unless it has one row per file.
+    private func readIndex() throws -> (VectorIndex, Matrix) {
+        let index = try VectorIndex(contentsOf: files.index, threads: threads)
+        guard index.count == list.files.count else {
+            throw FileError(
+                files.index, "holds \(index.count) rows but its data has \(list.files.count) images", kind: .mismatch)
+        }
+        return (index, try index.vectors())
     }
 
     /// Removes the rows whose files are `paths` (as given or resolved to absolute paths) and,
@@ -132,10 +160,8 @@ public final class CollectionEditor {
         guard removed.count < list.files.count else {
             throw FileError(files.index, "removing every image would leave an empty collection: delete the index instead")
         }
-        let index = try VectorIndex(contentsOf: files.index, threads: threads)
-        try checkRows(index)
-        let previous = try Self.rows(of: index)
-        try index.remove(rows: removed.sorted())
+        let (index, previous) = try timed("reading the index") { try readIndex() }
+        try timed("removing from the index") { try index.remove(rows: removed.sorted()) }
         var kept = [Int?](repeating: nil, count: list.files.count)
         var next = 0
         for row in 0..<list.files.count where !removed.contains(row) {
@@ -167,17 +193,24 @@ public final class CollectionEditor {
         next.dataFingerprint = updated.dataset(name: files.fileListPath).fingerprint
         let pipeline = try description.reranking()
         let cache = RerankingCache(files: files, pipeline: pipeline)
-        let oldHash = try Digest.hexDigest(ofFile: files.index, .sha256)
-        let savedLists = pipeline == .baseline ? nil : cache.load(indexSHA256: oldHash, rows: previous.rows)
-        let lists = try savedLists.flatMap {
-            try pipeline.updatedLists($0, previous: previous, rows: rows, kept: kept, added: added)
+        let savedLists = try timed("reading the re-ranking lists") {
+            pipeline == .baseline
+                ? nil : cache.load(indexSHA256: try Digest.hexDigest(ofFile: files.index, .sha256), rows: previous.rows)
         }
-        let map = try updatedMap(previous: previous, rows: rows, kept: kept, added: added)
+        let lists = try timed("updating the re-ranking lists") {
+            try savedLists.flatMap { try pipeline.updatedLists($0, previous: previous, rows: rows, kept: kept, added: added) }
+        }
+        let map = try timed("updating the map") { try updatedMap(previous: previous, rows: rows, kept: kept, added: added) }
+        let start = Date()
+        defer { stages.append(("writing the new generation", Date().timeIntervalSince(start))) }
         try files.write(index, description: next, labels: updated.labels) { set in
             try set.add(try JSONFile.encode(updated), to: files.fileListPath)
             if let lists, let staged = set.stagedFile(for: files.index) {
                 try cache.stage(lists, indexSHA256: try Digest.hexDigest(ofFile: staged, .sha256), in: &set)
-                notes.append("re-ranking lists updated (\(pipeline))")
+                notes.append(
+                    lists.count == pipeline.databaseSearches
+                        ? "re-ranking lists updated (\(pipeline))"
+                        : "re-ranking lists of the first search updated (\(pipeline)); the next preparation searches the rest")
             } else {
                 cache.discard(in: &set)
                 if pipeline != .baseline {
@@ -260,22 +293,6 @@ public final class CollectionEditor {
         let embedder = Embedder(network: weights.network, preprocessing: description.preprocessing, threads: threads)
         let vectors = try embedder.embed(fresh.dataset(name: "new images"), progress: progress)
         return description.normalized ? vectors.l2Normalized() : vectors
-    }
-
-    /// Throws unless the index holds one row per file of the list.
-    private func checkRows(_ index: VectorIndex) throws {
-        guard index.count == list.files.count else {
-            throw FileError(
-                files.index, "holds \(index.count) rows but its data has \(list.files.count) images", kind: .mismatch)
-        }
-    }
-
-    /// Every row of `index`, as stored.
-    static func rows(of index: VectorIndex) throws -> Matrix {
-        var values = [Float]()
-        values.reserveCapacity(index.count * index.dimension)
-        for row in 0..<index.count { values += try index.vector(row) }
-        return Matrix(rows: index.count, columns: index.dimension, values: values)
     }
 
     /// The collection's rows as a file list: its own list, or at the first change, the image

@@ -73,20 +73,23 @@ public struct RerankingCache {
 
     /// The saved lists, or nil when they are missing, unreadable, or not of the shape this
     /// pipeline needs for `rows` rows of this index file (checked before the arrays are read).
+    /// They may be the first of the pipeline's searches only (`CollectionEditor` saves what it
+    /// could update); `prepare` searches the others.
     public func load(indexSHA256: String, rows: Int) -> [Neighbors]? {
-        let k = pipeline.databaseNeighbors, searches = pipeline.databaseSearches
-        guard searches > 0, k < rows,
+        let k = pipeline.databaseNeighbors
+        guard pipeline.databaseSearches > 0, k < rows,
             let header = try? JSONFile.read(Header.self, from: headerPath, kind: "re-ranking cache header"),
-            header.pipeline == pipeline.description, header.indexSHA256 == indexSHA256, header.searches == searches,
-            header.rows == rows, header.k == k,
-            let ids = try? NPY.read(idsPath, expected: NPY.Expected(.int64, shape: [searches * rows * k], meaning: "ids")),
+            header.pipeline == pipeline.description, header.indexSHA256 == indexSHA256,
+            (1...pipeline.databaseSearches).contains(header.searches), header.rows == rows, header.k == k,
+            let ids = try? NPY.read(
+                idsPath, expected: NPY.Expected(.int64, shape: [header.searches * rows * k], meaning: "ids")),
             let similarities = try? NPY.read(
-                similaritiesPath, expected: NPY.Expected(.float32, shape: [searches, rows, k], meaning: "similarities")),
+                similaritiesPath, expected: NPY.Expected(.float32, shape: [header.searches, rows, k], meaning: "similarities")),
             header.arraysSHA256 == Self.arraysDigest(ids: ids, similarities: similarities)
         else { return nil }
         let allIDs = ids.ints, allSimilarities = similarities.floats
         let size = rows * k
-        return (0..<searches).map { s in
+        return (0..<header.searches).map { s in
             Neighbors(
                 queries: rows, k: k, ids: Array(allIDs[s * size..<(s + 1) * size]),
                 distances: Array(allSimilarities[s * size..<(s + 1) * size]))

@@ -27,10 +27,7 @@ public struct RerankedIndex: Sendable {
             let origin = origin ?? "\"rerank\": \"\(pipeline)\" in \(CollectionFiles(index: path).descriptionPath)"
             throw FileError(path, "cannot be re-ranked as \(origin) asks: \(error); choose smaller steps or none")
         }
-        var values = [Float]()
-        values.reserveCapacity(index.count * index.dimension)
-        for row in 0..<index.count { values += try index.vector(row) }
-        let rows = Matrix(rows: index.count, columns: index.dimension, values: values)
+        let rows = try index.vectors()
         // Zero rows (an image whose every feature is 0) stay zero when normalized.
         guard rows.rowNorms.allSatisfy({ $0 == 0 || abs($0 - 1) < 1e-3 }) else {
             throw FileError(path, "re-ranking \(pipeline) needs L2-normalized rows; this index holds raw embeddings")

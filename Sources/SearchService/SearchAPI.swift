@@ -103,7 +103,8 @@ public enum SearchAPI {
             let state = collection.current, engine = state.engine
             if let asked = request.uri.queryParameters.get("generation"), asked != String(state.generation) {
                 throw SearchError.changed(
-                    "the collection changed (generation \(asked) is now \(state.generation)): rows may be other images; search again")
+                    "the collection changed (generation \(asked) is now \(state.generation)): rows may be other images; search again"
+                )
             }
             let row = try engine.validRow(context.parameters.get("id"))
             let png = PNGEncoder.encode(try engine.image(row: row))

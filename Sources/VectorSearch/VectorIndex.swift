@@ -409,6 +409,16 @@ public final class VectorIndex {
         return out
     }
 
+    /// Every stored vector, in id order, as a `count x dimension` matrix.
+    public func vectors() throws(VectorSearchError) -> Matrix {
+        try prepareReconstruct()
+        var values = [Float](repeating: 0, count: count * dimension)
+        try Self.check("reconstruct_n(0, \(count))") {
+            values.withUnsafeMutableBufferPointer { pv_faiss_index_reconstruct_n(handle, 0, Int64(count), $0.baseAddress) }
+        }
+        return Matrix(rows: count, columns: dimension, values: values)
+    }
+
     /// Builds an IVF index's direct map once (the only step of `vector(_:)` that writes).
     private func prepareReconstruct() throws(VectorSearchError) {
         guard !readyToReconstruct else { return }

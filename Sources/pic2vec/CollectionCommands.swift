@@ -32,6 +32,7 @@ struct AddCommand: AsyncParsableCommand {
     func run() async throws {
         let editor = try CollectionEditor(index: index, threads: threading.threads)
         let summary = try await editor.add(data)
+        CollectionSummary.report(summary)
         print(CollectionSummary.line(summary, index: index, verb: "added \(summary.added)"))
     }
 }
@@ -65,6 +66,7 @@ struct RemoveCommand: ParsableCommand {
     func run() throws {
         let editor = try CollectionEditor(index: index, threads: threading.threads)
         let summary = try editor.remove(path, missing: missing)
+        CollectionSummary.report(summary)
         print(CollectionSummary.line(summary, index: index, verb: "removed \(summary.removed)"))
     }
 }
@@ -78,5 +80,11 @@ enum CollectionSummary {
         parts.append("\(summary.rows) images")
         parts.append(summary.generation.map { "generation \($0)" } ?? "nothing changed")
         return (parts + summary.notes).joined(separator: "; ")
+    }
+
+    /// Writes each stage's time to standard error.
+    static func report(_ summary: CollectionEditor.Summary) {
+        let lines = summary.stages.map { "  \($0.name): \(String(format: "%.2f", $0.seconds)) s\n" }
+        FileHandle.standardError.write(Data(lines.joined().utf8))
     }
 }

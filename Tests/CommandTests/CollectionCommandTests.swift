@@ -51,7 +51,8 @@ final class CollectionCommandTests: Pic2VecFolderTestCase {
             let header = try XCTUnwrap(
                 JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files.rerankHeaderPath)))
                     as? [String: Any])
-            XCTAssertEqual(header["indexSHA256"] as? String, try Digest.hexDigest(ofFile: files.index, .sha256), file: file, line: line)
+            XCTAssertEqual(
+                header["indexSHA256"] as? String, try Digest.hexDigest(ofFile: files.index, .sha256), file: file, line: line)
             XCTAssertEqual(header["rows"] as? Int, rows, file: file, line: line)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: AtomicFile.journalPath(of: files.index)), file: file, line: line)
@@ -64,21 +65,25 @@ final class CollectionCommandTests: Pic2VecFolderTestCase {
         let add = try pic2vec("add", "--index", "x.index", "--data", "more")
         succeeds(add)
         XCTAssertTrue(add.stdout.contains("added 6; 1 already held; 30 images; generation 1"), add.stdout)
-        XCTAssertTrue(add.stdout.contains("re-ranking lists updated"), add.stdout)
+        XCTAssertTrue(add.stdout.contains("re-ranking lists of the first search updated"), add.stdout)
         XCTAssertEqual(try assertConsistent().generation, 1)
         let files = CollectionFiles(index: folder + "/x.index")
         let list = try ImageFileList.read(files.fileListPath)
-        XCTAssertEqual(list.files.suffix(6).map { URL(fileURLWithPath: $0.path).lastPathComponent }, ["new8.png", "new9.png", "new8.png", "new9.png", "new8.png", "new9.png"])
+        XCTAssertEqual(
+            list.files.suffix(6).map { URL(fileURLWithPath: $0.path).lastPathComponent },
+            ["new8.png", "new9.png", "new8.png", "new9.png", "new8.png", "new9.png"])
         XCTAssertEqual(try NPY.read(files.labelsPath).ints.suffix(6), [0, 0, 1, 1, 2, 2], "labels from the class folders")
         // The old map points did not move; the new ones sit where the map is.
         let after = try Matrix.read(npy: files.layoutPath)
         XCTAssertEqual(Array(after.values.prefix(48)), before.values)
         let span = before.values.map(abs).max() ?? 0
         XCTAssertTrue(after.values.suffix(12).allSatisfy { abs($0) <= 2 * span }, "\(after.values.suffix(12))")
-        // The updated re-ranking lists are the ones a fresh preparation searches: used as saved.
+        // The updated re-ranking lists are the ones a fresh preparation searches: used as saved
+        // (the search after augmentation is left to the next preparation).
         let pipeline = try XCTUnwrap(try files.readDescription()).reranking()
         let index = try VectorIndex(contentsOf: files.index)
-        let rows = Matrix(rows: index.count, columns: index.dimension, values: try (0..<index.count).flatMap { try index.vector($0) })
+        let rows = Matrix(
+            rows: index.count, columns: index.dimension, values: try (0..<index.count).flatMap { try index.vector($0) })
         let saved = try XCTUnwrap(
             RerankingCache(files: files, pipeline: pipeline).load(
                 indexSHA256: try Digest.hexDigest(ofFile: files.index, .sha256), rows: index.count))
@@ -87,15 +92,15 @@ final class CollectionCommandTests: Pic2VecFolderTestCase {
             searched.append(try RerankingPipeline.exactNeighbors(points, k, step))
             return searched[step]
         }
-        // Rows of one class are near-ties after augmentation: the similarities must agree, the order of equals may not.
-        XCTAssertEqual(saved.map(\.ids)[0], searched.map(\.ids)[0])
-        for (updated, fresh) in zip(saved, searched) {
-            XCTAssertLessThan(zip(updated.distances, fresh.distances).map { abs($0 - $1) }.max() ?? 1, 1e-4)
-        }
+        XCTAssertEqual(saved.count, 1)
+        XCTAssertEqual(saved[0].ids, searched[0].ids)
+        XCTAssertLessThan(zip(saved[0].distances, searched[0].distances).map { abs($0 - $1) }.max() ?? 1, 1e-5)
         // The added rows are the images' embeddings, as `pic2vec embed` makes them.
         succeeds(try pic2vec("embed", "--data", "more", "--weights", "random", "--seed", "3", "--output", "more.npy"))
         let more = try Matrix.read(npy: folder + "/more.npy").l2Normalized()
-        let embeddedPaths = try DataSource.open(folder + "/more").train.ids.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let embeddedPaths = try DataSource.open(folder + "/more").train.ids.map {
+            URL(fileURLWithPath: $0).standardizedFileURL.path
+        }
         for (row, entry) in list.files.enumerated().suffix(6) {
             let source = try XCTUnwrap(embeddedPaths.firstIndex(of: entry.path))
             let difference = zip(rows.row(row), more.row(source)).map { abs($0 - $1) }.max() ?? 1
@@ -122,7 +127,10 @@ final class CollectionCommandTests: Pic2VecFolderTestCase {
         let state = try assertConsistent()
         XCTAssertEqual(state.rows, 27)
         let paths = try ImageFileList.read(CollectionFiles(index: folder + "/x.index").fileListPath).files.map(\.path)
-        XCTAssertFalse(paths.contains { $0.hasSuffix("class0/001.png") || $0.hasSuffix("class2/new8.png") || $0.hasSuffix("class1/new9.png") })
+        XCTAssertFalse(
+            paths.contains {
+                $0.hasSuffix("class0/001.png") || $0.hasSuffix("class2/new8.png") || $0.hasSuffix("class1/new9.png")
+            })
         // Searches work on what is left, re-ranked through the updated lists.
         succeeds(try pic2vec("search", "--index", "x.index", "--query-index", "26", "-k", "3"))
     }
@@ -133,7 +141,9 @@ final class CollectionCommandTests: Pic2VecFolderTestCase {
         try buildCollection()
         let original = folder + "/original"
         try FileManager.default.createDirectory(atPath: original, withIntermediateDirectories: true)
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("x.index") || $0.hasSuffix(".npy") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0.hasPrefix("x.index") || $0.hasSuffix(".npy")
+        }
         for name in names { try FileManager.default.copyItem(atPath: folder + "/" + name, toPath: original + "/" + name) }
         for (moment, expected) in [("commit", 0), ("journal", 1), ("sidecar:1", 1), ("sidecar:4", 1), ("primary", 1)] {
             for name in names {

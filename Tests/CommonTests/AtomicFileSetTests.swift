@@ -65,6 +65,60 @@ final class AtomicFileSetTests: XCTestCase {
             try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), [".out.bin.tmp-\(getpid())-456", "out.bin"])
     }
 
+    /// A commit a killed process left after writing its journal is finished by the next
+    /// `recover` (or write): every move made, the obsolete sidecar removed, the journal gone.
+    func testAKilledCommitIsFinishedFromItsJournal() throws {
+        let folder = try temporaryFolder()
+        let dead = Process()
+        dead.executableURL = URL(fileURLWithPath: "/bin/true")
+        try dead.run()
+        dead.waitUntilExit()
+        put("old index", folder + "/x.index")
+        put("new labels", folder + "/.x.index.labels.npy.tmp-\(dead.processIdentifier)-1")
+        put("new index", folder + "/.x.index.tmp-\(dead.processIdentifier)-2")
+        put("old description", folder + "/x.index.json")
+        // The killed process had moved the labels and removed the old index, not more.
+        try FileManager.default.moveItem(
+            atPath: folder + "/.x.index.labels.npy.tmp-\(dead.processIdentifier)-1", toPath: folder + "/x.index.labels.npy")
+        try FileManager.default.removeItem(atPath: folder + "/x.index")
+        let journal = """
+            {"process": \(dead.processIdentifier), "removals": ["\(folder)/x.index.json"], "moves": [
+              ["\(folder)/.x.index.labels.npy.tmp-\(dead.processIdentifier)-1", "\(folder)/x.index.labels.npy"],
+              ["\(folder)/.x.index.tmp-\(dead.processIdentifier)-2", "\(folder)/x.index"]]}
+            """
+        put(journal, AtomicFile.journalPath(of: folder + "/x.index"))
+        XCTAssertFalse(AtomicFile.isCommitting(folder + "/x.index"), "its process is gone")
+        // A temporary of another file is not cleaned up while a journal may still need temporaries.
+        try AtomicFile.write(Data("other".utf8), to: folder + "/other.bin")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/.x.index.tmp-\(dead.processIdentifier)-2"))
+        try AtomicFile.recover(folder + "/x.index")
+        XCTAssertEqual(text(folder + "/x.index"), "new index")
+        XCTAssertEqual(text(folder + "/x.index.labels.npy"), "new labels")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["other.bin", "x.index", "x.index.labels.npy"])
+    }
+
+    /// The journal of a commit still running is left alone: `recover` says who is writing.
+    func testACommitInProgressIsNotTouched() throws {
+        let folder = try temporaryFolder()
+        let running = Process()
+        running.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        running.arguments = ["30"]
+        try running.run()
+        defer {
+            running.terminate()
+            running.waitUntilExit()
+        }
+        put("{\"process\": \(running.processIdentifier), \"moves\": [], \"removals\": []}", folder + "/x.index.commit")
+        XCTAssertTrue(AtomicFile.isCommitting(folder + "/x.index"))
+        assertThrows(kind: .unwritable, "process \(running.processIdentifier) is replacing it") {
+            try AtomicFile.recover(folder + "/x.index")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/x.index.commit"))
+        put("not json", folder + "/y.index.commit")
+        assertThrows("y.index.commit") { try AtomicFile.recover(folder + "/y.index") }
+    }
+
     /// Files past 2 GiB (a million 1280-d embeddings are 5 GB) keep every byte: one `write`
     /// moves at most 0x7ffff000 bytes on Linux, and Foundation's `createFile` got the rest wrong.
     /// It writes 2.2 GB, so it runs only when asked for (`PIC2VEC_LARGE_TESTS=1 swift test`).

@@ -140,3 +140,42 @@ final class ImageFolderTests: XCTestCase {
         assertThrows("not valid UTF-8") { try ImageFolder.open(root) }
     }
 }
+
+/// A collection's rows as a list of files (`<index>.files.json`): a data spec of its own, read
+/// with its values checked.
+final class ImageFileListTests: XCTestCase {
+    func testAListIsADataSetOfItsFiles() throws {
+        let root = try temporaryFolder()
+        try write(Fixtures.rgbPNG, to: root + "/a.png")
+        try write(Fixtures.rgbJPEG, to: root + "/b.jpg")
+        let hash = String(repeating: "ab", count: 32)
+        let list = ImageFileList(
+            classNames: ["cat"],
+            files: [.init(path: root + "/a.png", sha256: hash, label: 0), .init(path: root + "/b.jpg", sha256: hash, label: -1)])
+        let path = root + "/x.index.files.json"
+        try JSONEncoder().encode(list).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try ImageFileList.read(path), list)
+        let dataset = try DataSource.open(path).train
+        XCTAssertEqual(dataset.ids, [root + "/a.png", root + "/b.jpg"])
+        XCTAssertEqual(dataset.labels, [0, -1])
+        XCTAssertEqual(try dataset.image(at: 0).pixels, Fixtures.rgbPNGPixels)
+        XCTAssertEqual(dataset.subset([1]).ids, [root + "/b.jpg"])
+        XCTAssertNotEqual(dataset.fingerprint, dataset.subset([0, 1]).fingerprint)
+    }
+
+    func testBadListsAreRefusedNamingTheFile() throws {
+        let root = try temporaryFolder()
+        let hash = String(repeating: "0", count: 64)
+        let cases: [(String, String)] = [
+            (#"{"classNames": [], "files": [{"path": "/a.png", "sha256": "\#(hash)", "label": 0}]}"#, "label 0"),
+            (#"{"classNames": ["a"], "files": [{"path": "a.png", "sha256": "\#(hash)", "label": 0}]}"#, "absolute path"),
+            (#"{"classNames": ["a"], "files": [{"path": "/a.png", "sha256": "xyz", "label": -1}]}"#, "SHA-256"),
+            (#"{"classNames": ["a"], "files": [{"path": "/a.png""#, "x.files.json"),
+        ]
+        for (text, message) in cases {
+            let path = root + "/x.files.json"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            assertThrows("x.files.json", message) { try ImageFileList.read(path) }
+        }
+    }
+}

@@ -232,3 +232,42 @@ final class TSNETests: XCTestCase {
         XCTAssertThrowsError(try TSNE(perplexity: 5).embed(broken)) { XCTAssertEqual($0 as? TSNEError, .nonFiniteRow(7)) }
     }
 }
+
+/// New points placed into a fixed layout (openTSNE's `transform`): they land among the points
+/// of their own cluster, and the layout's points stay where they are.
+final class TSNEPlacementTests: XCTestCase {
+    func testNewPointsLandAmongTheirOwnClusterAsOldPointsDo() throws {
+        let (data, labels) = gaussianClusters(count: 330, clusters: 5, dimensions: 10, seed: 7)
+        let old = Matrix(rows: 300, columns: 10, values: Array(data.values.prefix(3000)))
+        let new = Matrix(rows: 30, columns: 10, values: Array(data.values.suffix(300)))
+        let layout = try TSNE(perplexity: 10, iterations: 500, seed: 1).embed(old).embedding
+        let placed = try TSNEPlacement().place(new, reference: old, layout: layout)
+        XCTAssertEqual(placed.rows, 30)
+        XCTAssertTrue(placed.values.allSatisfy(\.isFinite))
+        let all = Matrix(rows: 330, columns: 2, values: layout.values + placed.values)
+        let together = bruteForceClassAgreement(all, labels: labels, k: 10)
+        let alone = bruteForceClassAgreement(layout, labels: Array(labels.prefix(300)), k: 10)
+        XCTAssertGreaterThan(together, alone - 0.02, "placed points agree with their neighbours as the old ones do")
+        // Each placed point's nearest old point is of its own cluster.
+        for i in 0..<30 {
+            let nearest = (0..<300).min { a, b in
+                func d(_ j: Int) -> Float {
+                    pow(layout.values[2 * j] - placed.values[2 * i], 2)
+                        + pow(layout.values[2 * j + 1] - placed.values[2 * i + 1], 2)
+                }
+                return d(a) < d(b)
+            }!
+            XCTAssertEqual(labels[nearest], labels[300 + i], "placed point \(i)")
+        }
+    }
+
+    func testMismatchedShapesAreRefused() {
+        let rows = Matrix(rows: 10, columns: 3, values: [Float](repeating: 1, count: 30))
+        let layout = Matrix(rows: 9, columns: 2, values: [Float](repeating: 0, count: 18))
+        XCTAssertThrowsError(try TSNEPlacement().place(rows, reference: rows, layout: layout))
+        XCTAssertThrowsError(
+            try TSNEPlacement().place(
+                Matrix(rows: 1, columns: 4, values: [1, 2, 3, 4]), reference: rows,
+                layout: Matrix(rows: 10, columns: 2, values: [Float](repeating: 0, count: 20))))
+    }
+}

@@ -47,6 +47,9 @@ int pv_faiss_index_prepare_reconstruct(pv_faiss_index *index);
 /// Copies stored vector `key` into `out` (d floats); read-only, so safe from several threads.
 /// Fails on an IVF index that `pv_faiss_index_prepare_reconstruct` has not prepared.
 int pv_faiss_index_reconstruct(const pv_faiss_index *index, int64_t key, float *out);
+
+/// Rows `first ..< first + n` into `out` (`n * d` floats); same condition as `pv_faiss_index_reconstruct`.
+int pv_faiss_index_reconstruct_n(const pv_faiss_index *index, int64_t first, int64_t n, float *out);
 /// 1 if the index is an IVF index (possibly behind a transform such as OPQ), else 0.
 int pv_faiss_index_is_ivf(const pv_faiss_index *index);
 /// Moves every vector of `from` into `into` (ids continue after `into`'s); `from` is left empty.
