@@ -8,12 +8,12 @@ import VectorSearch
 /// Adds images to an indexed collection and removes them, without building it again: each
 /// change is one new generation of every file of the collection, committed as one unit.
 ///
-/// Rows are the collection's `ImageFileList` (`<index>.files.json`, made from the index's
-/// image folder at the first change); an image is recognised by the SHA-256 of its bytes.
-/// Added images get the next rows; removing rows moves the later rows down. The labels, the
-/// description (its `generation` counts the changes), the saved re-ranking lists (updated,
-/// `RerankingPipeline.updatedLists`; discarded, to be searched again when next needed, where the
-/// pipeline whitens) and the map (new points placed by `TSNEPlacement`, clusters by the nearest
+/// Rows are the collection's `ImageFileList` (`<index>.files.json`: carried from `pic2vec
+/// embed` of an image folder, else made from the index's image folder at the first change); an
+/// image is recognised by the SHA-256 of its bytes. Added images get the next rows; removing
+/// rows moves the later rows down. The labels, the description (its `generation` counts the
+/// changes), the saved re-ranking lists (those `RerankingPipeline.updatedLists` can update; the
+/// others are searched when the pipeline is next prepared) and the map (new points placed by `TSNEPlacement`, clusters by the nearest
 /// cluster mean) follow the rows. One editor holds the collection's lock: a second `add` or
 /// `remove` of the same collection stops with a message instead of waiting.
 public final class CollectionEditor {
@@ -85,7 +85,7 @@ public final class CollectionEditor {
         var summary = Summary()
         let candidates = try timed("listing the new files") { try Self.candidates(paths, classNames: &list.classNames) }
         let hashes = try timed("hashing \(candidates.count) new files") {
-            try Self.hashes(of: candidates.map(\.path), progress: progress)
+            try ImageFileList.sha256(of: candidates.map(\.path), progress: progress)
         }
         var held = [String: Int]()
         for (row, entry) in list.files.enumerated() { held[entry.sha256] = row }
@@ -145,7 +145,7 @@ public final class CollectionEditor {
         for (row, entry) in list.files.enumerated() { rowsOf[entry.path, default: []].append(row) }
         var removed = Set<Int>()
         for path in paths {
-            guard let rows = rowsOf[Self.absolute(path)] else {
+            guard let rows = rowsOf[ImageFileList.absolute(path)] else {
                 throw FileError(path, "is not in the collection of \(files.index)", kind: .missing)
             }
             removed.formUnion(rows)
@@ -203,8 +203,7 @@ public final class CollectionEditor {
         let map = try timed("updating the map") { try updatedMap(previous: previous, rows: rows, kept: kept, added: added) }
         let start = Date()
         defer { stages.append(("writing the new generation", Date().timeIntervalSince(start))) }
-        try files.write(index, description: next, labels: updated.labels) { set in
-            try set.add(try JSONFile.encode(updated), to: files.fileListPath)
+        try files.write(index, description: next, labels: updated.labels, fileList: updated) { set in
             if let lists, let staged = set.stagedFile(for: files.index) {
                 try cache.stage(lists, indexSHA256: try Digest.hexDigest(ofFile: staged, .sha256), in: &set)
                 notes.append(
@@ -295,14 +294,11 @@ public final class CollectionEditor {
         return description.normalized ? vectors.l2Normalized() : vectors
     }
 
-    /// The collection's rows as a file list: its own list, or at the first change, the image
-    /// folder its description names, every file hashed.
+    /// The collection's rows as a file list: its own (`pic2vec index` carries the one `pic2vec
+    /// embed` writes for an image folder; a change writes it), else, at the first change, the
+    /// files of the image folder its description names, every file hashed.
     static func fileList(of description: IndexDescription, files: CollectionFiles) throws -> ImageFileList {
-        if description.data == files.fileListPath || description.data?.hasSuffix(ImageFileList.suffix) == true,
-            let data = description.data
-        {
-            return try ImageFileList.read(data)
-        }
+        if FileManager.default.fileExists(atPath: files.fileListPath) { return try ImageFileList.read(files.fileListPath) }
         guard let data = description.data, description.augmentations == nil, description.shard == nil else {
             throw FileError(
                 files.descriptionPath,
@@ -314,15 +310,10 @@ public final class CollectionEditor {
             throw FileError(
                 data, "its fingerprint differs from the one recorded for \(files.index): the data changed", kind: .mismatch)
         }
-        guard let first = dataset.ids.first, FileManager.default.fileExists(atPath: first) else {
+        guard let list = try ImageFileList.of(dataset, progress: true) else {
             throw FileError(data, "holds no image files (CIFAR-10 batches): only a collection of image files can change")
         }
-        let paths = dataset.ids.map(absolute)
-        let hashes = try hashes(of: paths, progress: true)
-        let labels = dataset.labels
-        return ImageFileList(
-            classNames: dataset.classNames,
-            files: paths.indices.map { ImageFileList.Entry(path: paths[$0], sha256: hashes[$0], label: labels?[$0] ?? -1) })
+        return list
     }
 
     /// The image files `paths` name (a folder: its images, labelled by class subfolder), with
@@ -336,7 +327,7 @@ public final class CollectionEditor {
             }
             guard isFolder.boolValue else {
                 try RegularFile.check(path)
-                found.append((absolute(path), -1))
+                found.append((ImageFileList.absolute(path), -1))
                 continue
             }
             let splits = try ImageFolder.open(path)
@@ -349,27 +340,11 @@ public final class CollectionEditor {
                         label = classNames.firstIndex(of: name) ?? classNames.count
                         if label == classNames.count { classNames.append(name) }
                     }
-                    found.append((absolute(id), label))
+                    found.append((ImageFileList.absolute(id), label))
                 }
             }
         }
         return found
-    }
-
-    /// The SHA-256 of each file's bytes, in parallel.
-    static func hashes(of paths: [String], progress: Bool) throws -> [String] {
-        let meter = progress && paths.count > 1000 ? Progress("hashing", total: paths.count, unit: "files") : nil
-        let outcomes = parallelMap(paths.count) { i in
-            defer { meter?.advance() }
-            return Result { try Digest.hexDigest(ofFile: paths[i], .sha256) }
-        }
-        meter?.finish()
-        return try outcomes.map { try $0.get() }
-    }
-
-    /// `path` as an absolute, standardized path.
-    static func absolute(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// Takes the collection's lock (`CollectionFiles.lockPath`), or throws when another process holds it.

@@ -12,7 +12,7 @@ import VectorSearch
 ///     outputs/faiss_index.index.json                  how its rows were made (`IndexDescription`)
 ///     outputs/faiss_index.index.labels.npy            one int64 label per row
 ///     outputs/labels.npy                              the notebook's labels file, read when the index has none of its own
-///     outputs/faiss_index.index.files.json            the rows' files, once images were added or removed
+///     outputs/faiss_index.index.files.json            the rows' files and their SHA-256 (image folders)
 ///     outputs/faiss_index.index.lock                  held while images are added or removed
 ///     outputs/faiss_index.index.rerank.json           saved re-ranking lists: header,
 ///     outputs/faiss_index.index.rerank-ids.npy          ids
@@ -53,7 +53,8 @@ public struct CollectionFiles: Sendable, Equatable {
     /// The notebook's L2-normalized `embeddings.npy` in the index's folder (experiment 03 writes it).
     public var notebookEmbeddingsPath: String { inFolder("embeddings.npy") }
 
-    /// The rows' files (`ImageFileList`), once the collection has changed (`CollectionEditor`).
+    /// The rows' files (`ImageFileList`): carried from `pic2vec embed` of an image folder, or
+    /// written at the collection's first change (`CollectionEditor`).
     public var fileListPath: String { index + ImageFileList.suffix }
 
     /// The lock a change of the collection holds (`CollectionEditor`).
@@ -111,16 +112,17 @@ public struct CollectionFiles: Sendable, Equatable {
         return labels
     }
 
-    /// Writes `index`, its description and its labels as one unit (with whatever `extra` adds),
+    /// Writes `index`, its description, its labels and its rows' files as one unit (with whatever `extra` adds),
     /// as `AtomicFile.writeSet` does: a reader sees the old index or the new one (or, for a
     /// moment, none), never an index paired with another index's description or labels. A
     /// description or labels file the new index has no use for is removed, never left describing it.
     public func write(
-        _ vectors: VectorIndex, description: IndexDescription?, labels: [Int]?,
+        _ vectors: VectorIndex, description: IndexDescription?, labels: [Int]?, fileList: ImageFileList? = nil,
         extra: (inout AtomicFileSet) throws -> Void = { _ in }
     ) throws {
         try AtomicFile.writeSet(primary: index) { files in
             try files.add(index, vectors.write(to:))
+            if let fileList { try files.add(try JSONFile.encode(fileList), to: fileListPath) } else { files.remove(fileListPath) }
             if let description {
                 try files.add(try description.encoded(), to: descriptionPath)
             } else {

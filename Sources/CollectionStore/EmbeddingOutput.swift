@@ -4,8 +4,9 @@ import ImageData
 import Networks
 
 /// The files of one `pic2vec embed` run, which `pic2vec index` reads: the float32 rows
-/// `<name>.npy`, one int64 label per row (`<stem>.labels.npy` unless named otherwise) and the
-/// sidecar `<name>.npy.json` (`EmbeddingSidecar`), written as one unit.
+/// `<name>.npy`, one int64 label per row (`<stem>.labels.npy` unless named otherwise), the rows'
+/// image files with their SHA-256 (`<stem>.files.json`, for an image folder) and the sidecar
+/// `<name>.npy.json` (`EmbeddingSidecar`), written as one unit.
 public struct EmbeddingOutput: Sendable, Equatable {
     /// The `.npy` of embeddings.
     public let path: String
@@ -18,6 +19,19 @@ public struct EmbeddingOutput: Sendable, Equatable {
     /// Where the labels go unless named otherwise: `emb.npy` -> `emb.labels.npy`, so that two
     /// embedding files in one folder never share (and overwrite) one labels file.
     public var defaultLabelsPath: String { (path.hasSuffix(".npy") ? String(path.dropLast(4)) : path) + ".labels.npy" }
+
+    /// The rows' image files with their SHA-256, `<stem>.files.json` (for an image folder).
+    public var fileListPath: String { (path.hasSuffix(".npy") ? String(path.dropLast(4)) : path) + ImageFileList.suffix }
+
+    /// The rows' files, or nil when the rows are not of image files (or were written before lists were).
+    public func readFileList(rows: Int) throws -> ImageFileList? {
+        guard FileManager.default.fileExists(atPath: fileListPath) else { return nil }
+        let list = try ImageFileList.read(fileListPath)
+        guard list.files.count == rows else {
+            throw FileError(fileListPath, "lists \(list.files.count) files for \(rows) rows", kind: .mismatch)
+        }
+        return list
+    }
 
     /// The labels of the file's `rows` rows: its own (`defaultLabelsPath`), else the notebook's
     /// `labels.npy` in its folder when that holds one per row; nil when there are none.
@@ -39,13 +53,18 @@ public struct EmbeddingOutput: Sendable, Equatable {
     }
 
     /// Writes the rows, their labels (at `labelsPath`, by default `defaultLabelsPath`; an old
-    /// labels file there is removed when there are none) and the sidecar, atomically together.
-    public func write(_ embeddings: Matrix, labels: [Int]?, labelsPath: String? = nil, sidecar: EmbeddingSidecar) throws {
+    /// labels file there is removed when there are none), their files (`fileListPath`, likewise)
+    /// and the sidecar, atomically together.
+    public func write(
+        _ embeddings: Matrix, labels: [Int]?, labelsPath: String? = nil, fileList: ImageFileList? = nil,
+        sidecar: EmbeddingSidecar
+    ) throws {
         let labelsPath = labelsPath ?? defaultLabelsPath
         let json = try JSONFile.encode(sidecar)
         try AtomicFile.writeSet(primary: path) { files in
             try files.add(NPY.encode(embeddings.values, shape: [embeddings.rows, embeddings.columns]), to: path)
             if let labels { try files.add(NPY.encode(labels), to: labelsPath) } else { files.remove(labelsPath) }
+            if let fileList { try files.add(try JSONFile.encode(fileList), to: fileListPath) } else { files.remove(fileListPath) }
             try files.add(json, to: sidecarPath)
         }
     }

@@ -54,6 +54,48 @@ public struct ImageFileList: Codable, Sendable, Equatable {
         return list
     }
 
+    /// The files of `dataset` with their SHA-256 (read in parallel), or nil when its rows are
+    /// not files (CIFAR-10 batches, augmented copies).
+    public static func of(_ dataset: any ImageDataset, progress: Bool = false) throws -> ImageFileList? {
+        guard let first = dataset.ids.first, FileManager.default.fileExists(atPath: first),
+            !(dataset is AugmentedDataset)
+        else { return nil }
+        let paths = dataset.ids.map(absolute)
+        let hashes = try sha256(of: paths, progress: progress)
+        let labels = dataset.labels
+        return ImageFileList(
+            classNames: dataset.classNames,
+            files: paths.indices.map { Entry(path: paths[$0], sha256: hashes[$0], label: labels?[$0] ?? -1) })
+    }
+
+    /// The SHA-256 of each file's bytes, in parallel (a progress line from 1,000 files when asked).
+    public static func sha256(of paths: [String], progress: Bool) throws -> [String] {
+        let meter = progress && paths.count >= 1000 ? Common.Progress("hashing", total: paths.count, unit: "files") : nil
+        let outcomes = parallelMap(paths.count) { i in
+            defer { meter?.advance() }
+            return Result { try Digest.hexDigest(ofFile: paths[i], .sha256) }
+        }
+        meter?.finish()
+        return try outcomes.map { try $0.get() }
+    }
+
+    /// `path` as an absolute, standardized path.
+    public static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    /// The lists of consecutive parts of one set as one list, or nil when any is missing or
+    /// their classes differ.
+    public static func joined(_ lists: [ImageFileList?]) -> ImageFileList? {
+        guard let first = lists.first ?? nil else { return nil }
+        var files: [Entry] = []
+        for list in lists {
+            guard let list, list.classNames == first.classNames else { return nil }
+            files += list.files
+        }
+        return ImageFileList(classNames: first.classNames, files: files)
+    }
+
     /// The labels, or nil when no file has one.
     public var labels: [Int]? { files.contains { $0.label >= 0 } ? files.map(\.label) : nil }
 

@@ -15,16 +15,21 @@ public struct TSNEPlacement: Sendable {
     /// Effective neighbors of a new point among the reference points (openTSNE's default for
     /// `transform` is 5: a new point follows its closest reference points).
     public var perplexity: Double
-    /// Gradient steps.
+    /// Most gradient steps per point.
     public var iterations: Int
+    /// A point stops once a step moves it less than this (in layout units).
+    public var tolerance: Float
     /// Step size per unit of gradient.
     public var learningRate: Float
     /// Momentum of the steps.
     public var momentum: Float
 
-    public init(perplexity: Double = 5, iterations: Int = 100, learningRate: Float = 1, momentum: Float = 0.8) {
+    public init(
+        perplexity: Double = 5, iterations: Int = 100, tolerance: Float = 0.01, learningRate: Float = 1, momentum: Float = 0.8
+    ) {
         self.perplexity = perplexity
         self.iterations = iterations
+        self.tolerance = tolerance
         self.learningRate = learningRate
         self.momentum = momentum
     }
@@ -70,6 +75,7 @@ public struct TSNEPlacement: Sendable {
                 let norm = (velocity.0 * velocity.0 + velocity.1 * velocity.1).squareRoot()
                 if norm > 1 { velocity = (velocity.0 / norm, velocity.1 / norm) }
                 point = (point.0 + velocity.0, point.1 + velocity.1)
+                if norm < tolerance { break }
             }
             return [point.0, point.1]
         }

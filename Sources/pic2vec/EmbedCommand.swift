@@ -14,8 +14,10 @@ struct EmbedCommand: AsyncParsableCommand {
         discussion: """
             Writes the raw (unnormalized) embeddings to --output (D = 512 for resnet18/34, 2048 for \
             resnet50, 1280 for efficientnet-lite0/1/2), int64 labels to --labels (default: \
-            <output stem>.labels.npy), and a JSON sidecar (<output>.json) with the model, weights hash, \
-            preprocessing and data fingerprint. Nothing is written if anything fails.
+            <output stem>.labels.npy), for image files their paths and SHA-256 (<output stem>.files.json, which \
+            `pic2vec index` carries so that `pic2vec add` knows the collection's files), and a JSON sidecar \
+            (<output>.json) with the model, weights hash, preprocessing and data fingerprint. Nothing is \
+            written if anything fails.
             """)
 
     @Option(help: "cifar10 (official archives under --cifar-root), a CIFAR-10 batch folder, or an image folder.")
@@ -111,6 +113,8 @@ struct EmbedCommand: AsyncParsableCommand {
             network: loaded.network, preprocessing: preprocessing, batchSize: batch, threads: threading.threads)
         let embeddings = try embedder.embed(dataset)
         let seconds = Date().timeIntervalSince(start)
+        // The rows' files and hashes, so that the collection can later change (`pic2vec add`).
+        let fileList = try ImageFileList.of(dataset)
         let origin = IndexDescription(
             data: data, split: split, limit: limit, augmentations: augmented, dataFingerprint: whole.fingerprint,
             model: network, weights: weights, seed: seed, weightsHash: loaded.hash, preset: preset, inputSize: size,
@@ -118,7 +122,7 @@ struct EmbedCommand: AsyncParsableCommand {
         let files = EmbeddingOutput(path: output)
         let labelsPath = labels ?? files.defaultLabelsPath
         try files.write(
-            embeddings, labels: dataset.labels, labelsPath: labelsPath,
+            embeddings, labels: dataset.labels, labelsPath: labelsPath, fileList: fileList,
             sidecar: EmbeddingSidecar(
                 weights: loaded, preprocessing: preprocessing, data: dataset.name, dataFingerprint: dataset.fingerprint,
                 embeddings: embeddings, labels: dataset.labels == nil ? nil : labelsPath, seconds: seconds, origin: origin))

@@ -2,6 +2,7 @@ import ArgumentParser
 import CollectionStore
 import Common
 import Foundation
+import ImageData
 import VectorSearch
 
 /// `pic2vec index`: builds a FAISS index over embedding files (or merges shard indexes) and saves it.
@@ -152,7 +153,13 @@ struct IndexCommand: ParsableCommand {
         var exact = false
         if case .flat? = kind { exact = true }
         description?.rerank = try reranking(exact: exact).description
-        try CollectionFiles(index: output).write(index, description: description, labels: trainOnly ? nil : labelValues)
+        let fileList =
+            trainOnly
+            ? nil
+            : ImageFileList.joined(
+                try zip(embeddings, source.files).map { try EmbeddingOutput(path: $0).readFileList(rows: $1.rows) })
+        try CollectionFiles(index: output).write(
+            index, description: description, labels: trainOnly ? nil : labelValues, fileList: fileList)
         print(
             "Indexed \(index.count) vectors of dimension \(index.dimension) (\(description?.structure ?? kind?.factoryString ?? "trained index"), \(metric.rawValue)) into \(output)"
         )

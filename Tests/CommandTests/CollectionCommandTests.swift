@@ -18,7 +18,9 @@ final class CollectionCommandTests: Pic2VecFolderTestCase {
     /// clusters), and `more/`: 2 new images per class and a renamed copy of a held one.
     private func buildCollection() throws {
         succeeds(try pic2vec("embed", "--data", "images", "--weights", "random", "--seed", "3", "--output", "emb.npy"))
+        XCTAssertEqual(try ImageFileList.read(folder + "/emb.files.json").files.count, 24, "embed lists the rows' files")
         succeeds(try pic2vec("index", "--embeddings", "emb.npy", "--normalize", "--output", "x.index"))
+        XCTAssertEqual(try ImageFileList.read(folder + "/x.index.files.json").files.count, 24, "index carries the list")
         succeeds(try pic2vec("tsne", "--embeddings", "emb.npy", "--normalize", "--perplexity", "3", "--output", "tsne-train.npy"))
         succeeds(
             try pic2vec("kmeans", "--embeddings", "emb.npy", "--normalize", "--k", "3", "--output", "kmeans-assignments.npy"))

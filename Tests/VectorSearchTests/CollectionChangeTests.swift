@@ -71,7 +71,7 @@ final class CollectionChangeTests: XCTestCase {
         let removed = [0, 17, 18, 300, 599]
         let (kept, _, _) = changed(rows, removing: Set(removed), adding: Matrix(rows: 0, columns: 12, values: []))
         let kinds: [VectorIndex.Kind] = [.flat, .ivfFlat(lists: 8, probes: 8), .hnsw(links: 8, efSearch: 64)]
-        let exact = VectorIndex(dimension: 12, kind: .flat)
+        let exact = try VectorIndex(dimension: 12, kind: .flat)
         try exact.add(kept)
         let truth = try exact.search(kept, k: 5)
         for kind in kinds {
