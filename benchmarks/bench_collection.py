@@ -74,6 +74,16 @@ def folder_order(folder):
     return [os.path.join(folder, k, n) for k in sorted(os.listdir(folder)) for n in sorted(os.listdir(os.path.join(folder, k)))]
 
 
+def embedded_rows(work):
+    """Each image's normalized row, by absolute path, from `base.npy` and `new.npy` in `work`."""
+    rows = {}
+    for name, folder in [("base.npy", "base"), ("new.npy", "new")]:
+        vectors = normalized(np.load(os.path.join(work, name)))
+        for path, vector in zip(folder_order(os.path.join(work, folder)), vectors):
+            rows[os.path.abspath(path)] = vector
+    return rows
+
+
 def collection_paths(index):
     with open(index + ".files.json") as f:
         return [entry["path"] for entry in json.load(f)["files"]]
@@ -131,13 +141,9 @@ def main():
     removing, line = run(["remove", "--index", "x.index", "--path", *removed], w)
     print(f"pic2vec remove of {args.remove} images: {removing:.1f} s; {line}")
     run(["embed", "--data", "new", *model, "--output", "new.npy"], w)
-    rows = {}
-    for name, folder in [("base.npy", "base"), ("new.npy", "new")]:
-        vectors = normalized(np.load(os.path.join(w, name)))
-        for path, vector in zip(folder_order(os.path.join(w, folder)), vectors):
-            rows[os.path.abspath(path)] = vector
+    rows = embedded_rows(w)
     paths = collection_paths(os.path.join(w, "x.index"))
-    scratch = faiss.IndexFlatL2(vectors.shape[1])
+    scratch = faiss.IndexFlatL2(next(iter(rows.values())).shape[0])
     scratch.add(np.stack([rows[p] for p in paths]).astype(np.float32))
     living = faiss.read_index(os.path.join(w, "x.index"))
     queries = np.stack([rows[p] for p in paths]).astype(np.float32)
@@ -172,11 +178,7 @@ def main():
     print(f"IVF: pic2vec add of {len(held10)} images to {len(kept90)}: {seconds:.1f} s; {line}")
     run(["embed", "--data", "new", *model, "--output", "new.npy"], iw)
     run(["index", "--embeddings", "base.npy", "new.npy", "--normalize", "--type", "ivf", "--output", "scratch.index"], iw)
-    rows = {}
-    for name, folder in [("base.npy", "base"), ("new.npy", "new")]:
-        vectors = normalized(np.load(os.path.join(iw, name)))
-        for path, vector in zip(folder_order(os.path.join(iw, folder)), vectors):
-            rows[os.path.abspath(path)] = vector
+    rows = embedded_rows(iw)
     living_paths = collection_paths(os.path.join(iw, "x.index"))
     scratch_paths = [os.path.abspath(p) for p in folder_order(os.path.join(iw, "base")) + folder_order(os.path.join(iw, "new"))]
     everything = np.stack([rows[p] for p in living_paths]).astype(np.float32)
