@@ -155,7 +155,10 @@ final class CollectionCommandTests: Pic2VecFolderTestCase {
             let killed = try CommandRunner.run(
                 "pic2vec", ["add", "--index", "x.index", "--data", "more"], in: folder, environment: ["PIC2VEC_CRASH_AT": moment])
             XCTAssertTrue(killed.signaled, "\(moment): \(killed.stderr)")
-            // A reader finishes (or ignores) what the killed commit left.
+            // A reader in another folder (this process's) finishes what the killed commit left,
+            // in the collection's folder; then a search there works.
+            try CollectionFiles(index: folder + "/x.index").recover()
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "x.index"), "moved into the reader's folder")
             succeeds(try pic2vec("search", "--index", "x.index", "--query-index", "0", "-k", "3"))
             let state = try assertConsistent()
             XCTAssertEqual(state.generation, expected, moment)
