@@ -145,7 +145,7 @@ public final class CollectionEditor {
         for (row, entry) in list.files.enumerated() { rowsOf[entry.path, default: []].append(row) }
         var removed = Set<Int>()
         for path in paths {
-            guard let rows = rowsOf[ImageFileList.absolute(path)] else {
+            guard let rows = rowsOf[RegularFile.absolute(path)] else {
                 throw FileError(path, "is not in the collection of \(files.index)", kind: .missing)
             }
             removed.formUnion(rows)
@@ -327,7 +327,7 @@ public final class CollectionEditor {
             }
             guard isFolder.boolValue else {
                 try RegularFile.check(path)
-                found.append((ImageFileList.absolute(path), -1))
+                found.append((RegularFile.absolute(path), -1))
                 continue
             }
             let splits = try ImageFolder.open(path)
@@ -340,7 +340,7 @@ public final class CollectionEditor {
                         label = classNames.firstIndex(of: name) ?? classNames.count
                         if label == classNames.count { classNames.append(name) }
                     }
-                    found.append((ImageFileList.absolute(id), label))
+                    found.append((RegularFile.absolute(id), label))
                 }
             }
         }

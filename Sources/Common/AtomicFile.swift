@@ -184,8 +184,8 @@ public struct AtomicFileSet {
         let moves = staged.filter { $0.path != primary } + staged.filter { $0.path == primary }
         // Absolute paths: a reader in another folder may finish the commit.
         let journal = AtomicFile.Journal(
-            process: getpid(), moves: moves.map { [AtomicFile.absolute($0.temporary), AtomicFile.absolute($0.path)] },
-            removals: obsolete.filter { path in !staged.contains { $0.path == path } }.map(AtomicFile.absolute))
+            process: getpid(), moves: moves.map { [RegularFile.absolute($0.temporary), RegularFile.absolute($0.path)] },
+            removals: obsolete.filter { path in !staged.contains { $0.path == path } }.map(RegularFile.absolute))
         try AtomicFile.write(try JSONFile.encode(journal), to: AtomicFile.journalPath(of: primary))
         AtomicFile.crashPoint.reached("journal")
         if unlink(primary) != 0 && errno != ENOENT {
@@ -207,11 +207,6 @@ extension AtomicFile {
         /// `[temporary, target]` pairs, the primary last.
         var moves: [[String]]
         var removals: [String]
-    }
-
-    /// `path` made absolute (from the current folder) and standardized.
-    static func absolute(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// The journal of a commit of the set whose primary is `primary`: `<primary>.commit`.
@@ -248,7 +243,7 @@ extension AtomicFile {
     /// Makes the journal's moves whose temporaries are still there (the others were made) and
     /// its removals (before the primary's move), then removes the journal.
     static func replay(_ journal: Journal, primary: String) throws {
-        let primary = absolute(primary)
+        let primary = RegularFile.absolute(primary)
         for move in journal.moves where FileManager.default.fileExists(atPath: move[0]) {
             if move[1] == primary {
                 for path in journal.removals { unlink(path) }

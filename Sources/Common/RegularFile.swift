@@ -13,6 +13,11 @@ public final class RegularFile {
     public let size: Int
     private let descriptor: Int32
 
+    /// `path` made absolute (from the current folder) and standardized.
+    public static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
     /// Opens `path`; throws a `FileError` naming it when it is missing, unreadable or not a
     /// regular file (symbolic links are followed).
     public init(_ path: String) throws(FileError) {

@@ -60,7 +60,7 @@ public struct ImageFileList: Codable, Sendable, Equatable {
         guard let first = dataset.ids.first, FileManager.default.fileExists(atPath: first),
             !(dataset is AugmentedDataset)
         else { return nil }
-        let paths = dataset.ids.map(absolute)
+        let paths = dataset.ids.map(RegularFile.absolute)
         let hashes = try sha256(of: paths, progress: progress)
         let labels = dataset.labels
         return ImageFileList(
@@ -77,11 +77,6 @@ public struct ImageFileList: Codable, Sendable, Equatable {
         }
         meter?.finish()
         return try outcomes.map { try $0.get() }
-    }
-
-    /// `path` as an absolute, standardized path.
-    public static func absolute(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     /// The lists of consecutive parts of one set as one list, or nil when any is missing or
