@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Common", dependencies: ["CLibZ", "COpenSSL", "CKernels"]),
         .target(
             name: "ImageData",
-            dependencies: ["Common", "PythonPickle", "Download", "CImageCodecs"]),
+            dependencies: ["Common", "PythonPickle", "Download", "CImageCodecs"], swiftSettings: optimizedInTests),
         .target(name: "PythonPickle", dependencies: ["Common"]),
         .target(name: "Download", dependencies: ["Common"]),
         // Hot loops at three levels (AVX-512, AVX2+FMA, portable C), chosen at run time: the
@@ -49,16 +49,14 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "Networks",
-            dependencies: ["Common", "PythonPickle", "Download", "ImageData", "CBLAS", "CKernels", "ZIPFoundation"]),
+            dependencies: ["Common", "PythonPickle", "Download", "ImageData", "CBLAS", "CKernels", "ZIPFoundation"],
+            swiftSettings: optimizedInTests),
         .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS", "CKernels"]),
         .target(name: "Evaluation", dependencies: ["Common"]),
-        // t-SNE's gradient loops run unchecked in release builds only; debug builds (the tests)
-        // are optimized but keep every bounds and overflow check.
+        // t-SNE's gradient loops run unchecked in release builds only.
         .target(
             name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"],
-            swiftSettings: [
-                .unsafeFlags(["-Ounchecked"], .when(configuration: .release)), .unsafeFlags(["-O"], .when(configuration: .debug)),
-            ]),
+            swiftSettings: optimizedInTests + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "Plots", dependencies: ["Common", "CCairo"]),
         .target(name: "LabReport", dependencies: ["Common"]),
         .target(name: "CollectionStore", dependencies: ["Common", "ImageData", "Networks", "VectorSearch", "TSNE"]),
@@ -110,3 +108,8 @@ let package = Package(
             ]),
     ]
 )
+
+/// Debug builds (the tests) of the modules with hot Swift loops are optimized but keep every
+/// bounds and overflow check: the command tests embed, resize and run t-SNE many times
+/// (unoptimized, `pic2vec embed` of 24 images spent 15 s drawing random weights).
+var optimizedInTests: [SwiftSetting] { [.unsafeFlags(["-O"], .when(configuration: .debug))] }

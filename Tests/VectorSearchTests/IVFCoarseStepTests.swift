@@ -137,7 +137,12 @@ final class IVFCoarseStepTests: XCTestCase {
         XCTAssertTrue(mapped.scansLists)
         let queries = clustered(count: 30, dimension: 16, seed: 12)
         XCTAssertEqual(try mapped.search(queries, k: 5), try index.search(queries, k: 5))
-        XCTAssertEqual(try index.search(queries, k: 5, batchSize: 7), try index.search(queries, k: 5))
+        // A smaller batch gives `sgemm` fewer query rows per list, and OpenBLAS's kernels for
+        // narrow tiles may sum in another order (Zen 3's did, by one ulp): same neighbours, close distances.
+        let batched = try index.search(queries, k: 5, batchSize: 7)
+        let whole = try index.search(queries, k: 5)
+        XCTAssertEqual(batched.ids, whole.ids)
+        assertClose(batched.distances, whole.distances)
     }
 }
 
