@@ -1,5 +1,5 @@
-// Input buffers are `const` in zlib's prototypes (next_in, msg), so Swift passes read-only bytes as they are.
-#define ZLIB_CONST
+// zlib exactly as <zlib.h> declares it (no ZLIB_CONST): ZIPFoundation's CZlib module wraps the same
+// header, and two clang modules that disagree on `z_const` cannot both be loaded into one Swift module.
 #include <zlib.h>
 
 /// `inflateInit2` is a macro Swift cannot call: this starts a gzip (RFC 1952) decoder.

@@ -16,7 +16,8 @@ public enum Zlib {
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var status = Z_OK
         compressed.withUnsafeBufferPointer { input in
-            stream.next_in = input.baseAddress
+            // zlib never writes through next_in.
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
             stream.avail_in = UInt32(input.count)
             repeat {
                 status = chunk.withUnsafeMutableBufferPointer { buffer in
