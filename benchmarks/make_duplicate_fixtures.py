@@ -1,4 +1,4 @@
-"""Writes the fixtures of the duplicate search (VectorSearchTests) and of the label-noise vote (EvaluationTests).
+"""Writes the fixtures of the duplicate search (VectorSearchTests).
 
 Duplicates: 200 L2-normalized 16-d points, some of them planted exact copies (same content key) and
 near copies (small noise), searched by FAISS IndexFlatL2 (leave-one-out within the set, and the last
@@ -13,7 +13,6 @@ import faiss
 import numpy as np
 
 SEARCH = "Tests/VectorSearchTests/Fixtures"
-EVALUATION = "Tests/EvaluationTests/Fixtures"
 THRESHOLD = 0.02
 K = 10
 SPLIT = 140
@@ -85,19 +84,7 @@ def main():
         json.dump({"threshold": THRESHOLD, "k": K, "split": SPLIT, "keys": keys,
                    "within": [[[0, i] for i in g] for g in within], "across": across}, f, indent=1)
 
-    neighbors = np.load(f"{EVALUATION}/neighbors.npy")[:, :K]
-    labels = np.load(f"{EVALUATION}/labels.npy")
-    candidates = []
-    for q in range(len(labels)):
-        votes = labels[neighbors[q]]
-        others = int((votes != labels[q]).sum())
-        if 2 * others > K:
-            counts = np.bincount(votes[votes != labels[q]], minlength=labels.max() + 1)
-            candidates.append({"row": q, "label": int(labels[q]), "suggested": int(np.argmax(counts)), "share": others / K})
-    candidates.sort(key=lambda c: (-c["share"], c["row"]))
-    with open(f"{EVALUATION}/label_noise.json", "w") as f:
-        json.dump({"k": K, "candidates": candidates}, f, indent=1)
-    print(f"within: {len(within)} groups {within}; across: {len(across)} groups; label-noise candidates: {len(candidates)}")
+    print(f"within: {len(within)} groups {within}; across: {len(across)} groups")
 
 
 if __name__ == "__main__":

@@ -121,15 +121,14 @@ struct DuplicatesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let network = model
-        let preprocessing = network.preprocessing(preset: preset)
+        let preprocessing = model.preprocessing(preset: preset)
         let source = try DataSource.open(data, root: cifarRoot)
         let datasets = try splits.map { split in
             var dataset = try source.dataset(split, of: data)
             if let limit { dataset = dataset.limited(to: limit) }
             return dataset
         }
-        let embed = try await embedding(preprocessing, network: network)
+        let embed = try await embedding(preprocessing)
         let sets = try datasets.map { dataset in
             DuplicateSet(points: try embed.features(dataset).l2Normalized(), keys: try dataset.contentKeys())
         }
@@ -158,22 +157,15 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let features: (any ImageDataset) throws -> Matrix
     }
 
-    private func embedding(_ preprocessing: Preprocessing, network: Model) async throws -> Embedding {
+    private func embedding(_ preprocessing: Preprocessing) async throws -> Embedding {
         switch features {
         case .pixels:
             return Embedding(description: "raw pixels, preset \(preprocessing.name) (\(preprocessing.size) px)") {
                 try $0.pixelFeatures(preprocessing)
             }
         case .network:
-            let loaded = try await Weights.load(
-                WeightsSource(weights ?? "", seed: seed), model: network, precision: modelOptions.precisionOrDefault)
-            if loaded.isRandom {
-                FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seed))\n".utf8))
-            }
-            let embedder = Embedder(network: loaded.network, preprocessing: preprocessing, threads: threading.threads)
-            return Embedding(description: "\(loaded.label), preset \(preprocessing.name)") {
-                try embedder.embed($0, progress: !format.json)
-            }
+            let loaded = try await modelOptions.embedder(threads: threading.threads)
+            return Embedding(description: loaded.description) { try loaded.embedder.embed($0, progress: !format.json) }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ImageData
 import Networks
 
@@ -57,6 +58,24 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension Precision: ExpressibleByArgument {}
+
+extension ModelOptions {
+    /// Loads the weights (noting random ones on standard error) into an embedder of the preset,
+    /// with its description (weights and preset) for reports.
+    func embedder(threads: Int) async throws -> (embedder: Embedder, description: String) {
+        let network = modelOrDefault
+        let preprocessing = network.preprocessing(preset: presetOrDefault)
+        let loaded = try await Weights.load(
+            WeightsSource(weights ?? "", seed: seedOrDefault), model: network, precision: precisionOrDefault)
+        if loaded.isRandom {
+            FileHandle.standardError.write(Data("note: embedding with random weights (seed \(seedOrDefault))\n".utf8))
+        }
+        return (
+            Embedder(network: loaded.network, preprocessing: preprocessing, threads: threads),
+            "\(loaded.label), preset \(preprocessing.name)"
+        )
+    }
+}
 
 extension Model: ExpressibleByArgument {}
 

@@ -9,6 +9,7 @@ struct Pic2Vec: AsyncParsableCommand {
         abstract: "Unsupervised image search with pretrained-network embeddings (ResNet, EfficientNet-Lite) and FAISS.",
         subcommands: [
             EmbedCommand.self, TSNECommand.self, IndexCommand.self, SearchCommand.self, EvaluateCommand.self,
+            LabelIssuesCommand.self,
             KMeansCommand.self, DuplicatesCommand.self, ServeCommand.self, AddCommand.self, RemoveCommand.self,
         ])
 
