@@ -3,8 +3,8 @@
 300 points in 4 noisy clusters (16-d, L2-normalized), 15 labels flipped to another class. Each
 point's K = 8 nearest others by cosine similarity (numpy, leave-one-out) vote with weight
 exp((s - s_nearest) / TEMPERATURE), plus SMOOTHING per class: the probabilities NeighborVotes must
-reproduce. cleanlab then gives, on those probabilities, the per-class thresholds, the
-(uncalibrated) confident joint, `num_label_issues` and the rows it counts as issues.
+reproduce. cleanlab then gives, on those probabilities, the per-class thresholds, the confident
+joint (raw and calibrated) and `num_label_issues(estimation_method="off_diagonal_calibrated")`.
 Run from the repository root: .venv/bin/python benchmarks/make_label_issue_fixtures.py
 """
 import json
@@ -38,21 +38,18 @@ def main():
         np.add.at(probabilities[i], labels[ids[i]], weights[i])
     probabilities /= probabilities.sum(1, keepdims=True)
 
-    joint, off_diagonal = compute_confident_joint(
-        labels, probabilities, calibrate=False, return_indices_of_off_diagonals=True)
-    corrected = probabilities.copy()
-    corrected[np.arange(n), labels] += 1e-6
-    issues = sorted(int(i) for i in off_diagonal if corrected[i].argmax() != labels[i])
-    assert len(issues) == num_label_issues(labels, probabilities)
+    joint = compute_confident_joint(labels, probabilities, calibrate=False)
+    calibrated = compute_confident_joint(labels, probabilities, calibrate=True)
+    count = int(num_label_issues(labels, probabilities, estimation_method="off_diagonal_calibrated"))
     with open(f"{EVALUATION}/label_issues.json", "w") as f:
         json.dump({
             "k": K, "temperature": TEMPERATURE, "smoothing": SMOOTHING, "classes": classes,
             "labels": labels.tolist(), "flipped": sorted(flipped.tolist()), "ids": ids.ravel().tolist(),
             "similarities": sims.astype(np.float32).ravel().tolist(), "probabilities": probabilities.ravel().tolist(),
             "thresholds": get_confident_thresholds(labels, probabilities).tolist(), "joint": joint.tolist(),
-            "issues": issues,
+            "calibrated": calibrated.tolist(), "issue_count": count,
         }, f)
-    print(f"{len(issues)} issues, {len(set(issues) & set(flipped.tolist()))} of them flipped")
+    print(f"{count} estimated issues, {len(flipped)} flipped; joint {joint.tolist()}, calibrated {calibrated.tolist()}")
 
 
 if __name__ == "__main__":

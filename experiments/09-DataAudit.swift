@@ -109,6 +109,9 @@ struct DataAuditExperiment: Experiment {
         if let labelAudit {
             try labelIssues(labelAudit, train: train, context: context, in: &section)
         }
+        try outliers(
+            Uniqueness(distances: trainNeighbors.distances, width: trainNeighbors.k), train: train, context: context, in: &section
+        )
 
         let looStart = Date()
         _ = try AllPairsSearch(metric: .l2).run(trainSet.points, k: min(100, trainSet.count - 1), groups: train.labels)
@@ -327,7 +330,7 @@ struct DataAuditExperiment: Experiment {
             return ImageGrid.Tile(
                 pixels: image.pixels, width: image.width, height: image.height,
                 caption: "#\(issue.row) \(names[issue.label])\n-> \(names[issue.suggested]) "
-                    + String(format: "%.2f", issue.score))
+                    + String(format: "p %.1e", 1 - issue.score))
         }
         guard !tiles.isEmpty else { return }
         try context.figure(
@@ -335,8 +338,37 @@ struct DataAuditExperiment: Experiment {
                 title: "The \(tiles.count) most suspicious labels" + context.weightsTag, tiles: tiles,
                 columns: 8, tileSide: 104, captionLines: 2),
             name: "09-label-issues",
-            caption: "Flagged train images, most suspicious first: the given label, then the suggested one and the "
-                + "score 1 - p(given label)" + context.weightsTag,
+            caption: "Flagged train images, most suspicious first: the given label, then the suggested one and "
+                + "p(given label) (the score is 1 - p)" + context.weightsTag,
+            in: &section)
+    }
+
+    /// The grid of the most unusual train images: the farthest from their `k`-th nearest neighbour.
+    private func outliers(
+        _ uniqueness: Uniqueness, train: any ImageDataset, context: Context, in section: inout ReportSection
+    ) throws {
+        let finite = uniqueness.scores.filter(\.isFinite).sorted()
+        guard !finite.isEmpty else { return }
+        let median = finite[finite.count / 2]
+        section.paragraph(
+            "Outliers: an image's uniqueness is the squared L2 distance to its \(k)th nearest train image (the "
+                + "k-th, so that a pair of near-duplicates does not hide each other); the median is "
+                + String(format: "%.4g", median) + context.weightsTag + ".")
+        let tiles = try uniqueness.ranked.prefix(16).map { row in
+            let image = try train.image(at: row)
+            let label = train.labels.map { train.classNames[$0[row]] } ?? ""
+            return ImageGrid.Tile(
+                pixels: image.pixels, width: image.width, height: image.height,
+                caption: "#\(row) \(label)\n"
+                    + String(format: "%.3f (%.1fx median)", uniqueness.scores[row], uniqueness.scores[row] / max(median, 1e-12)))
+        }
+        try context.figure(
+            ImageGrid(
+                title: "The \(tiles.count) most unusual train images" + context.weightsTag, tiles: tiles, columns: 8,
+                tileSide: 104, captionLines: 2),
+            name: "09-outliers",
+            caption: "Train images farthest from their \(k)th nearest train image, most unusual first: the label, then "
+                + "the distance and its ratio to the median" + context.weightsTag,
             in: &section)
     }
 
