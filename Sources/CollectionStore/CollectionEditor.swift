@@ -282,13 +282,7 @@ public final class CollectionEditor {
 
     /// Embeds the files of `fresh` with the network, weights, preprocessing and precision of the description.
     private func embed(_ fresh: ImageFileList, progress: Bool) async throws -> Matrix {
-        let weights = try await Weights.load(
-            WeightsSource(description.weights, seed: description.seed), model: description.network,
-            precision: try description.arithmetic.checked())
-        if let expected = description.weightsHash, expected != weights.hash {
-            throw FileError(
-                description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(files.index)", kind: .mismatch)
-        }
+        let weights = try await description.loadWeights(for: files.index)
         let embedder = Embedder(network: weights.network, preprocessing: description.preprocessing, threads: threads)
         let vectors = try embedder.embed(fresh.dataset(name: "new images"), progress: progress)
         return description.normalized ? vectors.l2Normalized() : vectors

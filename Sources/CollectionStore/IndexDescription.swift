@@ -139,3 +139,17 @@ public struct IndexDescription: Codable, Sendable, Equatable {
         try JSONFile.encode(self)
     }
 }
+
+extension IndexDescription {
+    /// Loads the weights the index was embedded with, refusing a file whose hash differs from the
+    /// one recorded for the index at `indexPath`.
+    public func loadWeights(for indexPath: String) async throws -> LoadedWeights {
+        let weights = try await Weights.load(
+            WeightsSource(self.weights, seed: seed), model: network, precision: try arithmetic.checked())
+        if let expected = weightsHash, expected != weights.hash {
+            throw FileError(
+                self.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)", kind: .mismatch)
+        }
+        return weights
+    }
+}

@@ -109,14 +109,8 @@ public enum SearchSetup {
         -> (model: QueryModel, label: String)
     {
         let preprocessing = description.preprocessing
-        let weights = try await Weights.load(
-            WeightsSource(description.weights, seed: description.seed),
-            model: try network(description, index: index, indexPath: indexPath),
-            precision: try description.arithmetic.checked())
-        if let expected = description.weightsHash, expected != weights.hash {
-            throw FileError(
-                description.weights, "hash \(weights.hash) differs from \(expected) recorded for \(indexPath)", kind: .mismatch)
-        }
+        _ = try network(description, index: index, indexPath: indexPath)
+        let weights = try await description.loadWeights(for: indexPath)
         let embedder = Embedder(network: weights.network, preprocessing: preprocessing, batchSize: 1, threads: 1)
         return (QueryModel(embedder: embedder, normalize: description.normalized), weights.label)
     }

@@ -74,14 +74,51 @@ public struct DuplicateSearch: Sendable {
             ? try search.neighbors(within: reference)
             : Neighbors(queries: reference.count, k: 0, ids: [], distances: [])
         let median = medianNearestDistance(neighbors)
+        search.threshold = try threshold(median: median, fraction: fraction, given: given)
+        return Calibrated(
+            search: search, referenceNeighbors: neighbors, medianNearestDistance: median, rule: rule(fraction, given))
+    }
+
+    /// A search of an index's rows: the threshold is `fraction` times the median nearest-neighbor
+    /// distance within the index (or `given`), measured on up to `sample` of its rows spread evenly,
+    /// each searched in the index itself with its own row left out. The index is not rebuilt.
+    public static func calibrated(
+        onIndex index: VectorIndex, fraction: Float, given: Float? = nil, k: Int = 10, threads: Int = ThreadPools.cores,
+        sample: Int = 2000
+    ) throws(VectorSearchError) -> (search: DuplicateSearch, medianNearestDistance: Float, rule: String) {
+        guard index.count >= 2 || given != nil else {
+            throw .invalidArgument(
+                "a threshold relative to the nearest-neighbor distances needs at least 2 indexed images, got \(index.count): give the threshold"
+            )
+        }
+        var median: Float = 0
+        if index.count >= 2 {
+            let rows = (0..<min(sample, index.count)).map { $0 * index.count / min(sample, index.count) }
+            var values: [Float] = []
+            for row in rows { values += try index.vector(row) }
+            let found = try index.search(Matrix(rows: rows.count, columns: index.dimension, values: values), k: 2)
+            let nearest = rows.enumerated().map { q, row in
+                zip(found.ids(of: q), found.distances(of: q)).first { $0.0 != row && $0.0 >= 0 }?.1 ?? .infinity
+            }
+            median = medianNearestDistance(Neighbors(queries: rows.count, k: 1, ids: rows.map { _ in 0 }, distances: nearest))
+        }
+        let search = DuplicateSearch(
+            threshold: try threshold(median: median, fraction: fraction, given: given), k: k, threads: threads)
+        return (search, median, rule(fraction, given))
+    }
+
+    /// `given`, else `fraction` times `median`, checked finite and at least 0.
+    private static func threshold(median: Float, fraction: Float, given: Float?) throws(VectorSearchError) -> Float {
         let threshold = given ?? fraction * median
         guard threshold >= 0, threshold.isFinite else {
             throw .invalidArgument("the duplicate threshold must be finite and at least 0, got \(threshold)")
         }
-        search.threshold = threshold
-        return Calibrated(
-            search: search, referenceNeighbors: neighbors, medianNearestDistance: median,
-            rule: given == nil ? "\(fraction) x median nearest-neighbor distance within the reference" : "given")
+        return threshold
+    }
+
+    /// How the threshold was set, in words.
+    private static func rule(_ fraction: Float, _ given: Float?) -> String {
+        given == nil ? "\(fraction) x median nearest-neighbor distance within the reference" : "given"
     }
 
     /// A search calibrated on a reference set (`calibrated(on:fraction:given:k:threads:)`).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CollectionStore
 import Common
 import Foundation
 import ImageData
@@ -39,6 +40,20 @@ struct DuplicatesCommand: AsyncParsableCommand {
 
     @Option(help: "Two splits A,B: find images of B that duplicate images of A (e.g. train,test).")
     var across: String?
+
+    @Option(
+        help: """
+            A reference: an image folder, or an index (X.index with its X.index.json, built with --normalize) searched \
+            as it is, with its own model, weights and preset. Only images of --data that duplicate a reference image \
+            are reported, never pairs inside the reference.
+            """)
+    var against: String?
+
+    /// Whether --against names an index rather than an image folder.
+    private var againstIndex: Bool {
+        var folder: ObjCBool = false
+        return against.map { !(FileManager.default.fileExists(atPath: $0, isDirectory: &folder) && folder.boolValue) } ?? false
+    }
 
     @Option(help: "What to compare: network (the embeddings of --weights) or pixels (the preset's resized, normalized pixels).")
     var features: FeatureKind = .network
@@ -111,6 +126,15 @@ struct DuplicatesCommand: AsyncParsableCommand {
                 throw ValidationError("--across takes two different splits, e.g. train,test; got '\(across ?? "")'")
             }
         }
+        if against != nil, across != nil { throw ValidationError("--against and --across cannot be combined") }
+        if againstIndex {
+            guard weights == nil, modelOptions.model == nil, modelOptions.preset == nil, features == .network else {
+                throw ValidationError(
+                    "--against an index uses the index's model, weights and preset: leave out --model, --weights, --preset and --features"
+                )
+            }
+            return
+        }
         switch features {
         case .network where weights == nil:
             throw ValidationError("--features network needs --weights (torchvision, random or a PATH); or use --features pixels")
@@ -120,14 +144,18 @@ struct DuplicatesCommand: AsyncParsableCommand {
         }
     }
 
+    /// The split of `path`, limited to --limit images.
+    private func open(_ path: String, split: DataSplit) throws -> any ImageDataset {
+        let dataset = try DataSource.open(path, root: cifarRoot).dataset(split, of: path)
+        return limit.map { dataset.limited(to: $0) } ?? dataset
+    }
+
     func run() async throws {
+        if let against, againstIndex { return try await run(againstIndex: against) }
         let preprocessing = model.preprocessing(preset: preset)
-        let source = try DataSource.open(data, root: cifarRoot)
-        let datasets = try splits.map { split in
-            var dataset = try source.dataset(split, of: data)
-            if let limit { dataset = dataset.limited(to: limit) }
-            return dataset
-        }
+        let datasets =
+            try against.map { [try open($0, split: split), try open(data, split: split)] }
+            ?? splits.map { try open(data, split: $0) }
         let embed = try await embedding(preprocessing)
         let sets = try datasets.map { dataset in
             DuplicateSet(points: try embed.features(dataset).l2Normalized(), keys: try dataset.contentKeys())
@@ -142,7 +170,57 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let report = DuplicateReport(
             groups: groups, threshold: search.threshold, thresholdRule: calibrated.rule,
             medianNearestDistance: calibrated.medianNearestDistance, features: embed.description,
-            names: splits.map(\.rawValue), ids: datasets.map(\.ids))
+            names: against == nil ? splits.map(\.rawValue) : ["reference", "new"], ids: datasets.map(\.ids))
+        try show(report)
+    }
+
+    /// Finds which images of --data duplicate rows of the index at `path`, searched as it is.
+    private func run(againstIndex path: String) async throws {
+        let files = CollectionFiles(index: path)
+        guard let description = try files.readDescription() else {
+            throw FileError(
+                files.descriptionPath, "is missing: --against needs the index's description (pic2vec index writes it)",
+                kind: .missing)
+        }
+        guard description.normalized else {
+            throw FileError(
+                path, "holds rows that are not L2-normalized (built without --normalize): duplicate distances need them",
+                kind: .mismatch)
+        }
+        let index = try VectorIndex(contentsOf: path, threads: threading.threads)
+        guard index.metric == .l2 else {
+            throw FileError(path, "compares by inner product: duplicates need squared L2", kind: .mismatch)
+        }
+        let dataset = try open(data, split: split)
+        let weights = try await description.loadWeights(for: path)
+        let embedder = Embedder(network: weights.network, preprocessing: description.preprocessing, threads: threading.threads)
+        let points = try embedder.embed(dataset, progress: !format.json).l2Normalized()
+        guard points.columns == index.dimension else {
+            throw FileError(path, "has \(index.dimension)-d rows; \(weights.label) gives \(points.columns)-d", kind: .mismatch)
+        }
+        // Identical means the same file bytes here: the index keeps its files' SHA-256, not their pixels.
+        let referenceFiles = try? ImageFileList.read(files.fileListPath)
+        let referenceList = referenceFiles?.files.count == index.count ? referenceFiles : nil
+        let queryFiles = try ImageFileList.of(dataset)
+        let reference = DuplicateSet(
+            points: try index.vectors(), keys: referenceList?.files.map(\.sha256) ?? (0..<index.count).map { "row \($0)" })
+        let queries = DuplicateSet(
+            points: points, keys: queryFiles?.files.map(\.sha256) ?? (0..<points.rows).map { "new row \($0)" })
+        let fraction =
+            relativeThreshold ?? DuplicateSearch.defaultRelativeThreshold(trainedFeatures: description.weights != "random")
+        let calibrated = try DuplicateSearch.calibrated(
+            onIndex: index, fraction: fraction, given: threshold, k: k, threads: threading.threads)
+        let neighbors = try index.search(points, k: min(k, index.count))
+        let report = DuplicateReport(
+            groups: calibrated.search.groups(of: queries, in: reference, neighbors: neighbors),
+            threshold: calibrated.search.threshold, thresholdRule: calibrated.rule,
+            medianNearestDistance: calibrated.medianNearestDistance,
+            features: "\(weights.label), preset \(description.preprocessing.name)", names: ["reference", "new"],
+            ids: [referenceList?.files.map(\.path) ?? (0..<index.count).map { "\(path) row \($0)" }, dataset.ids])
+        try show(report)
+    }
+
+    private func show(_ report: DuplicateReport) throws {
         if format.json {
             FileHandle.standardOutput.write(try report.json())
             print()
