@@ -30,6 +30,18 @@ extension ImageDataset {
         return Matrix(rows: count, columns: preprocessing.valuesPerImage, values: values)
     }
 
+    /// The four `Thumbnail` variants of every image, one matrix per variant (as is, mirrored,
+    /// cropped, cropped and mirrored), decoded `batchSize` at a time.
+    public func thumbnailVariants(batchSize: Int = 256) throws -> [Matrix] {
+        let values = try mapImages(batchSize: batchSize) { Thumbnail.variants(of: $0).flatMap { $0 } }
+        let width = Thumbnail.values
+        return (0..<4).map { variant in
+            Matrix(
+                rows: count, columns: width,
+                values: (0..<count).flatMap { row in values[(row * 4 + variant) * width..<(row * 4 + variant + 1) * width] })
+        }
+    }
+
     /// `transform` of every image, concatenated in row order; images are decoded (in parallel)
     /// and transformed one batch at a time.
     private func mapImages<Element>(batchSize: Int, _ transform: @Sendable (RGBImage) -> [Element]) throws -> [Element] {

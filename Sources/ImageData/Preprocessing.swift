@@ -94,16 +94,25 @@ public struct Preprocessing: Sendable, Equatable {
     }
 }
 
-/// The normalized triangle-filter weights of each output index along one axis, as
+/// The normalized filter weights of each output index along one axis, as (for the triangle)
 /// PyTorch's `_upsample_bilinear2d_aa` computes them (support 1, widened by the scale when
 /// shrinking; `align_corners=False`).
 struct ResampleTaps {
     let first: [Int]
     let weights: [[Float]]
 
-    init(input: Int, output: Int) {
+    /// PIL's resampling filters: the triangle of BILINEAR (support 1) and the box of BOX (support 1/2).
+    enum Filter {
+        case triangle, box
+
+        var support: Double { self == .triangle ? 1 : 0.5 }
+
+        func weight(_ x: Double) -> Double { self == .triangle ? max(0, 1 - abs(x)) : (x > -0.5 && x <= 0.5 ? 1 : 0) }
+    }
+
+    init(input: Int, output: Int, filter: Filter = .triangle) {
         let scale = Double(input) / Double(output)
-        let support = scale >= 1 ? scale : 1
+        let support = filter.support * (scale >= 1 ? scale : 1)
         let inverse = scale >= 1 ? 1 / scale : 1
         var first: [Int] = []
         var weights: [[Float]] = []
@@ -111,7 +120,7 @@ struct ResampleTaps {
             let center = scale * (Double(i) + 0.5)
             let low = max(Int(center - support + 0.5), 0)
             let high = min(Int(center + support + 0.5), input)
-            let raw = (low..<high).map { j in max(0, 1 - abs((Double(j) - center + 0.5) * inverse)) }
+            let raw = (low..<high).map { j in filter.weight((Double(j) - center + 0.5) * inverse) }
             let total = raw.reduce(0, +)
             first.append(low)
             weights.append(raw.map { Float(total > 0 ? $0 / total : 0) })

@@ -27,6 +27,10 @@ public struct DuplicateSearch: Sendable {
     /// weights and raw pixels keep copies far closer than any other image (0.2).
     public static func defaultRelativeThreshold(trainedFeatures: Bool) -> Float { trainedFeatures ? 0.5 : 0.2 }
 
+    /// The default fraction for `Thumbnail` variants (benchmarks/thumbnail_evidence.py: 0.2-0.3 found
+    /// every planted copy at pair precision 0.98-1.00).
+    public static let thumbnailRelativeThreshold: Float = 0.25
+
     /// The median distance from each query to its nearest neighbor (0 when there are none).
     public static func medianNearestDistance(_ neighbors: Neighbors) -> Float {
         let nearest = (0..<neighbors.queries).compactMap { q in
@@ -136,7 +140,17 @@ public struct DuplicateSearch: Sendable {
     /// The `k` nearest other rows of every row of `set` (fewer when the set is small): one all-pairs pass.
     public func neighbors(within set: DuplicateSet) throws(VectorSearchError) -> Neighbors {
         guard set.count >= 2 else { throw .invalidArgument("finding duplicates needs at least 2 images, got \(set.count)") }
-        return try AllPairsSearch(metric: .l2, threads: threads).run(set.points, k: min(k, set.count - 1)).neighbors
+        guard !set.variants.isEmpty else {
+            return try AllPairsSearch(metric: .l2, threads: threads).run(set.points, k: min(k, set.count - 1)).neighbors
+        }
+        // Every variant of every row searches the rows as they are; each row keeps its k nearest others.
+        let width = min(k, set.count - 1)
+        let index = try VectorIndex(dimension: set.points.columns, kind: .flat, metric: .l2, threads: threads)
+        try index.add(set.points)
+        let found = try ([set.points] + set.variants).map { views throws(VectorSearchError) in
+            try index.search(views, k: width + 1)
+        }
+        return Self.nearestOf(found, queries: set.count, width: width, excludingSelf: true)
     }
 
     /// The `k` nearest rows of `reference` for every row of `queries`: one exact FAISS flat search.
@@ -147,7 +161,32 @@ public struct DuplicateSearch: Sendable {
         }
         let index = try VectorIndex(dimension: reference.points.columns, kind: .flat, metric: .l2, threads: threads)
         try index.add(reference.points)
-        return try index.search(queries.points, k: min(k, reference.count))
+        let width = min(k, reference.count)
+        guard !queries.variants.isEmpty else { return try index.search(queries.points, k: width) }
+        // Every variant of a query searches the reference as it is; each query keeps its k nearest.
+        let found = try ([queries.points] + queries.variants).map { views throws(VectorSearchError) in
+            try index.search(views, k: width)
+        }
+        return Self.nearestOf(found, queries: queries.count, width: width, excludingSelf: false)
+    }
+
+    /// Per query, the `width` nearest ids over several searches of the same queries (the smallest
+    /// distance of each id; ties: smaller id), leaving out the query's own row when `excludingSelf`.
+    private static func nearestOf(_ found: [Neighbors], queries: Int, width: Int, excludingSelf: Bool) -> Neighbors {
+        var ids: [Int] = []
+        var distances: [Float] = []
+        for q in 0..<queries {
+            var nearest: [Int: Float] = [:]
+            for result in found {
+                for (j, distance) in zip(result.ids(of: q), result.distances(of: q)) where j >= 0 && !(excludingSelf && j == q) {
+                    nearest[j] = min(nearest[j] ?? .infinity, distance)
+                }
+            }
+            let kept = nearest.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.prefix(width)
+            ids += kept.map(\.key) + Array(repeating: -1, count: width - kept.count)
+            distances += kept.map(\.value) + Array(repeating: .infinity, count: width - kept.count)
+        }
+        return Neighbors(queries: queries, k: width, ids: ids, distances: distances)
     }
 
     /// Duplicate groups within one set.
@@ -211,29 +250,50 @@ public struct DuplicateSearch: Sendable {
                 members: items.map { member in
                     DuplicateGroup.Member(
                         item: member,
-                        distance: squaredDistance(sets[first.set].points.row(first.row), sets[member.set].points.row(member.row)),
+                        distance: sets[first.set].distance(first.row, sets[member.set], member.row),
                         exact: sets[first.set].keys[first.row] == sets[member.set].keys[member.row])
                 })
         }
         return groups.sorted { ($0.members.count, $1.members[0].item) > ($1.members.count, $0.members[0].item) }
     }
 
-    private static func squaredDistance(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
-        zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-    }
 }
 
 /// The images of one set as the duplicate search sees them: embeddings and content keys.
 public struct DuplicateSet: Sendable {
     /// One L2-normalized embedding per row.
     public let points: Matrix
+    /// Other L2-normalized views of the same rows (e.g. mirrored and cropped thumbnails): two
+    /// images are as far apart as the nearest of their pairs with at least one side as is.
+    public let variants: [Matrix]
     /// One key per row, equal exactly when the decoded pixels are equal (a hash of them).
     public let keys: [String]
 
-    public init(points: Matrix, keys: [String]) {
+    public init(points: Matrix, variants: [Matrix] = [], keys: [String]) {
         precondition(points.rows == keys.count, "\(keys.count) content keys for \(points.rows) embeddings")
+        precondition(
+            variants.allSatisfy { $0.rows == points.rows && $0.columns == points.columns },
+            "variants must match the points' shape")
         self.points = points
+        self.variants = variants
         self.keys = keys
+    }
+
+    /// The squared L2 distance between row `a` and row `b` of `other`: over their variants, the
+    /// nearest pair with at least one side as is.
+    func distance(_ a: Int, _ other: DuplicateSet, _ b: Int) -> Float {
+        var best = squaredDistance(points.row(a), other.points.row(b))
+        for variant in variants.indices {
+            best = min(best, squaredDistance(variants[variant].row(a), other.points.row(b)))
+            if variant < other.variants.count {
+                best = min(best, squaredDistance(points.row(a), other.variants[variant].row(b)))
+            }
+        }
+        return best
+    }
+
+    private func squaredDistance(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Float {
+        zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
     }
 
     /// The number of images.

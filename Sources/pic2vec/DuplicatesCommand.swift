@@ -55,7 +55,12 @@ struct DuplicatesCommand: AsyncParsableCommand {
         return against.map { !(FileManager.default.fileExists(atPath: $0, isDirectory: &folder) && folder.boolValue) } ?? false
     }
 
-    @Option(help: "What to compare: network (the embeddings of --weights) or pixels (the preset's resized, normalized pixels).")
+    @Option(
+        help: """
+            What to compare: network (the embeddings of --weights), pixels (the preset's resized, normalized pixels), \
+            or thumbnails (8x8 mean-subtracted thumbnails, as is, mirrored and centrally cropped: near-duplicates \
+            that were re-encoded, resized, cropped a little, brightened or mirrored).
+            """)
     var features: FeatureKind = .network
 
     /// The network, weights (with --features network) and preset.
@@ -76,14 +81,17 @@ struct DuplicatesCommand: AsyncParsableCommand {
             Without --threshold: the threshold as this fraction of the median nearest-neighbor distance \
             (within the searched split; with --across A,B within A) \
             (default: \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) with trained weights, \
-            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) with random weights or --features pixels).
+            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) with random weights or --features pixels, \
+            \(DuplicateSearch.thumbnailRelativeThreshold) with --features thumbnails).
             """)
     var relativeThreshold: Float?
 
     /// The fraction in use: --relative-threshold, else the default for these features.
     private var fraction: Float {
         relativeThreshold
-            ?? DuplicateSearch.defaultRelativeThreshold(trainedFeatures: features == .network && weights != "random")
+            ?? (features == .thumbnails
+                ? DuplicateSearch.thumbnailRelativeThreshold
+                : DuplicateSearch.defaultRelativeThreshold(trainedFeatures: features == .network && weights != "random"))
     }
 
     @Option(help: "Nearest neighbors examined per image.")
@@ -98,7 +106,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
 
     /// What the duplicate search compares.
     enum FeatureKind: String, ExpressibleByArgument, CaseIterable {
-        case network, pixels
+        case network, pixels, thumbnails
     }
 
     /// The names --across gives, trimmed.
@@ -138,8 +146,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
         switch features {
         case .network where weights == nil:
             throw ValidationError("--features network needs --weights (torchvision, random or a PATH); or use --features pixels")
-        case .pixels where weights != nil:
-            throw ValidationError("--weights is not used with --features pixels")
+        case .pixels where weights != nil, .thumbnails where weights != nil:
+            throw ValidationError("--weights is not used with --features \(features.rawValue)")
         default: break
         }
     }
@@ -158,7 +166,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
             ?? splits.map { try open(data, split: $0) }
         let embed = try await embedding(preprocessing)
         let sets = try datasets.map { dataset in
-            DuplicateSet(points: try embed.features(dataset).l2Normalized(), keys: try dataset.contentKeys())
+            try embed.set(dataset)
         }
         let calibrated = try DuplicateSearch.calibrated(
             on: sets[0], fraction: fraction, given: threshold, k: k, threads: threading.threads)
@@ -229,21 +237,29 @@ struct DuplicatesCommand: AsyncParsableCommand {
         }
     }
 
-    /// How images become feature rows, and its description.
+    /// How images become the searched set, and its description.
     private struct Embedding {
         let description: String
-        let features: (any ImageDataset) throws -> Matrix
+        let set: (any ImageDataset) throws -> DuplicateSet
     }
 
     private func embedding(_ preprocessing: Preprocessing) async throws -> Embedding {
         switch features {
         case .pixels:
             return Embedding(description: "raw pixels, preset \(preprocessing.name) (\(preprocessing.size) px)") {
-                try $0.pixelFeatures(preprocessing)
+                DuplicateSet(points: try $0.pixelFeatures(preprocessing).l2Normalized(), keys: try $0.contentKeys())
+            }
+        case .thumbnails:
+            return Embedding(description: "thumbnails, \(Thumbnail.side)x\(Thumbnail.side), as is, mirrored and cropped") {
+                let views = try $0.thumbnailVariants()
+                return DuplicateSet(points: views[0], variants: Array(views.dropFirst()), keys: try $0.contentKeys())
             }
         case .network:
             let loaded = try await modelOptions.embedder(threads: threading.threads)
-            return Embedding(description: loaded.description) { try loaded.embedder.embed($0, progress: !format.json) }
+            return Embedding(description: loaded.description) {
+                DuplicateSet(
+                    points: try loaded.embedder.embed($0, progress: !format.json).l2Normalized(), keys: try $0.contentKeys())
+            }
         }
     }
 
