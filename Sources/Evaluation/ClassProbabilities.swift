@@ -18,9 +18,6 @@ public struct ClassProbabilities: Sendable, Equatable {
         self.values = values
     }
 
-    /// The probabilities of row `i`.
-    public func row(_ i: Int) -> ArraySlice<Double> { values[i * classes..<(i + 1) * classes] }
-
     /// The probability row `i` gives class `c`.
     public subscript(i: Int, c: Int) -> Double { values[i * classes + c] }
 

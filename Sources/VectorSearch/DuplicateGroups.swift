@@ -33,10 +33,16 @@ public struct DuplicateSearch: Sendable {
 
     /// The median distance from each query to its nearest neighbor (0 when there are none).
     public static func medianNearestDistance(_ neighbors: Neighbors) -> Float {
-        let nearest = (0..<neighbors.queries).compactMap { q in
-            neighbors.ids(of: q).first.flatMap { $0 >= 0 ? neighbors.distances(of: q).first : nil }
-        }.sorted()
-        return nearest.isEmpty ? 0 : nearest[nearest.count / 2]
+        median(
+            (0..<neighbors.queries).compactMap { q in
+                neighbors.ids(of: q).first.flatMap { $0 >= 0 ? neighbors.distances(of: q).first : nil }
+            })
+    }
+
+    /// The median of `distances` (the upper one of an even count; 0 when there are none).
+    private static func median(_ distances: [Float]) -> Float {
+        let sorted = distances.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
     /// The largest squared L2 distance (L2-normalized embeddings) at which two images are duplicates.
@@ -101,10 +107,10 @@ public struct DuplicateSearch: Sendable {
             var values: [Float] = []
             for row in rows { values += try index.vector(row) }
             let found = try index.search(Matrix(rows: rows.count, columns: index.dimension, values: values), k: 2)
-            let nearest = rows.enumerated().map { q, row in
-                zip(found.ids(of: q), found.distances(of: q)).first { $0.0 != row && $0.0 >= 0 }?.1 ?? .infinity
-            }
-            median = medianNearestDistance(Neighbors(queries: rows.count, k: 1, ids: rows.map { _ in 0 }, distances: nearest))
+            median = Self.median(
+                rows.enumerated().compactMap { q, row in
+                    zip(found.ids(of: q), found.distances(of: q)).first { $0.0 != row && $0.0 >= 0 }?.1
+                })
         }
         let search = DuplicateSearch(
             threshold: try threshold(median: median, fraction: fraction, given: given), k: k, threads: threads)
@@ -145,11 +151,7 @@ public struct DuplicateSearch: Sendable {
         }
         // Every variant of every row searches the rows as they are; each row keeps its k nearest others.
         let width = min(k, set.count - 1)
-        let index = try VectorIndex(dimension: set.points.columns, kind: .flat, metric: .l2, threads: threads)
-        try index.add(set.points)
-        let found = try ([set.points] + set.variants).map { views throws(VectorSearchError) in
-            try index.search(views, k: width + 1)
-        }
+        let found = try flatSearches(of: [set.points] + set.variants, in: set.points, k: width + 1)
         return Self.nearestOf(found, queries: set.count, width: width, excludingSelf: true)
     }
 
@@ -159,15 +161,17 @@ public struct DuplicateSearch: Sendable {
             throw .invalidArgument(
                 "finding duplicates across two sets needs images in both, got \(queries.count) and \(reference.count)")
         }
-        let index = try VectorIndex(dimension: reference.points.columns, kind: .flat, metric: .l2, threads: threads)
-        try index.add(reference.points)
         let width = min(k, reference.count)
-        guard !queries.variants.isEmpty else { return try index.search(queries.points, k: width) }
         // Every variant of a query searches the reference as it is; each query keeps its k nearest.
-        let found = try ([queries.points] + queries.variants).map { views throws(VectorSearchError) in
-            try index.search(views, k: width)
-        }
-        return Self.nearestOf(found, queries: queries.count, width: width, excludingSelf: false)
+        let found = try flatSearches(of: [queries.points] + queries.variants, in: reference.points, k: width)
+        return found.count == 1 ? found[0] : Self.nearestOf(found, queries: queries.count, width: width, excludingSelf: false)
+    }
+
+    /// The `k` nearest rows of `points` for every row of each of `views`: one exact FAISS flat index, searched per view.
+    private func flatSearches(of views: [Matrix], in points: Matrix, k: Int) throws(VectorSearchError) -> [Neighbors] {
+        let index = try VectorIndex(dimension: points.columns, kind: .flat, metric: .l2, threads: threads)
+        try index.add(points)
+        return try views.map { view throws(VectorSearchError) in try index.search(view, k: k) }
     }
 
     /// Per query, the `width` nearest ids over several searches of the same queries (the smallest

@@ -86,8 +86,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
             """)
     var relativeThreshold: Float?
 
-    /// The fraction in use: --relative-threshold, else the default for these features.
-    private var fraction: Float {
+    /// The fraction in use: --relative-threshold, else the default for these features (network
+    /// features are trained unless `weights` is random).
+    private func fraction(weights: String?) -> Float {
         relativeThreshold
             ?? (features == .thumbnails
                 ? DuplicateSearch.thumbnailRelativeThreshold
@@ -169,7 +170,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
             try embed.set(dataset)
         }
         let calibrated = try DuplicateSearch.calibrated(
-            on: sets[0], fraction: fraction, given: threshold, k: k, threads: threading.threads)
+            on: sets[0], fraction: fraction(weights: weights), given: threshold, k: k, threads: threading.threads)
         let search = calibrated.search
         let groups =
             sets.count == 2
@@ -214,10 +215,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
             points: try index.vectors(), keys: referenceList?.files.map(\.sha256) ?? (0..<index.count).map { "row \($0)" })
         let queries = DuplicateSet(
             points: points, keys: queryFiles?.files.map(\.sha256) ?? (0..<points.rows).map { "new row \($0)" })
-        let fraction =
-            relativeThreshold ?? DuplicateSearch.defaultRelativeThreshold(trainedFeatures: description.weights != "random")
         let calibrated = try DuplicateSearch.calibrated(
-            onIndex: index, fraction: fraction, given: threshold, k: k, threads: threading.threads)
+            onIndex: index, fraction: fraction(weights: description.weights), given: threshold, k: k, threads: threading.threads)
         let neighbors = try index.search(points, k: min(k, index.count))
         let report = DuplicateReport(
             groups: calibrated.search.groups(of: queries, in: reference, neighbors: neighbors),
