@@ -75,6 +75,9 @@ public struct CollectionFiles: Sendable, Equatable {
         try AtomicFile.recover(index)
     }
 
+    /// The rows' files (`fileListPath`), or nil when the collection keeps no list.
+    public func readFileList(rows: Int) throws -> ImageFileList? { try ImageFileList.read(fileListPath, rows: rows) }
+
     /// The description, its values checked, or nil when the index has none (after `recover`).
     public func readDescription() throws -> IndexDescription? {
         try recover()

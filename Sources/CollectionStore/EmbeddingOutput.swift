@@ -24,14 +24,7 @@ public struct EmbeddingOutput: Sendable, Equatable {
     public var fileListPath: String { (path.hasSuffix(".npy") ? String(path.dropLast(4)) : path) + ImageFileList.suffix }
 
     /// The rows' files, or nil when the rows are not of image files (or were written before lists were).
-    public func readFileList(rows: Int) throws -> ImageFileList? {
-        guard FileManager.default.fileExists(atPath: fileListPath) else { return nil }
-        let list = try ImageFileList.read(fileListPath)
-        guard list.files.count == rows else {
-            throw FileError(fileListPath, "lists \(list.files.count) files for \(rows) rows", kind: .mismatch)
-        }
-        return list
-    }
+    public func readFileList(rows: Int) throws -> ImageFileList? { try ImageFileList.read(fileListPath, rows: rows) }
 
     /// The labels of the file's `rows` rows: its own (`defaultLabelsPath`), else the notebook's
     /// `labels.npy` in its folder when that holds one per row; nil when there are none.

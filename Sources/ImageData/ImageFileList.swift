@@ -54,6 +54,16 @@ public struct ImageFileList: Codable, Sendable, Equatable {
         return list
     }
 
+    /// The list at `path` when the file exists (nil otherwise), checked to name one file per row of `rows`.
+    public static func read(_ path: String, rows: Int) throws -> ImageFileList? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let list = try read(path)
+        guard list.files.count == rows else {
+            throw FileError(path, "lists \(list.files.count) files for \(rows) rows", kind: .mismatch)
+        }
+        return list
+    }
+
     /// The files of `dataset` with their SHA-256 (read in parallel), or nil when its rows are
     /// not files (CIFAR-10 batches, augmented copies).
     public static func of(_ dataset: any ImageDataset, progress: Bool = false) throws -> ImageFileList? {

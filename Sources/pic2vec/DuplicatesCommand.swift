@@ -208,8 +208,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
             throw FileError(path, "has \(index.dimension)-d rows; \(weights.label) gives \(points.columns)-d", kind: .mismatch)
         }
         // Identical means the same file bytes here: the index keeps its files' SHA-256, not their pixels.
-        let referenceFiles = try? ImageFileList.read(files.fileListPath)
-        let referenceList = referenceFiles?.files.count == index.count ? referenceFiles : nil
+        let referenceList = try files.readFileList(rows: index.count)
         let queryFiles = try ImageFileList.of(dataset)
         let reference = DuplicateSet(
             points: try index.vectors(), keys: referenceList?.files.map(\.sha256) ?? (0..<index.count).map { "row \($0)" })

@@ -73,6 +73,15 @@ final class DuplicatesAgainstCommandTests: Pic2VecFolderTestCase {
         fails(try pic2vec("duplicates", "--data", "new", "--against", "x.index", "--weights", "random"), saying: "index's model")
         fails(
             try pic2vec("duplicates", "--data", "new", "--against", "x.index", "--across", "train,test"), saying: "--across")
+        // A damaged file list beside the index, or one naming another number of rows, is an error, not ignored.
+        let list = folder + "/x.index.files.json"
+        let kept = try Data(contentsOf: URL(fileURLWithPath: list))
+        try Data("{\"classNames\": [".utf8).write(to: URL(fileURLWithPath: list))
+        fails(try pic2vec("duplicates", "--data", "new", "--against", "x.index"), saying: "x.index.files.json")
+        var shorter = try XCTUnwrap(JSONSerialization.jsonObject(with: kept) as? [String: Any])
+        shorter["files"] = Array(try XCTUnwrap(shorter["files"] as? [Any]).dropLast())
+        try JSONSerialization.data(withJSONObject: shorter).write(to: URL(fileURLWithPath: list))
+        fails(try pic2vec("duplicates", "--data", "new", "--against", "x.index"), saying: "x.index.files.json", "rows")
         try FileManager.default.removeItem(atPath: folder + "/x.index.json")
         fails(try pic2vec("duplicates", "--data", "new", "--against", "x.index"), saying: "x.index.json")
         fails(try pic2vec("duplicates", "--data", "new", "--against", "missing.index"), saying: "missing.index")
