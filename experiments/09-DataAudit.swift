@@ -6,8 +6,9 @@ import LabReport
 import Plots
 import VectorSearch
 
-/// Experiment 09: a data audit of the embeddings: exact and near-duplicates within train, within
-/// test and from test to train (leakage), and label issues from neighbour votes and confident learning.
+/// Experiment 09: a data audit of the embeddings: identical, near-duplicate and similar pairs within
+/// train, within test and from test to train (leakage), label issues from neighbour votes and confident
+/// learning, and outliers.
 ///
 /// Near-duplicates follow Barz and Denzler, "Do We Train on Test Data? Purging CIFAR of
 /// Near-Duplicates" (J. Imaging 2020): candidates are nearest neighbors in a CNN's feature space.
@@ -23,15 +24,14 @@ struct DataAuditExperiment: Experiment {
     /// ciFAIR's share of CIFAR-10 test images with a duplicate in train or test (after manual review).
     let ciFAIRShare = 0.0325
 
-    /// One searched relation: its name, each query's nearest neighbor, the groups.
+    /// One searched relation: its name, each query's nearest neighbor in the network's embeddings, the tiered pairs.
     private struct Scope {
         let name: String
         /// The split of the queries and of their neighbors.
         let splits: (query: String, neighbor: String)
-        /// The searched sets, as numbered in the groups' items.
-        let sets: [DuplicateSet]
         let neighbors: Neighbors
-        let groups: [DuplicateGroup]
+        /// Identical, near-duplicate (thumbnails) and similar (network) pairs.
+        let pairs: [DuplicatePair]
         /// The set whose images are counted (1: the test queries of test to train; else 0).
         let countedSet: Int
 
@@ -52,6 +52,8 @@ struct DataAuditExperiment: Experiment {
             DuplicateSet(
                 points: try await context.embeddings(.test).l2Normalized(), keys: try context.dataset(.test).contentKeys())
         }
+        let trainThumbnails = try thumbnails(train, keys: trainSet.keys)
+        let testThumbnails = try test.map { try thumbnails($0, keys: testSet?.keys ?? []) }
 
         let start = Date()
         let fraction = DuplicateSearch.defaultRelativeThreshold(trainedFeatures: context.options.weights != "random")
@@ -59,22 +61,44 @@ struct DataAuditExperiment: Experiment {
         let search = calibrated.search
         let trainNeighbors = calibrated.referenceNeighbors
         let threshold = search.threshold
+        let pixelCalibrated = try DuplicateSearch.calibrated(
+            on: trainThumbnails, fraction: DuplicateSearch.thumbnailRelativeThreshold, k: k)
+        let pixelSearch = pixelCalibrated.search
+        let tiers = {
+            (pixels: [DuplicateSet], pixelLinks: [DuplicateLink], network: [DuplicateSet], networkLinks: [DuplicateLink]) in
+            DuplicatePair.tiers(
+                pixels: DuplicateEvidence(sets: pixels, links: pixelLinks),
+                network: DuplicateEvidence(sets: network, links: networkLinks))
+        }
         var scopes = [
             Scope(
-                name: "within train", splits: ("train", "train"), sets: [trainSet], neighbors: trainNeighbors,
-                groups: search.groups(in: trainSet, neighbors: trainNeighbors), countedSet: 0)
+                name: "within train", splits: ("train", "train"), neighbors: trainNeighbors,
+                pairs: tiers(
+                    [trainThumbnails], pixelSearch.links(in: trainThumbnails, neighbors: pixelCalibrated.referenceNeighbors),
+                    [trainSet], search.links(in: trainSet, neighbors: trainNeighbors)),
+                countedSet: 0)
         ]
-        if let testSet {
+        if let testSet, let testThumbnails {
             let within = try search.neighbors(within: testSet)
             let cross = try search.neighbors(of: testSet, in: trainSet)
             scopes.append(
                 Scope(
-                    name: "within test", splits: ("test", "test"), sets: [testSet], neighbors: within,
-                    groups: search.groups(in: testSet, neighbors: within), countedSet: 0))
+                    name: "within test", splits: ("test", "test"), neighbors: within,
+                    pairs: tiers(
+                        [testThumbnails],
+                        pixelSearch.links(in: testThumbnails, neighbors: try pixelSearch.neighbors(within: testThumbnails)),
+                        [testSet], search.links(in: testSet, neighbors: within)),
+                    countedSet: 0))
             scopes.append(
                 Scope(
-                    name: "test to train", splits: ("test", "train"), sets: [trainSet, testSet], neighbors: cross,
-                    groups: search.groups(of: testSet, in: trainSet, neighbors: cross), countedSet: 1))
+                    name: "test to train", splits: ("test", "train"), neighbors: cross,
+                    pairs: tiers(
+                        [trainThumbnails, testThumbnails],
+                        pixelSearch.links(
+                            of: testThumbnails, in: trainThumbnails,
+                            neighbors: try pixelSearch.neighbors(of: testThumbnails, in: trainThumbnails)),
+                        [trainSet, testSet], search.links(of: testSet, in: trainSet, neighbors: cross)),
+                    countedSet: 1))
         }
         let labelAudit = try train.labels.map {
             try LabelAudit(points: trainSet.points, labels: $0, k: labelK, plantedShare: plantedShare)
@@ -82,16 +106,17 @@ struct DataAuditExperiment: Experiment {
         let auditSeconds = Date().timeIntervalSince(start)
 
         section.paragraph(
-            "Each image's \(k) nearest neighbors among the L2-normalized embeddings (squared L2 distance, in [0, 4]): "
-                + "within train and within test from one symmetric all-pairs pass each, test to train from one exact "
-                + "FAISS flat search. Two images are near-duplicates at a distance of at most "
-                + String(format: "%.4g", threshold) + " (the default of `pic2vec duplicates`: "
-                + "\(fraction) times the median nearest-neighbor distance within train, "
+            "Duplicate tiers, as `pic2vec duplicates` reports them: identical (the same decoded pixels), near-duplicate "
+                + "(edits of one photo: \(Thumbnail.side)x\(Thumbnail.side) mean-subtracted thumbnails, as is, mirrored "
+                + "and centrally cropped, within " + String(format: "%.4g", pixelSearch.threshold)
+                + ", \(DuplicateSearch.thumbnailRelativeThreshold) times their median nearest-neighbor distance within train) "
+                + "and similar (linked by the network alone: L2-normalized embeddings within " + String(format: "%.4g", threshold)
+                + ", \(fraction) times their median nearest-neighbor distance within train, "
                 + String(format: "%.4g", calibrated.medianNearestDistance)
-                + "; the fraction was chosen by planting modified copies, see below) and exact duplicates "
-                + "when their decoded pixels are identical (always counted, whatever the threshold). Groups are the "
-                + "connected components of these links.")
-        section.table(countTable(scopes, testCount: testSet?.count))
+                + "). Each image's \(k) nearest neighbors (squared L2 distance, in [0, 4]): within train and within test "
+                + "from one symmetric pass each, test to train from one exact flat search. An image counts in the "
+                + "strictest tier of its pairs" + context.weightsTag + ".")
+        section.table(tiersTable(scopes, testCount: testSet?.count))
         section.paragraph(
             "Barz and Denzler (ciFAIR, J. Imaging 2020) found that 3.25% of the CIFAR-10 test images have an exact "
                 + "duplicate, near-duplicate or very similar image in the training set or in the test set itself. The "
@@ -103,8 +128,10 @@ struct DataAuditExperiment: Experiment {
         try context.figure(
             distanceChart(scopes, threshold: threshold, tag: context.weightsTag),
             name: "09-nearest-distances",
-            caption: "Nearest-neighbor distance of every image (up to the 99th percentile), with the duplicate threshold"
+            caption: "Nearest-neighbor distance of every image in the network's embeddings (up to the 99th percentile), "
+                + "with the similar tier's threshold"
                 + context.weightsTag, in: &section)
+        try nearDuplicateGrid(scopes, train: train, test: test, context: context, in: &section)
         try pairGrids(scopes, train: train, test: test, threshold: threshold, context: context, in: &section)
         if let labelAudit {
             try labelIssues(labelAudit, train: train, context: context, in: &section)
@@ -126,52 +153,46 @@ struct DataAuditExperiment: Experiment {
         return section
     }
 
-    /// Exact and near-duplicate counts per scope, plus test images with a duplicate anywhere.
-    private func countTable(_ scopes: [Scope], testCount: Int?) -> Table {
+    /// The `Thumbnail` variants of every image of `dataset`, as a duplicate set with `keys`.
+    private func thumbnails(_ dataset: any ImageDataset, keys: [String]) throws -> DuplicateSet {
+        let views = try dataset.thumbnailVariants()
+        return DuplicateSet(points: views[0], variants: Array(views.dropFirst()), keys: keys)
+    }
+
+    /// Images per strictest tier in each scope, plus test images with a pair anywhere.
+    private func tiersTable(_ scopes: [Scope], testCount: Int?) -> Table {
         var rows: [[String]] = []
-        var testExact = Set<Int>()
-        var testNear = Set<Int>()
+        var test: [Int: DuplicateTier] = [:]
         for scope in scopes {
-            let (exact, near) = counted(scope)
-            rows.append([scope.name, String(scope.queries)] + shares(exact.count, near.count, of: scope.queries))
-            if scope.name != "within train" {
-                testExact.formUnion(exact)
-                testNear.formUnion(near)
-            }
+            let tiers = strictestTiers(scope)
+            rows.append([scope.name, String(scope.queries)] + shares(tiers, of: scope.queries))
+            if scope.name != "within train" { test.merge(tiers) { min($0, $1) } }
         }
         if let testCount {
-            let near = testNear.subtracting(testExact)
-            rows.append(["test, in train or test", String(testCount)] + shares(testExact.count, near.count, of: testCount))
-            rows.append(["ciFAIR (CIFAR-10 test, reviewed)", "10000", "-", "-", "-", "-", "325", "3.25%"])
+            rows.append(["test, in train or test", String(testCount)] + shares(test, of: testCount))
+            rows.append(["ciFAIR (CIFAR-10 test, reviewed)", "10000", "-", "-", "-", "-", "-", "-", "325", "3.25%"])
         }
         return Table(
-            headers: ["scope", "images", "exact", "share", "near only", "share", "any", "share"], rows: rows,
-            rightAligned: [false] + Array(repeating: true, count: 7))
+            headers: ["scope", "images", "identical", "share", "near-duplicate", "share", "similar", "share", "any", "share"],
+            rows: rows, rightAligned: [false] + Array(repeating: true, count: 9))
     }
 
-    private func shares(_ exact: Int, _ near: Int, of total: Int) -> [String] {
-        [exact, near, exact + near].flatMap { [String($0), String(format: "%.2f%%", 100 * Double($0) / Double(max(total, 1)))] }
+    /// Counts per tier and in all, each with its share of `total`.
+    private func shares(_ tiers: [Int: DuplicateTier], of total: Int) -> [String] {
+        let counts = DuplicateTier.allCases.map { tier in tiers.values.filter { $0 == tier }.count } + [tiers.count]
+        return counts.flatMap { [String($0), String(format: "%.2f%%", 100 * Double($0) / Double(max(total, 1)))] }
     }
 
-    /// The counted images of a scope with an identical partner, and those with only near partners.
-    private func counted(_ scope: Scope) -> (exact: Set<Int>, near: Set<Int>) {
-        var exact = Set<Int>()
-        var near = Set<Int>()
-        for group in scope.groups {
-            var keyCounts: [String: Int] = [:]
-            for member in group.members { keyCounts[key(scope, member.item), default: 0] += 1 }
-            for member in group.members where member.item.set == scope.countedSet {
-                if keyCounts[key(scope, member.item), default: 0] > 1 {
-                    exact.insert(member.item.row)
-                } else {
-                    near.insert(member.item.row)
-                }
+    /// The strictest tier of each counted image of a scope that has a pair.
+    private func strictestTiers(_ scope: Scope) -> [Int: DuplicateTier] {
+        var tiers: [Int: DuplicateTier] = [:]
+        for pair in scope.pairs {
+            for item in [pair.link.a, pair.link.b] where item.set == scope.countedSet {
+                tiers[item.row] = min(tiers[item.row] ?? pair.tier, pair.tier)
             }
         }
-        return (exact, near)
+        return tiers
     }
-
-    private func key(_ scope: Scope, _ item: DuplicateItem) -> String { scope.sets[item.set].keys[item.row] }
 
     /// The share of images per distance bin up to the 99th percentile (or twice the threshold), one
     /// curve per scope, and the threshold as a dashed line.
@@ -192,11 +213,47 @@ struct DataAuditExperiment: Experiment {
         let peak = series.flatMap { $0.points.map(\.y) }.max() ?? 1
         series.append(
             LineChart.Series(
-                name: "threshold \(String(format: "%.4g", threshold))",
+                name: "similar threshold \(String(format: "%.4g", threshold))",
                 points: [(x: Double(threshold), y: 0), (x: Double(threshold), y: peak)], dashed: true))
         return LineChart(
             title: "Distance to the nearest neighbor" + tag, series: series,
             xLabel: "squared L2 distance (L2-normalized embeddings)", yLabel: "share of images per bin")
+    }
+
+    /// The near-duplicate pairs of every scope with the largest pixel distances: the least alike that the
+    /// pixel evidence still links.
+    private func nearDuplicateGrid(
+        _ scopes: [Scope], train: any ImageDataset, test: (any ImageDataset)?, context: Context,
+        in section: inout ReportSection
+    ) throws {
+        let near = scopes.flatMap { scope in
+            scope.pairs.filter { $0.tier == .nearDuplicate }.map { (scope: scope, pair: $0) }
+        }
+        let chosen = near.sorted { ($0.pair.pixelDistance ?? 0) > ($1.pair.pixelDistance ?? 0) }.prefix(16)
+        let title = "The \(chosen.count) near-duplicate pairs farthest apart in pixels"
+        guard !chosen.isEmpty else {
+            section.paragraph(title + ": none" + context.weightsTag + ".")
+            return
+        }
+        var tiles: [ImageGrid.Tile] = []
+        for (scope, pair) in chosen {
+            for (side, item) in [pair.link.a, pair.link.b].enumerated() {
+                let split = scope.countedSet == 1 && item.set == 0 ? "train" : scope.splits.query
+                let dataset = split == "train" ? train : (test ?? train)
+                let image = try dataset.image(at: item.row)
+                let label = dataset.labels.map { dataset.classNames[$0[item.row]] } ?? ""
+                let distances = String(format: "px %.3f net %.3f", pair.pixelDistance ?? .nan, pair.networkDistance ?? .nan)
+                tiles.append(
+                    ImageGrid.Tile(
+                        pixels: image.pixels, width: image.width, height: image.height,
+                        caption: "\(split) #\(item.row) \(label)\n" + (side == 0 ? distances : "")))
+            }
+        }
+        try context.figure(
+            ImageGrid(title: title + context.weightsTag, tiles: tiles, columns: 8, tileSide: 104, captionLines: 2),
+            name: "09-near-duplicates",
+            caption: title + " (pairs side by side, left to right; thumbnail and network distances)" + context.weightsTag,
+            in: &section)
     }
 
     /// A pair of images to show.
@@ -251,7 +308,8 @@ struct DataAuditExperiment: Experiment {
             try context.figure(
                 ImageGrid(title: title + context.weightsTag, tiles: tiles, columns: 8, tileSide: 104, captionLines: 2),
                 name: name,
-                caption: title + " (pairs side by side, left to right; red frames: counted as duplicates)"
+                caption: title + " in the network's embeddings (pairs side by side, left to right; red frames: linked "
+                    + "by the network, the similar tier unless the pixels link them too)"
                     + context.weightsTag, in: &section)
         }
     }

@@ -7,8 +7,10 @@
 /// original: compared against the other image as is, the nearest variant counts
 /// (`benchmarks/thumbnail_evidence.py` chose the side and crop on planted copies).
 public enum Thumbnail {
-    /// Pixels per side.
-    public static let side = 8
+    /// Pixels per side. On the 10,000 CIFAR-10 test images with 500 planted copies, at the default fraction
+    /// (0.15) both 8 and 16 found every copy, at link precision 0.95 (8) and 0.96 (16): the unplanted links
+    /// of the coarser pictures are mostly different small objects on the same plain sky or grey background.
+    public static let side = 16
     /// The share of each side the cropped variants leave out.
     public static let crop = 1.0 / 16
 

@@ -12,20 +12,28 @@ struct DuplicatesCommand: AsyncParsableCommand {
         commandName: "duplicates",
         abstract: "Find exact and near-duplicate images in a folder, or test images that leak from train.",
         discussion: """
-            Embeds every image (the network, or raw pixels with --features pixels), L2-normalizes the \
-            embeddings, and links two images when one is among the other's --k nearest neighbors at a \
-            squared L2 distance of at most --threshold (one all-pairs search; distances lie in [0, 4]). \
-            Images with identical decoded pixels are always linked, whatever the threshold. Groups are the \
-            connected components, largest first; each member is shown with its distance to the group's \
-            first member. Distances of different models (or raw pixels) differ in scale, so by default the \
-            threshold is --relative-threshold times the median nearest-neighbor distance of the searched images \
-            (with --across A,B: of split A within itself, so the queries never set their own scale) \
-            (default \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) for trained weights, \
-            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) for random weights and raw pixels); \
-            --threshold sets it directly. The default fractions were chosen by planting JPEG-recompressed, resized, cropped, brightened and flipped copies into \
-            CIFAR-10 images and measuring recall and precision (benchmarks/plant_duplicates.py; table in the README).
+            Reports pairs of images in three tiers, each pair with the distances of its evidence: identical (the \
+            same decoded pixels), near-duplicate (edits of one photo: re-encoded, resized, cropped a little, \
+            brightened or mirrored; linked by pixel evidence, 16x16 mean-subtracted thumbnails as is, mirrored \
+            and centrally cropped) and similar (another photo of the same scene or object; linked by the \
+            network's embeddings alone). Groups are the connected components of the identical and near-duplicate \
+            links, largest first; each member is shown with its distance to the group's first member. \
+            Two images are linked by one kind of evidence when one is among the other's --k nearest neighbors \
+            (squared L2 between L2-normalized features, in [0, 4]) within its threshold. Distances differ in \
+            scale between kinds of features, so each threshold is a fraction of the median nearest-neighbor \
+            distance of the searched images (with --across A,B or --against: of the reference, so that the \
+            queries never set their own scale): --relative-threshold for the grouping evidence (default \
+            \(DuplicateSearch.thumbnailRelativeThreshold) for thumbnails, \
+            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) for raw pixels), \
+            --similar-relative-threshold for the network (default \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) \
+            for trained weights, \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) for random ones); \
+            --threshold and --similar-threshold set them directly. The defaults were chosen by planting \
+            JPEG-recompressed, resized, cropped, brightened and mirrored copies among CIFAR-10 images and \
+            measuring recall and precision (benchmarks/plant_duplicates.py; table in the README). \
+            --features pixels or thumbnails uses that pixel evidence alone (no network, no similar tier). \
             With --across A,B every image of split B is compared with split A only (e.g. --across \
-            train,test: test images that leak from the training set).
+            train,test: test images that leak from the training set). --against an index searches the index \
+            as it is: it holds no pixels, so its pairs are identical (same file bytes) or similar (network).
             JSON output (--json) follows the schema `\(DuplicateReport.schemaName)` documented in the README.
             """)
 
@@ -57,9 +65,9 @@ struct DuplicatesCommand: AsyncParsableCommand {
 
     @Option(
         help: """
-            What to compare: network (the embeddings of --weights), pixels (the preset's resized, normalized pixels), \
-            or thumbnails (8x8 mean-subtracted thumbnails, as is, mirrored and centrally cropped: near-duplicates \
-            that were re-encoded, resized, cropped a little, brightened or mirrored).
+            What to compare: network (tiers: thumbnails for near-duplicates and the embeddings of --weights for \
+            similar images), thumbnails alone (16x16 mean-subtracted, as is, mirrored and centrally cropped), \
+            or pixels alone (the preset's resized, normalized pixels).
             """)
     var features: FeatureKind = .network
 
@@ -71,28 +79,43 @@ struct DuplicatesCommand: AsyncParsableCommand {
     private var preset: Preset { modelOptions.presetOrDefault }
 
     @Option(
-        help:
-            "Largest squared L2 distance between L2-normalized embeddings counted as a duplicate (default: see --relative-threshold)."
+        help: "Largest squared L2 distance of the pixel evidence counted as a near-duplicate (default: see --relative-threshold)."
     )
     var threshold: Float?
 
     @Option(
         help: """
-            Without --threshold: the threshold as this fraction of the median nearest-neighbor distance \
-            (within the searched split; with --across A,B within A) \
-            (default: \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) with trained weights, \
-            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) with random weights or --features pixels, \
-            \(DuplicateSearch.thumbnailRelativeThreshold) with --features thumbnails).
+            Without --threshold: the pixel evidence's threshold as this fraction of its median nearest-neighbor \
+            distance (within the searched split; with --across A,B within A) \
+            (default: \(DuplicateSearch.thumbnailRelativeThreshold) for thumbnails, \
+            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) with --features pixels).
             """)
     var relativeThreshold: Float?
 
-    /// The fraction in use: --relative-threshold, else the default for these features (network
-    /// features are trained unless `weights` is random).
-    private func fraction(weights: String?) -> Float {
+    @Option(
+        help:
+            "Largest squared L2 distance between the network's embeddings counted as similar (default: see --similar-relative-threshold)."
+    )
+    var similarThreshold: Float?
+
+    @Option(
+        help: """
+            Without --similar-threshold: the network's threshold as this fraction of its median nearest-neighbor \
+            distance (default: \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: true)) with trained weights, \
+            \(DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false)) with random weights).
+            """)
+    var similarRelativeThreshold: Float?
+
+    /// The pixel evidence's fraction: --relative-threshold, else the default for the pixel features.
+    private var pixelFraction: Float {
         relativeThreshold
-            ?? (features == .thumbnails
-                ? DuplicateSearch.thumbnailRelativeThreshold
-                : DuplicateSearch.defaultRelativeThreshold(trainedFeatures: features == .network && weights != "random"))
+            ?? (features == .pixels
+                ? DuplicateSearch.defaultRelativeThreshold(trainedFeatures: false) : DuplicateSearch.thumbnailRelativeThreshold)
+    }
+
+    /// The network's fraction: --similar-relative-threshold, else the default for `weights` (trained unless random).
+    private func networkFraction(weights: String?) -> Float {
+        similarRelativeThreshold ?? DuplicateSearch.defaultRelativeThreshold(trainedFeatures: weights != "random")
     }
 
     @Option(help: "Nearest neighbors examined per image.")
@@ -119,11 +142,13 @@ struct DuplicatesCommand: AsyncParsableCommand {
     private var splits: [DataSplit] { acrossNames.map { $0.compactMap(DataSplit.init(rawValue:)) } ?? [split] }
 
     func validate() throws {
-        if let threshold, !(threshold.isFinite && threshold >= 0) {
-            throw ValidationError("--threshold must be a number of at least 0, got \(threshold)")
-        }
-        if let relativeThreshold, !(relativeThreshold.isFinite && relativeThreshold >= 0) {
-            throw ValidationError("--relative-threshold must be a number of at least 0, got \(relativeThreshold)")
+        for (name, value) in [
+            ("--threshold", threshold), ("--relative-threshold", relativeThreshold), ("--similar-threshold", similarThreshold),
+            ("--similar-relative-threshold", similarRelativeThreshold),
+        ] {
+            if let value, !(value.isFinite && value >= 0) {
+                throw ValidationError("\(name) must be a number of at least 0, got \(value)")
+            }
         }
         guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
@@ -142,6 +167,11 @@ struct DuplicatesCommand: AsyncParsableCommand {
                     "--against an index uses the index's model, weights and preset: leave out --model, --weights, --preset and --features"
                 )
             }
+            guard threshold == nil, relativeThreshold == nil else {
+                throw ValidationError(
+                    "--against an index has no pixel evidence: set the network's threshold with --similar-threshold or --similar-relative-threshold"
+                )
+            }
             return
         }
         switch features {
@@ -149,6 +179,11 @@ struct DuplicatesCommand: AsyncParsableCommand {
             throw ValidationError("--features network needs --weights (torchvision, random or a PATH); or use --features pixels")
         case .pixels where weights != nil, .thumbnails where weights != nil:
             throw ValidationError("--weights is not used with --features \(features.rawValue)")
+        case .pixels where similarThreshold != nil || similarRelativeThreshold != nil,
+            .thumbnails where similarThreshold != nil || similarRelativeThreshold != nil:
+            throw ValidationError(
+                "--features \(features.rawValue) has no similar tier: leave out --similar-threshold and --similar-relative-threshold"
+            )
         default: break
         }
     }
@@ -165,22 +200,49 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let datasets =
             try against.map { [try open($0, split: split), try open(data, split: split)] }
             ?? splits.map { try open(data, split: $0) }
-        let embed = try await embedding(preprocessing)
-        let sets = try datasets.map { dataset in
-            try embed.set(dataset)
+        let pixelFeatures = embedding(features == .pixels ? .pixels : .thumbnails, preprocessing)
+        let pixels = try searched(
+            try datasets.map { try pixelFeatures.set($0) }, features: pixelFeatures.description, fraction: pixelFraction,
+            given: threshold)
+        var network: Searched?
+        if features == .network {
+            let loaded = try await modelOptions.embedder(threads: threading.threads)
+            let sets = try zip(datasets, pixels.evidence.sets).map { dataset, pixelSet in
+                DuplicateSet(
+                    points: try loaded.embedder.embed(dataset, progress: !format.json).l2Normalized(), keys: pixelSet.keys)
+            }
+            network = try searched(
+                sets, features: loaded.description, fraction: networkFraction(weights: weights), given: similarThreshold)
         }
-        let calibrated = try DuplicateSearch.calibrated(
-            on: sets[0], fraction: fraction(weights: weights), given: threshold, k: k, threads: threading.threads)
-        let search = calibrated.search
-        let groups =
-            sets.count == 2
-            ? try search.groups(of: sets[1], in: sets[0])
-            : search.groups(in: sets[0], neighbors: calibrated.referenceNeighbors)
         let report = DuplicateReport(
-            groups: groups, threshold: search.threshold, thresholdRule: calibrated.rule,
-            medianNearestDistance: calibrated.medianNearestDistance, features: embed.description,
-            names: against == nil ? splits.map(\.rawValue) : ["reference", "new"], ids: datasets.map(\.ids))
+            groups: DuplicateSearch.groups(of: pixels.evidence.links, sets: pixels.evidence.sets), groupTier: .nearDuplicate,
+            pairs: DuplicatePair.tiers(pixels: pixels.evidence, network: network?.evidence), grouping: pixels.summary,
+            similar: network?.summary, names: against == nil ? splits.map(\.rawValue) : ["reference", "new"],
+            ids: datasets.map(\.ids))
         try show(report)
+    }
+
+    /// One kind of evidence, searched: its links and how its threshold was set.
+    private struct Searched {
+        let evidence: DuplicateEvidence
+        let summary: DuplicateReport.Evidence
+    }
+
+    /// The links within `sets[0]`, or of `sets[1]` against `sets[0]`, at `given` or `fraction` times
+    /// the median nearest-neighbor distance within `sets[0]`.
+    private func searched(_ sets: [DuplicateSet], features: String, fraction: Float, given: Float?) throws -> Searched {
+        let calibrated = try DuplicateSearch.calibrated(
+            on: sets[0], fraction: fraction, given: given, k: k, threads: threading.threads)
+        let search = calibrated.search
+        let links =
+            sets.count == 2
+            ? search.links(of: sets[1], in: sets[0], neighbors: try search.neighbors(of: sets[1], in: sets[0]))
+            : search.links(in: sets[0], neighbors: calibrated.referenceNeighbors)
+        return Searched(
+            evidence: DuplicateEvidence(sets: sets, links: links),
+            summary: DuplicateReport.Evidence(
+                features: features, threshold: search.threshold, thresholdRule: calibrated.rule,
+                medianNearestDistance: calibrated.medianNearestDistance))
     }
 
     /// Finds which images of --data duplicate rows of the index at `path`, searched as it is.
@@ -215,13 +277,18 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let queries = DuplicateSet(
             points: points, keys: queryFiles?.files.map(\.sha256) ?? (0..<points.rows).map { "new row \($0)" })
         let calibrated = try DuplicateSearch.calibrated(
-            onIndex: index, fraction: fraction(weights: description.weights), given: threshold, k: k, threads: threading.threads)
+            onIndex: index, fraction: networkFraction(weights: description.weights), given: similarThreshold, k: k,
+            threads: threading.threads)
         let neighbors = try index.search(points, k: min(k, index.count))
+        let network = DuplicateEvidence(
+            sets: [reference, queries], links: calibrated.search.links(of: queries, in: reference, neighbors: neighbors))
         let report = DuplicateReport(
-            groups: calibrated.search.groups(of: queries, in: reference, neighbors: neighbors),
-            threshold: calibrated.search.threshold, thresholdRule: calibrated.rule,
-            medianNearestDistance: calibrated.medianNearestDistance,
-            features: "\(weights.label), preset \(description.preprocessing.name)", names: ["reference", "new"],
+            groups: DuplicateSearch.groups(of: network.links, sets: network.sets), groupTier: .similar,
+            pairs: DuplicatePair.tiers(pixels: nil, network: network),
+            grouping: DuplicateReport.Evidence(
+                features: "\(weights.label), preset \(description.preprocessing.name)", threshold: calibrated.search.threshold,
+                thresholdRule: calibrated.rule, medianNearestDistance: calibrated.medianNearestDistance),
+            similar: nil, names: ["reference", "new"],
             ids: [referenceList?.files.map(\.path) ?? (0..<index.count).map { "\(path) row \($0)" }, dataset.ids])
         try show(report)
     }
@@ -235,46 +302,59 @@ struct DuplicatesCommand: AsyncParsableCommand {
         }
     }
 
-    /// How images become the searched set, and its description.
-    private struct Embedding {
+    /// How images become a searched set of pixel evidence, and its description.
+    private struct PixelFeatures {
         let description: String
         let set: (any ImageDataset) throws -> DuplicateSet
     }
 
-    private func embedding(_ preprocessing: Preprocessing) async throws -> Embedding {
-        switch features {
-        case .pixels:
-            return Embedding(description: "raw pixels, preset \(preprocessing.name) (\(preprocessing.size) px)") {
+    private func embedding(_ kind: FeatureKind, _ preprocessing: Preprocessing) -> PixelFeatures {
+        guard kind == .thumbnails else {
+            return PixelFeatures(description: "raw pixels, preset \(preprocessing.name) (\(preprocessing.size) px)") {
                 DuplicateSet(points: try $0.pixelFeatures(preprocessing).l2Normalized(), keys: try $0.contentKeys())
             }
-        case .thumbnails:
-            return Embedding(description: "thumbnails, \(Thumbnail.side)x\(Thumbnail.side), as is, mirrored and cropped") {
-                let views = try $0.thumbnailVariants()
-                return DuplicateSet(points: views[0], variants: Array(views.dropFirst()), keys: try $0.contentKeys())
-            }
-        case .network:
-            let loaded = try await modelOptions.embedder(threads: threading.threads)
-            return Embedding(description: loaded.description) {
-                DuplicateSet(
-                    points: try loaded.embedder.embed($0, progress: !format.json).l2Normalized(), keys: try $0.contentKeys())
-            }
+        }
+        return PixelFeatures(description: "thumbnails, \(Thumbnail.side)x\(Thumbnail.side), as is, mirrored and cropped") {
+            let views = try $0.thumbnailVariants()
+            return DuplicateSet(points: views[0], variants: Array(views.dropFirst()), keys: try $0.contentKeys())
         }
     }
 
     private func printTable(_ report: DuplicateReport) {
         let sets = report.sets.map { "\($0.images) \($0.name)" }.joined(separator: " + ")
+        let count = { (tier: DuplicateTier) in report.pairs.filter { $0.tier == tier }.count }
         print("\(report.groups.count) groups, \(report.imagesInGroups) images, among \(sets) images")
-        print("features: \(report.features)")
-        print(
-            "threshold \(report.threshold) (squared L2, L2-normalized; \(report.thresholdRule); median nearest-neighbor distance \(report.medianNearestDistance))"
-        )
+        print(DuplicateTier.allCases.map { "\(count($0)) \($0.rawValue) pairs" }.joined(separator: ", "))
+        for (name, evidence) in [("groups", report.grouping), ("similar tier", report.similar)] {
+            guard let evidence else { continue }
+            print(
+                "\(name): \(evidence.features); threshold \(evidence.threshold) (squared L2, L2-normalized; \(evidence.thresholdRule); median nearest-neighbor distance \(evidence.medianNearestDistance))"
+            )
+        }
+        let place = { (set: Int) in report.sets.count > 1 ? "\(report.sets[set].name) " : "" }
         for (number, group) in report.groups.enumerated() {
             print("")
-            print("group \(number + 1): \(group.size) images\(group.exact ? ", identical pixels" : "")")
+            print("group \(number + 1): \(group.size) images, \(group.tier.rawValue)")
             for member in group.members {
-                let where_ = report.sets.count > 1 ? "\(report.sets[member.set].name) " : ""
-                print(String(format: "  %8.5f %@  %@%@", member.distance, member.exact ? "=" : " ", where_, member.path))
+                print(
+                    String(format: "  %8.5f %@  %@%@", member.distance, member.exact ? "=" : " ", place(member.set), member.path))
             }
         }
+        let similar = report.pairs.filter { $0.tier == .similar }
+        guard !similar.isEmpty else { return }
+        print("")
+        print("similar pairs (network distance, pixel distance):")
+        for pair in similar.prefix(Self.similarPairsShown) {
+            let distances = [pair.networkDistance, pair.pixelDistance].map {
+                $0.map { String(format: "%8.5f", $0) } ?? "       -"
+            }
+            print("  \(distances.joined(separator: " "))  \(place(pair.a.set))\(pair.a.path)  \(place(pair.b.set))\(pair.b.path)")
+        }
+        if similar.count > Self.similarPairsShown {
+            print("  ... \(similar.count - Self.similarPairsShown) more (--json lists every pair)")
+        }
     }
+
+    /// How many similar pairs the table shows.
+    private static let similarPairsShown = 50
 }

@@ -18,7 +18,15 @@ final class DuplicatesAgainstCommandTests: Pic2VecFolderTestCase {
             var name: String
             var images: Int
         }
+        struct Evidence: Decodable {
+            var threshold: Float
+        }
+        struct Pair: Decodable {
+            var tier: String
+        }
         var threshold: Float
+        var similar: Evidence?
+        var pairs: [Pair]
         var sets: [Set_]
         var groups: [Group]
     }
@@ -54,14 +62,17 @@ final class DuplicatesAgainstCommandTests: Pic2VecFolderTestCase {
         XCTAssertEqual(folderReport.sets.map(\.images), [25, 3])
         XCTAssertEqual(pairs(folderReport), [["002.png", "copy1.png"], ["005.png", "copy2.png"]])
         XCTAssertTrue(folderReport.groups.allSatisfy { $0.members.allSatisfy(\.exact) })
+        XCTAssertEqual(folderReport.pairs.filter { $0.tier == "identical" }.count, 2)
 
         succeeds(try pic2vec("embed", "--data", "images", "--weights", "random", "--seed", "3", "--output", "emb.npy"))
         succeeds(try pic2vec("index", "--embeddings", "emb.npy", "--normalize", "--output", "x.index"))
         let indexReport = try report(try pic2vec("duplicates", "--data", "new", "--against", "x.index", "--json"))
         XCTAssertEqual(pairs(indexReport), pairs(folderReport))
         XCTAssertTrue(indexReport.groups.allSatisfy { $0.members.allSatisfy(\.exact) }, "same file bytes")
-        // The index's scale is measured in the index itself: the same as the folder's.
-        XCTAssertEqual(indexReport.threshold, folderReport.threshold, accuracy: 1e-5)
+        XCTAssertNil(indexReport.similar, "an index has no pixels: its network evidence forms the groups")
+        XCTAssertFalse(indexReport.pairs.contains { $0.tier == "near-duplicate" })
+        // The index's scale is measured in the index itself: the same as the folder's network scale.
+        XCTAssertEqual(indexReport.threshold, try XCTUnwrap(folderReport.similar).threshold, accuracy: 1e-5)
     }
 
     func testAnIndexWithoutWhatTheSearchNeedsIsRefused() throws {
@@ -73,6 +84,9 @@ final class DuplicatesAgainstCommandTests: Pic2VecFolderTestCase {
         fails(try pic2vec("duplicates", "--data", "new", "--against", "x.index", "--weights", "random"), saying: "index's model")
         fails(
             try pic2vec("duplicates", "--data", "new", "--against", "x.index", "--across", "train,test"), saying: "--across")
+        fails(
+            try pic2vec("duplicates", "--data", "new", "--against", "x.index", "--relative-threshold", "0.1"),
+            saying: "--similar-relative-threshold")
         // A damaged file list beside the index, or one naming another number of rows, is an error, not ignored.
         let list = folder + "/x.index.files.json"
         let kept = try Data(contentsOf: URL(fileURLWithPath: list))

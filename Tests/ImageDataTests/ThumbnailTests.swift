@@ -16,12 +16,16 @@ final class ThumbnailTests: XCTestCase {
 
     private func length(_ values: [Float]) -> Float { values.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
-    func testWholeIsTheNormalizedMeanOfFourByFourBlocks() {
+    func testWholeIsTheNormalizedMeanOfSquareBlocks() {
         let picture = image()
+        let block = 32 / Thumbnail.side
         var blocks = [Float](repeating: 0, count: Thumbnail.values)
         for y in 0..<32 {
             for x in 0..<32 {
-                for c in 0..<3 { blocks[((y / 4) * 8 + x / 4) * 3 + c] += Float(picture.pixels[(y * 32 + x) * 3 + c]) / 16 }
+                for c in 0..<3 {
+                    blocks[((y / block) * Thumbnail.side + x / block) * 3 + c] +=
+                        Float(picture.pixels[(y * 32 + x) * 3 + c]) / Float(block * block)
+                }
             }
         }
         let mean = blocks.reduce(0, +) / Float(blocks.count)

@@ -94,24 +94,37 @@ final class DuplicateSearchTests: XCTestCase {
             points: rows(points, expected.split..<points.rows), keys: Array(expected.keys[expected.split...]))
         let groups = try DuplicateSearch(threshold: expected.threshold, threads: 2).groups(of: queries, in: reference)
         let ids = [(0..<reference.count).map { "train/\($0).png" }, (0..<queries.count).map { "test/\($0).png" }]
+        let search = DuplicateSearch(threshold: expected.threshold, threads: 2)
+        let evidence = DuplicateEvidence(
+            sets: [reference, queries],
+            links: search.links(of: queries, in: reference, neighbors: try search.neighbors(of: queries, in: reference)))
         let report = DuplicateReport(
-            groups: groups, threshold: expected.threshold, thresholdRule: "given", medianNearestDistance: 0.5,
-            features: "fixture",
-            names: ["train", "test"], ids: ids)
+            groups: groups, groupTier: .nearDuplicate, pairs: DuplicatePair.tiers(pixels: evidence, network: nil),
+            grouping: DuplicateReport.Evidence(
+                features: "fixture", threshold: expected.threshold, thresholdRule: "given", medianNearestDistance: 0.5),
+            similar: nil, names: ["train", "test"], ids: ids)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
         XCTAssertEqual(
             Set(object.keys),
             [
                 "schema", "distance", "features", "threshold", "threshold_rule", "median_nearest_distance", "sets",
-                "images_in_groups",
-                "groups",
+                "images_in_groups", "groups", "pairs",
             ])
-        XCTAssertEqual(object["schema"] as? String, "pic2vec-duplicates/1")
+        XCTAssertEqual(object["schema"] as? String, "pic2vec-duplicates/2")
+        let pairs = try XCTUnwrap(object["pairs"] as? [[String: Any]])
+        XCTAssertEqual(pairs.count, evidence.links.count)
+        XCTAssertGreaterThan(pairs.count, 0)
+        for pair in pairs {
+            XCTAssertEqual(Set(pair.keys), ["tier", "a", "b", "pixel_distance"], "no network distance was measured")
+            XCTAssertEqual((pair["a"] as? [String: Any])?["set"] as? Int, 0)
+            XCTAssertEqual((pair["b"] as? [String: Any])?["set"] as? Int, 1)
+        }
         XCTAssertEqual((object["sets"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["train", "test"])
         let jsonGroups = try XCTUnwrap(object["groups"] as? [[String: Any]])
         XCTAssertEqual(jsonGroups.count, expected.across.count)
         for (group, reference) in zip(jsonGroups, expected.across) {
-            XCTAssertEqual(Set(group.keys), ["size", "exact", "members"])
+            XCTAssertEqual(Set(group.keys), ["size", "exact", "tier", "members"])
+            XCTAssertEqual(group["tier"] as? String, (group["exact"] as? Bool) == true ? "identical" : "near-duplicate")
             let members = try XCTUnwrap(group["members"] as? [[String: Any]])
             XCTAssertEqual(group["size"] as? Int, members.count)
             for (member, item) in zip(members, reference) {
