@@ -52,7 +52,7 @@ let package = Package(
             dependencies: ["Common", "PythonPickle", "Download", "ImageData", "CBLAS", "CKernels", "ZIPFoundation"],
             swiftSettings: optimizedInTests),
         .target(name: "VectorSearch", dependencies: ["Common", "CFAISS", "CBLAS", "CKernels"]),
-        .target(name: "Evaluation", dependencies: ["Common"]),
+        .target(name: "Evaluation", dependencies: ["Common", "VectorSearch"]),
         // t-SNE's gradient loops run unchecked in release builds only.
         .target(
             name: "TSNE", dependencies: ["Common", "VectorSearch", "CBLAS"],
@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "SearchService",
             dependencies: [
-                "Common", "ImageData", "Networks", "VectorSearch", "CollectionStore",
+                "Common", "ImageData", "Networks", "VectorSearch", "CollectionStore", "Evaluation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
             ]),

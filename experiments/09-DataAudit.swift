@@ -145,8 +145,9 @@ struct DataAuditExperiment: Experiment {
         let looSeconds = Date().timeIntervalSince(looStart)
         section.paragraph(
             String(
-                format: "Cost, given the embeddings: the whole audit (the three neighbor searches, grouping, and the label-issue "
-                    + "search with its planted-flip rerun) took %.2f s; one leave-one-out search of the train embeddings as in experiment 05 (k = 100 "
+                format:
+                    "Cost, given the embeddings and thumbnails: the whole audit (the neighbor searches of both kinds of evidence "
+                    + "in the three scopes, the tiers, and the label-issue search with its planted-flip rerun) took %.2f s; one leave-one-out search of the train embeddings as in experiment 05 (k = 100 "
                     + "with the mAP@R rankings), timed in the same run, took %.2f s: a ratio of %.2f.",
                 auditSeconds, looSeconds, auditSeconds / max(looSeconds, 1e-9)))
         section.paragraph(plantedTable(context))
@@ -326,15 +327,9 @@ struct DataAuditExperiment: Experiment {
 
         init(points: Matrix, labels: [Int], k: Int, plantedShare: Double = 0.02, seed: UInt64 = 25) throws {
             let start = Date()
-            let neighbors = try AllPairsSearch(metric: .innerProduct).run(points, k: min(k, points.rows - 1)).neighbors
+            let neighbors = try LabelIssueSearch.neighbors(of: points, k: min(k, points.rows - 1))
             let classes = (labels.max() ?? 0) + 1
-            let find = { (labels: [Int]) in
-                LabelIssues(
-                    probabilities: NeighborVotes().probabilities(
-                        ids: neighbors.ids, similarities: neighbors.distances, width: neighbors.k, labels: labels,
-                        classes: classes),
-                    labels: labels)
-            }
+            let find = { (labels: [Int]) in LabelIssueSearch(neighbors: neighbors, labels: labels).issues }
             self.labels = labels
             issues = find(labels)
             seconds = Date().timeIntervalSince(start)

@@ -60,6 +60,10 @@ public struct CollectionFiles: Sendable, Equatable {
     /// The lock a change of the collection holds (`CollectionEditor`).
     public var lockPath: String { index + ".lock" }
 
+    /// The marks a person made on the audit page of `pic2vec serve` (by file path, so that they
+    /// outlive `add` and `remove`, which leave the file alone).
+    public var auditMarksPath: String { index + ".audit.json" }
+
     /// The saved re-ranking lists' header, ids and similarities.
     public var rerankHeaderPath: String { index + ".rerank.json" }
     public var rerankIdsPath: String { index + ".rerank-ids.npy" }

@@ -17,6 +17,7 @@ import NIOCore
 ///   longer at generation G).
 /// - `GET /api/map`: the map of the collection, binary (see `CollectionMap.encoded`); 404
 ///   with `SearchSetup.mapHint` when the index has none. `/api/info` says how many points.
+/// - With an `AuditDesk`: `GET /audit` and `/api/audit...` (see `SearchAPI+Audit.swift`).
 ///
 /// Every error is a JSON body `{"error": "...", "status": N}` with a 4xx or 5xx status.
 public enum SearchAPI {
@@ -37,10 +38,11 @@ public enum SearchAPI {
     ///
     /// The whole server as `pic2vec serve` runs it, so that callers need no web framework.
     public static func serve(
-        _ collection: LiveCollection, host: String, port: Int, onRunning: @escaping @Sendable (Int) -> Void
+        _ collection: LiveCollection, audit: AuditDesk? = nil, host: String, port: Int,
+        onRunning: @escaping @Sendable (Int) -> Void
     ) async throws {
         let app = Application(
-            router: router(collection), server: httpServer(),
+            router: router(collection, audit: audit), server: httpServer(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "pic2vec"),
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
         try await app.runService()
@@ -51,13 +53,15 @@ public enum SearchAPI {
         router(LiveCollection(LiveCollection.State(engine: engine, map: map, generation: 0)))
     }
 
-    /// A router serving the generation of `collection` current when each request arrives.
+    /// A router serving the generation of `collection` current when each request arrives, and the
+    /// audit routes when `audit` is given (`SearchAPI+Audit.swift`).
     ///
     /// Answers carry that generation; `GET /api/image/N?generation=G` refuses (409) when the
     /// collection has moved on from G, since row N may be another image now.
-    public static func router(_ collection: LiveCollection) -> Router<BasicRequestContext> {
+    public static func router(_ collection: LiveCollection, audit: AuditDesk? = nil) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
+        if let audit { addAuditRoutes(to: router, collection, desk: audit) }
         // The page carries /api/info's answer, so its first search starts without a round trip.
         router.get("/") { _, _ in
             Response(

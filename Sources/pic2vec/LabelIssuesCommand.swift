@@ -73,16 +73,12 @@ struct LabelIssuesCommand: AsyncParsableCommand {
                 "--k \(k) must be below the number of images (\(rows.points.rows)): an image never votes for itself")
         }
         let started = Date()
-        let neighbors = try AllPairsSearch(metric: .innerProduct, threads: threading.threads).run(rows.points, k: k).neighbors
-        let classes = (rows.labels.max() ?? 0) + 1
-        let probabilities = NeighborVotes().probabilities(
-            ids: neighbors.ids, similarities: neighbors.distances, width: k, labels: rows.labels, classes: classes)
-        let issues = LabelIssues(probabilities: probabilities, labels: rows.labels)
-        let listed = issues.ranked.prefix(min(issues.flagged, limit ?? .max)).map { issue in
+        let search = try LabelIssueSearch(points: rows.points, labels: rows.labels, k: k, threads: threading.threads)
+        let issues = search.issues
+        let listed = search.flagged.prefix(limit ?? .max).map { issue in
             LabelIssuesOutput.Issue(
                 row: issue.row, path: rows.paths?[issue.row], label: issue.label, suggested: issue.suggested,
-                score: issue.score,
-                neighbors: neighbors.ids(of: issue.row).filter { $0 >= 0 && rows.labels[$0] == issue.suggested })
+                score: issue.score, neighbors: search.supporters(of: issue))
         }
         if format.json {
             try printJSON(LabelIssuesOutput(flagged: issues.flagged, issues: listed))

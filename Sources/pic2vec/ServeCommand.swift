@@ -96,7 +96,9 @@ struct ServeCommand: AsyncParsableCommand {
             behind it and the network that made it, as <index>.json records or the options below say. \
             Routes: GET / (the page), GET /api/search?index=N&k=K, POST /api/search?k=K (a JPEG or PNG \
             as the body or the multipart field `image`), GET /api/image/N (PNG), GET /api/info, \
-            GET /api/map (binary map points).
+            GET /api/map (binary map points), GET /audit (the audit page: duplicate pairs by tier and probable \
+            label errors, each image marked keep, duplicate or wrong label; the marks are saved in \
+            <index>.audit.json and exported by GET /api/audit/marks).
             The page's map of the collection is the t-SNE layout beside the index, tsne-train.npy \
             (N x 2 float32, from `Experiments 7` or `pic2vec tsne --output`), coloured by class or by \
             the k-means clusters in kmeans-assignments.npy (from `Experiments 6` or `pic2vec kmeans \
@@ -151,6 +153,9 @@ struct ServeCommand: AsyncParsableCommand {
             ?? SearchSetup.mapHint
         FileHandle.standardError.write(Data((mapLine + "\n").utf8))
         let collection = LiveCollection(first)
+        let audit = try AuditDesk(
+            marksPath: CollectionFiles(index: indexPath).auditMarksPath,
+            trainedWeights: try origin.description(forIndex: indexPath, needsData: true).weights != "random")
         let host = self.host
         let follower = Task {
             await collection.follow(index: indexPath, open: open) { line in
@@ -158,7 +163,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         defer { follower.cancel() }
-        try await SearchAPI.serve(collection, host: host, port: port) { bound in
+        try await SearchAPI.serve(collection, audit: audit, host: host, port: port) { bound in
             let line = "Serving \(first.engine.count) images on http://\(host):\(bound)/ (\(first.engine.provenance))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }

@@ -1,0 +1,78 @@
+import Common
+import Evaluation
+import ImageData
+import VectorSearch
+
+/// What the audit page shows of one generation of a collection: tiered duplicate pairs and the
+/// labels that are probably wrong.
+///
+/// Duplicates as `pic2vec duplicates` finds them (identical, near-duplicate from thumbnails,
+/// similar from the index's rows, each threshold relative to the collection's own nearest-neighbor
+/// distances); label issues as `pic2vec label-issues` does (`LabelIssueSearch`, flagged only).
+public struct CollectionAudit: Sendable {
+    /// Neighbors examined per image for duplicates.
+    static let duplicateK = 10
+    /// Neighbors that vote for an image's class.
+    static let labelK = 20
+
+    /// A duplicate pair of rows.
+    public struct Pair: Codable, Sendable, Equatable {
+        public let tier: DuplicateTier
+        public let a: Int
+        public let b: Int
+        public let pixelDistance: Float
+        public let networkDistance: Float
+    }
+
+    /// A row whose label is probably wrong.
+    public struct LabelIssue: Codable, Sendable, Equatable {
+        public let row: Int
+        public let label: String
+        public let suggested: String
+        /// 1 - p(given label).
+        public let score: Double
+        /// Its nearest rows that carry the suggested label.
+        public let neighbors: [Int]
+    }
+
+    public let pairs: [Pair]
+    /// Nil when the collection has no labels.
+    public let labelIssues: [LabelIssue]?
+
+    /// The audit of `engine`'s rows; `trainedWeights` picks the network's default fraction.
+    public init(engine: SearchEngine, trainedWeights: Bool) throws {
+        let dataset = engine.dataset
+        guard engine.count >= 2 else {
+            pairs = []
+            labelIssues = dataset.labels == nil ? nil : []
+            return
+        }
+        let points = try engine.index.index.vectors().l2Normalized()
+        let keys = try dataset.contentKeys()
+        let views = try dataset.thumbnailVariants()
+        let evidence = { (set: DuplicateSet, fraction: Float) throws -> DuplicateEvidence in
+            let calibrated = try DuplicateSearch.calibrated(on: set, fraction: fraction, k: Self.duplicateK)
+            return DuplicateEvidence(
+                sets: [set], links: calibrated.search.links(in: set, neighbors: calibrated.referenceNeighbors))
+        }
+        let pixels = try evidence(
+            DuplicateSet(points: views[0], variants: Array(views.dropFirst()), keys: keys),
+            DuplicateSearch.thumbnailRelativeThreshold)
+        let network = try evidence(
+            DuplicateSet(points: points, keys: keys), DuplicateSearch.defaultRelativeThreshold(trainedFeatures: trainedWeights))
+        pairs = DuplicatePair.tiers(pixels: pixels, network: network).map {
+            Pair(
+                tier: $0.tier, a: $0.link.a.row, b: $0.link.b.row, pixelDistance: $0.pixelDistance ?? .nan,
+                networkDistance: $0.networkDistance ?? .nan)
+        }
+        labelIssues = try dataset.labels.map { labels in
+            let search = try LabelIssueSearch(points: points, labels: labels, k: min(Self.labelK, engine.count - 1))
+            let names = dataset.classNames
+            return search.flagged.map {
+                LabelIssue(
+                    row: $0.row, label: names[$0.label], suggested: names[$0.suggested], score: $0.score,
+                    neighbors: search.supporters(of: $0))
+            }
+        }
+    }
+}
