@@ -92,7 +92,7 @@ def main():
         tools.call("Emulation.setDeviceMetricsOverride", width=1280, height=1000, deviceScaleFactor=1, mobile=False)
         started = time.time()
         tools.call("Page.navigate", url=url + "/audit")
-        done = "['done', 'error'].includes(document.getElementById('items').dataset.state)"
+        done = "!!document.getElementById('items') && ['done', 'error'].includes(document.getElementById('items').dataset.state)"
         tools.wait_for(done, args.timeout, "the duplicates view")
         tools.wait_for("[...document.images].every(i => i.complete)", args.timeout, "the thumbnails")
         print(f"duplicates view shown after {time.time() - started:.1f} s (the audit made on first use)")

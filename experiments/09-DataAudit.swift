@@ -62,7 +62,7 @@ struct DataAuditExperiment: Experiment {
         let trainNeighbors = calibrated.referenceNeighbors
         let threshold = search.threshold
         let pixelCalibrated = try DuplicateSearch.calibrated(
-            on: trainThumbnails, fraction: DuplicateSearch.thumbnailRelativeThreshold, k: k)
+            on: trainThumbnails, fraction: DuplicateSearch.thumbnailRelativeThreshold, k: k, progress: "thumbnail search")
         let pixelSearch = pixelCalibrated.search
         let tiers = {
             (pixels: [DuplicateSet], pixelLinks: [DuplicateLink], network: [DuplicateSet], networkLinks: [DuplicateLink]) in

@@ -8,7 +8,8 @@ import VectorSearch
 /// - `GET /api/audit?view=duplicates|labels&page=P&per=N`: one page of duplicate pairs (tier,
 ///   thumbnail and network distances, both images) or of label-issue candidates (given and
 ///   suggested label, score, the neighbors that carry the suggested label), with each image's mark.
-///   The audit is made on the first request of a generation (for 50,000 images, about a minute).
+///   The audit is made on the first request of a generation (for 50,000 images, several minutes:
+///   the thumbnails' four views are searched exactly, as `pic2vec duplicates` does).
 /// - `POST /api/audit/marks` with `{"row": N, "mark": "keep"|"duplicate"|"wrong-label"|null,
 ///   "generation": G}`: sets or clears row N's mark (409 when the collection has left generation G);
 ///   the marks file is rewritten atomically.

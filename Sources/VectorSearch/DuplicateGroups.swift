@@ -52,6 +52,9 @@ public struct DuplicateSearch: Sendable {
     public var k: Int
     /// Worker threads for the neighbor search.
     public var threads: Int
+    /// The label of a progress report on standard error while sets with variants are searched
+    /// (minutes for tens of thousands of images); nil for none.
+    public var progress: String?
 
     public init(threshold: Float, k: Int = 10, threads: Int = ThreadPools.cores) {
         precondition(
@@ -71,9 +74,11 @@ public struct DuplicateSearch: Sendable {
     ///
     /// Returns the reference's within-set neighbors too, for its own groups.
     public static func calibrated(
-        on reference: DuplicateSet, fraction: Float, given: Float? = nil, k: Int = 10, threads: Int = ThreadPools.cores
+        on reference: DuplicateSet, fraction: Float, given: Float? = nil, k: Int = 10, threads: Int = ThreadPools.cores,
+        progress: String? = nil
     ) throws(VectorSearchError) -> Calibrated {
         var search = DuplicateSearch(threshold: 0, k: k, threads: threads)
+        search.progress = progress
         // One image has no neighbour to set a scale by: then only a given threshold serves.
         guard reference.count >= 2 || given != nil else {
             throw .invalidArgument(
@@ -168,12 +173,34 @@ public struct DuplicateSearch: Sendable {
         return found.count == 1 ? found[0] : Self.nearestOf(found, queries: queries.count, width: width, excludingSelf: false)
     }
 
-    /// The `k` nearest rows of `points` for every row of each of `views`: one exact FAISS flat index, searched per view.
+    /// The `k` nearest rows of `points` for every row of each of `views`: one exact FAISS flat index,
+    /// searched per view (`progressRows` rows at a time when a progress report is asked for).
     private func flatSearches(of views: [Matrix], in points: Matrix, k: Int) throws(VectorSearchError) -> [Neighbors] {
         let index = try VectorIndex(dimension: points.columns, kind: .flat, metric: .l2, threads: threads)
         try index.add(points)
-        return try views.map { view throws(VectorSearchError) in try index.search(view, k: k) }
+        guard let progress else { return try views.map { view throws(VectorSearchError) in try index.search(view, k: k) } }
+        let report = Progress(progress, total: views.reduce(0) { $0 + $1.rows }, unit: "image views")
+        defer { report.finish() }
+        return try views.map { view throws(VectorSearchError) in
+            var ids: [Int] = []
+            var distances: [Float] = []
+            for start in stride(from: 0, to: view.rows, by: progressRows) {
+                let end = min(start + progressRows, view.rows)
+                let part = try index.search(
+                    Matrix(
+                        rows: end - start, columns: view.columns,
+                        values: Array(view.values[start * view.columns..<end * view.columns])),
+                    k: k)
+                ids += part.ids
+                distances += part.distances
+                report.advance(by: end - start)
+            }
+            return Neighbors(queries: view.rows, k: k, ids: ids, distances: distances)
+        }
     }
+
+    /// Query rows per search between progress reports (small values exercise the chunks in tests).
+    var progressRows = 4096
 
     /// Per query, the `width` nearest ids over several searches of the same queries (the smallest
     /// distance of each id; ties: smaller id), leaving out the query's own row when `excludingSelf`.

@@ -232,7 +232,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
     /// the median nearest-neighbor distance within `sets[0]`.
     private func searched(_ sets: [DuplicateSet], features: String, fraction: Float, given: Float?) throws -> Searched {
         let calibrated = try DuplicateSearch.calibrated(
-            on: sets[0], fraction: fraction, given: given, k: k, threads: threading.threads)
+            on: sets[0], fraction: fraction, given: given, k: k, threads: threading.threads,
+            progress: format.json ? nil : "thumbnail search")
         let search = calibrated.search
         let links =
             sets.count == 2

@@ -41,4 +41,17 @@ final class DuplicateVariantTests: XCTestCase {
         XCTAssertEqual(groups.count, 1)
         XCTAssertEqual(groups[0].members.map(\.item), [DuplicateItem(set: 0, row: 0), DuplicateItem(set: 1, row: 0)])
     }
+
+    func testSearchingInChunksWithAProgressReportFindsTheSameNeighbors() throws {
+        let all = set(withVariants: true)
+        var chunked = DuplicateSearch(threshold: 0.01, k: 2, threads: 1)
+        chunked.progress = "test search"
+        chunked.progressRows = 3
+        let plain = DuplicateSearch(threshold: 0.01, k: 2, threads: 1)
+        let a = try chunked.neighbors(within: all)
+        let b = try plain.neighbors(within: all)
+        XCTAssertEqual(a.ids, b.ids)
+        XCTAssertEqual(a.distances, b.distances)
+        XCTAssertEqual(try chunked.groups(in: all), try plain.groups(in: all))
+    }
 }
