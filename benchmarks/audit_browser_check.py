@@ -27,7 +27,7 @@ import urllib.request
 
 from PIL import Image, ImageEnhance, ImageOps
 
-from serve_browser_check import DevTools, check, screenshot, start_chromium
+from serve_browser_check import DevTools, check, screenshot, start_chromium, stop
 
 PLANTED = 4  # images per kind of planted problem
 
@@ -149,11 +149,7 @@ def main():
     finally:
         for child in (process, server):
             if child:
-                child.terminate()
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                stop(child)
         shutil.rmtree(profile, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     print("audit browser check: " + ("passed" if passed else "FAILED"))

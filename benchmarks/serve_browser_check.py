@@ -209,6 +209,15 @@ LABELS_CHECK = """(() => {
 })()"""
 
 
+def stop(process):
+    """Terminates `process`, killing it when it has not ended within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def check(ok, text):
     print(("ok   " if ok else "FAIL ") + text)
     return bool(ok)
@@ -443,11 +452,7 @@ def main():
         tools.call("Emulation.setDeviceMetricsOverride", width=1280, height=1000, deviceScaleFactor=1, mobile=False)
         passed &= check_bad_urls(tools, args)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         shutil.rmtree(profile, ignore_errors=True)
     print("browser check: " + ("passed" if passed else "FAILED"))
     return 0 if passed else 1
