@@ -108,9 +108,13 @@ extension ConvBN {
                 }
                 rn_winograd_input(level.rawValue, rows, v + t * cin, chunk * cin, Int32(cin))
             }
-            for k in 0..<36 {
-                weights.transformed[k].multiply(
-                    count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout, level: level)
+            // The 36 products are independent: a pass allowed more threads (`RowSplit`) shares them out.
+            let split = RowSplit.threads
+            forEachChunk(36, chunks: split, threads: split) { _, products in
+                for k in products {
+                    weights.transformed[k].multiply(
+                        count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout, level: level)
+                }
             }
             for t in 0..<count {
                 let tile = start + t, n = tile / perImage, th = tile % perImage / tilesW, tw = tile % tilesW

@@ -85,9 +85,14 @@ public struct Embedder: Sendable {
             while start < count && failure == nil {
                 let batch = min(batchSize, count - start)
                 let base = start
+                // Fewer images than threads (one upload): each image's matrix products use the spare threads.
+                let split = threads / min(threads, batch)
                 do {
                     try forEachChunk(batch, chunks: min(threads, batch), threads: threads) { _, part in
-                        try run(base + part.lowerBound..<base + part.upperBound, image: image, into: output, dimension: dimension)
+                        try RowSplit.with(split) {
+                            try run(
+                                base + part.lowerBound..<base + part.upperBound, image: image, into: output, dimension: dimension)
+                        }
                     }
                 } catch {
                     failure = error

@@ -1,5 +1,6 @@
 internal import CKernels
 import Common
+import Foundation
 
 /// A weight matrix (`rows` x `columns`, row-major) ready for `c = a x weights`, with the
 /// convolution's epilogue (bias, residual add, activation) applied as each output tile is written.
@@ -47,6 +48,29 @@ struct GEMMWeights: Sendable {
         activation: Activation = .identity, level: SIMDLevel = .current
     ) {
         guard m > 0 else { return }
+        let split = RowSplit.threads
+        if split > 1, m >= split * RowSplit.minimumRows, m * rows * columns >= RowSplit.minimumProducts {
+            // Whole kernel tiles per thread, so that no extra edge tiles are made.
+            let tile = RowSplit.rowTile
+            let tiles = (m + tile - 1) / tile
+            forEachChunk(tiles, chunks: split, threads: split) { _, part in
+                let first = part.lowerBound * tile, end = min(m, part.upperBound * tile)
+                guard end > first else { return }
+                multiplyRows(
+                    end - first, a + first * lda, lda: lda, into: c + first * ldc, ldc: ldc, bias: bias,
+                    residual: residual.map { $0 + first * ldr }, ldr: ldr, activation: activation, level: level)
+            }
+            return
+        }
+        multiplyRows(
+            m, a, lda: lda, into: c, ldc: ldc, bias: bias, residual: residual, ldr: ldr, activation: activation, level: level)
+    }
+
+    /// `multiply` of `m` rows on the calling thread.
+    private func multiplyRows(
+        _ m: Int, _ a: UnsafePointer<Float>, lda: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, ldr: Int, activation: Activation, level: SIMDLevel
+    ) {
         switch packed {
         case .fp32(let values):
             rn_gemm(
@@ -57,5 +81,31 @@ struct GEMMWeights: Sendable {
                 level.rawValue, Int32(m), Int32(columns), Int32(rows), a, Int32(lda), halves.base, c, Int32(ldc), bias,
                 residual, Int32(ldr), activation.code)
         }
+    }
+}
+
+/// How many threads each matrix product of a forward pass may split its output rows across: set by
+/// `Embedder` around a pass with fewer images than threads (one uploaded image), so that a single
+/// image uses every core. Products too small to repay a hand-off run on the calling thread; rows are
+/// split in whole kernel tiles, so each output row is computed exactly as without the split.
+enum RowSplit {
+    private static let key = "pic2vec.gemm-row-split"
+    /// Rows of the widest kernel tile (AVX-512: 12; AVX2's 6 divides it).
+    static let rowTile = 12
+    /// Fewest output rows per thread worth a split.
+    static let minimumRows = 48
+    /// Fewest multiply-adds (rows x inner x columns) worth a split: about 20 µs of one core.
+    static let minimumProducts = 1 << 20
+
+    /// The threads of the current thread's forward pass (1 outside `with`).
+    static var threads: Int { (Thread.current.threadDictionary[key] as? Int) ?? 1 }
+
+    /// Runs `body` with products split across `threads` threads.
+    static func with<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+        let dictionary = Thread.current.threadDictionary
+        let previous = dictionary[key]
+        dictionary[key] = threads
+        defer { dictionary[key] = previous }
+        return try body()
     }
 }

@@ -111,7 +111,8 @@ public enum SearchSetup {
         let preprocessing = description.preprocessing
         _ = try network(description, index: index, indexPath: indexPath)
         let weights = try await description.loadWeights(for: indexPath)
-        let embedder = Embedder(network: weights.network, preprocessing: preprocessing, batchSize: 1, threads: 1)
+        // One upload at a time per lane: its matrix products share every core (`Embedder`, `RowSplit`).
+        let embedder = Embedder(network: weights.network, preprocessing: preprocessing, batchSize: 1, threads: ThreadPools.cores)
         return (QueryModel(embedder: embedder, normalize: description.normalized), weights.label)
     }
 
