@@ -111,9 +111,11 @@ extension ConvBN {
             // The 36 products are independent: a pass allowed more threads (`RowSplit`) shares them out.
             let split = RowSplit.threads
             forEachChunk(36, chunks: split, threads: split) { _, products in
-                for k in products {
-                    weights.transformed[k].multiply(
-                        count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout, level: level)
+                RowSplit.with(1) {
+                    for k in products {
+                        weights.transformed[k].multiply(
+                            count, v + k * chunk * cin, lda: cin, into: m + k * chunk * cout, ldc: cout, level: level)
+                    }
                 }
             }
             for t in 0..<count {

@@ -2,8 +2,9 @@ import Common
 import Foundation
 
 /// The audit of a served collection and a person's marks on it: the audit is made once per
-/// generation, on first use; the marks are kept by file path in one JSON file beside the index,
-/// rewritten atomically on every change.
+/// generation, on first use; the marks are kept by the images' full ids (file paths, as the
+/// collection lists them, so that they survive `add` and `remove`) in one JSON file beside the
+/// index, rewritten atomically on every change.
 public final class AuditDesk: @unchecked Sendable {
     /// What a person decided about an image.
     public enum Mark: String, Codable, Sendable, CaseIterable {

@@ -70,7 +70,7 @@ enum AuditPage {
         const query = new URLSearchParams(location.search);
         let view = query.get("view") === "labels" ? "labels" : "duplicates";
         let page = Math.max(0, parseInt(query.get("page") || "0", 10) || 0);
-        let generation = null, total = 0;
+        let generation = null, total = 0, loads = 0;
         const items = document.getElementById("items");
         const escape = (text) => String(text).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
         const choices = { duplicates: [["keep", "Keep"], ["duplicate", "Duplicate"]], labels: [["keep", "Keep"], ["wrong-label", "Wrong label"]] };
@@ -99,8 +99,14 @@ enum AuditPage {
             `<div class="neighbors">${neighbors}</div></div></div></article>`;
         }
 
+        function navigation(enabled) {
+          for (const button of document.querySelectorAll("nav button, footer button")) button.disabled = !enabled;
+        }
+
         async function load() {
+          const mine = ++loads;
           items.dataset.state = "busy";
+          navigation(false);
           document.getElementById("error").textContent = "";
           for (const button of document.querySelectorAll("nav button")) {
             button.setAttribute("aria-current", button.dataset.view === view ? "page" : "false");
@@ -109,6 +115,7 @@ enum AuditPage {
           try {
             const response = await fetch(`/api/audit?view=${view}&page=${page}&per=${per}`);
             const answer = await response.json();
+            if (mine !== loads) return;
             if (!response.ok) throw new Error(answer.error || response.statusText);
             generation = answer.generation;
             total = answer.total;
@@ -120,12 +127,16 @@ enum AuditPage {
             const cards = view === "duplicates" ? answer.pairs.map(pairCard) : answer.labelIssues.map(issueCard);
             items.innerHTML = cards.join("") || "<p>Nothing to review here.</p>";
             const pages = Math.max(1, Math.ceil(total / per));
+            if (page >= pages) { page = pages - 1; return load(); }
             document.getElementById("pageinfo").textContent = `page ${page + 1} of ${pages}`;
+            navigation(true);
             document.getElementById("prev").disabled = page === 0;
             document.getElementById("next").disabled = page + 1 >= pages;
             items.dataset.state = "done";
           } catch (error) {
+            if (mine !== loads) return;
             document.getElementById("error").textContent = error.message;
+            navigation(true);
             items.dataset.state = "error";
           }
         }

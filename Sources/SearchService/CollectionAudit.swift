@@ -66,12 +66,18 @@ public struct CollectionAudit: Sendable {
                 networkDistance: $0.networkDistance ?? .nan)
         }
         labelIssues = try dataset.labels.map { labels in
-            let search = try LabelIssueSearch(points: points, labels: labels, k: min(Self.labelK, engine.count - 1))
+            // Images added without a label (-1) neither vote nor are checked.
+            let labelled = labels.indices.filter { labels[$0] >= 0 }
+            guard labelled.count >= 2 else { return [] }
+            let search = try LabelIssueSearch(
+                points: Matrix(rows: labelled.count, columns: points.columns, values: labelled.flatMap { points.row($0) }),
+                labels: labelled.map { labels[$0] }, k: min(Self.labelK, labelled.count - 1))
             let names = dataset.classNames
+            let name = { (label: Int) in names.indices.contains(label) ? names[label] : "class \(label)" }
             return search.flagged.map {
                 LabelIssue(
-                    row: $0.row, label: names[$0.label], suggested: names[$0.suggested], score: $0.score,
-                    neighbors: search.supporters(of: $0))
+                    row: labelled[$0.row], label: name($0.label), suggested: name($0.suggested), score: $0.score,
+                    neighbors: search.supporters(of: $0).map { labelled[$0] })
             }
         }
     }

@@ -83,9 +83,13 @@ extension SearchAPI {
             let image = { (row: Int) in
                 AuditImage(
                     row: row, path: engine.publicIds[row], label: engine.label(of: row),
-                    mark: desk.mark(of: engine.publicIds[row]))
+                    mark: desk.mark(of: engine.dataset.ids[row]))
             }
-            let window = { (total: Int) in min(page * per, total)..<min(page * per + per, total) }
+            // No multiplication that a huge page number could overflow.
+            let window = { (total: Int) -> Range<Int> in
+                let start = page > total / per ? total : min(page * per, total)
+                return start..<min(start + per, total)
+            }
             var answer = AuditAnswer(
                 view: view, generation: state.generation, total: 0, page: page, per: per,
                 tiers: Dictionary(grouping: audit.pairs, by: \.tier.rawValue).mapValues(\.count),
@@ -124,7 +128,7 @@ extension SearchAPI {
             }
             let row = try engine.validRow(String(asked.row))
             do {
-                try desk.setMark(asked.mark, of: engine.publicIds[row])
+                try desk.setMark(asked.mark, of: engine.dataset.ids[row])
             } catch {
                 throw SearchError.unavailable("cannot save the marks to \(desk.marksPath): \(error)")
             }

@@ -203,7 +203,7 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let pixelFeatures = embedding(features == .pixels ? .pixels : .thumbnails, preprocessing)
         let pixels = try searched(
             try datasets.map { try pixelFeatures.set($0) }, features: pixelFeatures.description, fraction: pixelFraction,
-            given: threshold)
+            given: threshold, progress: "pixel search")
         var network: Searched?
         if features == .network {
             let loaded = try await modelOptions.embedder(threads: threading.threads)
@@ -212,7 +212,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
                     points: try loaded.embedder.embed(dataset, progress: !format.json).l2Normalized(), keys: pixelSet.keys)
             }
             network = try searched(
-                sets, features: loaded.description, fraction: networkFraction(weights: weights), given: similarThreshold)
+                sets, features: loaded.description, fraction: networkFraction(weights: weights), given: similarThreshold,
+                progress: "network search")
         }
         let report = DuplicateReport(
             groups: DuplicateSearch.groups(of: pixels.evidence.links, sets: pixels.evidence.sets), groupTier: .nearDuplicate,
@@ -230,10 +231,12 @@ struct DuplicatesCommand: AsyncParsableCommand {
 
     /// The links within `sets[0]`, or of `sets[1]` against `sets[0]`, at `given` or `fraction` times
     /// the median nearest-neighbor distance within `sets[0]`.
-    private func searched(_ sets: [DuplicateSet], features: String, fraction: Float, given: Float?) throws -> Searched {
+    private func searched(_ sets: [DuplicateSet], features: String, fraction: Float, given: Float?, progress: String)
+        throws -> Searched
+    {
         let calibrated = try DuplicateSearch.calibrated(
             on: sets[0], fraction: fraction, given: given, k: k, threads: threading.threads,
-            progress: format.json ? nil : "thumbnail search")
+            progress: format.json ? nil : progress)
         let search = calibrated.search
         let links =
             sets.count == 2

@@ -50,14 +50,15 @@ final class AuditAPITests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
 
     /// The fixture's 12 images plus an exact copy of row 2 (row 12) and a 10% brighter copy of row 5
-    /// (row 13), indexed; a desk with marks in `folder`.
+    /// (row 13, added without a label: -1), indexed; a desk with marks in `folder`.
     private func app() async throws -> (some ApplicationProtocol, AuditDesk) {
         let base = Fixtures.dataset
         let rows = (0..<base.count).map { $0 } + [2, 5]
         let brighter = try base.image(at: 5).pixels.map { UInt8(min(255, (Double($0) * 1.1).rounded())) }
         let dataset = InMemoryDataset(
             name: "audit", width: 8, height: 8, pixels: try rows.dropLast().flatMap { try base.image(at: $0).pixels } + brighter,
-            ids: rows.enumerated().map { "fixture/\(Fixtures.classNames[$1 % 3])/\($0).png" }, labels: rows.map { $0 % 3 },
+            ids: rows.enumerated().map { "fixture/\(Fixtures.classNames[$1 % 3])/\($0).png" },
+            labels: rows.indices.map { $0 == 13 ? -1 : rows[$0] % 3 },
             classNames: Fixtures.classNames)
         let model = try await Fixtures.model()
         let points = try model.embedder.embed(dataset, progress: false).l2Normalized()
@@ -95,10 +96,15 @@ final class AuditAPITests: XCTestCase {
                 try decodeJSON(Answer.self, $0)
             }
             XCTAssertEqual(beyond.pairs?.count, 0)
+            let huge = try await client.execute(uri: "/api/audit?view=labels&page=\(Int.max)&per=100", method: .get) {
+                try decodeJSON(Answer.self, $0)
+            }
+            XCTAssertEqual(huge.labelIssues?.count, 0, "a page number too large to multiply is past the end")
 
             let labels = try await client.execute(uri: "/api/audit?view=labels", method: .get) { try decodeJSON(Answer.self, $0) }
             XCTAssertTrue(labels.labelsChecked)
-            XCTAssertNotNil(labels.labelIssues)
+            XCTAssertFalse(
+                try XCTUnwrap(labels.labelIssues).contains { $0.image.row == 13 }, "an unlabelled image is not checked")
 
             let mark = #"{"row": 12, "mark": "duplicate", "generation": 3}"#
             try await client.execute(
@@ -110,7 +116,7 @@ final class AuditAPITests: XCTestCase {
             }
             let saved = try JSONDecoder().decode(Marks.self, from: Data(contentsOf: URL(fileURLWithPath: desk.marksPath)))
             XCTAssertEqual(saved.schema, "pic2vec-audit-marks/1")
-            XCTAssertEqual(saved.marks, [Marks.Entry(path: "bluish/12.png", mark: "duplicate")])
+            XCTAssertEqual(saved.marks, [Marks.Entry(path: "fixture/bluish/12.png", mark: "duplicate")])
             let marked = try await client.execute(uri: "/api/audit?view=duplicates&per=1", method: .get) {
                 try decodeJSON(Answer.self, $0)
             }
