@@ -47,13 +47,15 @@ struct DataAuditExperiment: Experiment {
         var section = ReportSection(number: number, title: title)
         let train = try context.dataset(.train)
         let test = try context.data().test
-        let trainSet = DuplicateSet(points: try await context.embeddings(.train).l2Normalized(), keys: try train.contentKeys())
-        let testSet = try await test.asyncMap { _ in
-            DuplicateSet(
-                points: try await context.embeddings(.test).l2Normalized(), keys: try context.dataset(.test).contentKeys())
+        // One decoding of every image gives its thumbnails and its content key.
+        let trainPictures = try train.thumbnails()
+        let testPictures = try test.map { try $0.thumbnails() }
+        let trainThumbnails = DuplicateSet(views: trainPictures.views, keys: trainPictures.keys)
+        let testThumbnails = testPictures.map { DuplicateSet(views: $0.views, keys: $0.keys) }
+        let trainSet = DuplicateSet(points: try await context.embeddings(.train).l2Normalized(), keys: trainPictures.keys)
+        let testSet = try await testPictures.asyncMap {
+            DuplicateSet(points: try await context.embeddings(.test).l2Normalized(), keys: $0.keys)
         }
-        let trainThumbnails = try thumbnails(train, keys: trainSet.keys)
-        let testThumbnails = try test.map { try thumbnails($0, keys: testSet?.keys ?? []) }
 
         let start = Date()
         let fraction = DuplicateSearch.defaultRelativeThreshold(trainedFeatures: context.options.weights != "random")
@@ -64,18 +66,11 @@ struct DataAuditExperiment: Experiment {
         let pixelCalibrated = try DuplicateSearch.calibrated(
             on: trainThumbnails, fraction: DuplicateSearch.thumbnailRelativeThreshold, k: k, progress: "thumbnail search")
         let pixelSearch = pixelCalibrated.search
-        let tiers = {
-            (pixels: [DuplicateSet], pixelLinks: [DuplicateLink], network: [DuplicateSet], networkLinks: [DuplicateLink]) in
-            DuplicatePair.tiers(
-                pixels: DuplicateEvidence(sets: pixels, links: pixelLinks),
-                network: DuplicateEvidence(sets: network, links: networkLinks))
-        }
         var scopes = [
             Scope(
                 name: "within train", splits: ("train", "train"), neighbors: trainNeighbors,
-                pairs: tiers(
-                    [trainThumbnails], pixelSearch.links(in: trainThumbnails, neighbors: pixelCalibrated.referenceNeighbors),
-                    [trainSet], search.links(in: trainSet, neighbors: trainNeighbors)),
+                pairs: DuplicatePair.tiers(
+                    pixels: try pixelCalibrated.evidence(of: [trainThumbnails]), network: try calibrated.evidence(of: [trainSet])),
                 countedSet: 0)
         ]
         if let testSet, let testThumbnails {
@@ -84,20 +79,16 @@ struct DataAuditExperiment: Experiment {
             scopes.append(
                 Scope(
                     name: "within test", splits: ("test", "test"), neighbors: within,
-                    pairs: tiers(
-                        [testThumbnails],
-                        pixelSearch.links(in: testThumbnails, neighbors: try pixelSearch.neighbors(within: testThumbnails)),
-                        [testSet], search.links(in: testSet, neighbors: within)),
+                    pairs: DuplicatePair.tiers(
+                        pixels: try pixelSearch.evidence(of: [testThumbnails]),
+                        network: try search.evidence(of: [testSet], neighbors: within)),
                     countedSet: 0))
             scopes.append(
                 Scope(
                     name: "test to train", splits: ("test", "train"), neighbors: cross,
-                    pairs: tiers(
-                        [trainThumbnails, testThumbnails],
-                        pixelSearch.links(
-                            of: testThumbnails, in: trainThumbnails,
-                            neighbors: try pixelSearch.neighbors(of: testThumbnails, in: trainThumbnails)),
-                        [trainSet, testSet], search.links(of: testSet, in: trainSet, neighbors: cross)),
+                    pairs: DuplicatePair.tiers(
+                        pixels: try pixelSearch.evidence(of: [trainThumbnails, testThumbnails]),
+                        network: try search.evidence(of: [trainSet, testSet], neighbors: cross)),
                     countedSet: 1))
         }
         let labelAudit = try train.labels.map {
@@ -152,12 +143,6 @@ struct DataAuditExperiment: Experiment {
                 auditSeconds, looSeconds, auditSeconds / max(looSeconds, 1e-9)))
         section.paragraph(plantedTable(context))
         return section
-    }
-
-    /// The `Thumbnail` variants of every image of `dataset`, as a duplicate set with `keys`.
-    private func thumbnails(_ dataset: any ImageDataset, keys: [String]) throws -> DuplicateSet {
-        let views = try dataset.thumbnailVariants()
-        return DuplicateSet(points: views[0], variants: Array(views.dropFirst()), keys: keys)
     }
 
     /// Images per strictest tier in each scope, plus test images with a pair anywhere.

@@ -31,15 +31,14 @@ extension ImageDataset {
     }
 
     /// The four `Thumbnail` variants of every image, one matrix per variant (as is, mirrored,
-    /// cropped, cropped and mirrored), decoded `batchSize` at a time.
-    public func thumbnailVariants(batchSize: Int = 256) throws -> [Matrix] {
-        let values = try mapImages(batchSize: batchSize) { Thumbnail.variants(of: $0).flatMap { $0 } }
-        let width = Thumbnail.values
-        return (0..<4).map { variant in
-            Matrix(
-                rows: count, columns: width,
-                values: (0..<count).flatMap { row in values[(row * 4 + variant) * width..<(row * 4 + variant + 1) * width] })
+    /// cropped, cropped and mirrored), and every image's `contentKey`, from one decoding of each
+    /// image, `batchSize` at a time.
+    public func thumbnails(batchSize: Int = 256) throws -> (views: [Matrix], keys: [String]) {
+        let pictures = try mapImages(batchSize: batchSize) { [(key: $0.contentKey, values: Thumbnail.variants(of: $0))] }
+        let views = (0..<4).map { variant in
+            Matrix(rows: count, columns: Thumbnail.values, values: pictures.flatMap { $0.values[variant] })
         }
+        return (views, pictures.map(\.key))
     }
 
     /// `transform` of every image, concatenated in row order; images are decoded (in parallel)

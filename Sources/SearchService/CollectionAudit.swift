@@ -48,18 +48,16 @@ public struct CollectionAudit: Sendable {
             return
         }
         let points = try engine.index.index.vectors().l2Normalized()
-        let keys = try dataset.contentKeys()
-        let views = try dataset.thumbnailVariants()
+        let thumbnails = try dataset.thumbnails()
         let evidence = { (set: DuplicateSet, fraction: Float) throws -> DuplicateEvidence in
-            let calibrated = try DuplicateSearch.calibrated(on: set, fraction: fraction, k: Self.duplicateK)
-            return DuplicateEvidence(
-                sets: [set], links: calibrated.search.links(in: set, neighbors: calibrated.referenceNeighbors))
+            try DuplicateSearch.calibrated(on: set, fraction: fraction, k: Self.duplicateK).evidence(of: [set])
         }
         let pixels = try evidence(
-            DuplicateSet(points: views[0], variants: Array(views.dropFirst()), keys: keys),
+            DuplicateSet(views: thumbnails.views, keys: thumbnails.keys),
             DuplicateSearch.thumbnailRelativeThreshold)
         let network = try evidence(
-            DuplicateSet(points: points, keys: keys), DuplicateSearch.defaultRelativeThreshold(trainedFeatures: trainedWeights))
+            DuplicateSet(points: points, keys: thumbnails.keys),
+            DuplicateSearch.defaultRelativeThreshold(trainedFeatures: trainedWeights))
         pairs = DuplicatePair.tiers(pixels: pixels, network: network).map {
             Pair(
                 tier: $0.tier, a: $0.link.a.row, b: $0.link.b.row, pixelDistance: $0.pixelDistance ?? .nan,

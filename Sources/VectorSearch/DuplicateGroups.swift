@@ -137,6 +137,22 @@ public struct DuplicateSearch: Sendable {
         given == nil ? "\(fraction) x median nearest-neighbor distance within the reference" : "given"
     }
 
+    /// The links of `sets` as one kind of evidence: within `sets[0]` (from its within-set `neighbors`
+    /// when given), or of the queries `sets[1]` against the reference `sets[0]` (from their `neighbors`
+    /// in it when given).
+    public func evidence(of sets: [DuplicateSet], neighbors: Neighbors? = nil) throws(VectorSearchError) -> DuplicateEvidence {
+        precondition((1...2).contains(sets.count), "evidence covers one set or a reference and queries")
+        let within = sets.count == 1
+        let found: Neighbors
+        if let neighbors {
+            found = neighbors
+        } else {
+            found = within ? try self.neighbors(within: sets[0]) : try self.neighbors(of: sets[1], in: sets[0])
+        }
+        let links = within ? links(in: sets[0], neighbors: found) : links(of: sets[1], in: sets[0], neighbors: found)
+        return DuplicateEvidence(sets: sets, links: links)
+    }
+
     /// A search calibrated on a reference set (`calibrated(on:fraction:given:k:threads:)`).
     public struct Calibrated: Sendable {
         /// The search, at the calibrated threshold.
@@ -147,6 +163,12 @@ public struct DuplicateSearch: Sendable {
         public let medianNearestDistance: Float
         /// How the threshold was set, in words.
         public let rule: String
+
+        /// The links within the reference itself (`sets == [reference]`: its neighbors are reused), or
+        /// of queries against it (`sets == [reference, queries]`).
+        public func evidence(of sets: [DuplicateSet]) throws(VectorSearchError) -> DuplicateEvidence {
+            try search.evidence(of: sets, neighbors: sets.count == 1 ? referenceNeighbors : nil)
+        }
     }
 
     /// The `k` nearest other rows of every row of `set` (fewer when the set is small): one all-pairs pass.
@@ -337,6 +359,13 @@ public struct DuplicateSet: Sendable {
         self.points = points
         self.variants = variants
         self.keys = keys
+    }
+
+    /// The images seen through several `views` of equal shape: the first as they are, the others as
+    /// their variants.
+    public init(views: [Matrix], keys: [String]) {
+        precondition(!views.isEmpty, "a duplicate set needs at least one view")
+        self.init(points: views[0], variants: Array(views.dropFirst()), keys: keys)
     }
 
     /// The squared L2 distance between row `a` and row `b` of `other`: over their variants, the

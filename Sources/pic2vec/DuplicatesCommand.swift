@@ -237,15 +237,10 @@ struct DuplicatesCommand: AsyncParsableCommand {
         let calibrated = try DuplicateSearch.calibrated(
             on: sets[0], fraction: fraction, given: given, k: k, threads: threading.threads,
             progress: format.json ? nil : progress)
-        let search = calibrated.search
-        let links =
-            sets.count == 2
-            ? search.links(of: sets[1], in: sets[0], neighbors: try search.neighbors(of: sets[1], in: sets[0]))
-            : search.links(in: sets[0], neighbors: calibrated.referenceNeighbors)
         return Searched(
-            evidence: DuplicateEvidence(sets: sets, links: links),
+            evidence: try calibrated.evidence(of: sets),
             summary: DuplicateReport.Evidence(
-                features: features, threshold: search.threshold, thresholdRule: calibrated.rule,
+                features: features, threshold: calibrated.search.threshold, thresholdRule: calibrated.rule,
                 medianNearestDistance: calibrated.medianNearestDistance))
     }
 
@@ -319,8 +314,8 @@ struct DuplicatesCommand: AsyncParsableCommand {
             }
         }
         return PixelFeatures(description: "thumbnails, \(Thumbnail.side)x\(Thumbnail.side), as is, mirrored and cropped") {
-            let views = try $0.thumbnailVariants()
-            return DuplicateSet(points: views[0], variants: Array(views.dropFirst()), keys: try $0.contentKeys())
+            let thumbnails = try $0.thumbnails()
+            return DuplicateSet(views: thumbnails.views, keys: thumbnails.keys)
         }
     }
 

@@ -66,4 +66,21 @@ final class ThumbnailTests: XCTestCase {
         let flat = Thumbnail.variants(of: RGBImage(width: 4, height: 4, pixels: Array(repeating: 9, count: 48)))
         XCTAssertTrue(flat.allSatisfy { $0.allSatisfy { $0 == 0 } }, "a flat image has no shape to compare")
     }
+
+    func testADatasetsThumbnailsAndKeysComeFromOneDecodingOfEachImage() throws {
+        let base = image()
+        let pictures = [0, 7, 91].map { shift in RGBImage(width: 32, height: 32, pixels: base.pixels.map { ($0 &+ shift) % 251 })
+        }
+        let dataset = InMemoryDataset(
+            name: "three", width: 32, height: 32, pixels: pictures.flatMap(\.pixels), ids: ["a", "b", "c"], labels: nil,
+            classNames: [])
+        let (views, keys) = try dataset.thumbnails(batchSize: 2)
+        XCTAssertEqual(keys, try dataset.contentKeys())
+        XCTAssertEqual(views.count, 4)
+        for (row, picture) in pictures.enumerated() {
+            for (variant, expected) in Thumbnail.variants(of: picture).enumerated() {
+                XCTAssertEqual(Array(views[variant].row(row)), expected, "row \(row), variant \(variant)")
+            }
+        }
+    }
 }
