@@ -72,6 +72,12 @@ __attribute__((always_inline)) static inline void tile_generic(
                                             residual ? residual + (size_t)i * ldr + v : NULL, activation);
 }
 
+static _Thread_local int row_split_threads = 1;
+
+int rn_row_split_threads(void) { return row_split_threads; }
+
+void rn_set_row_split_threads(int threads) { row_split_threads = threads < 1 ? 1 : threads; }
+
 static void gemm_generic(int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
                          const float *bias, const float *residual, int ldr, int activation) {
     int block = rn_block_rows(k);

@@ -1,6 +1,5 @@
 internal import CKernels
 import Common
-import Foundation
 
 /// A weight matrix (`rows` x `columns`, row-major) ready for `c = a x weights`, with the
 /// convolution's epilogue (bias, residual add, activation) applied as each output tile is written.
@@ -89,7 +88,6 @@ struct GEMMWeights: Sendable {
 /// image uses every core. Products too small to repay a hand-off run on the calling thread; rows are
 /// split in whole kernel tiles, so each output row is computed exactly as without the split.
 enum RowSplit {
-    private static let key = "pic2vec.gemm-row-split"
     /// Rows of the widest kernel tile (AVX-512: 12; AVX2's 6 divides it).
     static let rowTile = 12
     /// Fewest output rows per thread worth a split.
@@ -97,15 +95,14 @@ enum RowSplit {
     /// Fewest multiply-adds (rows x inner x columns) worth a split: about 20 µs of one core.
     static let minimumProducts = 1 << 20
 
-    /// The threads of the current thread's forward pass (1 outside `with`).
-    static var threads: Int { (Thread.current.threadDictionary[key] as? Int) ?? 1 }
+    /// The threads of the current thread's forward pass (1 outside `with`; a C thread-local).
+    static var threads: Int { Int(rn_row_split_threads()) }
 
     /// Runs `body` with products split across `threads` threads.
     static func with<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
-        let dictionary = Thread.current.threadDictionary
-        let previous = dictionary[key]
-        dictionary[key] = threads
-        defer { dictionary[key] = previous }
+        let previous = rn_row_split_threads()
+        rn_set_row_split_threads(Int32(threads))
+        defer { rn_set_row_split_threads(previous) }
         return try body()
     }
 }

@@ -48,6 +48,13 @@ enum {
 void rn_gemm(int level, int m, int n, int k, const float *a, int lda, const float *packed, float *c, int ldc,
              const float *bias, const float *residual, int ldr, int activation);
 
+/// How many threads the calling thread's matrix products may split their rows across (1 unless
+/// set): a thread-local read on every product, so a plain C thread-local rather than a dictionary.
+int rn_row_split_threads(void);
+
+/// Sets the calling thread's `rn_row_split_threads` (values below 1 count as 1).
+void rn_set_row_split_threads(int threads);
+
 // MARK: GEMM with bfloat16 inputs
 
 /// Whether this CPU has AVX512-BF16 (VDPBF16PS), the level rn_gemm_bf16 runs fast.
