@@ -1,4 +1,4 @@
-import Common
+import CollectionStore
 import Foundation
 
 /// The audit of a served collection and a person's marks on it: the audit is made once per
@@ -6,53 +6,19 @@ import Foundation
 /// collection lists them, so that they survive `add` and `remove`) in one JSON file beside the
 /// index, rewritten atomically on every change.
 public final class AuditDesk: @unchecked Sendable {
-    /// What a person decided about an image.
-    public enum Mark: String, Codable, Sendable, CaseIterable {
-        case keep
-        case duplicate
-        case wrongLabel = "wrong-label"
-    }
-
-    /// The marks file, schema `pic2vec-audit-marks/1`: `{"schema", "marks": [{"path", "mark"}]}`, sorted by path.
-    public struct Marks: Codable, Sendable, Equatable {
-        public static let schemaName = "pic2vec-audit-marks/1"
-
-        /// One marked image.
-        public struct Entry: Codable, Sendable, Equatable {
-            public let path: String
-            public let mark: Mark
-        }
-
-        public let schema: String
-        public let marks: [Entry]
-    }
-
-    /// The largest marks file read: about 100 bytes a mark, a million marks.
-    static let maximumBytes = 128 << 20
-
-    /// Where the marks are saved.
-    public let marksPath: String
+    /// The collection whose marks file this desk reads and writes.
+    public let files: CollectionFiles
     private let trainedWeights: Bool
     private let lock = NSLock()
-    private var marks: [String: Mark]
+    private var marks: [String: AuditMarks.Mark]
     private var audit: (generation: Int, audit: CollectionAudit)?
 
-    /// A desk whose marks live at `marksPath` (read now when the file exists: a damaged one is an
-    /// error naming it); `trainedWeights` picks the network's default duplicate fraction.
-    public init(marksPath: String, trainedWeights: Bool) throws {
-        self.marksPath = marksPath
+    /// A desk for the collection of `files`, its marks read now when there are any (a damaged file
+    /// is an error naming it); `trainedWeights` picks the network's default duplicate fraction.
+    public init(files: CollectionFiles, trainedWeights: Bool) throws {
+        self.files = files
         self.trainedWeights = trainedWeights
-        marks = [:]
-        if FileManager.default.fileExists(atPath: marksPath) {
-            let kind = "audit marks file"
-            let saved = try JSONFile.decode(
-                Marks.self, from: try RegularFile.contents(marksPath, maxBytes: Self.maximumBytes, kind: kind), path: marksPath,
-                kind: kind)
-            guard saved.schema == Marks.schemaName else {
-                throw FileError(marksPath, "has schema '\(saved.schema)', expected \(Marks.schemaName)", kind: .mismatch)
-            }
-            marks = Dictionary(saved.marks.map { ($0.path, $0.mark) }) { _, last in last }
-        }
+        marks = try files.readAuditMarks()?.byPath ?? [:]
     }
 
     /// The audit of `state`, made on first use of its generation.
@@ -64,22 +30,18 @@ public final class AuditDesk: @unchecked Sendable {
     }
 
     /// The mark of the image at `path`, if any.
-    func mark(of path: String) -> Mark? { lock.withLock { marks[path] } }
+    func mark(of path: String) -> AuditMarks.Mark? { lock.withLock { marks[path] } }
 
     /// Sets (or with nil clears) the mark of the image at `path` and saves every mark atomically.
-    func setMark(_ mark: Mark?, of path: String) throws {
+    func setMark(_ mark: AuditMarks.Mark?, of path: String) throws {
         try lock.withLock {
             var changed = marks
             changed[path] = mark
-            try AtomicFile.write(try JSONFile.encode(Self.file(changed)), to: marksPath)
+            try files.writeAuditMarks(AuditMarks(changed))
             marks = changed
         }
     }
 
     /// Every mark, as saved.
-    var saved: Marks { lock.withLock { Self.file(marks) } }
-
-    private static func file(_ marks: [String: Mark]) -> Marks {
-        Marks(schema: Marks.schemaName, marks: marks.sorted { $0.key < $1.key }.map { Marks.Entry(path: $0.key, mark: $0.value) })
-    }
+    var saved: AuditMarks { lock.withLock { AuditMarks(marks) } }
 }

@@ -1,3 +1,4 @@
+import CollectionStore
 import Foundation
 import Hummingbird
 import NIOCore
@@ -13,14 +14,14 @@ import VectorSearch
 /// - `POST /api/audit/marks` with `{"row": N, "mark": "keep"|"duplicate"|"wrong-label"|null,
 ///   "generation": G}`: sets or clears row N's mark (409 when the collection has left generation G);
 ///   the marks file is rewritten atomically.
-/// - `GET /api/audit/marks`: every mark, as saved (`AuditDesk.Marks`), as a download.
+/// - `GET /api/audit/marks`: every mark, as saved (`AuditMarks`), as a download.
 extension SearchAPI {
     /// One image on the audit page.
     struct AuditImage: Codable, Sendable {
         var row: Int
         var path: String
         var label: String?
-        var mark: AuditDesk.Mark?
+        var mark: AuditMarks.Mark?
     }
 
     /// One duplicate pair on the audit page.
@@ -56,7 +57,7 @@ extension SearchAPI {
     /// A mark sent by the page.
     struct MarkRequest: Codable, Sendable {
         var row: Int
-        var mark: AuditDesk.Mark?
+        var mark: AuditMarks.Mark?
         var generation: Int
     }
 
@@ -130,7 +131,7 @@ extension SearchAPI {
             do {
                 try desk.setMark(asked.mark, of: engine.dataset.ids[row])
             } catch {
-                throw SearchError.unavailable("cannot save the marks to \(desk.marksPath): \(error)")
+                throw SearchError.unavailable("cannot save the marks to \(desk.files.auditMarksPath): \(error)")
             }
             return try json(AuditImage(row: row, path: engine.publicIds[row], label: engine.label(of: row), mark: asked.mark))
         }

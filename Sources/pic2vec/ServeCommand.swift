@@ -154,7 +154,7 @@ struct ServeCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data((mapLine + "\n").utf8))
         let collection = LiveCollection(first)
         let audit = try AuditDesk(
-            marksPath: CollectionFiles(index: indexPath).auditMarksPath,
+            files: CollectionFiles(index: indexPath),
             trainedWeights: try origin.description(forIndex: indexPath, needsData: true).weights != "random")
         let host = self.host
         let follower = Task {

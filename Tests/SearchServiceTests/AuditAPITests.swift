@@ -1,3 +1,4 @@
+import CollectionStore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -65,7 +66,7 @@ final class AuditAPITests: XCTestCase {
         let index = try VectorIndex(dimension: points.columns, kind: .flat, metric: .l2)
         try index.add(points)
         let engine = try SearchEngine(index: index, dataset: dataset, model: nil, provenance: "fixture, random weights")
-        let desk = try AuditDesk(marksPath: folder + "/x.index.audit.json", trainedWeights: false)
+        let desk = try AuditDesk(files: CollectionFiles(index: folder + "/x.index"), trainedWeights: false)
         let collection = LiveCollection(LiveCollection.State(engine: engine, map: nil, generation: 3))
         return (Application(router: SearchAPI.router(collection, audit: desk)), desk)
     }
@@ -114,7 +115,8 @@ final class AuditAPITests: XCTestCase {
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(try decodeJSON(Image.self, response).mark, "duplicate")
             }
-            let saved = try JSONDecoder().decode(Marks.self, from: Data(contentsOf: URL(fileURLWithPath: desk.marksPath)))
+            let saved = try JSONDecoder().decode(
+                Marks.self, from: Data(contentsOf: URL(fileURLWithPath: desk.files.auditMarksPath)))
             XCTAssertEqual(saved.schema, "pic2vec-audit-marks/1")
             XCTAssertEqual(saved.marks, [Marks.Entry(path: "fixture/bluish/12.png", mark: "duplicate")])
             let marked = try await client.execute(uri: "/api/audit?view=duplicates&per=1", method: .get) {
@@ -143,7 +145,8 @@ final class AuditAPITests: XCTestCase {
                 uri: "/api/audit/marks", method: .post, headers: [.contentType: "application/json"],
                 body: ByteBuffer(string: #"{"row": 12, "mark": null, "generation": 3}"#)
             ) { XCTAssertEqual($0.status, .ok) }
-            let cleared = try JSONDecoder().decode(Marks.self, from: Data(contentsOf: URL(fileURLWithPath: desk.marksPath)))
+            let cleared = try JSONDecoder().decode(
+                Marks.self, from: Data(contentsOf: URL(fileURLWithPath: desk.files.auditMarksPath)))
             XCTAssertEqual(cleared.marks, [])
             try await client.execute(uri: "/api/audit?view=everything", method: .get) { XCTAssertEqual($0.status, .badRequest) }
             try await client.execute(uri: "/audit", method: .get) { response in
@@ -157,10 +160,23 @@ final class AuditAPITests: XCTestCase {
         let path = folder + "/x.index.audit.json"
         try Data(#"{"schema": "pic2vec-audit-marks/1", "marks": [{"path": "a.png", "mark": "keep"}]}"#.utf8)
             .write(to: URL(fileURLWithPath: path))
-        XCTAssertNoThrow(try AuditDesk(marksPath: path, trainedWeights: true))
-        try Data(#"{"schema": "pic2vec-audit-marks/1", "marks": [{"path": "a.png", "mark": "gone"}]}"#.utf8)
-            .write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try AuditDesk(marksPath: path, trainedWeights: true)) { error in
+        let files = CollectionFiles(index: folder + "/x.index")
+        XCTAssertEqual(files.auditMarksPath, path)
+        XCTAssertEqual(try files.readAuditMarks()?.byPath, ["a.png": .keep])
+        XCTAssertNoThrow(try AuditDesk(files: files, trainedWeights: true))
+        for damaged in [
+            #"{"schema": "pic2vec-audit-marks/1", "marks": [{"path": "a.png", "mark": "gone"}]}"#,
+            #"{"schema": "pic2vec-audit-marks/9", "marks": []}"#, #"{"schema": "pic2vec-audit-ma"#,
+        ] {
+            try Data(damaged.utf8).write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try AuditDesk(files: files, trainedWeights: true), damaged) { error in
+                XCTAssertTrue("\(error)".contains(path), "\(error)")
+            }
+        }
+        // A FIFO where the file should be is refused, not read (which would block).
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertEqual(mkfifo(path, 0o600), 0)
+        XCTAssertThrowsError(try AuditDesk(files: files, trainedWeights: true)) { error in
             XCTAssertTrue("\(error)".contains(path), "\(error)")
         }
     }
